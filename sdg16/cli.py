@@ -1,0 +1,15 @@
+"""The `sdg16` console script: one Typer app whose command groups live beside the parts they drive.
+
+Each group is defined next to the code it calls (forms, collect, analysis, dashboard) and only registered here,
+so this file stays a table of contents.
+"""
+
+import typer
+
+from sdg16 import forms_commands
+
+app = typer.Typer(help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.", no_args_is_help=True)
+app.add_typer(forms_commands.app, name="forms")
+
+if __name__ == "__main__":
+    app()
