@@ -6,10 +6,11 @@ so this file stays a table of contents.
 
 import typer
 
-from sdg16 import forms_commands
+from sdg16 import collect_commands, forms_commands
 
 app = typer.Typer(help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.", no_args_is_help=True)
 app.add_typer(forms_commands.app, name="forms")
+app.add_typer(collect_commands.app)
 
 if __name__ == "__main__":
     app()

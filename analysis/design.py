@@ -1,0 +1,197 @@
+"""The survey design object, modelled on R survey's `svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE)`.
+
+A `Design` holds the respondents (all of them: domains are estimated later as sub-populations, never by dropping
+rows), the columns that define strata, primary sampling units (PSUs) and design weights, the current (possibly
+calibrated) weights, and the calibration steps that the variance must take into account, exactly as R stores
+them in `design$postStrata`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DesignError
+
+LONELY_PSU_OPTIONS = ("adjust", "certainty", "remove", "fail")
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationStep:
+    """One post-stratification step, as R's `postStratify()` records it in `design$postStrata`.
+
+    `cells` gives, per row, the index of its cell in `labels`; `weights` are the weights right after the step and
+    `oldweights` those right before it. The variance uses them to take residuals within cells (R's `svyrecvar`).
+    `raking` marks a margin of a raking run: R residualises those with ten sweeps of unweighted cell means
+    (`ave`) instead of the post-stratification projection, and so do we.
+    """
+
+    cells: np.ndarray
+    labels: pd.DataFrame
+    weights: np.ndarray
+    oldweights: np.ndarray
+    raking: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Raking:
+    """The margins of the last raking iteration, kept together as R keeps them (class "raking")."""
+
+    margins: tuple[CalibrationStep, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A stratified cluster design with its current weights and calibration history.
+
+    Codes are positional (row i of `data`). PSU codes are numbered stratum by stratum, so the PSUs of a stratum
+    are contiguous: the variance sums per stratum with one `np.add.reduceat` call.
+    """
+
+    data: pd.DataFrame
+    strata: str | None
+    psu: str | None
+    weight: str | None
+    lonely_psu: str
+    nest: bool
+    weights: np.ndarray
+    design_weights: np.ndarray
+    stratum_codes: np.ndarray
+    stratum_labels: pd.Index
+    psu_codes: np.ndarray
+    psu_stratum: np.ndarray
+    calibration: tuple[CalibrationStep | Raking, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def n_psu(self) -> int:
+        return len(self.psu_stratum)
+
+    @property
+    def psu_per_stratum(self) -> np.ndarray:
+        """Number of PSUs in each stratum of the full design (R's `fpc$sampsize`)."""
+        return np.bincount(self.psu_stratum, minlength=len(self.stratum_labels))
+
+    @property
+    def calibrated(self) -> bool:
+        return bool(self.calibration)
+
+
+def make_design(
+    df: pd.DataFrame,
+    strata: str | None = None,
+    psu: str | None = None,
+    weight: str | None = None,
+    lonely_psu: str = "adjust",
+    *,
+    nest: bool = True,
+) -> Design:
+    """Build the design, checking every column it relies on.
+
+    `psu=None` makes each respondent its own PSU (R `ids=~1`); `weight=None` gives every respondent weight 1;
+    `nest=True` (R `nest=TRUE`) treats PSU codes as unique only within their stratum, which is how field teams
+    number blocks. `lonely_psu` follows R's `options(survey.lonely.psu)`: a stratum with a single PSU adds its
+    PSU's squared deviation from the overall mean ("adjust"), adds nothing ("certainty", "remove": identical in
+    R survey 4.1's Taylor variance), or is an error ("fail", raised here, before any estimate).
+    """
+    if lonely_psu not in LONELY_PSU_OPTIONS:
+        raise DesignError(f"lonely_psu must be one of {', '.join(LONELY_PSU_OPTIONS)}; got {lonely_psu!r}")
+    if not isinstance(df, pd.DataFrame):
+        raise DesignError(f"the responses must be a pandas DataFrame, not {type(df).__name__}")
+    if len(df) == 0:
+        raise DesignError("the responses are empty: no respondent to build a design from")
+    for role, column in (("strata", strata), ("psu", psu), ("weight", weight)):
+        if column is not None and column not in df.columns:
+            raise DesignError(f"{role} column {column!r} is not in the responses")
+    weights = _design_weights(df, weight)
+    stratum_codes, stratum_labels = _codes(df, strata, "strata")
+    psu_codes, psu_stratum = _psu_codes(df, psu, stratum_codes, nest)
+    design = Design(
+        data=df,
+        strata=strata,
+        psu=psu,
+        weight=weight,
+        lonely_psu=lonely_psu,
+        nest=nest,
+        weights=weights,
+        design_weights=weights,
+        stratum_codes=stratum_codes,
+        stratum_labels=stratum_labels,
+        psu_codes=psu_codes,
+        psu_stratum=psu_stratum,
+    )
+    lonely = stratum_labels[design.psu_per_stratum == 1]
+    if lonely_psu == "fail" and len(lonely):
+        raise DesignError(
+            f"stratum {strata!r} = {', '.join(map(str, lonely))} has only one PSU (lonely_psu='fail'); "
+            "choose 'adjust', 'certainty' or 'remove', or merge the stratum with a neighbour"
+        )
+    return design
+
+
+def degf(design: Design, in_domain: np.ndarray | None = None) -> int:
+    """Design degrees of freedom as R's `degf()`: PSUs minus strata among rows with non-zero weight.
+
+    For a domain (R: `subset()` of the design), count only the domain's rows.
+    """
+    rows = np.ones(design.n, bool) if in_domain is None else in_domain
+    psus = np.unique(design.psu_codes[rows])
+    return int(len(psus) - len(np.unique(design.psu_stratum[psus])))
+
+
+def _design_weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:
+    """Weights as floats; anything non-numeric, missing, infinite, zero or negative is an error naming rows."""
+    if weight is None:
+        return np.ones(len(df))
+    raw = df[weight]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad_text = np.isnan(values) & raw.notna().to_numpy()
+    if bad_text.any():
+        examples = ", ".join(repr(v) for v in raw[bad_text].unique()[:3])
+        raise DesignError(f"weight column {weight!r} has {bad_text.sum()} non-numeric value(s), e.g. {examples}")
+    for problem, mask in (
+        ("missing", np.isnan(values)),
+        ("infinite", np.isinf(values)),
+        ("zero or negative", values <= 0),
+    ):
+        if mask.any():
+            rows = ", ".join(map(str, df.index[mask][:5]))
+            raise DesignError(f"weight column {weight!r} has {mask.sum()} {problem} value(s) (rows {rows})")
+    return values
+
+
+def _codes(df: pd.DataFrame, column: str | None, role: str) -> tuple[np.ndarray, pd.Index]:
+    if column is None:
+        return np.zeros(len(df), dtype=np.int64), pd.Index(["all"])
+    codes, labels = pd.factorize(df[column], sort=True)
+    if (codes < 0).any():
+        raise DesignError(f"{role} column {column!r} is missing for {(codes < 0).sum()} respondent(s)")
+    return codes.astype(np.int64), pd.Index(labels)
+
+
+def _psu_codes(df: pd.DataFrame, psu: str | None, stratum_codes: np.ndarray, nest: bool):
+    """PSU codes numbered stratum by stratum, and the stratum of each PSU."""
+    if psu is None:
+        raw = np.arange(len(df), dtype=np.int64)
+    else:
+        raw, labels = pd.factorize(df[psu], sort=True)
+        if (raw < 0).any():
+            raise DesignError(f"psu column {psu!r} is missing for {(raw < 0).sum()} respondent(s)")
+        if not nest:
+            pairs = pd.DataFrame({"psu": raw, "stratum": stratum_codes}).drop_duplicates()
+            crossing = pairs["psu"][pairs["psu"].duplicated()]
+            if len(crossing):
+                names = ", ".join(str(labels[c]) for c in crossing.unique()[:5])
+                raise DesignError(
+                    f"psu {names} of column {psu!r} appear(s) in more than one stratum; "
+                    "use nest=True if PSU codes are only unique within a stratum"
+                )
+    key = stratum_codes * (int(raw.max()) + 1) + raw
+    uniq, codes = np.unique(key, return_inverse=True)
+    psu_stratum = uniq // (int(raw.max()) + 1)
+    return codes.astype(np.int64), psu_stratum.astype(np.int64)

@@ -1,0 +1,74 @@
+"""Confidence intervals for design-based proportions, vectorised over arrays of estimates.
+
+Each function takes the estimate `p`, its design-based variance `var` and the design degrees of freedom `df`
+(arrays of the same shape) and returns `(low, high)`. They reproduce R survey 4.1's `svyciprop()`:
+
+- `logit_ci`: `method="logit"`. R fits an intercept-only quasibinomial `svyglm` and takes a Wald interval on the
+  logit scale with t(df) quantiles; that equals the closed form expit(logit p ± t·se/(p(1−p))) (R's
+  `method="xlogit"`), which we use because the GLM can fail on raked domains and return [0, 0].
+- `beta_ci`: `method="beta"` (Korn–Graubard): a Clopper–Pearson interval on the effective sample size
+  p(1−p)/var, rescaled by (t(nrow−1)/t(df))². `nrow` is R's `nrow(design)`: on a calibrated design subsets keep
+  every row, so it is the full sample size; on an uncalibrated design it is the domain's size.
+- `wilson_ci`: not in R. The Wilson score interval on the same effective sample size p(1−p)/var, with the
+  t(df) quantile in place of z (as the other two use t(df)); compare with statsmodels' `proportion_confint`.
+
+Where the interval is undefined (p is 0 or 1 so the variance is 0, df ≤ 0, no respondents) the bounds are NaN:
+an honest gap rather than a made-up number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+
+def _t_quantile(level: float, df) -> np.ndarray:
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(df > 0, stats.t.ppf(1 - (1 - level) / 2, np.where(df > 0, df, 1)), np.nan)
+
+
+def logit_ci(p, var, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wald interval on the logit scale (R `svyciprop(method="logit")`, closed form as `"xlogit"`)."""
+    p, var = np.asarray(p, float), np.asarray(var, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se_logit = np.sqrt(var) / (p * (1 - p))
+        half = _t_quantile(level, df) * se_logit
+        centre = special.logit(p)
+        low, high = special.expit(centre - half), special.expit(centre + half)
+    undefined = ~((p > 0) & (p < 1) & (var > 0))
+    return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
+
+
+def effective_n(p, var) -> np.ndarray:
+    """Effective sample size p(1−p)/var (Kish: n over the design effect vs. SRS with replacement)."""
+    p, var = np.asarray(p, float), np.asarray(var, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(var > 0, p * (1 - p) / var, np.nan)
+
+
+def beta_ci(p, var, df, nrow, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Korn–Graubard interval (R `svyciprop(method="beta")`), including R's (t(nrow−1)/t(df))² factor."""
+    p = np.asarray(p, float)
+    alpha = 1 - level
+    nrow = np.asarray(nrow, float)
+    ratio = _t_quantile(level, nrow - 1) / _t_quantile(level, df)
+    n_eff = effective_n(p, var) * ratio**2
+    with np.errstate(invalid="ignore"):
+        low = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        high = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+    undefined = ~((p > 0) & (p < 1) & np.isfinite(n_eff))
+    return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
+
+
+def wilson_ci(p, var, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval on the effective sample size p(1−p)/var with the t(df) quantile."""
+    p = np.asarray(p, float)
+    n = effective_n(p, var)
+    t = _t_quantile(level, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = 1 + t**2 / n
+        centre = (p + t**2 / (2 * n)) / denom
+        half = t / denom * np.sqrt(p * (1 - p) / n + t**2 / (4 * n**2))
+    undefined = ~((p > 0) & (p < 1) & np.isfinite(n) & np.isfinite(t))
+    return np.where(undefined, np.nan, centre - half), np.where(undefined, np.nan, centre + half)

@@ -1,0 +1,195 @@
+"""Submissions → analysis variables: who is eligible, typed ages, groups, flags, design weight, derived answers.
+
+Input is the store's frame (CONTRACT.md "Store → analysis frame": every answer a string, select_multiple
+space-separated, missing = NaN). Output keeps every original column and adds the analysis variables. Rows are
+dropped only for eligibility (rejected, no consent, under age, unusable age): every eligible respondent stays,
+so that weights are computed on all of them and each indicator's base is a domain of that one design (as R's
+`subset()` after `rake()`), never a frame with rows dropped before weighting.
+
+Don't know / refused stay as categories here; the plan decides per indicator whether they leave the base
+(and are then counted in `n_excluded`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.margins import AGE_GROUPS
+from analysis.plan import RecodeSpec
+
+DK, RF = "dont_know", "refused"
+WG_DOMAINS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating")
+WG_DISABLED = ("a_lot_of_difficulty", "cannot_do_at_all")
+WG_NOT_DISABLED = ("no_difficulty", "some_difficulty")
+VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")
+COMPETENT_AUTHORITIES = ("police", "prosecutor", "judiciary", "cem", "linea_100", "demuna")
+SELF_EXCLUDED = ("not_needed", "resolved_directly")
+MAIN_PROBLEMS = ("robbery", "extortion", "gangs", "drugs", "violence_women", "youth_violence", "other", "none")
+
+
+@dataclass(frozen=True)
+class Recoded:
+    """The eligible respondents with analysis variables, and how many rows each eligibility rule removed."""
+
+    data: pd.DataFrame
+    log: pd.DataFrame
+
+
+def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recoded:
+    """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables."""
+    frame = submissions.copy()
+    steps = [("submissions", len(frame))]
+    if "review_state" in frame.columns:
+        frame = frame[frame["review_state"].astype("string").fillna("") != "rejected"]
+        steps.append(("after removing rejected submissions", len(frame)))
+    if spec.consent:
+        _require(frame, spec.consent)
+        frame = frame[frame[spec.consent].astype("string") == "yes"]
+        steps.append((f"after keeping {spec.consent} = yes", len(frame)))
+    if spec.age:
+        _require(frame, spec.age)
+        age = pd.to_numeric(frame[spec.age], errors="coerce")
+        frame = frame[age.notna() & (age >= spec.min_age) & (age <= 120)].copy()
+        frame[spec.age] = age[frame.index].astype("int64")
+        steps.append((f"after keeping {spec.min_age} <= {spec.age} <= 120", len(frame)))
+        frame["age_group"] = age_groups(frame[spec.age])
+        frame["youth"] = np.where(frame[spec.age] <= 29, "18-29", "30+")
+    frame = frame.reset_index(drop=True)
+    if all(c in frame.columns for c in WG_DOMAINS):
+        frame["disability"] = washington_group(frame[list(WG_DOMAINS)])
+    if spec.household_adults:
+        _require(frame, spec.household_adults)
+        frame["design_weight"] = household_weight(frame[spec.household_adults])
+    frame = add_derived(frame)
+    return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]))
+
+
+def _require(frame: pd.DataFrame, column: str) -> None:
+    if column not in frame.columns:
+        raise AnalysisError(f"recode needs the column '{column}' (set it in the plan's [recode] section, or \"\" "
+                            f"to skip that step)")
+
+
+def age_groups(age: pd.Series) -> pd.Series:
+    """The SDG 16.7.2 age bands for adults: 18-24 (the '<25' band), 25-34, 35-44, 45-54, 55-64, 65+."""
+    bins = [-np.inf, 24, 34, 44, 54, 64, np.inf]
+    return pd.cut(age, bins=bins, labels=list(AGE_GROUPS)).astype("string").astype(object)
+
+
+def washington_group(domains: pd.DataFrame) -> pd.Series:
+    """WG Short Set disability status: 'yes' if any domain is a lot of difficulty or cannot do at all.
+
+    Honest about gaps: 'no' only when all six domains were answered without reaching that level; otherwise
+    (a don't know, a refusal or a missing domain and no disabling answer) 'unknown' — never silently 'no'.
+    """
+    disabled = domains.isin(WG_DISABLED).any(axis=1)
+    all_answered = domains.isin(WG_NOT_DISABLED + WG_DISABLED).all(axis=1)
+    return pd.Series(np.select([disabled, all_answered], ["yes", "no"], "unknown"), index=domains.index)
+
+
+def household_weight(adults: pd.Series) -> pd.Series:
+    """Design weight for one adult chosen per household: the inverse selection probability, i.e. the adult count.
+
+    A missing or invalid count cannot be guessed from the answer: it gets weight 1 (the most common household
+    size would do no better), and the number of such rows is visible via `household_adults` being NaN.
+    """
+    count = pd.to_numeric(adults, errors="coerce")
+    return count.where(count >= 1).fillna(1.0).astype("float64")
+
+
+def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived indicator variables whose source questions are present (names in `derived_choices`)."""
+    out = {}
+    if {"feels_safe_after_dark", "would_feel_safe_after_dark"} <= set(frame.columns):
+        never = frame["feels_safe_after_dark"] == "never_alone_after_dark"
+        out["safe_after_dark"] = frame["feels_safe_after_dark"].where(~never, frame["would_feel_safe_after_dark"])
+    if {"bribe_asked_12m", "bribe_paid_12m"} <= set(frame.columns):
+        out["bribe_asked_or_paid"] = any_yes(frame[["bribe_asked_12m", "bribe_paid_12m"]])
+    for kind in VIOLENCE_TYPES:
+        if {f"reported_{kind}", f"reported_to_{kind}"} <= set(frame.columns):
+            out[f"reported_competent_{kind}"] = reported_competent(frame[f"reported_{kind}"],
+                                                                   frame[f"reported_to_{kind}"])
+    if {"dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"} <= set(frame.columns):
+        out["dispute_access"] = dispute_access(frame["dispute_2y"], frame["dispute_mechanisms"],
+                                               frame["dispute_no_mechanism_reason"])
+    if {"discrimination_5y", "discrimination_12m"} <= set(frame.columns):
+        out["discriminated_12m"] = discriminated_12m(frame["discrimination_5y"], frame["discrimination_12m"])
+    return frame.assign(**out)
+
+
+def any_yes(answers: pd.DataFrame) -> pd.Series:
+    """yes_no_dk_rf answers combined with OR: yes if any yes; no if all no; else the DK/RF that blocks a 'no'.
+
+    16.5.1 counts "asked for OR paid a bribe": a 'no' to one and 'don't know' to the other is not a 'no'.
+    """
+    yes = (answers == "yes").any(axis=1)
+    no = (answers == "no").all(axis=1)
+    refused = (answers == RF).any(axis=1)
+    dk = (answers == DK).any(axis=1)
+    result = np.select([yes, no, refused, dk], ["yes", "no", RF, DK], "")
+    return pd.Series(result, index=answers.index).replace("", np.nan)
+
+
+def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
+    """Whether a select_multiple answer (space-separated) contains any of `choices`; NaN where not answered."""
+    tokens = multiple.astype("string").str.split()
+    hit = tokens.map(lambda t: bool(set(t) & set(choices)) if isinstance(t, list) else np.nan)
+    return hit
+
+
+def reported_competent(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
+    """16.3.1: the most recent incident reported to a competent authority (serenazgo and 'other' are not).
+
+    Not reported, or reported only to non-competent bodies → 'no'; DK/RF pass through; 'yes' with no
+    authority recorded stays missing (unknown) rather than being guessed.
+    """
+    competent = selected_any(reported_to, COMPETENT_AUTHORITIES)
+    said_yes = reported == "yes"
+    result = np.select(
+        [said_yes & (competent == True), said_yes & (competent == False), reported == "no",  # noqa: E712
+         reported == DK, reported == RF],
+        ["yes", "no", "no", DK, RF], "")
+    return pd.Series(result, index=reported.index).replace("", np.nan)
+
+
+def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series) -> pd.Series:
+    """16.3.3: 'yes' used any mechanism; 'self_excluded' did not need one (not needed / resolved directly);
+    'no' otherwise (including an unknown reason: not voluntary as far as we know). Only for people with a dispute.
+    """
+    used = selected_any(mechanisms, tuple(c for c in _mechanism_values(mechanisms) if c != "none"))
+    had = dispute == "yes"
+    result = np.select(
+        [had & (used == True), had & (used == False) & reason.isin(SELF_EXCLUDED), had & (used == False)],  # noqa
+        ["yes", "self_excluded", "no"], "")
+    return pd.Series(result, index=dispute.index).replace("", np.nan)
+
+
+def _mechanism_values(mechanisms: pd.Series) -> set[str]:
+    return set(mechanisms.dropna().astype(str).str.split().explode())
+
+
+def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:
+    """16.b.1 for everyone: the 12-month question is only asked after a 'yes' for 5 years, so a 'no' for 5 years
+    is a 'no' for 12 months; DK/RF on either question stays DK/RF."""
+    result = np.select(
+        [five_years == "no", five_years.isin([DK, RF]), five_years == "yes"],
+        ["no", five_years, twelve_months], "")
+    return pd.Series(result, index=five_years.index).replace("", np.nan)
+
+
+def derived_choices() -> pd.DataFrame:
+    """(variable, value, label) for the variables made here, so plans can be checked and microdata labelled."""
+    rows = [("safe_after_dark", v, v.replace("_", " ")) for v in
+            ("very_safe", "safe", "unsafe", "very_unsafe", DK, RF)]
+    rows += [("bribe_asked_or_paid", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
+    rows += [(f"reported_competent_{k}", v, v.replace("_", " ")) for k in VIOLENCE_TYPES for v in ("yes", "no", DK, RF)]
+    rows += [("dispute_access", v, v.replace("_", " ")) for v in ("yes", "no", "self_excluded")]
+    rows += [("discriminated_12m", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
+    rows += [("age_group", g, g) for g in AGE_GROUPS]
+    rows += [("youth", "18-29", "18-29"), ("youth", "30+", "30+")]
+    rows += [("disability", v, v) for v in ("yes", "no", "unknown")]
+    return pd.DataFrame(rows, columns=["variable", "value", "label"])

@@ -1,0 +1,14 @@
+"""`streamlit run app.py`: the dashboard at / and collect's routes (OpenRosa, web form) on the same port.
+
+Streamlit's `st.App` serves the dashboard script and mounts extra Starlette routes beside it. Both sides share
+one `Store` (dashboard.data.store is a process-wide resource), so the dashboard sees a submission the moment the
+OpenRosa route has committed it.
+"""
+
+import streamlit as st
+
+from collect.asgi import routes
+from dashboard.data import accounts, store
+
+app = st.App("dashboard/main.py", routes=routes(store()))
+accounts()  # on first run, creates the admin account and prints its one-time password on this console

@@ -1,0 +1,454 @@
+"""The submission store: form versions, submissions with their attachments, review states, the analysis frame.
+
+One `Store` wraps one database (SQLite or PostgreSQL, see `collect.database`). Every write is one transaction:
+a submission with its attachments, or a whole import, is stored completely or not at all, and is committed
+before the caller acknowledges it. Raw XML is kept byte for byte; the parsed flat fields sit beside it as JSON
+so that `submissions_frame` never loads or parses XML.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element
+
+import pandas as pd
+import sqlalchemy as sa
+
+from collect import tables
+from collect.database import make_engine, migrate, writer
+from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
+from collect.submission import local_name, parse_submission, parse_xml
+
+REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
+SOURCES = ("openrosa", "file", "odk-central", "kobo")
+FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state", "source"]
+XFORMS = "{http://www.w3.org/2002/xforms}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+# Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
+INSERT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A media file of a form version, as listed in the OpenRosa manifest."""
+
+    filename: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class FormVersion:
+    """One published version of a form; `xform_md5` is the MD5 of the exact XForm bytes served."""
+
+    form_id: str
+    version: str
+    title: str
+    xform_md5: str
+    published_at: datetime
+    media: tuple[MediaFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a submission (photo, audio, audit log), stored with the submission."""
+
+    filename: str
+    content: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What `receive` did: `created` a new submission, or recognised a byte-identical `duplicate`."""
+
+    instance_id: str
+    outcome: str
+    superseded: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One row of an external export (file, ODK Central, KoboToolbox), already mapped onto bare field names."""
+
+    instance_id: str
+    form_id: str
+    form_version: str
+    fields: dict[str, str]
+    source: str
+    source_record: dict
+    received_at: datetime | None = None
+    volunteer: str | None = None
+    device_id: str | None = None
+    review_state: str = "received"
+    deprecated_id: str | None = None
+    row: int = 0
+
+
+@dataclass
+class ImportSummary:
+    """Counts of an import: rows new to the store, and rows already stored with the same values."""
+
+    added: int = 0
+    unchanged: int = 0
+    instance_ids: list[str] = field(default_factory=list)
+
+
+def md5_hex(content: bytes) -> str:
+    """The MD5 of bytes as OpenRosa writes it after `md5:` in form lists and manifests."""
+    return hashlib.md5(content).hexdigest()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A datetime in UTC; SQLite returns naive datetimes, which the store always wrote in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def xform_identity(xform: bytes) -> tuple[str, str, str]:
+    """The form id, version and title of an XForm, read from its primary instance and `h:title`."""
+    root = parse_xml(xform)
+    model = root.find(f"{XHTML}head/{XFORMS}model")
+    instance = model.find(f"{XFORMS}instance") if model is not None else None
+    if instance is None or len(instance) == 0:
+        raise InvalidSubmission("the XForm has no primary instance (h:head/model/instance)")
+    data: Element = instance[0]
+    form_id = data.get("id", "")
+    if not form_id:
+        raise InvalidSubmission(f"the XForm's primary instance <{local_name(data)}> has no id attribute")
+    title = root.findtext(f"{XHTML}head/{XHTML}title") or form_id
+    return form_id, data.get("version", ""), title
+
+
+class Store:
+    """The durable store of forms, submissions and volunteers; see the module docstring."""
+
+    def __init__(self, engine: sa.Engine):
+        """Wrap `engine`, first bringing its schema to the latest migration."""
+        migrate(engine)
+        self.engine = engine
+        self.writer = writer(engine)
+
+    @classmethod
+    def open(cls, url: str | None = None) -> "Store":
+        """Open the configured store (`SDG16_DATABASE_URL` or the SQLite file in `SDG16_DATA_DIR`)."""
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # --- forms -------------------------------------------------------------------------------------------------
+
+    def publish_form(self, xform: bytes, *, xlsform: bytes | None = None, media: Mapping[str, bytes] | None = None) -> FormVersion:
+        """Store a form version (XForm bytes as they will be served, its XLSForm, its media) and return it.
+
+        Idempotent: publishing identical bytes again changes nothing. Publishing different content under an
+        already published form id and version raises Conflict, because phones holding the old bytes would then
+        submit against a form the server no longer has; bump the version instead.
+        """
+        form_id, version, title = xform_identity(xform)
+        media = dict(media or {})
+        with self.writer.begin() as conn:
+            existing = conn.execute(sa.select(tables.forms.c.id, tables.forms.c.xform_md5).where(tables.forms.c.form_id == form_id, tables.forms.c.version == version)).first()
+            if existing is not None:
+                stored_media = dict(conn.execute(sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(tables.form_media.c.form_pk == existing.id)).all())
+                if existing.xform_md5 != md5_hex(xform) or stored_media != {name: md5_hex(content) for name, content in media.items()}:
+                    raise Conflict(f"form {form_id!r} version {version!r} is already published with different content; give the new form a new version")
+            else:
+                form_pk = conn.execute(
+                    tables.forms.insert().values(form_id=form_id, version=version, title=title, xform=xform, xform_md5=md5_hex(xform), xlsform=xlsform, published_at=datetime.now(UTC))
+                ).inserted_primary_key[0]
+                for filename, content in media.items():
+                    conn.execute(tables.form_media.insert().values(form_pk=form_pk, filename=filename, content=content, md5=md5_hex(content)))
+        return self.form_version(form_id, version)
+
+    def _form_row(self, conn: sa.Connection, form_id: str, version: str | None):
+        query = sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).where(tables.forms.c.form_id == form_id)
+        query = query.where(tables.forms.c.version == version) if version is not None else query.order_by(tables.forms.c.id.desc()).limit(1)
+        row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(f"form {form_id!r}" + (f" version {version!r}" if version is not None else "") + " is not published on this server")
+        return row
+
+    def _form_version(self, conn: sa.Connection, row) -> FormVersion:
+        media = conn.execute(sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(tables.form_media.c.form_pk == row.id).order_by(tables.form_media.c.filename)).all()
+        return FormVersion(row.form_id, row.version, row.title, row.xform_md5, utc(row.published_at), tuple(MediaFile(m.filename, m.md5) for m in media))
+
+    def form_version(self, form_id: str, version: str | None = None) -> FormVersion:
+        """A published form version (the latest one when `version` is None); NotFound if there is none."""
+        with self.engine.connect() as conn:
+            return self._form_version(conn, self._form_row(conn, form_id, version))
+
+    def latest_forms(self) -> list[FormVersion]:
+        """The latest published version of every form, as the form list offers them to phones."""
+        latest = sa.select(sa.func.max(tables.forms.c.id)).group_by(tables.forms.c.form_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at)
+                .where(tables.forms.c.id.in_(latest))
+                .order_by(tables.forms.c.form_id)
+            ).all()
+            return [self._form_version(conn, row) for row in rows]
+
+    def form_versions(self) -> list[FormVersion]:
+        """Every published version of every form, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).order_by(tables.forms.c.id)
+            ).all()
+            return [self._form_version(conn, row) for row in rows]
+
+    def form_xml(self, form_id: str, version: str | None = None) -> bytes:
+        """The XForm bytes of a form version (latest when `version` is None), exactly as published."""
+        with self.engine.connect() as conn:
+            row = self._form_row(conn, form_id, version)
+            return conn.execute(sa.select(tables.forms.c.xform).where(tables.forms.c.id == row.id)).scalar_one()
+
+    def form_xlsform(self, form_id: str, version: str | None = None) -> bytes | None:
+        """The XLSForm bytes a form version was built from, if they were published with it."""
+        with self.engine.connect() as conn:
+            row = self._form_row(conn, form_id, version)
+            return conn.execute(sa.select(tables.forms.c.xlsform).where(tables.forms.c.id == row.id)).scalar_one()
+
+    def media_file(self, form_id: str, version: str | None, filename: str) -> bytes:
+        """The bytes of one media file of a form version (latest when `version` is None)."""
+        with self.engine.connect() as conn:
+            row = self._form_row(conn, form_id, version)
+            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar()
+        if content is None:
+            raise NotFound(f"form {form_id!r} version {row.version!r} has no media file {filename!r}")
+        return content
+
+    # --- submissions -------------------------------------------------------------------------------------------
+
+    def receive(self, xml: bytes, attachments: Sequence[Attachment] = (), *, volunteer: str | None = None, complete: bool = True) -> Receipt:
+        """Store one OpenRosa submission (raw XML + attachments) in one transaction, committed on return.
+
+        - a byte-identical resend is a `duplicate`: nothing new is stored except attachments not yet present
+          (this is how Collect's split uploads, `*isIncomplete*`, assemble into one submission);
+        - the same instanceID with different XML raises Conflict (409);
+        - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded;
+        - a form id / version never published here raises UnknownForm (404).
+        `complete=False` records that more parts of a split upload are still to come.
+        """
+        parsed = parse_submission(xml)
+        for attempt in range(INSERT_ATTEMPTS):
+            try:
+                with self.writer.begin() as conn:
+                    existing = conn.execute(
+                        sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)
+                    ).first()
+                    if existing is not None:
+                        if existing.xml != xml:
+                            raise Conflict(f"a different submission with instanceID {parsed.instance_id} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
+                        self._add_attachments(conn, existing.id, attachments)
+                        if complete and not existing.complete:
+                            conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
+                        return Receipt(parsed.instance_id, "duplicate")
+                    self._check_form(conn, parsed.form_id, parsed.form_version)
+                    submission_pk, superseded = self._insert(
+                        conn,
+                        instance_id=parsed.instance_id,
+                        form_id=parsed.form_id,
+                        form_version=parsed.form_version,
+                        xml=xml,
+                        source_record=None,
+                        fields=parsed.fields,
+                        deprecated_id=parsed.deprecated_id,
+                        complete=complete,
+                        volunteer=volunteer,
+                        device_id=parsed.device_id,
+                        received_at=datetime.now(UTC),
+                        source="openrosa",
+                        review_state="received",
+                    )
+                    self._add_attachments(conn, submission_pk, attachments)
+                    return Receipt(parsed.instance_id, "created", superseded)
+            except sa.exc.IntegrityError:
+                if attempt == INSERT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check_form(self, conn: sa.Connection, form_id: str, version: str) -> None:
+        versions = conn.execute(sa.select(tables.forms.c.version).where(tables.forms.c.form_id == form_id)).scalars().all()
+        if not versions:
+            raise UnknownForm(f"form {form_id!r} is not published on this server")
+        if version not in versions:
+            raise UnknownForm(f"form {form_id!r} has no version {version!r} on this server (published: {', '.join(sorted(versions))})")
+
+    def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
+        """Insert one submission row, linking it into its edit chain; returns its key and what it superseded."""
+        instance_id, deprecated_id = values["instance_id"], values["deprecated_id"]
+        successor = conn.execute(sa.select(tables.submissions.c.instance_id).where(tables.submissions.c.deprecated_id == instance_id).limit(1)).scalar()
+        superseded = None
+        if deprecated_id is not None:
+            old = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.superseded_by).where(tables.submissions.c.instance_id == deprecated_id)).first()
+            if old is not None:
+                if old.superseded_by is not None:
+                    raise Conflict(f"submission {deprecated_id} was already replaced by edit {old.superseded_by}; edit that version instead")
+                conn.execute(tables.submissions.update().where(tables.submissions.c.id == old.id).values(superseded=True, superseded_by=instance_id))
+                superseded = deprecated_id
+        pk = conn.execute(tables.submissions.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
+        return pk, superseded
+
+    def _add_attachments(self, conn: sa.Connection, submission_pk: int, attachments: Sequence[Attachment]) -> None:
+        stored = dict(conn.execute(sa.select(tables.attachments.c.filename, tables.attachments.c.md5).where(tables.attachments.c.submission_pk == submission_pk)).all())
+        for attachment in attachments:
+            digest = md5_hex(attachment.content)
+            if attachment.filename in stored:
+                if stored[attachment.filename] != digest:
+                    raise Conflict(f"attachment {attachment.filename!r} is already stored with different content")
+                continue
+            conn.execute(tables.attachments.insert().values(submission_pk=submission_pk, filename=attachment.filename, content_type=attachment.content_type, content=attachment.content, md5=digest))
+            stored[attachment.filename] = digest
+
+    def import_records(self, records: Iterable[ImportRecord], progress: Callable[[int], None] | None = None) -> ImportSummary:
+        """Store imported rows in ONE transaction: any bad row raises and nothing of the import is kept.
+
+        A row whose instanceID is already stored with the same fields is `unchanged` (importing a file twice
+        adds nothing); with different fields it is an error naming the row. `progress(n)` is called after each
+        row so that the CLI and the app can draw a progress bar.
+        """
+        summary = ImportSummary()
+        with self.writer.begin() as conn:
+            for done, record in enumerate(records, start=1):
+                try:
+                    self._import_one(conn, record, summary)
+                except CollectError as error:
+                    raise ImportRowError(f"row {record.row}: {error}") from None
+                if progress is not None:
+                    progress(done)
+        return summary
+
+    def _import_one(self, conn: sa.Connection, record: ImportRecord, summary: ImportSummary) -> None:
+        if record.review_state not in REVIEW_STATES:
+            raise InvalidSubmission(f"review state {record.review_state!r} is not one of {', '.join(REVIEW_STATES)}")
+        existing = conn.execute(sa.select(tables.submissions.c.fields, tables.submissions.c.form_id).where(tables.submissions.c.instance_id == record.instance_id)).first()
+        if existing is not None:
+            if existing.fields != record.fields or existing.form_id != record.form_id:
+                raise Conflict(f"instanceID {record.instance_id} is already stored with different values")
+            summary.unchanged += 1
+            return
+        self._insert(
+            conn,
+            instance_id=record.instance_id,
+            form_id=record.form_id,
+            form_version=record.form_version,
+            xml=None,
+            source_record=record.source_record,
+            fields=record.fields,
+            deprecated_id=record.deprecated_id,
+            complete=True,
+            volunteer=record.volunteer,
+            device_id=record.device_id,
+            received_at=record.received_at or datetime.now(UTC),
+            source=record.source,
+            review_state=record.review_state,
+        )
+        summary.added += 1
+        summary.instance_ids.append(record.instance_id)
+
+    def submission_xml(self, instance_id: str) -> bytes | None:
+        """The raw XML of a submission exactly as received (None for rows imported from an export)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(tables.submissions.c.xml).where(tables.submissions.c.instance_id == instance_id)).first()
+        if row is None:
+            raise NotFound(f"no submission with instanceID {instance_id}")
+        return row.xml
+
+    def attachments(self, instance_id: str) -> list[Attachment]:
+        """The attachments stored with a submission, by file name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(tables.attachments.c.filename, tables.attachments.c.content, tables.attachments.c.content_type)
+                .join(tables.submissions, tables.submissions.c.id == tables.attachments.c.submission_pk)
+                .where(tables.submissions.c.instance_id == instance_id)
+                .order_by(tables.attachments.c.filename)
+            ).all()
+        return [Attachment(row.filename, row.content, row.content_type) for row in rows]
+
+    def set_review_state(self, instance_id: str, state: str, comment: str | None = None) -> None:
+        """Record a coordinator's review: `approved`, `has_issues`, `rejected` (or back to `received`), with a comment.
+
+        Rejected submissions stay stored but leave `submissions_frame` (unless asked for).
+        """
+        if state not in REVIEW_STATES:
+            raise ValueError(f"review state {state!r} is not one of {', '.join(REVIEW_STATES)}")
+        with self.writer.begin() as conn:
+            updated = conn.execute(
+                tables.submissions.update().where(tables.submissions.c.instance_id == instance_id).values(review_state=state, review_comment=comment, reviewed_at=datetime.now(UTC))
+            ).rowcount
+        if updated == 0:
+            raise NotFound(f"no submission with instanceID {instance_id}")
+
+    def submissions_frame(self, form_id: str, include_rejected: bool = False) -> pd.DataFrame:
+        """Current submissions of a form for analysis: one row each, one column per field (bare name).
+
+        Current = not superseded by an edit; rejected ones only when `include_rejected`. Columns are
+        FRAME_COLUMNS, then the form's fields as the XML text (strings; select_multiple space-separated;
+        missing → NaN). `received_at` is a UTC datetime. Raw XML is not loaded.
+        """
+        s = tables.submissions
+        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS), s.c.fields).where(s.c.form_id == form_id, s.c.superseded.is_(False)).order_by(s.c.received_at, s.c.id)
+        if not include_rejected:
+            query = query.where(s.c.review_state != "rejected")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        meta = pd.DataFrame([row[: len(FRAME_COLUMNS)] for row in rows], columns=FRAME_COLUMNS, dtype=object)
+        meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
+        values = pd.DataFrame.from_records([row.fields for row in rows], index=meta.index)
+        values = values.drop(columns=[name for name in values.columns if name in FRAME_COLUMNS])
+        return pd.concat([meta, values], axis=1)
+
+    def submission_index(self, form_id: str | None = None) -> pd.DataFrame:
+        """Every stored submission version (superseded and rejected included) with its review and edit status.
+
+        For review screens: FRAME_COLUMNS plus review_comment, reviewed_at, superseded, superseded_by,
+        deprecated_id, complete, attachments (count).
+        """
+        s, a = tables.submissions, tables.attachments
+        count = sa.select(sa.func.count()).where(a.c.submission_pk == s.c.id).scalar_subquery()
+        extra = ["review_comment", "reviewed_at", "superseded", "superseded_by", "deprecated_id", "complete"]
+        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS + extra), count.label("attachments")).order_by(s.c.received_at, s.c.id)
+        if form_id is not None:
+            query = query.where(s.c.form_id == form_id)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=FRAME_COLUMNS + extra + ["attachments"])
+        for name in ("received_at", "reviewed_at"):
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+        return frame
+
+    def status(self) -> pd.DataFrame:
+        """Per form and version: submissions stored, superseded, current ones by review state, last received."""
+        s = tables.submissions
+        current = s.c.superseded.is_(False)
+        counts = [sa.func.sum(sa.case((current & (s.c.review_state == state), 1), else_=0)).label(state) for state in REVIEW_STATES]
+        query = (
+            sa.select(
+                s.c.form_id,
+                s.c.form_version,
+                sa.func.count().label("stored"),
+                sa.func.sum(sa.case((current, 0), else_=1)).label("superseded"),
+                *counts,
+                sa.func.max(s.c.received_at).label("last_received"),
+            )
+            .group_by(s.c.form_id, s.c.form_version)
+            .order_by(s.c.form_id, s.c.form_version)
+        )
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=["form_id", "form_version", "stored", "superseded", *REVIEW_STATES, "last_received"])
+        frame["last_received"] = pd.to_datetime(frame["last_received"], utc=True)
+        return frame
+
+    # --- settings ----------------------------------------------------------------------------------------------
+
+    def setting(self, key: str, default: Callable[[], str]) -> str:
+        """A server-wide setting, created from `default()` on first use, the same for every replica."""
+        with self.writer.begin() as conn:
+            value = conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == key)).scalar()
+            if value is None:
+                value = default()
+                conn.execute(tables.settings.insert().values(key=key, value=value))
+            return value

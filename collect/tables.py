@@ -1,0 +1,96 @@
+"""The store's schema as SQLAlchemy Core tables, shared by the store, the volunteer accounts and the importers.
+
+The schema itself is created and changed only by the Alembic migrations in `collect/migrations/`; these table
+objects describe the head revision so that queries are written once, in Python, for SQLite and PostgreSQL alike.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# Every published version of every form, so that a phone still holding an old version can still submit to it.
+forms = sa.Table(
+    "forms",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("form_id", sa.String(255), nullable=False),
+    sa.Column("version", sa.String(255), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("xform", sa.LargeBinary, nullable=False),
+    sa.Column("xform_md5", sa.String(32), nullable=False),
+    sa.Column("xlsform", sa.LargeBinary, nullable=True),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("form_id", "version", name="uq_forms_form_id_version"),
+)
+
+# Media files of a form version (e.g. the neighbourhood list of a select_one_from_file question).
+form_media = sa.Table(
+    "form_media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("form_pk", sa.Integer, sa.ForeignKey("forms.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
+    sa.UniqueConstraint("form_pk", "filename", name="uq_form_media_form_filename"),
+)
+
+# One row per submission version. `xml` is the OpenRosa body exactly as received (or `source_record`, the row of
+# an imported export exactly as read); `fields` is the flat parse of it, so analysis never loads or parses XML.
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("instance_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("form_id", sa.String(255), nullable=False),
+    sa.Column("form_version", sa.String(255), nullable=False),
+    sa.Column("xml", sa.LargeBinary, nullable=True),
+    sa.Column("source_record", sa.JSON, nullable=True),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("deprecated_id", sa.String(255), nullable=True),
+    sa.Column("superseded", sa.Boolean, nullable=False, default=False),
+    sa.Column("superseded_by", sa.String(255), nullable=True),
+    sa.Column("complete", sa.Boolean, nullable=False, default=True),
+    sa.Column("volunteer", sa.String(255), nullable=True),
+    sa.Column("device_id", sa.String(255), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("review_state", sa.String(32), nullable=False, default="received"),
+    sa.Column("review_comment", sa.Text, nullable=True),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_submissions_form_current", "form_id", "superseded"),
+    sa.Index("ix_submissions_deprecated_id", "deprecated_id"),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_pk", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=True),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
+    sa.UniqueConstraint("submission_pk", "filename", name="uq_attachments_submission_filename"),
+)
+
+# Tokens are stored only as SHA-256 hashes; `digest_ha1` is MD5(name:realm:token), what RFC 7616 Digest needs.
+volunteers = sa.Table(
+    "volunteers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("project", sa.String(255), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("digest_ha1", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Server-wide secrets shared by every replica on one database (e.g. the key that signs Digest nonces).
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -1,0 +1,160 @@
+"""Volunteer accounts: a long random token per volunteer, stored only hashed, and the ODK Collect settings QR code.
+
+A volunteer's server URL is `{base}/v1/key/{token}/projects/{project}` (as ODK Central's app users), so a phone
+needs no password. The token is 256 random bits; it is stored as SHA-256 (a slow password hash would add tens of
+milliseconds to every submission and buys nothing for a secret this long). For Digest authentication on plain
+HTTP the same token is the password and the volunteer's name the username; the store keeps only
+MD5(name:realm:token), the HA1 that RFC 7616 needs.
+"""
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import qrcode
+import sqlalchemy as sa
+
+from collect import tables
+from collect.errors import Conflict, NotFound
+from collect.store import Store, utc
+
+DIGEST_REALM = "sdg16"
+DEFAULT_PROJECT = "sdg16"
+PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """A volunteer account as listed (never with the token, which is shown once, at creation)."""
+
+    name: str
+    project: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class NewVolunteer:
+    """A freshly created account with its token: the only moment the token is known in clear."""
+
+    volunteer: Volunteer
+    token: str
+
+    def server_url(self, base_url: str) -> str:
+        """The URL to give ODK Collect: Collect appends /formList and /submission to it."""
+        return f"{base_url.rstrip('/')}/v1/key/{self.token}/projects/{self.volunteer.project}"
+
+
+def token_hash(token: str) -> str:
+    """How a token is stored and looked up."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def digest_ha1(name: str, token: str) -> str:
+    """RFC 7616 HA1 for MD5: MD5(username:realm:password)."""
+    return hashlib.md5(f"{name}:{DIGEST_REALM}:{token}".encode()).hexdigest()
+
+
+def _volunteer(row) -> Volunteer:
+    return Volunteer(row.name, row.project, utc(row.created_at), utc(row.revoked_at))
+
+
+def add_volunteer(store: Store, name: str, project: str = DEFAULT_PROJECT) -> NewVolunteer:
+    """Create a volunteer with a new random token; Conflict if the name is taken (names are the usernames)."""
+    name = name.strip()
+    if not name or ":" in name or '"' in name:
+        raise ValueError(f"volunteer name {name!r} must be non-empty and contain no ':' or '\"' (it is the Digest username)")
+    if not PROJECT_PATTERN.match(project):
+        raise ValueError(f"project {project!r} must be 1-64 letters, digits, '-' or '_' (it is part of the server URL)")
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with store.writer.begin() as conn:
+        if conn.execute(sa.select(tables.volunteers.c.id).where(tables.volunteers.c.name == name)).first() is not None:
+            raise Conflict(f"a volunteer named {name!r} already exists (names must be unique; revoked ones included)")
+        conn.execute(tables.volunteers.insert().values(name=name, project=project, token_hash=token_hash(token), digest_ha1=digest_ha1(name, token), created_at=now))
+    return NewVolunteer(Volunteer(name, project, now, None), token)
+
+
+def reissue_token(store: Store, name: str) -> NewVolunteer:
+    """Give a volunteer a new token (lost phone, leaked link, revoked by mistake): the old one stops working at
+    once, the account is active again, and their submissions keep their name."""
+    token = secrets.token_urlsafe(32)
+    with store.writer.begin() as conn:
+        updated = conn.execute(
+            tables.volunteers.update().where(tables.volunteers.c.name == name).values(token_hash=token_hash(token), digest_ha1=digest_ha1(name, token), revoked_at=None)
+        ).rowcount
+        if updated == 0:
+            raise NotFound(f"no volunteer named {name!r}")
+        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
+    return NewVolunteer(_volunteer(row), token)
+
+
+def list_volunteers(store: Store) -> list[Volunteer]:
+    """All volunteers, revoked ones included, by name."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(tables.volunteers).order_by(tables.volunteers.c.name)).all()
+    return [_volunteer(row) for row in rows]
+
+
+def revoke_volunteer(store: Store, name: str) -> Volunteer:
+    """Cut a volunteer's phone off: their token stops working at once; what they sent stays stored."""
+    with store.writer.begin() as conn:
+        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no volunteer named {name!r}")
+        if row.revoked_at is None:
+            conn.execute(tables.volunteers.update().where(tables.volunteers.c.id == row.id).values(revoked_at=datetime.now(UTC)))
+        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.id == row.id)).first()
+    return _volunteer(row)
+
+
+def volunteer_by_token(store: Store, token: str) -> Volunteer | None:
+    """The volunteer holding this token, or None if no volunteer has it (revoked ones are returned, marked)."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.token_hash == token_hash(token))).first()
+    return None if row is None else _volunteer(row)
+
+
+def volunteer_digest(store: Store, name: str) -> tuple[Volunteer, str] | None:
+    """A volunteer and their Digest HA1, looked up by username, or None."""
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
+    return None if row is None else (_volunteer(row), row.digest_ha1)
+
+
+def collect_settings(server_url: str, volunteer: str, project: str) -> dict:
+    """ODK Collect's settings for a volunteer: fixed server, forms kept exactly as the server lists them,
+    finalised forms sent on any network, and the volunteer's name as `metadata_username` (the form's
+    `username` question). The server URL cannot be changed on the phone."""
+    return {
+        "general": {
+            "server_url": server_url,
+            "form_update_mode": "match_exactly",
+            "autosend": "wifi_and_cellular",
+            "metadata_username": volunteer,
+        },
+        "admin": {"change_server": False},
+        "project": {"name": f"SDG 16 · {project}", "icon": "S", "color": "#1f6f8b"},
+    }
+
+
+def settings_payload(settings: dict) -> str:
+    """Collect's QR text: the settings JSON, zlib-compressed, then Base64."""
+    return base64.b64encode(zlib.compress(json.dumps(settings).encode())).decode("ascii")
+
+
+def write_settings_qr(settings: dict, path: Path) -> Path:
+    """Draw the settings as a QR code PNG at `path` (Collect: Project settings → Reconfigure with QR code)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    qrcode.make(settings_payload(settings)).save(path)
+    return path

@@ -1,0 +1,1176 @@
+"""The demo round: synthetic interviews made by filling the real questionnaire, sent the way phones send them.
+
+Why: a newcomer opening an empty app must see every page working — monitoring, quality flags, estimates — on data
+that behave like a field round, and the data must travel the same road as real data so that the demo also proves
+the road. So this module does not write rows into the store. It
+
+1. reads the compiled XForm (forms/build.py) and fills its primary instance as ODK Collect would: the same
+   element tree with the root's `id` and `version`, every `relevant` evaluated (a non-relevant field is sent as an
+   empty element, as Collect sends it), every `constraint` and `required` checked, select values taken from the
+   form's own choice lists (the neighbourhood list filtered by the chosen district through the form's
+   `choice_filter`), calculations such as `instanceName` evaluated, and the metadata a phone fills (`start`,
+   `end`, `today`, `deviceid`, `username`, `meta/instanceID`, an `audit.csv` attachment);
+2. answers the questions from a small model of a plausible population (see `_answers`): more women and young
+   people than the population (who is at home when volunteers knock), victims feel less safe, women feel less safe
+   after dark, the programme districts report more victimisation but know the help services better, don't-know
+   and refusal answers, a few consent refusals and under-18 screen-outs;
+3. plays a field round: volunteers (real accounts with tokens, obviously fake names) working clusters of blocks
+   over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
+   version, one with an unreliable GPS; a few GPS points outside their neighbourhood; one byte-identical resend
+   and one interview saved twice under two instanceIDs (the duplicate a coordinator must catch);
+4. posts each submission through the OpenRosa route (`collect.openrosa.routes`: HEAD then multipart POST, 201
+   expected), or in bulk through the function that route calls (`Store.receive`) for the 100k benchmark set.
+
+Everything is drawn from one seeded `random.Random`: the same seed gives byte-identical submissions, so loading
+twice adds nothing (the store recognises each instanceID's identical resend).
+
+The round is marked synthetic in the store's settings (`demo_round`) and every demo volunteer's name ends in
+"(demo)", so pages can say the data are synthetic while they are (`demo_round`, `is_synthetic`).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import math
+import operator
+import random
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+import sqlalchemy as sa
+
+from collect import tables
+from collect.store import Attachment, Store
+from collect.volunteers import DEFAULT_PROJECT, add_volunteer, list_volunteers
+from forms.build import FORMS_DIR, BuiltForm, build_form
+
+DEMO_SEED = 16_2030
+FORM_XLSX = FORMS_DIR / "sdg16_perception.xlsx"
+DEMO_SETTING = "demo_round"
+DEMO_SUFFIX = " (demo)"
+PERU = timezone(timedelta(hours=-5))
+FIELD_START = date(2026, 11, 2)  # a Monday; fixed so that the same seed gives the same submissions on any day
+FIELD_DAYS = 18  # three weeks, Monday to Saturday
+PROGRAMME_DISTRICTS = frozenset({"el_porvenir", "florencia_de_mora", "la_esperanza"})
+
+XF = "{http://www.w3.org/2002/xforms}"
+XH = "{http://www.w3.org/1999/xhtml}"
+JR = "{http://openrosa.org/javarosa}"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot fill or send the form: names the field, value or response that stopped it."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# XPath, the subset pyxform writes into `relevant`, `constraint`, `calculate` and `choice_filter`.
+#
+# Hand-written on purpose: no Python library evaluates ODK XPath. elementpath (tried, 5.1) takes custom functions
+# only in its XPath 2 parser, which raises on `'' >= 18` where ODK evaluates NaN >= 18 = false (an unanswered age
+# must simply leave the next group non-relevant). This is a recursive-descent parser with XPath 1.0 semantics,
+# compiled once per expression into closures; it covers what pyxform emits and refuses anything else by name.
+# ---------------------------------------------------------------------------------------------------------------
+
+_TOKENS = re.compile(
+    r"""\s*(?:(?P<number>\d+\.\d*|\.\d+|\d+)
+    |(?P<string>'[^']*'|"[^"]*")
+    |(?P<op>!=|<=|>=|=|<|>|\+|-|\*|\(|\)|\[|\]|,|/|\.\.|\.)
+    |(?P<name>[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?))""",
+    re.VERBOSE,
+)
+
+
+class Nodes(tuple):
+    """A node-set: the text of each node an XPath path selected (empty when the path selects nothing)."""
+
+
+@dataclass
+class _Scope:
+    """What a path can see: the instance's values by absolute path, the context node, a choice item's columns."""
+
+    values: Mapping[str, str]
+    here: str = ""
+    item: Mapping[str, str] | None = None
+
+
+def _string(value) -> str:
+    if isinstance(value, Nodes):
+        return value[0] if value else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
+
+
+def _number(value) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float):
+        return value
+    try:
+        return float(_string(value))
+    except ValueError:
+        return math.nan
+
+
+def _boolean(value) -> bool:
+    if isinstance(value, Nodes | str):
+        return len(value) > 0
+    if isinstance(value, float):
+        return value != 0 and not math.isnan(value)
+    return value
+
+
+_RELATIONS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _compare(op: str, left, right) -> bool:
+    """XPath 1.0 §3.4: node-sets compare node by node; otherwise booleans, then numbers, then strings decide."""
+    relation = _RELATIONS[op]
+    if isinstance(left, Nodes):
+        return any(_compare(op, node, right) for node in left)
+    if isinstance(right, Nodes):
+        return any(_compare(op, left, node) for node in right)
+    if op in ("=", "!="):
+        if isinstance(left, bool) or isinstance(right, bool):
+            return relation(_boolean(left), _boolean(right))
+        if isinstance(left, float) or isinstance(right, float):
+            return relation(_number(left), _number(right))
+        return relation(left, right)
+    return relation(_number(left), _number(right))
+
+
+_DATE_PARTS = {"Y": "%Y", "y": "%y", "m": "%m", "d": "%d", "H": "%H", "M": "%M", "S": "%S", "a": "%a", "b": "%b"}
+
+
+def _format_date_time(value, pattern) -> str:
+    """ODK's format-date-time(): %Y %y %m %n %d %e %H %h %M %S %3 %a %b over an ISO date or dateTime."""
+    text = _string(value)
+    if not text:
+        return ""
+    moment = datetime.fromisoformat(text)
+
+    def part(match: re.Match) -> str:
+        code = match.group(1)
+        if code in _DATE_PARTS:
+            return moment.strftime(_DATE_PARTS[code])
+        return {"n": str(moment.month), "e": str(moment.day), "h": str(moment.hour), "3": f"{moment.microsecond // 1000:03d}"}.get(code, match.group(0))
+
+    return re.sub(r"%(.)", part, _string(pattern))
+
+
+_FUNCTIONS = {
+    "selected": lambda values, choice: _string(choice) in _string(values).split(),
+    "count-selected": lambda values: float(len(_string(values).split())),
+    "regex": lambda value, pattern: re.search(_string(pattern), _string(value)) is not None,
+    "not": lambda value: not _boolean(value),
+    "true": lambda: True,
+    "false": lambda: False,
+    "boolean": _boolean,
+    "number": _number,
+    "string": _string,
+    "string-length": lambda value: float(len(_string(value))),
+    "concat": lambda *values: "".join(_string(v) for v in values),
+    "contains": lambda text, part: _string(part) in _string(text),
+    "starts-with": lambda text, part: _string(text).startswith(_string(part)),
+    "coalesce": lambda first, second: _string(first) or _string(second),
+    "if": lambda condition, then, otherwise: then if _boolean(condition) else otherwise,
+    "format-date-time": _format_date_time,
+    "format-date": _format_date_time,
+}
+
+
+class _Parser:
+    """Recursive descent over XPath 1.0's precedence: or < and < equality < relational < additive < multiplicative."""
+
+    LEVELS = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"), ("*", "div", "mod"))
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens: list[tuple[str, str]] = []
+        position, stripped = 0, text.rstrip()
+        while position < len(stripped):
+            match = _TOKENS.match(stripped, position)
+            if not match:
+                raise DemoError(f"cannot read the XPath {text!r} at character {position}")
+            self.tokens.append((match.lastgroup, match.group(match.lastgroup)))
+            position = match.end()
+        self.tokens.append(("end", ""))
+        self.position = 0
+
+    def peek(self, ahead: int = 0) -> tuple[str, str]:
+        return self.tokens[min(self.position + ahead, len(self.tokens) - 1)]
+
+    def take(self, expected: str | None = None) -> str:
+        kind, value = self.peek()
+        if expected is not None and value != expected:
+            raise DemoError(f"expected {expected!r} but found {value!r} in the XPath {self.text!r}")
+        self.position += 1
+        return value
+
+    def parse(self):
+        expression = self.binary(0)
+        if self.peek()[0] != "end":
+            raise DemoError(f"unexpected {self.peek()[1]!r} in the XPath {self.text!r}")
+        return expression
+
+    def binary(self, level: int):
+        if level == len(self.LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.peek()[0] in ("op", "name") and self.peek()[1] in self.LEVELS[level]:
+            op = self.take()
+            left = _combine(op, left, self.binary(level + 1))
+        return left
+
+    def unary(self):
+        if self.peek() == ("op", "-"):
+            self.take()
+            operand = self.unary()
+            return lambda scope: -_number(operand(scope))
+        return self.primary()
+
+    def primary(self):
+        kind, value = self.peek()
+        if kind == "number":
+            self.take()
+            return lambda scope, constant=float(value): constant
+        if kind == "string":
+            self.take()
+            return lambda scope, constant=value[1:-1]: constant
+        if value == "(":
+            self.take()
+            inner = self.binary(0)
+            self.take(")")
+            return inner
+        if kind == "name" and self.peek(1)[1] == "(":
+            return self.call()
+        return self.path()
+
+    def call(self):
+        name = self.take()
+        function = _FUNCTIONS.get(name)
+        if function is None:
+            raise DemoError(f"the XPath function {name}() in {self.text!r} is not supported by the demo generator")
+        self.take("(")
+        arguments = []
+        while self.peek()[1] != ")":
+            arguments.append(self.binary(0))
+            if self.peek()[1] == ",":
+                self.take()
+        self.take(")")
+        return lambda scope: function(*(argument(scope) for argument in arguments))
+
+    def path(self):
+        absolute = self.peek()[1] == "/"
+        steps: list[str] = []
+        while True:
+            if self.peek()[1] == "/":
+                self.take()
+            kind, value = self.peek()
+            if kind != "name" and value not in (".", ".."):
+                break
+            steps.append(self.take())
+            if self.peek()[1] == "[":
+                raise DemoError(f"predicates on instance paths are not supported by the demo generator: {self.text!r}")
+            if self.peek()[1] != "/":
+                break
+        if not steps:
+            raise DemoError(f"expected a value at {self.peek()[1]!r} in the XPath {self.text!r}")
+        return lambda scope: _resolve(scope, absolute, steps)
+
+
+def _combine(op: str, left, right):
+    if op == "or":
+        return lambda scope: _boolean(left(scope)) or _boolean(right(scope))
+    if op == "and":
+        return lambda scope: _boolean(left(scope)) and _boolean(right(scope))
+    if op in _RELATIONS:
+        return lambda scope: _compare(op, left(scope), right(scope))
+    arithmetic = {"+": operator.add, "-": operator.sub, "*": operator.mul, "div": _divide, "mod": math.fmod}[op]
+    return lambda scope: arithmetic(_number(left(scope)), _number(right(scope)))
+
+
+def _divide(left: float, right: float) -> float:
+    if right == 0:
+        return math.nan if left == 0 or math.isnan(left) else math.copysign(math.inf, left)
+    return left / right
+
+
+def _resolve(scope: _Scope, absolute: bool, steps: list[str]) -> Nodes:
+    """A path's node-set: a column of the choice item inside a choice filter, otherwise an instance node."""
+    if scope.item is not None and not absolute and len(steps) == 1 and steps[0] not in (".", ".."):
+        return Nodes((scope.item[steps[0]],)) if steps[0] in scope.item else Nodes()
+    parts = [] if absolute else scope.here.split("/")[1:]
+    for step in steps:
+        if step == "..":
+            parts = parts[:-1]
+        elif step != ".":
+            parts.append(step)
+    path = "/" + "/".join(parts)
+    return Nodes((scope.values[path],)) if path in scope.values else Nodes()
+
+
+@functools.lru_cache(maxsize=None)
+def compile_xpath(text: str):
+    """Compile an expression once into a function of a `_Scope`: the form is filled thousands of times."""
+    return _Parser(text).parse()
+
+
+def evaluate(text: str, values: Mapping[str, str], here: str = "", item: Mapping[str, str] | None = None):
+    """Evaluate an XForm expression over instance values keyed by absolute path (`.` is `here`)."""
+    return compile_xpath(text)(_Scope(values, here, item))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The compiled XForm, read as a phone reads it.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """One element of the primary instance with what its bind and body control say about it."""
+
+    path: str
+    name: str
+    children: tuple[Node, ...] = ()
+    bind: Mapping[str, str] = field(default_factory=dict)
+    select: str | None = None  # "one" or "multiple"
+    choices: str | None = None  # key into XForm.choices
+    choice_filter: str | None = None  # predicate over a choice item's columns
+
+    @property
+    def is_group(self) -> bool:
+        return bool(self.children)
+
+    @property
+    def is_note(self) -> bool:
+        """A note: read-only, no value, shown to the volunteer only."""
+        return self.bind.get("readonly") == "true()" and "calculate" not in self.bind and "preload" not in self.bind
+
+
+@dataclass(frozen=True)
+class XForm:
+    """A compiled form: identity, the primary instance as a tree of nodes, and every choice list by name."""
+
+    form_id: str
+    version: str
+    root: Node
+    choices: Mapping[str, tuple[Mapping[str, str], ...]]
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node below the root in document order (the order Collect asks and serialises them)."""
+
+        def walk(node: Node) -> Iterator[Node]:
+            for child in node.children:
+                yield child
+                yield from walk(child)
+
+        return walk(self.root)
+
+    @functools.cached_property
+    def by_name(self) -> dict[str, Node]:
+        return {node.name: node for node in self.nodes()}
+
+    def allowed(self, node: Node, values: Mapping[str, str]) -> list[str]:
+        """The choice names a select offers given the answers so far (its `choice_filter` applied)."""
+        items = self.choices[node.choices]
+        if node.choice_filter:
+            items = [item for item in items if _boolean(evaluate(node.choice_filter, values, node.path, item))]
+        return [item["name"] for item in items]
+
+
+_ITEMSET = re.compile(r"^\s*instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*$", re.DOTALL)
+
+
+def read_xform(xform: bytes, media: Mapping[str, bytes]) -> XForm:
+    """Read a pyxform XForm: primary instance, binds, select controls and choice lists (CSV media included)."""
+    html = ElementTree.fromstring(xform)
+    model = html.find(f"{XH}head/{XF}model")
+    instances = model.findall(f"{XF}instance")
+    primary = instances[0][0]
+    binds = {bind.get("nodeset"): {_bare(key): value for key, value in bind.attrib.items() if key != "nodeset"} for bind in model.iter(f"{XF}bind")}
+    choices: dict[str, tuple[dict[str, str], ...]] = {}
+    for instance in instances[1:]:
+        source = instance.get("src")
+        if source:
+            filename = source.rsplit("/", 1)[-1]
+            if filename.endswith(".csv") and filename in media:
+                choices[instance.get("id")] = tuple(csv.DictReader(io.StringIO(media[filename].decode("utf-8-sig"))))
+        else:
+            choices[instance.get("id")] = tuple({_bare(cell.tag): cell.text or "" for cell in item} for item in instance.iter(f"{XF}item"))
+    controls: dict[str, tuple[str, str, str | None]] = {}
+    for control in html.find(f"{XH}body").iter():
+        kind = {f"{XF}select1": "one", f"{XF}select": "multiple"}.get(control.tag)
+        if kind is None:
+            continue
+        itemset = control.find(f"{XF}itemset")
+        if itemset is not None:
+            match = _ITEMSET.match(itemset.get("nodeset", ""))
+            if not match or (match.group(1) not in choices):
+                raise DemoError(f"the choices of {control.get('ref')} ({itemset.get('nodeset')}) cannot be read; is its media file missing?")
+            controls[control.get("ref")] = (kind, match.group(1), match.group(2))
+        else:  # choices written inline in the control
+            choices[control.get("ref")] = tuple({"name": item.findtext(f"{XF}value")} for item in control.findall(f"{XF}item"))
+            controls[control.get("ref")] = (kind, control.get("ref"), None)
+
+    def node(element: ElementTree.Element, path: str) -> Node:
+        children = tuple(node(child, f"{path}/{_bare(child.tag)}") for child in element)
+        select, choice_list, choice_filter = controls.get(path, (None, None, None))
+        return Node(path, _bare(element.tag), children, binds.get(path, {}), select, choice_list, choice_filter)
+
+    root_path = "/" + _bare(primary.tag)
+    return XForm(primary.get("id", ""), primary.get("version", ""), node(primary, root_path), choices)
+
+
+def _bare(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Filling the instance as Collect does.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the phone itself fills: timestamps, device, user, the instanceID."""
+
+    start: datetime
+    end: datetime
+    deviceid: str
+    username: str
+    instance_id: str
+
+    def preload(self, kind: str, params: str) -> str:
+        """The value of a `jr:preload` bind, as javarosa computes it on the phone."""
+        if kind == "timestamp":
+            return _timestamp(self.start if params == "start" else self.end)
+        if kind == "date":
+            return self.start.date().isoformat()
+        if kind == "uid":
+            return self.instance_id
+        if kind == "property":
+            return {"deviceid": self.deviceid, "username": self.username}.get(params, "")
+        return ""
+
+
+def _timestamp(moment: datetime) -> str:
+    """Collect's dateTime format: milliseconds and the phone's UTC offset."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A filled instance: values by absolute path, and the questions and notes shown, in the order shown."""
+
+    values: dict[str, str]
+    shown: tuple[Node, ...]
+
+
+def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng: random.Random) -> Filled:
+    """The instance Collect would save for these answers, walking the form in document order.
+
+    `answers` maps bare field names to the respondent's answer (None: left blank). A relevant field the model does
+    not know gets a generic valid value, so the demo survives questions added to the form; a field that is not
+    relevant stays empty whatever the model says. Raises DemoError naming the field when an answer breaks the
+    form (not a choice, a constraint, a required field left empty): the model and the form disagree.
+    """
+    values: dict[str, str] = {}
+    shown: list[Node] = []
+    relevant = {form.root.path: True}
+    for node in form.nodes():
+        parent = node.path.rsplit("/", 1)[0]
+        condition = node.bind.get("relevant")
+        relevant[node.path] = relevant[parent] and (condition is None or _boolean(evaluate(condition, values, node.path)))
+        values[node.path] = ""
+        if node.is_group or not relevant[node.path]:
+            continue
+        if node.is_note:
+            shown.append(node)
+            continue
+        values[node.path] = _value(form, node, answers, metadata, values, rng)
+        _check(form, node, values)
+        if not {"preload", "calculate"} & node.bind.keys() and node.bind.get("type") != "binary":
+            shown.append(node)
+    return Filled(values, tuple(shown))
+
+
+def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata: Metadata, values: Mapping[str, str], rng: random.Random) -> str:
+    bind = node.bind
+    if "preload" in bind:
+        return metadata.preload(bind["preload"], bind.get("preloadParams", ""))
+    if "calculate" in bind:
+        return _string(evaluate(bind["calculate"], values, node.path))
+    if bind.get("type") == "binary" and node.name == "audit":
+        return "audit.csv"
+    if node.name in answers:
+        return answers[node.name] or ""
+    return _generic(form, node, values, rng)
+
+
+def _generic(form: XForm, node: Node, values: Mapping[str, str], rng: random.Random) -> str:
+    """A plausible valid answer to a question the population model does not know about."""
+    if bind_required(node) is False and rng.random() < 0.8:
+        return ""
+    if node.select is not None:
+        options = [name for name in form.allowed(node, values) if name not in ("dont_know", "refused", "none", "other")]
+        return rng.choice(options) if options else ""
+    kind = node.bind.get("type", "string")
+    if kind == "int":
+        return str(rng.randint(0, 5))
+    if kind in ("decimal",):
+        return f"{rng.uniform(0, 5):.1f}"
+    if kind == "date":
+        return values.get(f"{form.root.path}/today", "") or FIELD_START.isoformat()
+    return "demo" if bind_required(node) else ""
+
+
+def bind_required(node: Node) -> bool:
+    return node.bind.get("required") == "true()"
+
+
+def _check(form: XForm, node: Node, values: Mapping[str, str]) -> None:
+    value = values[node.path]
+    if not value:
+        if bind_required(node):
+            raise DemoError(f"{node.name} is required and relevant but the demo left it empty")
+        return
+    if node.select is not None:
+        allowed = form.allowed(node, values)
+        chosen = value.split() if node.select == "multiple" else [value]
+        wrong = [name for name in chosen if name not in allowed]
+        if wrong:
+            raise DemoError(f"{node.name}: {', '.join(wrong)} is not among its choices here ({', '.join(allowed)})")
+    constraint = node.bind.get("constraint")
+    if constraint and not _boolean(evaluate(constraint, values, node.path)):
+        raise DemoError(f"{node.name} = {value!r} breaks its constraint {constraint.strip()}")
+
+
+def instance_xml(form: XForm, values: Mapping[str, str]) -> bytes:
+    """The submission XML: the primary instance with its values, namespaces declared as Collect declares them."""
+    out = ["<?xml version='1.0' ?>"]
+
+    def write(node: Node, attributes: str = "") -> None:
+        if node.children:
+            out.append(f"<{node.name}{attributes}>")
+            for child in node.children:
+                write(child)
+            out.append(f"</{node.name}>")
+        elif values.get(node.path):
+            out.append(f"<{node.name}>{escape(values[node.path])}</{node.name}>")
+        else:
+            out.append(f"<{node.name} />")
+
+    root_attributes = (
+        f" xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\""
+        f" id={quoteattr(form.form_id)} version={quoteattr(form.version)}"
+    )
+    write(form.root, root_attributes)
+    return "".join(out).encode("utf-8")
+
+
+def audit_log(filled: Filled, start: datetime, end: datetime, rng: random.Random) -> bytes:
+    """Collect's audit.csv: one `question` row per question or note shown, with its times in epoch milliseconds.
+
+    The interview's duration is shared among the screens (notes are read fast, multiple choices take longer),
+    so a speeder's short interview shows up in the audit as well as in `start`/`end`.
+    """
+    weights = [rng.uniform(0.5, 1.5) * (0.4 if node.is_note else 2.0 if node.select == "multiple" else 1.0) for node in filled.shown]
+    clock = int(start.timestamp() * 1000)
+    finish = int(end.timestamp() * 1000)
+    rows: list[list] = [["event", "node", "start", "end"], ["form start", "", clock, ""]]
+    scale = max(0, finish - clock - 3000) / max(sum(weights), 1e-9)
+    clock += 1000
+    for node, weight in zip(filled.shown, weights):
+        spent = max(200, int(weight * scale))
+        rows.append(["question", node.path, clock, clock + spent])
+        clock += spent
+    finish = max(finish, clock + 1000)
+    rows += [["end screen", "", clock, finish], ["form save", "", finish, ""], ["form exit", "", finish, ""], ["form finalize", "", finish, ""]]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The population model: who answers, and how.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Area:
+    """A neighbourhood of data/neighbourhoods.csv with the demo's latent level of insecurity (1 = city average)."""
+
+    name: str
+    district: str
+    lat: float
+    lon: float
+    population: float
+    risk: float
+
+    @property
+    def programme(self) -> bool:
+        return self.district in PROGRAMME_DISTRICTS
+
+
+@dataclass(frozen=True)
+class DemoVolunteer:
+    """A demo volunteer and the habits that give the quality checks something to find."""
+
+    name: str
+    speeder_share: float = 0.015  # interviews rushed through in a few minutes
+    dk_factor: float = 1.0  # multiplies the don't-know / refusal rates
+    gps_missing: float = 0.03  # no GPS fix (indoors, old phone)
+    outdated_form: bool = False  # the phone never updated the form
+
+
+_FIRST_NAMES = ("Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gina", "Hugo", "Irene", "Julio", "Karen", "Luis")
+_SURNAMES = ("Ejemplo", "Ficticio", "Prueba", "Muestra", "Simulada", "Inventado", "Ensayo", "Maqueta", "Ficcion", "Modelo", "Borrador", "Supuesto")
+
+
+def demo_volunteers(count: int = 12) -> list[DemoVolunteer]:
+    """Volunteers with obviously fake names; the fifth is a speeder, the sixth answers with many don't-knows,
+    the seventh has an outdated form, the fourth a poor GPS (every twelfth one so in larger rounds)."""
+    team = []
+    for index in range(count):
+        first, surname = _FIRST_NAMES[index % 12], _SURNAMES[(index + index // 12) % 12]
+        name = f"{first} {surname}{f' {index // 12 + 1}' if index >= 12 else ''}{DEMO_SUFFIX}"
+        habit = index % 12
+        team.append(
+            DemoVolunteer(
+                name,
+                speeder_share=0.45 if habit == 7 else 0.015,
+                dk_factor=6.0 if habit == 5 else 1.0,
+                gps_missing=0.4 if habit == 3 else 0.03,
+                outdated_form=habit == 6,
+            )
+        )
+    return team
+
+
+def read_areas(neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Random) -> list[Area]:
+    """The neighbourhoods with their population (district census × assumed share) and a drawn insecurity level.
+
+    Insecurity is higher in the programme districts (the reason the programme went there) and lower in the
+    coastal residential Víctor Larco and the rural inland districts, with noise between neighbourhoods.
+    """
+    frame = pd.read_csv(io.BytesIO(neighbourhoods))
+    frame = frame.merge(populations[["district", "population_2017"]], on="district", how="left")
+    base = {"victor_larco_herrera": 0.7, "simbal": 0.55, "poroto": 0.55, "trujillo": 1.0}
+    return [
+        Area(
+            row.name,
+            row.district,
+            float(row.lat),
+            float(row.lon),
+            float(row.population_2017) * float(row.population_share),
+            (1.3 if row.district in PROGRAMME_DISTRICTS else base.get(row.district, 0.9)) * rng.uniform(0.85, 1.15),
+        )
+        for row in frame.itertuples(index=False)
+    ]
+
+
+class _Asker:
+    """Draws one respondent's answers; `dk` is this interview's don't-know rate (refusals are half of it)."""
+
+    def __init__(self, rng: random.Random, dk: float):
+        self.rng = rng
+        self.dk = dk
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def one(self, weights: Mapping[str, float]) -> str:
+        return self.rng.choices(list(weights), list(weights.values()))[0]
+
+    def answer(self, value: str, dk: bool = True, refused: bool = True) -> str:
+        """The respondent's answer, sometimes replaced by don't know or refused (when the list offers them)."""
+        draw = self.rng.random()
+        if dk and draw < self.dk:
+            return "dont_know"
+        if refused and draw < self.dk * 1.5:
+            return "refused"
+        return value
+
+    def yes(self, p: float) -> str:
+        return self.answer("yes" if self.chance(p) else "no")
+
+    def many(self, probabilities: Mapping[str, float], none: str | None = None) -> str:
+        """A select_multiple: each option with its probability; `none` (exclusive) when nothing was chosen."""
+        chosen = [name for name, p in probabilities.items() if self.chance(p)]
+        if not chosen:
+            chosen = [none] if none else [max(probabilities, key=probabilities.get)]
+        return " ".join(chosen)
+
+    def scale(self, latent: float, names: tuple[str, ...], cuts: tuple[float, ...]) -> str:
+        """An ordinal answer from a latent score and ascending cut points (len(cuts) = len(names) - 1)."""
+        return self.answer(names[sum(latent > cut for cut in cuts)])
+
+
+_AGE_GROUPS = ((18, 29, 0.42), (30, 44, 0.29), (45, 59, 0.18), (60, 85, 0.11))  # census 18+: about .30 .31 .22 .17
+_SERVICES = {"health": 0.35, "school_primary": 0.7, "school_secondary": 0.55, "gov_services": 0.45}
+_AGREE = ("strongly_disagree", "disagree", "agree", "strongly_agree")
+_SATISFACTION = ("very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied")
+_OTHER_TEXTS = ("ruidos y fiestas", "falta de alumbrado", "perros sueltos", "basura en la calle", "mototaxis informales")
+
+
+def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str, gps: str | None) -> dict[str, str | None]:
+    """One respondent's answers by field name (the form decides which of them are asked).
+
+    The correlations are the ones a researcher should find again: victimisation is higher for the young and in
+    insecure areas; fear after dark rises with being a woman, a victim, older age and the area's insecurity;
+    programme districts feel a little safer than a year ago, know Línea 100, the CEM and Barrio Seguro better and
+    trust their neighbourhood committees more; satisfaction follows the service attributes; sexual violence is
+    reported mostly to the CEM and the police.
+    """
+    ask = _Asker(rng, 0.012 * volunteer.dk_factor)
+    answers: dict[str, str | None] = {"district": area.district, "neighbourhood": area.name, "psu": psu, "gps": gps}
+    answers["consent"] = "no" if ask.chance(0.02) else "yes"
+    if ask.chance(0.015):
+        answers["age"] = str(rng.randint(15, 17))  # screened out: the form ends for under-18s
+        return answers
+    low, high, _ = rng.choices(_AGE_GROUPS, [group[2] for group in _AGE_GROUPS])[0]
+    age = rng.randint(low, high)
+    female = ask.chance(0.6)
+    young, old = age < 30, age >= 60
+    answers |= {"age": str(age), "sex": "female" if female else "male"}
+    answers["education"] = ask.answer(
+        ask.one({"none": 0.03 + 0.1 * old, "primary": 0.12 + 0.25 * old, "secondary": 0.45, "technical": 0.2, "university": 0.2 + 0.08 * young}),
+        dk=False,
+    )
+    frailty = max(0, age - 40) / 45
+    for domain, boost in (("seeing", 2.0), ("hearing", 1.0), ("walking", 1.5), ("remembering", 1.0), ("selfcare", 0.5), ("communicating", 0.5)):
+        answers[f"wg_{domain}"] = ask.answer(
+            ask.one({"no_difficulty": 1.0, "some_difficulty": boost * (0.04 + 0.3 * frailty), "a_lot_of_difficulty": boost * (0.006 + 0.05 * frailty), "cannot_do_at_all": 0.002 + 0.01 * frailty})
+        )
+    disability = any(answers[f"wg_{d}"] in ("a_lot_of_difficulty", "cannot_do_at_all") for d in ("seeing", "hearing", "walking", "remembering", "selfcare", "communicating"))
+    answers["years_in_neighbourhood"] = str(min(age, int(rng.expovariate(1 / 14))))
+    answers["household_adults"] = ask.one({"1": 12, "2": 35, "3": 25, "4": 16, "5": 8, "6": 4})
+
+    risk = area.risk
+    victim = {
+        "robbery": ask.chance(min(0.6, 0.2 * risk * (1.3 if young else 1.0))),
+        "physical": ask.chance(0.045 * risk * (1.5 if young else 1.0)),
+        "psychological": ask.chance(0.07 * risk * (1.4 if female else 1.0)),
+        "sexual": ask.chance(0.012 * risk * ((3.5 if young else 2.0) if female else 0.4)),
+    }
+    for kind, happened in victim.items():
+        answers[f"victim_{kind}_12m"] = ask.answer("yes" if happened else "no")
+    # Reporting the most recent incident, and to whom (sexual and psychological violence go to the CEM, Línea 100).
+    report_rate = {"robbery": 0.17, "physical": 0.3, "psychological": 0.12, "sexual": 0.16}
+    authorities = {
+        "robbery": {"police": 0.85, "serenazgo": 0.3, "prosecutor": 0.05, "other": 0.03},
+        "physical": {"police": 0.75, "prosecutor": 0.15, "cem": 0.25 if female else 0.03, "serenazgo": 0.15, "judiciary": 0.05},
+        "psychological": {"cem": 0.45, "police": 0.35, "demuna": 0.2, "linea_100": 0.15, "other": 0.05},
+        "sexual": {"police": 0.5, "cem": 0.55, "linea_100": 0.2, "prosecutor": 0.2},
+    }
+    for kind in victim:
+        programme_boost = 1.4 if area.programme and kind in ("psychological", "sexual") else 1.0
+        answers[f"reported_{kind}"] = ask.yes(report_rate[kind] * programme_boost)
+        answers[f"reported_to_{kind}"] = ask.many(authorities[kind])
+    answers["violence_mode"] = "self" if ask.chance(0.55 if young else 0.3) else "interviewer"
+
+    victimised = any(victim.values())
+    fear = rng.gauss(0, 1) + 0.5 * female + 0.6 * victimised + 0.6 * (risk - 1) + 0.25 * old - 0.2 * (young and not female)
+    if ask.chance(0.03 + 0.12 * old + 0.05 * female):
+        answers["feels_safe_after_dark"] = "never_alone_after_dark"
+        answers["would_feel_safe_after_dark"] = ask.scale(fear, ("very_safe", "safe", "unsafe", "very_unsafe"), (-1.1, 0.0, 1.0))
+    else:
+        answers["feels_safe_after_dark"] = ask.scale(fear, ("very_safe", "safe", "unsafe", "very_unsafe"), (-1.1, 0.1, 1.1))
+
+    contact = ask.chance(0.3 + 0.1 * (30 <= age < 60))
+    answers["contact_official_12m"] = ask.answer("yes" if contact else "no")
+    asked = ask.chance(0.1 * risk)
+    answers["bribe_asked_12m"] = ask.answer("yes" if asked else "no")
+    answers["bribe_paid_12m"] = ask.yes(0.4 if asked else 0.01)
+
+    use = {"health": 0.55 + 0.1 * female + 0.1 * old, "school_primary": 0.32 if 25 <= age < 50 else 0.06,
+           "school_secondary": 0.28 if 30 <= age < 56 else 0.05, "gov_services": 0.45}
+    for service, quality in _SERVICES.items():
+        answers[f"used_{service}_12m"] = ask.yes(use[service])
+        opinion = rng.gauss(0, 1) + quality - 0.2 * (risk - 1)
+        attributes = []
+        for attribute in ("access", "affordability", "quality", "courtesy", "timeliness"):
+            score = opinion + rng.gauss(0, 0.6)
+            attributes.append(score)
+            value = "not_applicable" if attribute == "affordability" and ask.chance(0.05) else ask.scale(score, _AGREE, (-0.8, 0.0, 1.4))
+            answers[f"{service}_{attribute}"] = value
+        answers[f"{service}_satisfaction"] = ask.scale(sum(attributes) / 5 + rng.gauss(0, 0.4), _SATISFACTION, (-0.9, -0.1, 1.3))
+
+    efficacy = rng.gauss(0, 1) + 0.15 * young + 0.25 * (answers["education"] == "university")
+    for question in ("say_in_government", "influence_on_politics"):
+        answers[question] = ask.scale(efficacy + rng.gauss(0, 0.5), ("not_at_all", "very_little", "some", "a_lot", "a_great_deal"), (-0.3, 0.5, 1.4, 2.0))
+
+    discriminated = ask.chance(0.2 + 0.06 * female + 0.12 * disability + 0.05 * area.programme)
+    answers["discrimination_5y"] = ask.answer("yes" if discriminated else "no")
+    answers["discrimination_12m"] = ask.yes(0.55)
+    answers["discrimination_grounds"] = ask.many({
+        "socioeconomic": 0.4, "residence": 0.5 if area.programme else 0.25, "sex": 0.3 if female else 0.06, "age": 0.3 if young or old else 0.05,
+        "ethnicity": 0.2, "disability": 0.6 if disability else 0.01, "migration": 0.04, "religion": 0.03, "marital": 0.04,
+        "sexual_orientation": 0.03, "political": 0.04, "other": 0.03,
+    })
+    answers["discrimination_grounds_other"] = rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
+
+    answers["dispute_2y"] = ask.yes(0.18)
+    answers["dispute_mechanisms"] = "none" if ask.chance(0.3) else ask.many({
+        "police": 0.2, "court": 0.1, "prosecutor": 0.05, "lawyer": 0.12, "ombudsman": 0.02, "municipality": 0.15,
+        "justice_of_peace": 0.15, "community_leader": 0.12, "religious_leader": 0.03, "other": 0.03,
+    })
+    answers["dispute_mechanisms_other"] = rng.choice(("junta vecinal", "ronda campesina", "sindicato"))
+    answers["dispute_no_mechanism_reason"] = ask.answer(ask.one({
+        "not_needed": 0.2, "resolved_directly": 0.3, "didnt_know": 0.1, "too_expensive": 0.1, "too_far": 0.05, "no_trust": 0.15, "fear": 0.05, "other": 0.02,
+    }))
+
+    answers["main_problems"] = ask.many({
+        "robbery": 0.8, "extortion": 0.5 if area.programme else 0.35, "gangs": 0.35 * risk, "drugs": 0.3, "violence_women": 0.3 if female else 0.15,
+        "youth_violence": 0.25, "other": 0.04,
+    }, none="none")
+    answers["main_problems_other"] = rng.choice(_OTHER_TEXTS)
+    answers["safety_change_12m"] = ask.answer(ask.one({"safer": 0.22, "same": 0.42, "less_safe": 0.36} if area.programme else {"safer": 0.12, "same": 0.42, "less_safe": 0.46}))
+    trust = rng.gauss(0, 1) - 0.3 * victimised
+    for institution, shift in (("police", -0.3), ("serenazgo", 0.1), ("neighbourhood_committee", 0.4 if area.programme else 0.0)):
+        answers[f"trust_{institution}"] = ask.scale(-(trust + shift + rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8))
+    violence_victim = victim["physical"] or victim["psychological"] or victim["sexual"]
+    answers["knows_linea100"] = ask.yes(0.68 + 0.12 * area.programme)
+    answers["used_linea100"] = ask.yes(0.25 if violence_victim and female else 0.03)
+    answers["knows_cem"] = ask.yes(0.45 + 0.2 * area.programme + 0.05 * female)
+    answers["used_cem"] = ask.yes(0.3 if violence_victim and female else 0.02)
+    answers["knows_barrio_seguro"] = ask.yes(0.25 + 0.3 * area.programme)
+    answers["expects_victim_12m"] = ask.yes(min(0.95, 0.6 + 0.15 * (fear > 0) + 0.15 * victimised))
+    answers["volunteer_notes"] = rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido.")) if ask.chance(0.03) else None
+    return answers
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The field round: where, by whom, when.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSubmission:
+    """One POST as a phone makes it: the XML, its attachments, who sends it; `resend` marks Collect sending again."""
+
+    volunteer: str
+    instance_id: str
+    xml: bytes
+    attachments: tuple[Attachment, ...]
+    resend: bool = False
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One interview to do: the area and block (PSU) it happens in."""
+
+    area: Area
+    psu: str
+
+
+def _allocate(areas: list[Area], size: int) -> list[_Slot]:
+    """Interviews per neighbourhood ∝ √population, programme neighbourhoods ×1.5, at least 2 %; blocks of ~12.
+
+    A square-root allocation is the usual compromise between precise neighbourhood estimates (equal sizes) and
+    precise city estimates (proportional sizes); it also gives the weights something to correct.
+    """
+    shares = [math.sqrt(area.population) * (1.5 if area.programme else 1.0) for area in areas]
+    floor = 0.02 * sum(shares)
+    shares = [max(share, floor) for share in shares]
+    exact = [size * share / sum(shares) for share in shares]
+    counts = [int(value) for value in exact]
+    for index in sorted(range(len(areas)), key=lambda i: exact[i] - counts[i], reverse=True)[: size - sum(counts)]:
+        counts[index] += 1
+    slots = []
+    for number, (area, count) in enumerate(zip(areas, counts), start=1):
+        blocks = max(1, round(count / 12))
+        slots += [_Slot(area, f"Z{number:02d}-B{1 + k * blocks // max(count, 1):02d}") for k in range(count)]
+    return slots
+
+
+def _working_days() -> list[date]:
+    days, day = [], FIELD_START
+    while len(days) < FIELD_DAYS:
+        if day.weekday() < 6:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _schedule(rng: random.Random, count: int, speeder_share: float) -> list[tuple[datetime, datetime, bool]]:
+    """Start and end of a volunteer's `count` interviews: consecutive days from a random first day, 10–16 a day,
+    from about nine in the morning, 4–20 minutes between households; (start, end, rushed) each."""
+    days = _working_days()
+    first = rng.randint(0, 2)
+    per_day = max(rng.randint(10, 16), math.ceil(count / (len(days) - first)))
+    times = []
+    clock = None
+    for k in range(count):
+        if k % per_day == 0:
+            day = days[first + k // per_day]
+            clock = datetime(day.year, day.month, day.day, 9, 0, tzinfo=PERU) + timedelta(minutes=rng.uniform(0, 45))
+        rushed = rng.random() < speeder_share
+        minutes = rng.uniform(3, 6) if rushed else math.exp(rng.gauss(math.log(17), 0.3))
+        start = clock
+        end = start + timedelta(minutes=minutes, seconds=rng.uniform(0, 59))
+        times.append((start, end, rushed))
+        clock = end + timedelta(minutes=rng.uniform(4, 20))
+    return times
+
+
+def _gps(rng: random.Random, area: Area, volunteer: DemoVolunteer) -> str | None:
+    """A geopoint near the neighbourhood centre (~300 m), missing sometimes, and about 1 % a few km off."""
+    if rng.random() < volunteer.gps_missing:
+        return None
+    if rng.random() < 0.012:
+        angle, distance = rng.uniform(0, 2 * math.pi), rng.uniform(0.03, 0.06)
+        lat, lon = area.lat + distance * math.sin(angle), area.lon + distance * math.cos(angle)
+    else:
+        lat, lon = rng.gauss(area.lat, 0.003), rng.gauss(area.lon, 0.003)
+    return f"{lat:.6f} {lon:.6f} {rng.uniform(20, 150):.1f} {rng.uniform(3, 20):.1f}"
+
+
+def _short(rng: random.Random, answers: Mapping[str, str | None], start: datetime, end: datetime) -> datetime:
+    """Refusals and screen-outs end after a minute or three, whatever the schedule planned."""
+    if answers["consent"] == "no" or int(answers["age"] or 0) < 18:
+        return start + timedelta(minutes=rng.uniform(1, 3))
+    return end
+
+
+def _uuid(rng: random.Random) -> str:
+    return f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+
+
+def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int = DEMO_SEED, outdated_version: str | None = None) -> Iterator[DemoSubmission]:
+    """`size` interviews of a field round as the phones send them (plus one resend); same seed, same bytes.
+
+    `outdated_version` is the version the outdated volunteer's phone still has (None: everyone is up to date).
+    Volunteers: 12, or one per ~170 interviews for large benchmark rounds.
+    """
+    rng = random.Random(seed)
+    team = demo_volunteers(max(12, round(size / 170)))
+    slots = _allocate(areas, size)
+    devices = {member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team}
+    for index, member in enumerate(team):
+        own = slots[index * len(slots) // len(team) : (index + 1) * len(slots) // len(team)]
+        version_form = form if not (member.outdated_form and outdated_version) else XForm(form.form_id, outdated_version, form.root, form.choices)
+        for number, (slot, (start, end, _)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):
+            answers = _answers(rng, slot.area, member, slot.psu, _gps(rng, slot.area, member))
+            submission = _submission(version_form, member, devices[member.name], answers, start, _short(rng, answers, start, end), rng)
+            yield submission
+            if index % 12 == 2 and number == len(own) // 2:
+                yield DemoSubmission(submission.volunteer, submission.instance_id, submission.xml, submission.attachments, resend=True)
+            if index % 12 == 4 and number == len(own) // 3:  # the same interview saved twice, under a new instanceID
+                again = end + timedelta(minutes=2)
+                yield _submission(version_form, member, devices[member.name], answers, again, again + timedelta(minutes=4), rng)
+
+
+def _submission(form: XForm, member: DemoVolunteer, device: str, answers: Mapping[str, str | None], start: datetime, end: datetime, rng: random.Random) -> DemoSubmission:
+    metadata = Metadata(start, end, device, member.name, _uuid(rng))
+    filled = fill(form, answers, metadata, rng)
+    attachments = ()
+    if any(node.name == "audit" and node.bind.get("type") == "binary" for node in form.nodes()):
+        attachments = (Attachment("audit.csv", audit_log(filled, start, end, rng), "text/csv"),)
+    return DemoSubmission(member.name, metadata.instance_id, instance_xml(form, filled.values), attachments)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading: publish the form, create the volunteers, send every submission through the OpenRosa route.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoRound:
+    """The marker a loaded demo leaves in the store's settings: what was loaded, by whom, with which seed."""
+
+    form_id: str
+    version: str
+    outdated_version: str | None
+    size: int
+    seed: int
+    volunteers: tuple[str, ...]
+    loaded_at: str
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What one load sent: POSTs answered 201 with a new submission (`created`) or as a known resend."""
+
+    posted: int
+    created: int
+    duplicates: int
+    round: DemoRound
+
+
+def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
+    """Load the synthetic demo round into `store` through the OpenRosa route, as phones would send it.
+
+    Publishes the shipped form (as the server does on start), creates the demo volunteers with real tokens, then
+    sends each submission as Collect does — a HEAD on a volunteer's first upload, then a multipart POST to
+    `/v1/key/{token}/projects/{project}/submission` — and requires 201. `progress(done, total)` is called after
+    each POST (for `st.progress`). Idempotent: the same seed yields the same instanceIDs and bytes, which the
+    store recognises as resends, so loading again adds nothing.
+
+    The requests go through httpx's in-process ASGI transport, one at a time: concurrent posts were slower
+    (SQLite serialises the commits; benchmarks/demo_load.py measures both paths).
+    """
+    import asyncio
+
+    plan = prepare(store, n, seed=seed)
+    tokens = _volunteer_tokens(store, plan.round.volunteers)
+    return asyncio.run(_post_all(store, plan, tokens, progress))
+
+
+async def _post_all(store: Store, plan: DemoPlan, tokens: Mapping[str, str], progress: Callable[[int, int], None] | None) -> LoadSummary:
+    import httpx
+    from starlette.applications import Starlette
+
+    from collect.openrosa import routes
+
+    created = duplicates = 0
+    headed: set[str] = set()
+    transport = httpx.ASGITransport(app=Starlette(routes=routes(store)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://demo.invalid", headers={"X-OpenRosa-Version": "1.0"}) as client:
+        for done, submission in enumerate(plan.submissions, start=1):
+            url = f"/v1/key/{tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission"
+            if submission.volunteer not in headed:
+                head = await client.head(url)
+                if head.status_code != 204:
+                    raise DemoError(f"HEAD /submission for {submission.volunteer} answered {head.status_code}, not 204: {head.text}")
+                headed.add(submission.volunteer)
+            files = [("xml_submission_file", ("submission.xml", submission.xml, "text/xml"))]
+            files += [(a.filename, (a.filename, a.content, a.content_type)) for a in submission.attachments]
+            response = await client.post(url, files=files)
+            if response.status_code != 201:
+                raise DemoError(f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}")
+            if "already received" in response.text:
+                duplicates += 1
+            else:
+                created += 1
+            if progress is not None:
+                progress(done, plan.total)
+    return LoadSummary(plan.total, created, duplicates, plan.round)
+
+
+def ingest_demo(store: Store, size: int, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
+    """The same round at benchmark scale (e.g. 100,000) through `Store.receive`, the function the route calls,
+    without HTTP: what differs from `load_demo` is only the transport."""
+    plan = prepare(store, size, seed=seed)
+    created = duplicates = 0
+    for done, submission in enumerate(plan.submissions, start=1):
+        receipt = store.receive(submission.xml, submission.attachments, volunteer=submission.volunteer)
+        created += receipt.outcome == "created"
+        duplicates += receipt.outcome == "duplicate"
+        if progress is not None:
+            progress(done, plan.total)
+    return LoadSummary(plan.total, created, duplicates, plan.round)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """A demo round ready to send: the submissions (lazily generated) and how many there will be."""
+
+    round: DemoRound
+    submissions: Iterator[DemoSubmission]
+    total: int
+
+
+def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
+    """Publish the forms and create the volunteers the round needs, mark the store, and plan the submissions.
+
+    The form filled is the one the store serves to phones (its latest version of the shipped form, with its
+    media), so the demo and a real phone fill byte-identical XForms.
+    """
+    from collect.publish import publish_shipped_forms
+
+    built = build_form(FORM_XLSX)
+    outdated = _outdated_version(store, built)
+    publish_shipped_forms(store)
+    form_id = built.form_id
+    current = store.form_version(form_id)
+    media = {file.filename: store.media_file(form_id, current.version, file.filename) for file in current.media}
+    form = read_xform(store.form_xml(form_id, current.version), media)
+    populations = pd.read_csv(FORMS_DIR.parent / "data" / "population_trujillo_2017.csv")
+    areas = read_areas(media.get("neighbourhoods.csv") or (FORMS_DIR.parent / "data" / "neighbourhoods.csv").read_bytes(), populations, random.Random(seed))
+    team = demo_volunteers(max(12, round(size / 170)))
+    _create_volunteers(store, [member.name for member in team])
+    marker = DemoRound(form_id, current.version, outdated, size, seed, tuple(member.name for member in team), datetime.now(UTC).isoformat(timespec="seconds"))
+    store.setting(DEMO_SETTING, lambda: json.dumps(marker.__dict__))
+    submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated_version=outdated)
+    return DemoPlan(marker, submissions, size + _extra_posts(len(team)))
+
+
+def _extra_posts(team_size: int) -> int:
+    """The resends and saved-twice interviews `generate_submissions` adds (one each per twelve volunteers)."""
+    return len([index for index in range(team_size) if index % 12 in (2, 4)])
+
+
+def _outdated_version(store: Store, built: BuiltForm) -> str | None:
+    """The version the outdated phone holds: the newest older version the store keeps, if any.
+
+    On a store that has never seen the form, an earlier version of it (same questions, dated four weeks before)
+    is published first, as a real round would have started with it. The store serves the most recently
+    published version as the latest, so an older version cannot be added once the current one is there: then
+    no phone is outdated.
+    """
+    published = [form.version for form in store.form_versions() if form.form_id == built.form_id]
+    older = [version for version in published if version < built.version]
+    if older:
+        return max(older)
+    match = re.fullmatch(r"(\d{8})\d{2}", built.version)
+    if published or not match:
+        return None
+    version = (datetime.strptime(match.group(1), "%Y%m%d") - timedelta(days=28)).strftime("%Y%m%d") + "01"
+    from pyxform.xls2xform import convert
+
+    survey = convert(xlsform=str(built.xlsx_path), pretty_print=True)._survey
+    survey.version = version
+    media = {file.name: file.path.read_bytes() for file in built.media}
+    store.publish_form(survey.to_xml(pretty_print=True).encode("utf-8"), media=media)
+    return version
+
+
+def _create_volunteers(store: Store, names: list[str]) -> None:
+    """Create the demo volunteers that do not exist yet, keeping each token in the store's settings.
+
+    Why keep the token: a token is shown only once, and loading again (idempotency) must post as the same
+    volunteer. They are demo accounts; revoke them on the Volunteers page once real field work starts.
+    """
+    existing = {volunteer.name for volunteer in list_volunteers(store)}
+    for name in names:
+        if name not in existing:
+            token = add_volunteer(store, name).token
+            store.setting(f"demo_token:{name}", lambda token=token: token)
+
+
+def _volunteer_tokens(store: Store, names: tuple[str, ...]) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(tables.settings.c.key, tables.settings.c.value).where(tables.settings.c.key.like("demo_token:%"))).all())
+    missing = [name for name in names if f"demo_token:{name}" not in rows]
+    if missing:
+        raise DemoError(f"the demo volunteers {', '.join(missing)} exist but their tokens were not kept; the demo cannot post as them")
+    return {name: rows[f"demo_token:{name}"] for name in names}
+
+
+def demo_round(store: Store) -> DemoRound | None:
+    """The demo round loaded into this store, if any: pages use it to say that the data are synthetic."""
+    with store.engine.connect() as conn:
+        value = conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == DEMO_SETTING)).scalar()
+    if value is None:
+        return None
+    fields = json.loads(value)
+    return DemoRound(**(fields | {"volunteers": tuple(fields["volunteers"])}))
+
+
+def is_synthetic(frame: pd.DataFrame) -> pd.Series:
+    """Which rows of `Store.submissions_frame` come from the demo round (sent by a "(demo)" volunteer)."""
+    return frame["volunteer"].fillna("").str.endswith(DEMO_SUFFIX)

@@ -1,0 +1,44 @@
+"""The dashboard's entry script: sign-in, then the pages the signed-in user's role may open.
+
+Roles (issue 5): admin sees everything; coordinators run the field work (monitoring, review, volunteers,
+imports); researchers see estimates and de-identified downloads only, never personal data.
+"""
+
+import streamlit as st
+
+from dashboard import first_run, signin
+
+st.set_page_config(page_title="SDG 16 survey — Trujillo", page_icon=":material/shield_person:", layout="wide")
+
+STAFF = {"admin", "coordinator"}
+PAGES = [
+    # (page, title, icon, url_path, roles)
+    ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
+    ("views/volunteers.py", "Volunteers & forms", ":material/groups:", "volunteers", STAFF),
+    ("views/account.py", "Account", ":material/account_circle:", "account", {"admin", "coordinator", "researcher"}),
+]
+
+
+def pages_for(role: str) -> list[st.Page]:
+    return [
+        st.Page(page, title=title, icon=icon, url_path=url)
+        for page, title, icon, url, roles in PAGES
+        if role in roles
+    ]
+
+
+user = signin.current_user()
+if user is None:
+    st.navigation([st.Page(signin.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+elif user.must_change_password:
+    st.title("Choose a new password")
+    st.info("You signed in with a one-time password; choose your own before continuing.")
+    signin.change_password_form(user)
+else:
+    navigation = st.navigation(pages_for(user.role))
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.username}** ({user.role})")
+        if st.button("Sign out", icon=":material/logout:"):
+            signin.sign_out()
+    first_run.banner(user.role)
+    navigation.run()

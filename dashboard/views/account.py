@@ -1,0 +1,52 @@
+"""Account page: change one's password; admins also manage the dashboard accounts."""
+
+import streamlit as st
+
+from dashboard import signin
+from dashboard.auth import ROLES, AuthError
+from dashboard.data import accounts
+
+
+def render() -> None:
+    user = signin.current_user()
+    st.title("Account")
+    st.write(f"Signed in as **{user.username}**, role **{user.role}**.")
+    st.subheader("Change password")
+    signin.change_password_form(user)
+    if user.role == "admin":
+        _manage_accounts(user.username)
+
+
+def _manage_accounts(me: str) -> None:
+    st.subheader("Dashboard accounts")
+    st.dataframe(
+        [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password}
+         for u in accounts().list()],
+        hide_index=True,
+    )
+    with st.form("add_account", clear_on_submit=True):
+        username = st.text_input("New username")
+        role = st.selectbox("Role", ROLES, index=ROLES.index("coordinator"))
+        submitted = st.form_submit_button("Add account")
+    if submitted:
+        try:
+            password = accounts().add(username, role)
+        except AuthError as error:
+            st.error(str(error))
+        else:
+            st.success(f"Account {username!r} created. One-time password (shown once): `{password}`")
+    others = [u.username for u in accounts().list() if u.username != me]
+    if others:
+        with st.form("remove_account"):
+            username = st.selectbox("Remove account", others)
+            if st.form_submit_button("Remove"):
+                try:
+                    accounts().remove(username)
+                except AuthError as error:
+                    st.error(str(error))
+                else:
+                    st.success(f"Account {username!r} removed.")
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,177 @@
+"""Field monitoring (coordinators): progress against targets, daily flow, quality flags, map, review.
+
+Everything here is counts of stored submissions and the flags `analysis.quality` raises; the page filters and
+draws them. Volunteer names and GPS points appear here, which is why researchers never get this page.
+"""
+
+import altair as alt
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from analysis import quality
+from collect.store import REVIEW_STATES
+from dashboard import data
+from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
+
+REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
+
+
+def render() -> None:
+    st.title("Field monitoring")
+    frame = data.submissions(include_rejected=True)
+    if frame.empty:
+        st.info("No submissions yet. They appear here as soon as volunteers send them (or after an import).")
+        return
+    frame = _date_filter(frame)
+    _headline(frame)
+    progress, daily, quality, where, review = st.tabs(["Progress", "Per day", "Quality flags", "Map", "Review"])
+    with progress:
+        _progress(frame, "neighbourhood", data.neighbourhoods()["name"].tolist(), DEFAULT_PER_NEIGHBOURHOOD)
+        _progress(frame, "volunteer", sorted(frame["volunteer"].dropna().unique()), None)
+    with daily:
+        _per_day(frame)
+        _last_submission(frame)
+    with quality:
+        _quality(frame)
+    with where:
+        _map(frame)
+    with review:
+        _review(frame)
+
+
+def _date_filter(frame: pd.DataFrame) -> pd.DataFrame:
+    days = frame["received_at"].dt.date
+    first, last = days.min(), days.max()
+    chosen = st.date_input("Received between", (first, last), min_value=first, max_value=last, key="monitoring_days")
+    if len(chosen) != 2:
+        return frame
+    return frame[(days >= chosen[0]) & (days <= chosen[1])]
+
+
+def _headline(frame: pd.DataFrame) -> None:
+    states = frame["review_state"].value_counts()
+    columns = st.columns(4)
+    columns[0].metric("Submissions", f"{len(frame):,}")
+    for column, state in zip(columns[1:], ("approved", "has_issues", "rejected")):
+        column.metric(state.replace("_", " ").capitalize(), f"{states.get(state, 0):,}")
+
+
+def _progress(frame: pd.DataFrame, kind: str, keys: list[str], default: int | None) -> None:
+    """Completed interviews (analysis.quality.progress) against editable targets, as progress bars."""
+    st.subheader(f"Per {kind}")
+    stored = data.targets().get(kind, keys, default)
+    target = stored.dropna().set_index(kind)["target"].astype(float)
+    table = quality.progress(frame[frame["review_state"] != "rejected"], by=kind, targets=target)
+    table["progress"] = (table["pct_of_target"] / 100).clip(upper=1)
+    st.dataframe(
+        table[[kind, "completed", "target", "progress", "remaining", "refused_consent", "submitted"]],
+        hide_index=True,
+        column_config={
+            "progress": st.column_config.ProgressColumn("progress", format="percent", min_value=0, max_value=1),
+            "target": st.column_config.NumberColumn(format="%d"),
+            "remaining": st.column_config.NumberColumn(format="%d"),
+        },
+    )
+    st.caption("Completed = consented adults; rejected submissions do not count.")
+    with st.expander(f"Edit targets per {kind}"):
+        edited = st.data_editor(stored, hide_index=True, num_rows="dynamic", key=f"targets_{kind}",
+                                column_config={"target": st.column_config.NumberColumn(min_value=0, step=1)})
+        if st.button("Save targets", key=f"save_targets_{kind}"):
+            try:
+                data.targets().save(kind, edited)
+            except TargetError as error:
+                st.error(str(error))
+            else:
+                st.success("Targets saved.")
+                st.rerun()
+
+
+def _per_day(frame: pd.DataFrame) -> None:
+    st.subheader("Submissions per day")
+    per_day = quality.daily_counts(frame, by="review_state")
+    chart = alt.Chart(per_day).mark_bar().encode(
+        x=alt.X("day:T", title="interview day (Lima time)"),
+        y=alt.Y("submissions:Q", title="submissions"),
+        color=alt.Color("review_state:N", title="review", scale=alt.Scale(domain=list(REVIEW_STATES))),
+        tooltip=["day:T", "review_state:N", "submissions:Q"],
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _last_submission(frame: pd.DataFrame) -> None:
+    st.subheader("Last submission per volunteer")
+    last = frame.groupby("volunteer", dropna=False)["received_at"].agg(["max", "size"]).reset_index()
+    last.columns = ["volunteer", "last submission (UTC)", "submissions"]
+    st.dataframe(last.sort_values("last submission (UTC)"), hide_index=True)
+
+
+def _quality(frame: pd.DataFrame) -> None:
+    """analysis.quality's flags: per volunteer against the team, then the flagged submissions."""
+    checks = data.quality_checks().loc[frame.index]
+    st.subheader("Volunteers against the team")
+    summary = quality.volunteer_summary(frame, checks)
+    outliers = [c for c in summary.columns if c.startswith("outlier_")]
+    summary["flags"] = ""
+    for column in outliers:
+        summary["flags"] = summary["flags"].where(~summary[column].astype(bool), summary["flags"] + column.removeprefix("outlier_") + " ")
+    shown = ["volunteer", "submissions", "completed", "mean_duration_min", "consent_refused", "dk_rf_share", "speeder",
+             "duplicate_respondent", "gps_missing", "gps_outside", "outdated_version", "flags"]
+    st.dataframe(summary[shown], hide_index=True, column_config=_rate_columns(shown))
+    st.caption("Rates are shares of each volunteer's submissions; `flags` names rates more than 2 SD from the team.")
+    st.subheader("Flagged submissions")
+    counts = checks[list(quality.CHECKS) + ["consent_refused"]].sum().rename("submissions")
+    st.dataframe(counts[counts > 0].rename_axis("check").reset_index(), hide_index=True)
+    chosen = st.multiselect("Show submissions failing", list(quality.CHECKS), default=["speeder", "duplicate_respondent"],
+                            key="quality_checks_shown")
+    flagged = checks[checks[chosen].any(axis=1)] if chosen else checks.iloc[:0]
+    st.dataframe(flagged[["instance_id", "volunteer", "neighbourhood", "form_version", "duration_min", "issues"]],
+                 hide_index=True, column_config={"duration_min": st.column_config.NumberColumn("minutes", format="%.1f")})
+
+
+def _rate_columns(columns: list[str]) -> dict:
+    rates = {"consent_refused", "dk_rf_share", "speeder", "duplicate_respondent", "gps_missing", "gps_outside", "outdated_version"}
+    config = {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent") for c in columns if c in rates}
+    config["mean_duration_min"] = st.column_config.NumberColumn("mean minutes", format="%.1f")
+    return config
+
+
+def _map(frame: pd.DataFrame) -> None:
+    st.subheader("Where submissions were made")
+    if "gps" not in frame.columns:
+        st.info("This form has no GPS question.")
+        return
+    lat, lon = quality.gps_points(frame)
+    located = frame.assign(lat=lat, lon=lon)
+    located = located.dropna(subset=["lat", "lon"])[["lat", "lon", "neighbourhood", "volunteer", "review_state"]]
+    st.caption(f"{len(located):,} of {len(frame):,} submissions have a GPS point.")
+    if located.empty:
+        return
+    layer = pdk.Layer("ScatterplotLayer", located, get_position=["lon", "lat"], get_radius=25, radius_min_pixels=2,
+                      get_fill_color=[200, 30, 0, 140], pickable=True)
+    view = pdk.ViewState(latitude=float(located["lat"].median()), longitude=float(located["lon"].median()), zoom=11)
+    st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style=None,
+                             tooltip={"text": "{neighbourhood}\n{volunteer}\n{review_state}"}))
+
+
+def _review(frame: pd.DataFrame) -> None:
+    """Approve, flag or reject one submission with a comment; rejected ones leave the estimates."""
+    st.subheader("Review a submission")
+    instance = st.selectbox("Submission (instanceID)", frame["instance_id"].iloc[::-1], key="review_instance")
+    row = frame.loc[frame["instance_id"] == instance].iloc[0]
+    st.caption(f"Received {row['received_at']:%Y-%m-%d %H:%M} UTC from {row['volunteer']} — now **{row['review_state']}**")
+    with st.expander("Answers"):
+        st.dataframe(row.dropna().astype(str).rename("value"))
+    with st.form("review"):
+        state = st.radio("Decision", ["approved", "has_issues", "rejected"], format_func=REVIEW_LABELS.get, horizontal=True)
+        comment = st.text_area("Comment (what is wrong, what was checked)")
+        if st.form_submit_button("Save review", type="primary"):
+            data.store().set_review_state(instance, state, comment or None)
+            st.session_state["review_saved"] = f"{instance} marked {state.replace('_', ' ')}."
+            st.rerun()
+    if "review_saved" in st.session_state:
+        st.success(st.session_state.pop("review_saved"))
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,200 @@
+"""`sdg16 volunteer …`, `sdg16 status`, `sdg16 import file|kobo|central …` and `sdg16 serve`: the collection side.
+
+Registered in sdg16/cli.py with `app.add_typer(collect_commands.app)` (no name), so the commands read at the top
+level. Every command works on the configured store (`SDG16_DATABASE_URL`, else the SQLite file in
+`SDG16_DATA_DIR`).
+"""
+
+import os
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from collect.database import data_dir
+from collect.errors import CollectError
+from collect.store import Store
+from collect.volunteers import DEFAULT_PROJECT, NewVolunteer, add_volunteer, collect_settings, list_volunteers, reissue_token, revoke_volunteer, write_settings_qr
+
+app = typer.Typer()
+volunteer_app = typer.Typer(help="Volunteer accounts: server links with a secret token, QR codes for ODK Collect.", no_args_is_help=True)
+import_app = typer.Typer(help="Import submissions from KoboToolbox or ODK Central (files or APIs); all rows or none.", no_args_is_help=True)
+app.add_typer(volunteer_app, name="volunteer")
+app.add_typer(import_app, name="import")
+
+STREAMLIT_PORT = 8501
+
+
+def _store() -> Store:
+    return Store.open()
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.secho(f"Error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def default_public_url() -> str:
+    """`SDG16_PUBLIC_URL`, else this machine's LAN address on Streamlit's port (what phones on the LAN can reach)."""
+    if os.environ.get("SDG16_PUBLIC_URL"):
+        return os.environ["SDG16_PUBLIC_URL"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+            address = probe.getsockname()[0]
+        except OSError:
+            address = "127.0.0.1"
+    return f"http://{address}:{STREAMLIT_PORT}"
+
+
+def _print_access(created: NewVolunteer, base: str) -> None:
+    """The server URL with the token (shown only now), the QR code for Collect, the Digest login."""
+    name, project = created.volunteer.name, created.volunteer.project
+    url = created.server_url(base)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "volunteer"
+    qr = write_settings_qr(collect_settings(url, name, project), data_dir() / "volunteers" / f"{slug}.png")
+    typer.echo(f"Server URL (ODK Collect / KoboCollect): {url}")
+    typer.echo(f"QR code (Collect: Project settings → Reconfigure with QR code): {qr.resolve()}")
+    typer.echo(f"Digest login for plain-HTTP LANs: server {base}/projects/{project}, username {name!r}, password = the token in the URL.")
+    typer.echo("The token is shown only now; `sdg16 volunteer reissue` gives a new one.")
+
+
+@volunteer_app.command("add")
+def volunteer_add(
+    name: str = typer.Argument(..., help="The volunteer's name: shown in the data and used as Digest username."),
+    project: str = typer.Option(DEFAULT_PROJECT, help="Project (group of volunteers) the account belongs to."),
+    server_url: str = typer.Option(None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."),
+) -> None:
+    """Create a volunteer: prints their server URL (with token) and writes their ODK Collect QR code."""
+    try:
+        created = add_volunteer(_store(), name, project)
+    except (CollectError, ValueError) as error:
+        raise _fail(error) from None
+    typer.echo(f"Volunteer {name!r} added to project {project!r}.")
+    _print_access(created, (server_url or default_public_url()).rstrip("/"))
+
+
+@volunteer_app.command("reissue")
+def volunteer_reissue(
+    name: str,
+    server_url: str = typer.Option(None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."),
+) -> None:
+    """Give a volunteer a new token (and reactivate a revoked one); the old token stops working at once."""
+    try:
+        created = reissue_token(_store(), name)
+    except CollectError as error:
+        raise _fail(error) from None
+    typer.echo(f"New token for {name!r}; the old link no longer works.")
+    _print_access(created, (server_url or default_public_url()).rstrip("/"))
+
+
+@volunteer_app.command("list")
+def volunteer_list() -> None:
+    """List volunteers with their project, creation date and whether they are revoked."""
+    for volunteer in list_volunteers(_store()):
+        state = "active" if volunteer.active else f"revoked {volunteer.revoked_at:%Y-%m-%d %H:%M} UTC"
+        typer.echo(f"{volunteer.name}\t{volunteer.project}\tadded {volunteer.created_at:%Y-%m-%d}\t{state}")
+
+
+@volunteer_app.command("revoke")
+def volunteer_revoke(name: str) -> None:
+    """Revoke a volunteer's token at once; what they already sent stays stored."""
+    try:
+        revoke_volunteer(_store(), name)
+    except CollectError as error:
+        raise _fail(error) from None
+    typer.echo(f"Revoked {name!r}: their phone can no longer download forms or send submissions.")
+
+
+@app.command("status")
+def status() -> None:
+    """Per form and version: submissions stored, superseded by edits, current ones by review state, last received."""
+    frame = _store().status()
+    if frame.empty:
+        typer.echo("No submissions stored yet.")
+        return
+    frame["last_received"] = frame["last_received"].dt.strftime("%Y-%m-%d %H:%M UTC")
+    typer.echo(frame.to_string(index=False))
+
+
+def _with_progress(run: Callable[[Callable[[int, int], None]], object], label: str):
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False) as bar:
+        task = bar.add_task(label, total=None)
+        return run(lambda done, total: bar.update(task, completed=done, total=total))
+
+
+def _report(summary) -> None:
+    typer.echo(f"Imported {summary.added} new submissions; {summary.unchanged} were already stored with the same values.")
+
+
+@import_app.command("file")
+def import_file_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Kobo or Central export, CSV or XLSX, with XML values and headers."),
+    form: str = typer.Option(..., help="Form id (as published here) whose fields the columns are."),
+    version: str = typer.Option(None, help="Form version for rows without a FormVersion column [default: latest]."),
+) -> None:
+    """Import an export file: every row or, if one is bad, none (the error names the row)."""
+    from collect.importers.file import import_file
+
+    try:
+        result = _with_progress(lambda progress: import_file(_store(), path, form, version, progress=progress), path.name)
+    except CollectError as error:
+        raise _fail(error) from None
+    _report(result.summary)
+    if result.ignored_columns:
+        typer.echo(f"Columns that are not fields of {form!r} (not imported): {', '.join(result.ignored_columns)}")
+
+
+@import_app.command("kobo")
+def import_kobo_command(
+    asset: str = typer.Argument(..., help="The Kobo asset (form) uid, e.g. aNGKgubTJPARiJzgtTBqRN."),
+    form: str = typer.Option(..., help="Form id (as published here) whose fields the records are."),
+    server: str = typer.Option("https://kf.kobotoolbox.org", help="KoboToolbox server."),
+    token: str = typer.Option(..., envvar="KOBO_TOKEN", help="Kobo API token (Account settings → Security)."),
+    version: str = typer.Option(None, help="Form version to record [default: latest]."),
+) -> None:
+    """Import every submission of a KoboToolbox asset through its API (paged)."""
+    from collect.importers.kobo import import_kobo
+
+    try:
+        summary = _with_progress(lambda progress: import_kobo(_store(), server, token, asset, form, version, progress=progress), asset)
+    except CollectError as error:
+        raise _fail(error) from None
+    _report(summary)
+
+
+@import_app.command("central")
+def import_central_command(
+    form: str = typer.Option(..., help="Form id (as published here) whose fields the records are."),
+    central_form: str = typer.Option(None, help="xmlFormId on Central [default: --form]."),
+    project: int = typer.Option(None, help="Central project id [default: pyodk config's default_project_id]."),
+    config: Path = typer.Option(None, help="pyodk config file [default: PYODK_CONFIG_FILE or ~/.pyodk_config.toml]."),
+    version: str = typer.Option(None, help="Form version for records without one [default: latest]."),
+) -> None:
+    """Import every submission of an ODK Central form through its OData API (pyodk)."""
+    from pyodk.client import Client
+
+    from collect.importers.central import import_central
+
+    try:
+        with Client(config_path=config) as client:
+            summary = _with_progress(lambda progress: import_central(_store(), client, form, central_form, project, version, progress=progress), central_form or form)
+    except CollectError as error:
+        raise _fail(error) from None
+    _report(summary)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("0.0.0.0", help="Interface to listen on (0.0.0.0: reachable by phones on the LAN)."),
+    port: int = typer.Option(8000, help="Port."),
+) -> None:
+    """Serve only the OpenRosa routes (no dashboard), e.g. one of several replicas on one PostgreSQL.
+
+    `streamlit run app.py` serves them together with the dashboard."""
+    import uvicorn
+
+    uvicorn.run("collect.asgi:app", host=host, port=port)

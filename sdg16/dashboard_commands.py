@@ -1,0 +1,55 @@
+"""`sdg16 user …` (dashboard accounts) and `sdg16 demo` (the synthetic demo round).
+
+Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds these
+commands at the top level, so they read `sdg16 user add …` and `sdg16 demo`.
+"""
+
+import typer
+
+from collect.database import make_engine
+from dashboard.auth import ROLES, Accounts, AuthError
+
+app = typer.Typer()
+user_app = typer.Typer(help="Dashboard accounts (roles: admin, coordinator, researcher).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _accounts() -> Accounts:
+    return Accounts(make_engine())
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(None, help="Account name; defaults to the role's name."),
+    role: str = typer.Option(..., help=f"One of: {', '.join(ROLES)}."),
+    set_password: bool = typer.Option(
+        False, "--set-password", help="Type the password now instead of getting a one-time password."
+    ),
+) -> None:
+    """Add a dashboard account; prints a one-time password to be changed at first sign-in."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
+    try:
+        one_time = _accounts().add(username or role, role, password)
+    except AuthError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"Added {username or role!r} ({role}).")
+    if password is None:
+        typer.echo(f"One-time password (must be changed at first sign-in): {one_time}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the dashboard accounts and their roles."""
+    for user in _accounts().list():
+        pending = "  (one-time password not yet changed)" if user.must_change_password else ""
+        typer.echo(f"{user.username}\t{user.role}{pending}")
+
+
+@user_app.command("remove")
+def user_remove(username: str) -> None:
+    """Remove a dashboard account (never the last admin)."""
+    try:
+        _accounts().remove(username)
+    except AuthError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"Removed {username!r}.")

@@ -1,0 +1,186 @@
+"""Proportions by breakdown against R survey (golden files from tests/golden/make_golden.R: svymean deff=TRUE,
+degf, svyciprop on subset(design, base & group)), on unraked, raked and post-stratified designs under each
+lonely-PSU rule; svy as a second reference on the uncalibrated design; bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.design import make_design
+from analysis.errors import AnalysisError
+from analysis.estimate import proportions, proportions_many
+from analysis.weights import poststratify, rake
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+INDICATORS = {"safe_dark": None, "victim": None, "reported": None, "bribe": "contact", "rare": None}
+BY = ["neighbourhood", "sex", "age_group", "disability", ("neighbourhood", "sex")]
+TINY = 1e-12  # R's and our "zero" variances differ in floating noise (1e-17); compare those absolutely
+
+
+@pytest.fixture(scope="module")
+def survey() -> pd.DataFrame:
+    return pd.read_csv(GOLDEN / "survey.csv")
+
+
+@pytest.fixture(scope="module")
+def golden() -> pd.DataFrame:
+    table = pd.read_csv(GOLDEN / "estimates.csv", keep_default_na=False, na_values=["NA"])
+    return table.astype({"area": str, "group": str})
+
+
+def build(survey, kind, lonely):
+    design = make_design(survey, strata="neighbourhood", psu="psu", weight="design_weight", lonely_psu=lonely)
+    margins = [pd.read_csv(GOLDEN / "margins_sex.csv"), pd.read_csv(GOLDEN / "margins_age.csv")]
+    if kind == "raked":
+        return rake(design, margins, epsilon=1e-12)
+    if kind == "poststratified":
+        return poststratify(design, margins[0])
+    return design
+
+
+def ours(design, ci):
+    tables = [proportions_many(design, [y], domain=domain, by=BY, ci=ci) for y, domain in INDICATORS.items()]
+    table = pd.concat(tables, ignore_index=True)
+    return table.assign(area=table["area"].fillna("").astype(str), group=table["group"].astype(str))
+
+
+def matched(golden, kind, lonely, table):
+    expected = golden[(golden["design"] == kind) & (golden["lonely"] == lonely)]
+    both = expected.merge(table, on=["indicator", "by", "area", "group"], suffixes=("_r", ""), how="left")
+    assert len(both) == len(expected) and both["estimate"].notna().all()
+    return both
+
+
+def close(ours_, r, rtol=1e-8):
+    ours_, r = np.asarray(ours_, float), np.asarray(r, float)
+    assert np.array_equal(np.isnan(ours_), np.isnan(r)), "NaN in different places"
+    np.testing.assert_allclose(ours_, r, rtol=rtol, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("lonely", ["adjust", "certainty", "remove"])
+@pytest.mark.parametrize("kind", ["unraked", "raked", "poststratified"])
+def test_estimates_se_deff_df_match_r(survey, golden, kind, lonely):
+    both = matched(golden, kind, lonely, ours(build(survey, kind, lonely), "logit"))
+    for column in ["estimate", "population"]:
+        close(both[column], both[f"{column}_r"])
+    for column in ["n", "df"]:
+        assert (both[column] == both[f"{column}_r"]).all(), column
+    real = both["se_r"] > TINY
+    close(both.loc[real, "se"], both.loc[real, "se_r"])
+    assert (both.loc[~real, "se"] < TINY).all()
+    close(both.loc[real, "deff"], both.loc[real, "deff_r"])
+    assert len(both) > 130 and real.sum() > 110
+
+
+@pytest.mark.parametrize("kind", ["unraked", "raked", "poststratified"])
+def test_logit_intervals_match_r(survey, golden, kind):
+    """R's svyciprop(method="logit") fits a GLM (converged to ~1e-9); its closed form ("xlogit") is exact."""
+    both = matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "logit"))
+    close(both["ci_low"], both["xlogit_low"])
+    close(both["ci_high"], both["xlogit_high"])
+    glm = both["logit_low"].notna()
+    close(both.loc[glm, "ci_low"], both.loc[glm, "logit_low"], rtol=1e-6)
+    close(both.loc[glm, "ci_high"], both.loc[glm, "logit_high"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["unraked", "raked", "poststratified"])
+def test_korn_graubard_intervals_match_r(survey, golden, kind):
+    """Includes R's use of nrow(design): the full sample on calibrated designs, the domain otherwise."""
+    both = matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "beta"))
+    close(both["ci_low"], both["beta_low"])
+    close(both["ci_high"], both["beta_high"])
+    assert (both["nrow_r"] == (len(survey) if kind != "unraked" else both["n"])).all()
+
+
+def test_matches_svy_on_the_uncalibrated_design(survey):
+    """svy 0.35 gives R's domain estimates, SEs, df and deffs on an uncalibrated design ("center" = R "adjust")."""
+    svy = pytest.importorskip("svy")
+    pl = pytest.importorskip("polars")
+    sample = svy.Sample(
+        pl.from_pandas(survey),
+        svy.Design(stratum="neighbourhood", psu="psu", wgt="design_weight", singleton="center"),
+    )
+    result = sample.estimation.mean("safe_dark", by="sex", drop_nulls=True, deff="wor").to_polars().to_pandas()
+    table = proportions(build(survey, "unraked", "adjust"), "safe_dark", by=["sex"]).iloc[1:]
+    np.testing.assert_allclose(table["estimate"], result["est"], rtol=1e-10)
+    np.testing.assert_allclose(table["se"], result["se"], rtol=1e-8)
+    np.testing.assert_allclose(table["deff"], result["deff"], rtol=1e-8)
+    np.testing.assert_array_equal(table["df"], result["df"])
+
+
+def test_many_at_once_equals_one_at_a_time(survey):
+    design = build(survey, "raked", "adjust")
+    together = proportions_many(design, ["safe_dark", "victim", "rare"], by=BY)
+    for y in ["safe_dark", "victim", "rare"]:
+        alone = proportions(design, y, by=BY)
+        part = together[together["indicator"] == y].drop(columns="indicator").reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, alone, rtol=1e-12)
+
+
+def test_domains_keep_the_full_design(survey):
+    """Estimating on rows dropped before calibration gives a different (wrong) SE; ours equals R's subset()."""
+    design = build(survey, "raked", "adjust")
+    in_domain = proportions(design, "bribe", domain="contact")
+    rows_dropped = proportions(
+        make_design(survey[survey["contact"]], strata="neighbourhood", psu="psu", weight="design_weight"), "bribe"
+    )
+    assert in_domain["se"][0] != pytest.approx(rows_dropped["se"][0], rel=1e-3)
+    assert in_domain["n"][0] == survey.loc[survey["contact"], "bribe"].notna().sum()
+
+
+def test_output_columns_and_rows(survey):
+    table = proportions(build(survey, "unraked", "adjust"), "safe_dark", by=["sex", ("neighbourhood", "sex")])
+    assert list(table.columns) == ["by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff", "n",
+                                   "population", "df"]
+    assert table.iloc[0][["by", "group"]].tolist() == ["overall", "all"]
+    assert len(table) == 1 + 2 + survey.groupby(["neighbourhood", "sex"]).ngroups
+    area_rows = table[table["area"].notna()]
+    assert set(area_rows["area"]) == set(survey["neighbourhood"])
+
+
+def test_indicator_with_no_valid_answer_gives_honest_nans(survey):
+    frame = survey.assign(nobody=np.nan)
+    table = proportions(build(frame, "raked", "adjust"), "nobody", by=["sex"])
+    assert (table["n"] == 0).all()
+    assert table[["estimate", "se", "ci_low", "ci_high", "deff"]].isna().all().all()
+
+
+def test_neighbourhood_with_one_respondent(survey):
+    frame = survey.copy()
+    frame["y"] = np.where(frame["neighbourhood"] == "rio_seco", np.nan, frame["safe_dark"])
+    first = frame.index[frame["neighbourhood"] == "rio_seco"][0]
+    frame.loc[first, "y"] = 1.0
+    table = proportions(build(frame, "unraked", "adjust"), "y", by=["neighbourhood"]).set_index("group")
+    row = table.loc["rio_seco"]
+    assert row["n"] == 1 and row["estimate"] == 1.0 and row["se"] == 0 and row["df"] == 0
+    assert np.isnan(row["ci_low"]) and np.isnan(row["deff"])
+
+
+def test_all_weights_equal_and_unit_weights(survey):
+    """With weight 1 the population is the sample: R's deff=TRUE (without-replacement SRS) is undefined (R: NA
+    and a warning), so deff is NaN; the estimate is the unweighted share."""
+    design = make_design(survey, strata="neighbourhood", psu="psu")
+    table = proportions(design, "safe_dark")
+    assert table["estimate"][0] == pytest.approx(survey["safe_dark"].mean())
+    assert np.isnan(table["deff"][0]) and table["se"][0] > 0
+
+
+@pytest.mark.parametrize("values, message", [([0, 2, 1], "1/0.*2"), (["yes", "no", "yes"], "text")])
+def test_non_binary_indicator_is_an_error(values, message):
+    design = make_design(pd.DataFrame({"y": values}))
+    with pytest.raises(AnalysisError, match=f"indicator column 'y'.*{message}"):
+        proportions(design, "y")
+
+
+def test_unknown_columns_and_options_are_errors(survey):
+    design = build(survey, "unraked", "adjust")
+    with pytest.raises(AnalysisError, match="indicator column 'nope'"):
+        proportions(design, "nope")
+    with pytest.raises(AnalysisError, match="breakdown column 'ward'"):
+        proportions(design, "safe_dark", by=["ward"])
+    with pytest.raises(AnalysisError, match="domain column 'who'"):
+        proportions(design, "safe_dark", domain="who")
+    with pytest.raises(AnalysisError, match="ci must be one of"):
+        proportions(design, "safe_dark", ci="wald")

@@ -1,0 +1,38 @@
+"""Sample forms and submissions for the collect tests, shaped as pyxform and ODK Collect write them."""
+
+from pyxform.xls2xform import convert
+
+# A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata.
+TINY_FORM = """
+| survey |
+| | type | name | label |
+| | deviceid | deviceid | |
+| | begin group | household | Household |
+| | text | psu | Block |
+| | integer | age | Age |
+| | select_multiple problems | main_problems | Problems |
+| | end group | | |
+| | image | photo | Photo |
+| choices |
+| | list_name | name | label |
+| | problems | robbery | Robbery |
+| | problems | gangs | Gangs |
+| settings |
+| | form_id | version | form_title |
+| | tiny | {version} | Tiny form |
+"""
+
+
+def tiny_xform(version: str = "2026112801") -> bytes:
+    """The tiny form compiled by pyxform, as bytes a server would publish."""
+    return convert(TINY_FORM.format(version=version), file_type=".md").xform.encode()
+
+
+def tiny_submission(instance_id: str = "uuid:0001", version: str = "2026112801", psu: str = "B12", deprecated_id: str | None = None, extra: str = "") -> bytes:
+    """A submission of the tiny form shaped as ODK Collect writes it."""
+    deprecated = f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""
+    return (
+        f'<?xml version="1.0" ?><data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" id="tiny" version="{version}">'
+        f"<deviceid>collect:abc123</deviceid><household><psu>{psu}</psu><age>34</age><main_problems>robbery gangs</main_problems></household>"
+        f"<photo>1700000000.jpg</photo>{extra}<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
+    ).encode()

@@ -1,0 +1,72 @@
+"""AppTest harness: a fresh data dir per test, accounts for each role, and an app already signed in."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from collect.database import make_engine
+from collect.store import Store
+from dashboard import data
+from dashboard.auth import start_session
+from dashboard.data import accounts
+from dashboard.demo import load_demo
+
+MAIN = str(Path(__file__).resolve().parents[2] / "dashboard" / "main.py")
+PASSWORD = "correct horse battery"
+DEMO_SIZE = 400  # enough for every page to have something in every neighbourhood; the demo itself is tested at 2,000
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A data dir holding the demo round, loaded once per test session through the real OpenRosa route."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    store = Store(make_engine(f"sqlite:///{folder / 'sdg16.db'}"))
+    load_demo(store, DEMO_SIZE)
+    store.close()
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SDG16_DATABASE_URL", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    data.store().close()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def demo_data(demo_template, data_dir):
+    """The test's data dir with a copy of the demo round in it."""
+    for file in demo_template.iterdir():
+        shutil.copy(file, data_dir / file.name)
+    return data_dir
+
+
+@pytest.fixture
+def users(data_dir):
+    """One account per role (the first-run admin is created too, as on a real first start)."""
+    for role in ("admin", "coordinator", "researcher"):
+        accounts().add(f"the_{role}", role, PASSWORD)
+    return accounts()
+
+
+@pytest.fixture
+def app_as(users):
+    """`app_as(role, page=None)` -> an AppTest of the dashboard signed in with that role, run on that page."""
+
+    def make(role: str, page: str | None = None) -> AppTest:
+        at = AppTest.from_file(MAIN, default_timeout=30)
+        at.session_state["session"] = start_session(users.verify(f"the_{role}", PASSWORD))
+        at.run()
+        if page:
+            at.switch_page(f"views/{page}.py").run()
+        return at
+
+    return make

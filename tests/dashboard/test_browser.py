@@ -1,0 +1,127 @@
+"""The real thing in a real browser: `streamlit run app.py`, first-run admin, demo round, every page.
+
+Uses Playwright for Python driving Debian's /usr/bin/chromium (never `playwright install`). Screenshots of each
+page land in test-artifacts/ (git-ignored) so that anyone can look at them.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+NEW_PASSWORD = "a browser-test password"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port with an empty data dir; yields (url, console log path)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    log = data_dir / "console.log"
+    port = _free_port()
+    env = {**os.environ, "SDG16_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    env.pop("SDG16_DATABASE_URL", None)
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with log.open("w") as console:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start:\n" + log.read_text())
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        yield page
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.wait_for_timeout(1500)  # let charts and maps finish drawing
+    page.screenshot(path=ARTIFACTS / f"dashboard-{name}.png", full_page=True)
+
+
+def _open(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.get_by_test_id("stApp").wait_for()
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+
+
+def test_first_run_demo_and_every_page(server, page):
+    url, log = server
+    one_time = re.search(r"one-time password\s+(\S+)", _wait_for(log, "one-time password")).group(1)
+
+    page.goto(url)
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(one_time)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Choose a new password").wait_for()
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+
+    page.get_by_role("button", name="Load the demo round").click()
+    page.get_by_text("Synthetic data — demo round").first.wait_for(timeout=600_000)
+
+    _open(page, url, "estimates")
+    page.get_by_text("Synthetic data — demo round").first.wait_for()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    _shot(page, "estimates")
+
+    for path in ("monitoring", "downloads", "volunteers", "import", "account"):
+        _open(page, url, path)
+        page.get_by_text("Synthetic data — demo round").first.wait_for()
+        assert page.locator("[data-testid='stException']").count() == 0, path
+        _shot(page, path)
+
+
+def _wait_for(log: Path, text: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        content = log.read_text()
+        if text in content:
+            return content
+        time.sleep(0.5)
+    pytest.fail(f"{text!r} never appeared on the console:\n{log.read_text()}")

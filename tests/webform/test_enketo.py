@@ -1,0 +1,293 @@
+"""The questionnaire in a real form engine: Enketo (enketo-transformer + enketo-core, as bundled by webform/) in
+Debian's Chromium, talking to our real collection server over OpenRosa.
+
+1. whole interviews as a volunteer fills them, both skip paths (a victim who reported, a non-victim): the store
+   holds exactly what was entered, in a record that fits the form;
+2. skip logic as the engine evaluates it;
+3. offline: records completed without a connection survive a reload and arrive exactly once;
+4. the Spanish / English switch.
+"""
+
+import io
+import time
+
+import pandas as pd
+import pytest
+from webform_interview import FORM_ID, WebForm, XForm
+
+pytestmark = pytest.mark.browser
+
+STORE_WAIT_SECONDS = 30
+
+PLACE = {"psu": "EP-014"}
+
+VICTIM_WHO_REPORTED = {
+    "consent": "yes",
+    "age": "34",
+    "sex": "female",
+    "education": "secondary",
+    "wg_seeing": "some_difficulty",
+    "wg_hearing": "no_difficulty",
+    "wg_walking": "a_lot_of_difficulty",
+    "wg_remembering": "no_difficulty",
+    "wg_selfcare": "no_difficulty",
+    "wg_communicating": "dont_know",
+    "years_in_neighbourhood": "12",
+    "household_adults": "3",
+    "feels_safe_after_dark": "never_alone_after_dark",
+    "would_feel_safe_after_dark": "very_unsafe",
+    "victim_physical_12m": "yes",
+    "victim_psychological_12m": "no",
+    "victim_sexual_12m": "refused",
+    "victim_robbery_12m": "yes",
+    "reported_physical": "yes",
+    "reported_to_physical": ["police", "cem"],
+    "reported_robbery": "no",
+    "violence_mode": "self",
+    "contact_official_12m": "yes",
+    "bribe_asked_12m": "yes",
+    "bribe_paid_12m": "no",
+    "used_health_12m": "yes",
+    "health_access": "agree",
+    "health_affordability": "disagree",
+    "health_quality": "agree",
+    "health_courtesy": "strongly_agree",
+    "health_timeliness": "strongly_disagree",
+    "health_satisfaction": "dissatisfied",
+    "used_school_primary_12m": "no",
+    "used_school_secondary_12m": "dont_know",
+    "used_gov_services_12m": "yes",
+    "gov_services_access": "agree",
+    "gov_services_affordability": "not_applicable",
+    "gov_services_quality": "disagree",
+    "gov_services_courtesy": "agree",
+    "gov_services_timeliness": "dont_know",
+    "gov_services_satisfaction": "satisfied",
+    "say_in_government": "very_little",
+    "influence_on_politics": "not_at_all",
+    "discrimination_5y": "yes",
+    "discrimination_12m": "yes",
+    "discrimination_grounds": ["age", "socioeconomic"],
+    "dispute_2y": "yes",
+    "dispute_mechanisms": ["none"],
+    "dispute_no_mechanism_reason": "didnt_know",
+    "main_problems": ["robbery", "gangs"],
+    "safety_change_12m": "less_safe",
+    "trust_police": "little",
+    "trust_serenazgo": "some",
+    "trust_neighbourhood_committee": "a_lot",
+    "knows_linea100": "yes",
+    "used_linea100": "no",
+    "knows_cem": "no",
+    "knows_barrio_seguro": "dont_know",
+    "expects_victim_12m": "yes",
+    "volunteer_notes": "Entrevista en la puerta; la señora pidió el número de la Línea 100.",
+}
+
+NON_VICTIM = {
+    "consent": "yes",
+    "age": "61",
+    "sex": "male",
+    "education": "university",
+    **{f"wg_{domain}": "no_difficulty" for domain in ("seeing", "hearing", "walking", "remembering", "selfcare", "communicating")},
+    "years_in_neighbourhood": "40",
+    "household_adults": "2",
+    "feels_safe_after_dark": "safe",
+    "victim_physical_12m": "no",
+    "victim_psychological_12m": "no",
+    "victim_sexual_12m": "no",
+    "victim_robbery_12m": "no",
+    "violence_mode": "interviewer",
+    "contact_official_12m": "no",
+    "used_health_12m": "no",
+    "used_school_primary_12m": "no",
+    "used_school_secondary_12m": "no",
+    "used_gov_services_12m": "no",
+    "say_in_government": "some",
+    "influence_on_politics": "a_great_deal",
+    "discrimination_5y": "no",
+    "dispute_2y": "no",
+    "main_problems": ["none"],
+    "safety_change_12m": "same",
+    "trust_police": "some",
+    "trust_serenazgo": "dont_know",
+    "trust_neighbourhood_committee": "none_at_all",
+    "knows_linea100": "no",
+    "knows_cem": "yes",
+    "used_cem": "no",
+    "knows_barrio_seguro": "yes",
+    "expects_victim_12m": "no",
+}
+
+# Questions the non-victim's answers make non-relevant: the engine must neither show nor submit them.
+NON_VICTIM_SKIPS = [
+    "would_feel_safe_after_dark",
+    *(f"reported_{kind}" for kind in ("physical", "psychological", "sexual", "robbery")),
+    "bribe_asked_12m",
+    "bribe_paid_12m",
+    "health_access",
+    "gov_services_satisfaction",
+    "discrimination_12m",
+    "discrimination_grounds",
+    "dispute_mechanisms",
+    "used_linea100",
+]
+
+
+@pytest.fixture(scope="module")
+def xform(server) -> XForm:
+    """The questionnaire as the server publishes it (the bytes phones download) with its media."""
+    form = server.store.form_version(FORM_ID)
+    media = {file.filename: server.store.media_file(FORM_ID, None, file.filename) for file in form.media}
+    return XForm.parse(server.store.form_xml(FORM_ID), media)
+
+
+@pytest.fixture(scope="module")
+def neighbourhoods(server) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(server.store.media_file(FORM_ID, None, "neighbourhoods.csv")))
+
+
+@pytest.fixture
+def webform(context, volunteer) -> WebForm:
+    form = WebForm(context.new_page())
+    form.open(volunteer[1])
+    return form
+
+
+def stored_records(server, volunteer_name: str, count: int) -> pd.DataFrame:
+    """The volunteer's stored submissions once `count` have arrived (the outbox sends in the background)."""
+    deadline = time.monotonic() + STORE_WAIT_SECONDS
+    while True:
+        frame = server.store.submissions_frame(FORM_ID)
+        frame = frame[frame["volunteer"] == volunteer_name]
+        if len(frame) >= count or time.monotonic() > deadline:
+            return frame.reset_index(drop=True)
+        time.sleep(0.2)
+
+
+def choose_place(webform: WebForm, neighbourhoods: pd.DataFrame, district: str, neighbourhood: str) -> None:
+    """District first, then the neighbourhood from the cascading list, which must offer exactly that district's
+    neighbourhoods from neighbourhoods.csv."""
+    webform.answer("district", district)
+    assert webform.options("neighbourhood") == neighbourhoods.loc[neighbourhoods["district"] == district, "name"].tolist()
+    webform.answer("neighbourhood", neighbourhood)
+    webform.answer_all(PLACE)
+
+
+def assert_stored_as_entered(record: pd.Series, entered: dict, skipped: list[str]) -> None:
+    for name, value in entered.items():
+        if isinstance(value, list):
+            assert set(str(record[name]).split()) == set(value), name
+        else:
+            assert record[name] == value, name
+    for name in skipped:
+        assert name not in record or pd.isna(record[name]), f"{name} was skipped but stored as {record[name]!r}"
+
+
+def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, neighbourhoods, volunteer, webform, artifacts):
+    name, _ = volunteer
+    choose_place(webform, neighbourhoods, "trujillo", "trujillo")
+    choose_place(webform, neighbourhoods, "el_porvenir", "alto_trujillo")  # the volunteer corrects the district
+    webform.answer_all(VICTIM_WHO_REPORTED)
+    webform.page.screenshot(path=str(artifacts / "webform-filled.png"), full_page=True)
+    webform.finish()
+
+    choose_place(webform, neighbourhoods, "la_esperanza", "wichanzao")
+    webform.answer_all(NON_VICTIM)
+    for skipped in NON_VICTIM_SKIPS:
+        assert not webform.shows(skipped), skipped
+    webform.finish()
+
+    records = stored_records(server, name, 2)
+    assert len(records) == 2
+    victim, non_victim = (records.loc[records["sex"] == sex].iloc[0] for sex in ("female", "male"))
+    assert_stored_as_entered(victim, {"district": "el_porvenir", "neighbourhood": "alto_trujillo", **PLACE, **VICTIM_WHO_REPORTED}, ["reported_psychological", "reported_to_robbery", "used_cem"])
+    assert_stored_as_entered(non_victim, {"district": "la_esperanza", "neighbourhood": "wichanzao", **PLACE, **NON_VICTIM}, NON_VICTIM_SKIPS)
+    for record in (victim, non_victim):
+        assert record["instance_id"].startswith("uuid:")
+        assert record["device_id"] and record["start"] and record["end"]
+        assert xform.problems(server.store.submission_xml(record["instance_id"])) == []
+    assert webform.waiting() == 0
+
+
+def test_skip_logic_as_the_engine_evaluates_it(server, neighbourhoods, volunteer, webform):
+    name, _ = volunteer
+    choose_place(webform, neighbourhoods, "moche", "moche")
+    webform.answer_all({"consent": "yes", "age": "30"})
+    for kind in ("physical", "psychological", "sexual", "robbery"):
+        for answer, shown in (("no", False), ("dont_know", False), ("yes", True), ("refused", False)):
+            webform.answer(f"victim_{kind}_12m", answer)
+            assert webform.shows(f"reported_{kind}") is shown, (kind, answer)
+    for answer, shown in (("no", False), ("yes", True), ("dont_know", False)):
+        webform.answer("contact_official_12m", answer)
+        assert webform.shows("bribe_asked_12m") is shown, answer
+        assert webform.shows("bribe_paid_12m") is shown, answer
+
+    webform.answer("age", "16")  # under 18: a polite closing note, and the interview is over
+    assert webform.shows("underage_note")
+    assert not any(webform.shows(question) for question in ("sex", "victim_physical_12m", "contact_official_12m"))
+    webform.finish()
+
+    choose_place(webform, neighbourhoods, "moche", "moche")
+    webform.answer("consent", "no")  # no consent: a closing note, nothing else is asked
+    assert webform.shows("consent_declined_note")
+    assert not webform.shows("age")
+    webform.finish()
+
+    records = stored_records(server, name, 2)
+    underage, declined = (records.loc[records["consent"] == consent].iloc[0] for consent in ("yes", "no"))
+    assert underage["age"] == "16" and pd.isna(underage.get("sex")) and pd.isna(underage.get("victim_physical_12m"))
+    assert pd.isna(declined.get("age")) and pd.isna(declined.get("sex"))
+
+
+def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, neighbourhoods, context, volunteer, webform):
+    name, url = volunteer
+    posts = []
+    context.on("request", lambda request: posts.append(request) if request.method == "POST" and request.url.endswith("/submission") else None)
+
+    context.set_offline(True)
+    webform.page.reload()  # the service worker serves page, bundle, form and neighbourhood list
+    webform.wait_ready()
+    choose_place(webform, neighbourhoods, "huanchaco", "huanchaco")
+    webform.answer("consent", "no")
+    webform.finish()
+    choose_place(webform, neighbourhoods, "laredo", "laredo")
+    webform.answer_all({"consent": "yes", "age": "17"})
+    webform.finish()
+    assert webform.waiting() == 2
+
+    webform.page.reload()
+    webform.wait_ready()
+    assert webform.waiting() == 2
+    assert stored_records(server, name, 0).empty
+
+    sent_while_offline = len(posts)
+    context.set_offline(False)
+    webform.page.wait_for_function("document.getElementById('outbox-count').textContent === '0'", timeout=STORE_WAIT_SECONDS * 1000)
+    records = stored_records(server, name, 2)
+    assert sorted(records["neighbourhood"]) == ["huanchaco", "laredo"]
+    delivered = [request for request in posts[sent_while_offline:] if request.failure is None]
+    assert [request.response().status for request in delivered] == [201, 201]
+    assert sorted(request.headers["x-openrosa-instance-id"] for request in delivered) == sorted(records["instance_id"])
+
+
+def test_language_switch_shows_spanish_and_english_labels(xform, webform):
+    """Labels of questions and of choices come from the form's itext in the chosen language; the page's own
+    buttons follow."""
+
+    def shown(question: str, css: str) -> list[str]:
+        return webform.question(question).locator(css).filter(visible=True).all_inner_texts()
+
+    def expected(language: str) -> tuple[list[str], list[str]]:
+        texts = xform.translations[language]
+        return [texts["/data/place/district:label"]], [texts["yes_no-0"], texts["yes_no-1"]]
+
+    assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")
+    assert webform.page.locator("#submit-form").inner_text() == "Terminar entrevista"
+
+    webform.page.select_option("#form-languages", "en")
+    assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("English (en)")
+    assert webform.page.locator("#submit-form").inner_text() == "Finish interview"
+
+    webform.page.select_option("#form-languages", "es")
+    assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")

@@ -1,0 +1,140 @@
+"""What the web form tests share: a volunteer working the Enketo page (Playwright), and what the XForm itself says
+a record may contain, read from the very bytes the server serves (no field list is copied into the tests)."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+from playwright.sync_api import Page, expect
+
+FORM_ID = "sdg16_perception"
+XF = "{http://www.w3.org/2002/xforms}"
+H = "{http://www.w3.org/1999/xhtml}"
+READY_MS = 60_000
+ITEMSET = re.compile(r"instance\('([^']+)'\)/root/item")
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+class WebForm:
+    """The volunteer's side: questions are addressed by their (unique) XLSForm name, answers by choice name."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def open(self, url: str) -> None:
+        self.page.goto(url)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector("body[data-ready=true]", timeout=READY_MS)
+
+    def question(self, name: str):
+        """The question's block on the page (its label, inputs and messages)."""
+        return self.page.locator(f'form.or .question:has([name$="/{name}"])').first
+
+    def shows(self, name: str) -> bool:
+        return self.question(name).is_visible()
+
+    def options(self, name: str) -> list[str]:
+        """Choice names the engine currently offers for a select question."""
+        inputs = self.page.locator(f'form.or input[name$="/{name}"]:not([value=""])')
+        return [inputs.nth(i).get_attribute("value") for i in range(inputs.count()) if inputs.nth(i).is_visible()]
+
+    def answer(self, name: str, value: str | list[str]) -> None:
+        """Answer as a person does: tick the choices, or type the text and leave the field."""
+        if isinstance(value, list):
+            for choice in value:
+                self.page.locator(f'form.or input[type=checkbox][name$="/{name}"][value="{choice}"]').check()
+            return
+        radio = self.page.locator(f'form.or input[type=radio][name$="/{name}"][value="{value}"]')
+        if radio.count():
+            radio.check()
+            return
+        field = self.page.locator(f'form.or input[name$="/{name}"], form.or textarea[name$="/{name}"]').first
+        field.fill(value)
+        field.press("Tab")
+
+    def answer_all(self, answers: dict[str, str | list[str]]) -> None:
+        for name, value in answers.items():
+            self.answer(name, value)
+
+    def finish(self) -> None:
+        """Finish the interview; fails naming the questions the engine refused."""
+        self.page.click("#submit-form")
+        status = self.page.locator("#status")
+        expect(status).not_to_have_attribute("data-kind", "busy")
+        if status.get_attribute("data-kind") == "error":
+            refused = self.page.locator("form.or .invalid-required, form.or .invalid-constraint")
+            names = [refused.nth(i).locator("[name]").first.get_attribute("name") for i in range(refused.count())]
+            raise AssertionError(f"{status.inner_text()} {names}")
+        expect(self.page.locator('form.or input[name$="/consent"]:checked')).to_have_count(0)
+
+    def waiting(self) -> int:
+        return int(self.page.locator("#outbox-count").inner_text())
+
+
+@dataclass(frozen=True)
+class XForm:
+    """The parts of an XForm a submitted record is checked against."""
+
+    root: ElementTree.Element  # the primary instance's root element
+    choices: dict[str, tuple[str, frozenset[str]]]  # field name → ("select" | "select1", allowed choice names)
+    translations: dict[str, dict[str, str]]  # language → itext id → text
+
+    @classmethod
+    def parse(cls, xform: bytes, media: dict[str, bytes]) -> "XForm":
+        html = ElementTree.fromstring(xform)
+        model = html.find(f"{H}head/{XF}model")
+        instances = model.findall(f"{XF}instance")
+        lists = {}
+        for instance in instances[1:]:
+            if instance.get("src"):
+                filename = instance.get("src").rsplit("/", 1)[-1]
+                rows = csv.DictReader(io.StringIO(media[filename].decode("utf-8-sig")))
+                lists[instance.get("id")] = frozenset(row["name"] for row in rows)
+            else:
+                lists[instance.get("id")] = frozenset(item.findtext(f"{XF}name") for item in instance.iter(f"{XF}item"))
+        choices = {}
+        for control in html.find(f"{H}body").iter():
+            if local(control.tag) in ("select", "select1"):
+                nodeset = control.find(f"{XF}itemset").get("nodeset")
+                choices[control.get("ref").rsplit("/", 1)[-1]] = (local(control.tag), lists[ITEMSET.match(nodeset).group(1)])
+        translations = {
+            translation.get("lang"): {text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation}
+            for translation in model.find(f"{XF}itext")
+        }
+        return cls(next(iter(instances[0])), choices, translations)
+
+    def problems(self, record_xml: bytes) -> list[str]:
+        """Why a record does not fit this form: root and ids, nodes the primary instance lacks, values outside
+        the choices. An empty list means it fits."""
+        record = ElementTree.fromstring(record_xml)
+        found = []
+        if local(record.tag) != local(self.root.tag):
+            found.append(f"root <{local(record.tag)}> is not the form's <{local(self.root.tag)}>")
+        for attribute in ("id", "version"):
+            if record.get(attribute) != self.root.get(attribute):
+                found.append(f"{attribute}={record.get(attribute)!r}, the form has {self.root.get(attribute)!r}")
+        form_paths = set(_paths(self.root))
+        for path, element in _paths(record).items():
+            if path not in form_paths:
+                found.append(f"{path} is not a node of the form's primary instance")
+            name = local(element.tag)
+            if name in self.choices and element.text:
+                kind, allowed = self.choices[name]
+                values = element.text.split() if kind == "select" else [element.text]
+                found += [f"{path}={value!r} is not a choice of {name}" for value in values if value not in allowed]
+        return found
+
+
+def _paths(element: ElementTree.Element, prefix: str = "") -> dict[str, ElementTree.Element]:
+    path = f"{prefix}/{local(element.tag)}"
+    paths = {path: element}
+    for child in element:
+        paths.update(_paths(child, path))
+    return paths
