@@ -8,11 +8,13 @@ does (one projection per post-stratification step; ten sweeps over the last raki
 per PSU, centred within strata (padding PSUs without domain members with zeros) and scaled by n_h/(n_h − 1),
 with R's lonely-PSU rules.
 
-Hand-written and batched on purpose. `svy` (0.35) reproduces R one estimate at a time, but the full SDG 16 suite
-(25 indicators × every breakdown) is thousands of domain estimates: one at a time that takes minutes at 1M rows.
-Here every indicator × every group of a breakdown is one column of a matrix, and the work runs on "atoms" — the
-rows grouped by PSU, breakdown values and calibration cells, which is all the variance depends on (the
-calibration ratios are constant within an atom) — so a breakdown costs a few bincounts and sparse products.
+Hand-written and batched on purpose. `svy` (0.35) reproduces R one estimate at a time (except that its "center"
+lonely-PSU rule differs from R's "adjust" on calibrated designs), but the full SDG 16 suite (25 indicators × 10
+breakdowns = 7,875 domain estimates) takes svy ~80 s at 10k rows and far longer at 1M (benchmarks/analysis.md).
+Here every indicator × every group of a breakdown is one column of a matrix, and the rows are first summed into
+groups of PSU × calibration cell × the breakdown's own variables (the calibration ratios are constant within
+such a group, so the sums are sufficient statistics); breakdowns that split rows the same way (a neighbourhood
+breakdown when neighbourhoods are strata, or sex when sex is a raking margin) share one summing pass.
 benchmarks/analysis_pipeline.py measures it against svy, samplics and R; tests/analysis/test_estimate.py checks
 it against R's golden files (tests/golden/) and against svy.
 """
@@ -31,7 +33,6 @@ from analysis.intervals import beta_ci, logit_ci, wilson_ci
 
 CI_METHODS = ("logit", "beta", "wilson")
 RAKING_SWEEPS = 10  # R's svyrecvar residualises a raked design with 10 sweeps over the margins
-CHUNK_CELLS = 4_000_000  # PSUs × domain columns held at once; bounds memory at 1M rows
 COLUMNS = ["by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff", "n", "population", "df"]
 
 BySpec = str | tuple[str, str]
@@ -72,14 +73,18 @@ def proportions_many(
     if not ys:
         raise AnalysisError("no indicator column given")
     values, base = _indicator_matrix(design, ys, domain)
-    breakdowns = [_Breakdown("overall", None, np.zeros(design.n, np.int64), ["all"], [None])]
+    breakdowns = [_Breakdown("overall", [], None, np.zeros(design.n, np.int64), ["all"], [None])]
     breakdowns += [_breakdown(design, spec) for spec in by or []]
-    atoms = _Atoms.build(design, values, base, breakdowns)
-    calibration = _Calibration.build(design, atoms)
-    frames = [
-        _estimate_breakdown(design, atoms, calibration, b, breakdown, ys, ci, level)
-        for b, breakdown in enumerate(breakdowns)
-    ]
+    cells = _CellGroups.build(design)
+    calibration = _Calibration.build(design, cells)
+    codes = {c: pd.factorize(design.data[c])[0] for b in breakdowns for c in b.columns}
+    partitions: dict[tuple, _Partition] = {}
+    frames = []
+    for breakdown in breakdowns:
+        extra = tuple(c for c in breakdown.columns if not cells.determines(codes[c]))
+        if extra not in partitions:
+            partitions[extra] = _Partition.build(design, cells, values, base, [codes[c] for c in extra])
+        frames.append(_estimate_breakdown(design, cells, partitions[extra], calibration, breakdown, ys, ci, level))
     table = pd.concat(frames, ignore_index=True)
     order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(ys)}).to_numpy(), kind="stable")
     return table.iloc[order].reset_index(drop=True)
@@ -88,6 +93,7 @@ def proportions_many(
 @dataclass
 class _Breakdown:
     name: str
+    columns: list[str]
     area: str | None
     codes: np.ndarray  # group per row, -1 when the breakdown variable is missing
     groups: list
@@ -103,7 +109,7 @@ def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
             raise AnalysisError(f"breakdown column {column!r} is not in the responses")
     if len(columns) == 1:
         codes, labels = pd.factorize(design.data[spec], sort=True)
-        return _Breakdown(spec, None, codes.astype(np.int64), list(labels), [None] * len(labels))
+        return _Breakdown(spec, columns, None, codes.astype(np.int64), list(labels), [None] * len(labels))
     area, variable = columns
     area_codes, area_labels = pd.factorize(design.data[area], sort=True)
     var_codes, var_labels = pd.factorize(design.data[variable], sort=True)
@@ -112,6 +118,7 @@ def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
     codes = np.where(pair >= 0, np.searchsorted(present, pair), -1)
     return _Breakdown(
         variable,
+        columns,
         area,
         codes.astype(np.int64),
         [var_labels[k % len(var_labels)] for k in present],
@@ -122,8 +129,8 @@ def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
 def _indicator_matrix(design: Design, ys: list[str], domain: str | None) -> tuple[np.ndarray, np.ndarray]:
     """y values (0 outside the base) and the base mask; anything but 0/1/NaN is an error naming the column."""
     data = design.data
-    values = np.zeros((design.n, len(ys)))
-    base = np.zeros((design.n, len(ys)), dtype=bool)
+    values = np.zeros((design.n, len(ys)), order="F")  # column-major: filled and read one indicator at a time
+    base = np.zeros((design.n, len(ys)), dtype=bool, order="F")
     keep = np.ones(design.n, dtype=bool)
     if domain is not None:
         if domain not in data.columns:
@@ -151,54 +158,67 @@ def _indicator_matrix(design: Design, ys: list[str], domain: str | None) -> tupl
 
 
 @dataclass
-class _Atoms:
-    """Rows grouped by everything the variance depends on: PSU, every breakdown's group, every calibration cell.
+class _CellGroups:
+    """Rows grouped by PSU and calibration cells: what the calibration residuals depend on.
 
-    Within an atom the ratios between the weights of successive calibration steps are constant (each step
-    multiplies by a factor per cell), so sums per atom are sufficient statistics.
+    Within a group the ratios between the weights of successive calibration steps are constant (each step
+    multiplies by a factor per cell), so the residualisation can work on group sums.
     """
 
+    ids: np.ndarray  # group of each row
     psu: np.ndarray
-    groups: list[np.ndarray]
     cells: list[np.ndarray]
     nrows: np.ndarray
     wsum: np.ndarray
     step_weights: list[np.ndarray]
     step_oldweights: list[np.ndarray]
-    swy: np.ndarray  # Σ w·y over the base, per indicator
-    sw: np.ndarray  # Σ w over the base
-    ny: np.ndarray  # Σ y over the base (unweighted: R's raking sweeps use unweighted cell means)
-    nb: np.ndarray  # respondents in the base
 
     @classmethod
-    def build(cls, design: Design, values: np.ndarray, base: np.ndarray, breakdowns: list[_Breakdown]):
+    def build(cls, design: Design) -> "_CellGroups":
         steps = _flat_steps(design)
-        keys = [design.psu_codes] + [b.codes + 1 for b in breakdowns] + [s.cells for s in steps]
-        ids = _group_ids(keys)
-        count = int(ids.max()) + 1
-        # ids are numbered in order of first appearance: a row starts an atom when its id exceeds all before it
-        first = np.flatnonzero(ids > np.concatenate([[-1], np.maximum.accumulate(ids)[:-1]]))
+        ids = _group_ids([design.psu_codes] + [s.cells for s in steps])
+        first = _first_rows(ids)
 
         def total(weights):
-            return np.bincount(ids, weights=weights, minlength=count)
+            return np.bincount(ids, weights=weights, minlength=len(first))
 
-        def columns(matrix, scale=1.0):
-            return np.column_stack([total(matrix[:, j] * scale) for j in range(matrix.shape[1])])
-
-        w = design.weights
         return cls(
+            ids=ids,
             psu=design.psu_codes[first],
-            groups=[b.codes[first] for b in breakdowns],
             cells=[s.cells[first] for s in steps],
-            nrows=np.bincount(ids, minlength=count).astype(float),
-            wsum=total(w),
+            nrows=np.bincount(ids, minlength=len(first)).astype(float),
+            wsum=total(design.weights),
             step_weights=[total(s.weights) for s in steps],
             step_oldweights=[total(s.oldweights) for s in steps],
-            swy=columns(values, w),
-            sw=columns(base, w),
-            ny=columns(values),
-            nb=columns(base, 1.0),
         )
+
+    def determines(self, codes: np.ndarray) -> bool:
+        """Whether a column (its codes) is constant within every group (e.g. the stratum, a raking variable)."""
+        return int(_group_ids([self.ids, codes + 1]).max(initial=-1)) + 1 == len(self.psu)
+
+
+@dataclass
+class _Partition:
+    """Rows summed per cell group × the values of some breakdown columns, for every indicator at once."""
+
+    first: np.ndarray  # first row of each part
+    cell_group: np.ndarray  # its cell group
+    sums: list[np.ndarray]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (R's raking sweeps use
+    #                         unweighted cell means, hence the unweighted sums)
+
+    @classmethod
+    def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> "_Partition":
+        ids = cells.ids
+        if columns:
+            ids = _group_ids([ids] + [codes + 1 for codes in columns])
+        first = _first_rows(ids)
+        w, n_ys = design.weights, values.shape[1]
+        sums = np.empty((4, n_ys, len(first)))
+        for j in range(n_ys):  # one bincount per column: faster than a sparse product here
+            for k, column in enumerate((values[:, j] * w, base[:, j] * w, values[:, j], base[:, j])):
+                sums[k, j] = np.bincount(ids, weights=column, minlength=len(first))
+        # C-ordered parts × indicators: scipy's sparse products copy anything else
+        return cls(first=first, cell_group=cells.ids[first], sums=[np.ascontiguousarray(block.T) for block in sums])
 
 
 def _flat_steps(design: Design) -> list[CalibrationStep]:
@@ -210,6 +230,8 @@ def _flat_steps(design: Design) -> list[CalibrationStep]:
 
 def _group_ids(keys: list[np.ndarray]) -> np.ndarray:
     """Dense ids of the distinct combinations of integer key columns (mixed-radix code, or a groupby)."""
+    if len(keys[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
     radices = [int(k.max()) + 1 for k in keys]
     if np.prod([float(r) for r in radices]) < 2.0**62:
         code = np.zeros(len(keys[0]), dtype=np.int64)
@@ -221,12 +243,12 @@ def _group_ids(keys: list[np.ndarray]) -> np.ndarray:
 
 @dataclass
 class _Calibration:
-    """The domain-independent parts of R's calibration residualisation, on atoms.
+    """The domain-independent parts of R's calibration residualisation, on cell groups.
 
     The residual after the projections is x = z − Σ_s psw_s·a_s[cell_s], so each projection only needs, per
     step s: its cell denominators `denominators[s]`, the cross sums `cross[s][t][c, c'] = Σ psw_t·φ_s` over rows
     in cell c of s and c' of t (φ_s = 1/psw_s for a raking margin, oldw_s/psw_s for a post-stratification), the
-    per-atom factor `phi[s]` turning domain sums into Σ z·φ_s, and `psu_sums[s][u, c] = Σ psw_s` to return to PSU
+    per-group factor `phi[s]` turning domain sums into Σ z·φ_s, and `psu_sums[s][u, c] = Σ psw_s` to return to PSU
     totals. `program` is the order of projections: each post-stratification once, each raking 10 sweeps.
     """
 
@@ -239,7 +261,7 @@ class _Calibration:
     psu_sums: list[sparse.csr_matrix]
 
     @classmethod
-    def build(cls, design: Design, atoms: _Atoms) -> "_Calibration":
+    def build(cls, design: Design, groups: _CellGroups) -> "_Calibration":
         steps = _flat_steps(design)
         program, index = [], 0
         for item in design.calibration:
@@ -251,67 +273,60 @@ class _Calibration:
                 index += 1
         sizes = [len(s.labels) for s in steps]
         raking = [s.raking for s in steps]
-        psw, old = atoms.step_weights, atoms.step_oldweights
-        # φ_s summed over an atom's rows is nrows·(1/psw)·(w-scale) for raking: kept as the ratio w/psw
-        phi = [atoms.wsum / psw[s] if raking[s] else old[s] / psw[s] for s in range(len(steps))]
+        psw, old = groups.step_weights, groups.step_oldweights
+        # per cell group, the constant ratio that turns domain sums into Σ z·φ_s: w/psw_s (raking), oldw/psw_s
+        phi = [groups.wsum / psw[s] if raking[s] else old[s] / psw[s] for s in range(len(steps))]
         denominators = [
-            np.bincount(atoms.cells[s], weights=atoms.nrows if raking[s] else old[s], minlength=sizes[s])
+            np.bincount(groups.cells[s], weights=groups.nrows if raking[s] else old[s], minlength=sizes[s])
             for s in range(len(steps))
         ]
         cross = []
         for s in range(len(steps)):
-            per_row = atoms.nrows / psw[s] if raking[s] else old[s] / psw[s]
+            per_row = groups.nrows / psw[s] if raking[s] else old[s] / psw[s]
             cross.append(
                 [
                     sparse.csr_matrix(
-                        (psw[t] * per_row, (atoms.cells[s], atoms.cells[t])), shape=(sizes[s], sizes[t])
+                        (psw[t] * per_row, (groups.cells[s], groups.cells[t])), shape=(sizes[s], sizes[t])
                     )
                     for t in range(len(steps))
                 ]
             )
         psu_sums = [
-            sparse.csr_matrix((psw[s], (atoms.psu, atoms.cells[s])), shape=(design.n_psu, sizes[s]))
+            sparse.csr_matrix((psw[s], (groups.psu, groups.cells[s])), shape=(design.n_psu, sizes[s]))
             for s in range(len(steps))
         ]
         return cls(program, raking, sizes, denominators, cross, phi, psu_sums)
 
     def residual_psu_totals(self, psu_totals, domain_sums_by_step):
-        """Apply the projections (in R's order) and return PSU totals of the residualised influence."""
-        coefficients = [np.zeros((size, psu_totals.shape[1])) for size in self.sizes]
-        touched: list[int] = []
+        """Apply the projections (in R's order) and return PSU totals of the residualised influence.
+
+        Everything stays sparse: a domain inside one neighbourhood, raked on neighbourhood × sex and
+        neighbourhood × age, only ever touches the cells and PSUs of that neighbourhood."""
+        coefficients: dict[int, sparse.csr_matrix] = {}
         for s in self.program:
-            correction = domain_sums_by_step[s].copy()
-            for t in touched:
-                correction -= self.cross[s][t] @ coefficients[t]
-            coefficients[s] += correction / self.denominators[s][:, None]
-            if s not in touched:
-                touched.append(s)
-        for s in touched:
-            psu_totals = psu_totals - self.psu_sums[s] @ coefficients[s]
-        return psu_totals
+            correction = domain_sums_by_step[s]
+            for t, coefficient in coefficients.items():
+                correction = correction - self.cross[s][t] @ coefficient
+            step = sparse.diags(1 / self.denominators[s]) @ correction
+            coefficients[s] = coefficients[s] + step if s in coefficients else step
+        for s, coefficient in coefficients.items():
+            psu_totals = psu_totals - self.psu_sums[s] @ coefficient
+        return sparse.csr_matrix(psu_totals)
 
 
-def _estimate_breakdown(design, atoms, calibration, b, breakdown, ys, ci, level) -> pd.DataFrame:
-    groups = atoms.groups[b]
-    inside = groups >= 0
+def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, ci, level) -> pd.DataFrame:
     n_groups, n_ys = len(breakdown.groups), len(ys)
-    g = groups[inside]
-    psu = atoms.psu[inside]
-
-    def by_group(matrix):
-        return np.stack([np.bincount(g, weights=matrix[inside, j], minlength=n_groups) for j in range(n_ys)], 1)
-
-    population, n = by_group(atoms.sw), by_group(atoms.nb)
+    if n_groups == 0:
+        return pd.DataFrame(columns=["indicator", *COLUMNS])
+    part = _Part.collapse(cells, partition, calibration, breakdown.codes)
+    to_groups = _aggregator(part.psu_pairs.groups, n_groups)
+    population, n = to_groups @ part.psu_sw, to_groups @ part.psu_nb
+    successes = to_groups @ part.psu_ny
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = by_group(atoms.swy) / population
-    variance = np.full((n_groups, n_ys), np.nan)
-    df = np.zeros((n_groups, n_ys), dtype=np.int64)
-    chunk = max(1, min(n_ys, CHUNK_CELLS // max(1, design.n_psu * n_groups)))
-    for start in range(0, n_ys, chunk):
-        js = list(range(start, min(n_ys, start + chunk)))
-        variance[:, js], df[:, js] = _variance_chunk(design, atoms, calibration, inside, g, psu, n_groups, p, population, js)
+        p = (to_groups @ part.psu_swy) / population
+    variance = _variance(design, calibration, part, n_groups, p, population)
+    df = part.domain_df(design, n_groups)
     # all answers alike: the influence is exactly zero, so is the variance (floating noise would give ~1e-17)
-    successes = by_group(atoms.ny)
     variance = np.where((n > 0) & ((successes == 0) | (successes == n)), 0.0, variance)
     n_design = design.n if design.calibrated else n
     ci_low, ci_high = _interval(ci, p, variance, df, n_design, level)
@@ -337,56 +352,129 @@ def _estimate_breakdown(design, atoms, calibration, b, breakdown, ys, ci, level)
     )
 
 
-def _variance_chunk(design, atoms, calibration, inside, g, psu, n_groups, p, population, js):
-    """Variances and domain df for indicators `js` and every group: columns are (group, indicator) pairs."""
-    n_psu, width = design.n_psu, n_groups * len(js)
-    cell_of = g * len(js)
-    psu_totals = np.zeros((n_psu, width))
-    has_members = np.zeros((n_psu, width), dtype=bool)
-    domain_sums = [np.zeros((size, width)) for size in calibration.sizes]
-    for k, j in enumerate(js):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean, total = np.nan_to_num(p[g, j]), population[g, j]
-            scale = np.where(total > 0, 1 / total, 0.0)
-        weighted = (atoms.swy[inside, j] - mean * atoms.sw[inside, j]) * scale  # Σ z per atom
-        unweighted = (atoms.ny[inside, j] - mean * atoms.nb[inside, j]) * scale  # Σ z/w per atom
-        column = cell_of + k
-        psu_totals += _scatter(psu, column, weighted, n_psu, width)
-        has_members |= _scatter(psu, column, atoms.nb[inside, j], n_psu, width) > 0
-        for s, size in enumerate(calibration.sizes):
-            # raking margins: Σ z/psw = (w/psw)·Σ(y−p)/W ; post-strata: Σ z·oldw/psw = (oldw/psw)·Σ w(y−p)/W
-            phi = calibration.phi[s][inside]
-            contribution = phi * (unweighted if calibration.raking[s] else weighted)
-            domain_sums[s] += _scatter(atoms.cells[s][inside], column, contribution, size, width)
+@dataclass
+class _Pairs:
+    """Sums of parts into (row key, group) pairs: `merge @ part values` gives pairs × indicators."""
+
+    merge: sparse.csr_matrix
+    rows: np.ndarray
+    groups: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, groups: np.ndarray) -> "_Pairs":
+        ids = _group_ids([rows, groups])
+        first = _first_rows(ids)
+        return cls(_aggregator(ids, len(first)), rows[first], groups[first])
+
+    def sums_matrix(self, pair_values: np.ndarray, n_rows: int, n_groups: int) -> sparse.csr_matrix:
+        """Values per pair (pairs × indicators) laid out as rows × (group, indicator) columns."""
+        n_ys = pair_values.shape[1]
+        columns = (self.groups[:, None] * n_ys + np.arange(n_ys)).ravel()
+        return sparse.csr_matrix(
+            (pair_values.ravel(), (np.repeat(self.rows, n_ys), columns)), shape=(n_rows, n_groups * n_ys)
+        )
+
+
+@dataclass
+class _Part:
+    """One breakdown's parts (rows summed per PSU × calibration cells × group), with their sums per (PSU, group)
+    pair — all the estimates and the uncalibrated variance need — and what the calibration residuals need."""
+
+    group: np.ndarray
+    phi: list[np.ndarray]
+    sums: list[np.ndarray]
+    psu_pairs: _Pairs
+    cell_pairs: list[_Pairs]
+    psu_swy: np.ndarray
+    psu_sw: np.ndarray
+    psu_ny: np.ndarray
+    psu_nb: np.ndarray
+
+    @classmethod
+    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: "_Calibration", codes) -> "_Part":
+        group = codes[partition.first]
+        inside = np.flatnonzero(group >= 0)
+        everyone = len(inside) == len(group)
+        group, cell_group = group[inside], partition.cell_group[inside]
+        sums = [block if everyone else block[inside] for block in partition.sums]
+        psu_pairs = _Pairs.of(cells.psu[cell_group], group)
+        return cls(
+            group,
+            [phi[cell_group] for phi in calibration.phi],
+            sums,
+            psu_pairs,
+            [_Pairs.of(c[cell_group], group) for c in cells.cells],
+            *(psu_pairs.merge @ block for block in sums),
+        )
+
+    def domain_df(self, design: Design, n_groups: int) -> np.ndarray:
+        """R's degf() per domain: PSUs holding domain members minus the strata they are in."""
+        has = (self.psu_nb > 0).astype(float)  # (PSU, group) pairs × indicators
+        psus = _aggregator(self.psu_pairs.groups, n_groups) @ has
+        strata = _Pairs.of(design.psu_stratum[self.psu_pairs.rows], self.psu_pairs.groups)
+        in_strata = ((strata.merge @ has) > 0).astype(float)
+        return np.rint(psus - _aggregator(strata.groups, n_groups) @ in_strata).astype(np.int64)
+
+
+def _variance(design, calibration, part: _Part, n_groups, p, population) -> np.ndarray:
+    """Variances for every indicator and group; columns of the working matrices are (group, indicator) pairs.
+
+    The influence z_i = w_i(y_i − p)/W of each domain is summed per (PSU, group) and per (cell, group) — as
+    Σw·y − p·Σw, so the sums are taken once for all groups — residualised on the calibration and reduced to R's
+    stratified variance, all as sparse matrices."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(population > 0, 1 / population, 0.0)
+    mean = np.nan_to_num(p)
+
+    def influence(pairs: _Pairs, total_y, total_1, n_rows):
+        g = pairs.groups
+        return pairs.sums_matrix((total_y - mean[g] * total_1) * scale[g], n_rows, n_groups)
+
+    psu_totals = influence(part.psu_pairs, part.psu_swy, part.psu_sw, design.n_psu)
     if calibration.program:
+        swy, sw, ny, nb = part.sums
+        domain_sums = []
+        for pairs, phi, raking, size in zip(part.cell_pairs, part.phi, calibration.raking, calibration.sizes):
+            # raking margins: Σ z/psw = Σ (w/psw)(y−p)/W ; post-strata: Σ z·oldw/psw = Σ (oldw/psw)·w(y−p)/W
+            y_sums, one_sums = (ny, nb) if raking else (swy, sw)
+            total_y, total_1 = pairs.merge @ (phi[:, None] * y_sums), pairs.merge @ (phi[:, None] * one_sums)
+            domain_sums.append(influence(pairs, total_y, total_1, size))
         psu_totals = calibration.residual_psu_totals(psu_totals, domain_sums)
-    variance = _stratified_variance(design, psu_totals)
-    psus = has_members.sum(0)
-    strata = (np.add.reduceat(has_members, _stratum_starts(design), axis=0) > 0).sum(0)
-    shape = (n_groups, len(js))
-    return variance.reshape(shape), (psus - strata).reshape(shape)
+    return _stratified_variance(design, psu_totals).reshape(n_groups, p.shape[1])
 
 
-def _scatter(rows, columns, values, n_rows, n_columns) -> np.ndarray:
-    return np.bincount(rows * n_columns + columns, weights=values, minlength=n_rows * n_columns).reshape(
-        n_rows, n_columns
-    )
+def _aggregator(codes: np.ndarray, size: int) -> sparse.csr_matrix:
+    """Sparse 0/1 matrix summing rows with the same code: one product sums every column at once."""
+    return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(size, len(codes)))
 
 
-def _stratum_starts(design: Design) -> np.ndarray:
-    return np.searchsorted(design.psu_stratum, np.arange(len(design.stratum_labels)))
+def _first_rows(ids: np.ndarray) -> np.ndarray:
+    """First row of each id, for ids numbered in order of first appearance (as pd.factorize numbers them)."""
+    if len(ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(ids > np.concatenate([[-1], np.maximum.accumulate(ids)[:-1]]))
 
 
-def _stratified_variance(design: Design, psu_totals: np.ndarray) -> np.ndarray:
-    """R's `onestage()`: per stratum, n_h/(n_h−1)·Σ(T_u − mean_h)²; a lonely PSU adds T_u² under "adjust"
-    (its total is already a deviation from the overall mean) and nothing under "certainty"/"remove"."""
+def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix) -> np.ndarray:
+    """R's `onestage()`: per stratum, n_h/(n_h−1)·Σ(T_u − mean_h)² over all its PSUs (those without domain
+    members count with T_u = 0); a lonely PSU adds T_u² under "adjust" (its total is already a deviation from the
+    overall mean) and nothing under "certainty"/"remove". Centred exactly from the sparse entries (no
+    sum-of-squares cancellation): Σ(T − m)² = Σ_nonzero (T − m)² + (n_h − nonzero)·m²."""
+    n_strata, width = len(design.stratum_labels), psu_totals.shape[1]
     n_h = design.psu_per_stratum.astype(float)
-    means = np.add.reduceat(psu_totals, _stratum_starts(design), axis=0) / n_h[:, None]
-    lonely = n_h[design.psu_stratum] == 1
-    centred = psu_totals - np.where(lonely[:, None] & (design.lonely_psu == "adjust"), 0.0, means[design.psu_stratum])
+    means = np.asarray((_aggregator(design.psu_stratum, n_strata) @ psu_totals).todense()) / n_h[:, None]
+    lonely = n_h == 1
+    if design.lonely_psu == "adjust":
+        means[lonely] = 0.0
+    entries = psu_totals.tocoo()
+    stratum = design.psu_stratum[entries.row]
+    cell = stratum * width + entries.col
+    squares = np.bincount(cell, weights=(entries.data - means[stratum, entries.col]) ** 2, minlength=n_strata * width)
+    nonzero = np.bincount(cell, minlength=n_strata * width)
+    centred = squares.reshape(n_strata, width) + (n_h[:, None] - nonzero.reshape(n_strata, width)) * means**2
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(n_h > 1, n_h / (n_h - 1), 1.0)[design.psu_stratum]
-    return (scale[:, None] * centred**2).sum(0)
+        scale = np.where(lonely, 1.0, n_h / (n_h - 1))
+    return (scale[:, None] * centred).sum(0)
 
 
 def _interval(ci, p, variance, df, n_design, level):

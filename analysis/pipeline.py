@@ -30,7 +30,8 @@ from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.estimate import proportions_many
 from analysis.intervals import beta_ci, logit_ci, wilson_ci
-from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
+from analysis.plan import (Indicator, Plan, by_unique, check_against_data, evaluate_domain, read_form_choices,
+                           selected_any)
 from analysis.recode import derived_choices, recode
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
@@ -62,10 +63,14 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     warnings += margin_warnings
     data = expand_to_strata(plan, data, margins)
     ys, base, excluded = indicator_columns(plan, data)
-    design = calibrate(plan, make_design(pd.concat([data, ys], axis=1), plan.design.strata, plan.design.psu,
-                                         plan.design.weight, plan.design.lonely_psu), margins)
-    table = pd.concat([_simple_estimates(plan, design, ys.columns.tolist()),
-                       _composite_estimates(plan, design, base)], ignore_index=True)
+    bands, band_names = band_columns(plan, ys, base)
+    design = calibrate(plan, make_design(pd.concat([data, ys, bands], axis=1), plan.design.strata,
+                                         plan.design.psu, plan.design.weight, plan.design.lonely_psu), margins)
+    raw = _estimate_columns(plan, design, band_names)
+    simple = raw[raw["indicator"].str.startswith("__y__")]
+    table = pd.concat([simple.assign(indicator=simple["indicator"].str.removeprefix("__y__"))]
+                      + [_combine_bands(raw, names, plan.indicator(i), plan, design)
+                         for i, names in band_names.items()], ignore_index=True)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     microdata = data.assign(**{WEIGHT: design.weights})
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), microdata=microdata,
@@ -81,9 +86,10 @@ def margins_for_sample(plan: Plan, data: pd.DataFrame) -> tuple[list[pd.DataFram
 
     Mid-fieldwork some strata have no respondent yet: their rows are dropped from every margin (the estimates
     then describe the surveyed strata only). Within a stratum, a margin category with no respondent (e.g. no
-    man interviewed yet in a neighbourhood) cannot be raked to: that stratum's rows of that margin collapse to
-    the stratum total (a copy of the category column, `<column>__raking`, holds "(all)" there), the standard
-    cell collapsing. Margins without the strata column are used as they are (the engine names any empty cell).
+    man interviewed yet in a neighbourhood) cannot be raked to, and one with very few (below the plan's
+    `min_cell`) gives wild weights: that stratum's rows of that margin collapse to the stratum total (a copy of
+    the category column, `<column>__raking`, holds "(all)" there), the standard cell collapsing. Margins without
+    the strata column are used as they are (the engine names any empty cell).
     """
     strata = plan.design.strata
     margins, warnings = [], []
@@ -99,16 +105,17 @@ def margins_for_sample(plan: Plan, data: pd.DataFrame) -> tuple[list[pd.DataFram
                 table = table[table[strata].astype(str).isin(present)]
             others = [c for c in spec.columns if c != strata]
             if len(others) == 1:
-                table, data, note = _collapse_empty_cells(table, data, strata, others[0], spec.file.name)
+                table, data, note = _collapse_small_cells(table, data, strata, others[0], spec.file.name,
+                                                          plan.weights.min_cell)
                 warnings += note
         margins.append(table.reset_index(drop=True))
     return margins, data, warnings
 
 
-def _collapse_empty_cells(table, data, strata, column, file_name):
+def _collapse_small_cells(table, data, strata, column, file_name, min_cell):
     counts = data.groupby([data[strata].astype(str), data[column].astype(str)]).size()
     keys = pd.MultiIndex.from_arrays([table[strata].astype(str), table[column].astype(str)])
-    empty = (counts.reindex(keys).fillna(0).to_numpy() == 0) & (table["population"].to_numpy() > 0)
+    empty = (counts.reindex(keys).fillna(0).to_numpy() < min_cell) & (table["population"].to_numpy() > 0)
     if not empty.any():
         return table, data, []
     collapse = sorted(set(table.loc[empty, strata].astype(str)))
@@ -118,7 +125,8 @@ def _collapse_empty_cells(table, data, strata, column, file_name):
     kept = table[~in_collapsed].rename(columns={column: raking})
     table = pd.concat([kept, totals], ignore_index=True)[[strata, raking, "population"]]
     data = data.assign(**{raking: data[column].astype(str).where(~data[strata].astype(str).isin(collapse), ALL)})
-    note = [f"{file_name}: some {column} category has no respondent in {strata} {', '.join(collapse)}; "
+    fewer = "no respondent" if min_cell == 1 else f"fewer than {min_cell} respondents"
+    note = [f"{file_name}: some {column} category has {fewer} in {strata} {', '.join(collapse)}; "
             f"raked to the {strata} total there instead of by {column}"]
     return table, data, note
 
@@ -169,13 +177,12 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
         in_domain = evaluate_domain(ind.domain, data)
         values = data[ind.variable]
         if ind.multiple:
-            tokens = values.astype("string").fillna("").str.split()
-            success = tokens.map(lambda t: bool(set(t) & set(ind.success))).astype(bool)
-            dropped = tokens.map(lambda t: bool(t) and set(t) <= set(ind.exclude)).astype(bool)
+            success = selected_any(values, ind.success).fillna(False).astype(bool)
+            excluded_only = set(ind.exclude)
+            dropped = by_unique(values, lambda a: set(a.split()) <= excluded_only).fillna(False).astype(bool)
         else:
-            text = values.astype("string")
-            success = text.isin(ind.success).fillna(False).astype(bool)
-            dropped = text.isin(ind.exclude).fillna(False).astype(bool)
+            success = values.isin(ind.success)
+            dropped = values.isin(ind.exclude)
         answered = values.notna() & ~dropped
         in_base = in_domain & answered
         ys[ind.id] = success.astype(float).where(in_base)
@@ -207,41 +214,40 @@ def _breakdown_specs(plan: Plan, ind: Indicator) -> list:
 # estimation
 
 
-def _simple_estimates(plan: Plan, design: Design, y_columns: list[str]) -> pd.DataFrame:
-    """Share indicators, batched: one `proportions_many` call per distinct breakdown list."""
-    groups: dict[tuple, list[str]] = {}
-    for ind in plan.indicators:
-        if not ind.mean_of:
-            groups.setdefault(tuple(_breakdown_specs(plan, ind)), []).append(_y(ind.id))
-    frames = []
-    for specs, ys in groups.items():
-        table = proportions_many(design, ys, by=list(specs), ci=plan.estimation.ci, level=plan.estimation.level)
-        frames.append(table.assign(indicator=table["indicator"].str.removeprefix("__y__")))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+def band_columns(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """For each mean_of indicator, the 0/1 band columns 1{s <= S < t} of its score S (see the module docstring).
 
-
-def _composite_estimates(plan: Plan, design: Design, base: pd.DataFrame) -> pd.DataFrame:
-    """mean_of indicators from the threshold/band proportions of the score S (see the module docstring)."""
-    frames = []
+    Returns the columns and, per composite, {(s, t): column name}; (0, K+1) is the common base itself.
+    """
+    columns, names = {}, {}
     for ind in plan.indicators:
         if not ind.mean_of:
             continue
         k = len(ind.mean_of)
-        score = sum(design.data[_y(c)].fillna(0) for c in ind.mean_of).where(base[ind.id].to_numpy())
-        keys = [(0, k + 1)] + [(s, t) for s in range(1, k + 1) for t in range(s + 1, k + 2)]  # (0, k+1): the base
-        bands = {(s, t): ((score >= s) & (score < t)).astype(float).where(score.notna()) for s, t in keys}
-        names = {key: f"__band__{ind.id}__{key[0]}_{key[1]}" for key in bands}
-        banded = Design(**{**design.__dict__, "data": design.data.assign(
-            **{names[key]: column for key, column in bands.items()})})
-        table = proportions_many(banded, list(names.values()), by=_breakdown_specs(plan, ind),
-                                 ci=plan.estimation.ci, level=plan.estimation.level)
-        frames.append(_combine_bands(table, names, k, ind, plan, design))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        score = sum(ys[_y(c)].fillna(0) for c in ind.mean_of).where(base[ind.id])
+        keys = [(0, k + 1)] + [(s, t) for s in range(1, k + 1) for t in range(s + 1, k + 2)]
+        names[ind.id] = {key: f"__band__{ind.id}__{key[0]}_{key[1]}" for key in keys}
+        for (s, t), name in names[ind.id].items():
+            columns[name] = ((score >= s) & (score < t)).astype(float).where(score.notna())
+    return pd.DataFrame(columns, index=ys.index), names
 
 
-def _combine_bands(table, names, k, ind, plan, design) -> pd.DataFrame:
+def _estimate_columns(plan: Plan, design: Design, band_names: dict) -> pd.DataFrame:
+    """Every y and band column, batched: one `proportions_many` call per distinct breakdown list."""
+    groups: dict[tuple, list[str]] = {}
+    for ind in plan.indicators:
+        columns = list(band_names[ind.id].values()) if ind.mean_of else [_y(ind.id)]
+        groups.setdefault(tuple(_breakdown_specs(plan, ind)), []).extend(columns)
+    return pd.concat([proportions_many(design, columns, by=list(specs), ci=plan.estimation.ci,
+                                       level=plan.estimation.level) for specs, columns in groups.items()],
+                     ignore_index=True)
+
+
+def _combine_bands(table, names, ind, plan, design) -> pd.DataFrame:
+    k = len(ind.mean_of)
     # proportions_many returns each indicator's rows as one block, in the same (by, area, group) order
-    block = {key: table[table["indicator"] == name].reset_index(drop=True) for key, name in names.items()}
+    rows = table[table["indicator"].isin(list(names.values()))].groupby("indicator", sort=False)
+    block = {key: rows.get_group(name).reset_index(drop=True) for key, name in names.items()}
     first = block[(0, k + 1)]
     p = {key: rows["estimate"].to_numpy() for key, rows in block.items()}
     v = {key: rows["se"].to_numpy() ** 2 for key, rows in block.items()}
@@ -251,7 +257,7 @@ def _combine_bands(table, names, k, ind, plan, design) -> pd.DataFrame:
     for s in range(1, top):
         for t in range(s + 1, top):
             variance = variance + (v[(s, top)] + v[(t, top)] - v[(s, t)])  # 2·Cov(T_s, T_t)
-    variance = variance / k**2
+    variance = np.clip(variance / k**2, 0.0, None)  # a sum of differences can round to -1e-18 where it is 0
     n, population, df = first["n"].to_numpy(), first["population"].to_numpy(), first["df"].to_numpy()
     mean_sq = sum((s / k) ** 2 * p[(s, s + 1)] for s in range(1, top))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -275,7 +281,8 @@ def _interval(method, p, variance, df, n_design, level):
 
 def _add_counts_and_flags(plan: Plan, table: pd.DataFrame, data: pd.DataFrame, excluded: pd.DataFrame):
     """n_excluded per row (one sparse product per breakdown), indicator names/series, flags and suppression."""
-    counts = [_excluded_counts(spec, data, excluded) for spec in [None] + _all_specs(plan)]
+    matrix = sparse.csc_matrix(excluded.to_numpy(dtype=float))
+    counts = [_excluded_counts(spec, data, matrix, excluded.columns.to_numpy()) for spec in [None] + _all_specs(plan)]
     count_table = pd.concat(counts, ignore_index=True).drop_duplicates(["indicator", "by", "area", "group"])
     table = table.copy()
     table["area"] = table["area"].astype(object).where(table["area"].notna(), None)
@@ -302,7 +309,7 @@ def _all_specs(plan: Plan) -> list:
     return specs
 
 
-def _excluded_counts(spec, data: pd.DataFrame, excluded: pd.DataFrame) -> pd.DataFrame:
+def _excluded_counts(spec, data: pd.DataFrame, excluded: sparse.csc_matrix, indicators: np.ndarray) -> pd.DataFrame:
     """Excluded respondents per group of one breakdown, every indicator at once (one sparse matrix product)."""
     if spec is None:
         codes, groups, areas, name = np.zeros(len(data), np.int64), ["all"], [None], "overall"
@@ -311,17 +318,21 @@ def _excluded_counts(spec, data: pd.DataFrame, excluded: pd.DataFrame) -> pd.Dat
         groups, areas, name = list(labels), [None] * len(labels), spec
     else:
         area, variable = spec
-        pairs = pd.MultiIndex.from_arrays([data[area], data[variable]])
-        codes, labels = pd.factorize(pairs, sort=True)
-        groups, areas, name = [g for _, g in labels], [a for a, _ in labels], variable
+        area_codes, area_labels = pd.factorize(data[area], sort=True)
+        var_codes, var_labels = pd.factorize(data[variable], sort=True)
+        pair = np.where((area_codes >= 0) & (var_codes >= 0), area_codes * len(var_labels) + var_codes, -1)
+        present = np.unique(pair[pair >= 0])
+        codes = np.where(pair >= 0, np.searchsorted(present, pair), -1)
+        groups = [var_labels[k % len(var_labels)] for k in present]
+        areas, name = [area_labels[k // len(var_labels)] for k in present], variable
     keep = codes >= 0
     onehot = sparse.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))),
                                shape=(len(groups), len(data)))
-    matrix = onehot @ excluded.to_numpy(dtype=float)
+    matrix = (onehot @ excluded).toarray()
     return pd.DataFrame({
-        "indicator": np.tile(excluded.columns.to_numpy(), len(groups)),
+        "indicator": np.tile(indicators, len(groups)),
         "by": name,
-        "area": np.repeat(np.array(areas, dtype=object), excluded.shape[1]),
-        "group": np.repeat(np.array(groups, dtype=object), excluded.shape[1]),
+        "area": np.repeat(np.array(areas, dtype=object), len(indicators)),
+        "group": np.repeat(np.array(groups, dtype=object), len(indicators)),
         "n_excluded": matrix.ravel(),
     })

@@ -62,12 +62,14 @@ class MarginSpec:
 
 @dataclass(frozen=True)
 class WeightsSpec:
-    """`[weights]`: calibration method, optional trimming bounds on adjustment factors, convergence control."""
+    """`[weights]`: calibration method, optional trimming bounds on adjustment factors, convergence control, and
+    `min_cell`: within a stratum, a margin with a cell of fewer respondents is collapsed to the stratum total."""
 
     method: str = "rake"
     trim: tuple[float, float] | None = None
     epsilon: float = 1e-10
     maxit: int = 100
+    min_cell: int = 1
 
 
 @dataclass(frozen=True)
@@ -194,12 +196,7 @@ def _section(raw: dict, name: str, cls, problems: list[str]):
         return cls()
     known = cls.__dataclass_fields__
     problems += [f"unknown key '{k}' in [{name}] (expected one of {', '.join(known)})" for k in raw if k not in known]
-    values = {k: v for k, v in raw.items() if k in known}
-    for key in ("by",):
-        if key in values:
-            values[key] = tuple(values[key])
-    if "trim" in values:
-        values["trim"] = tuple(values["trim"])
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known}
     for key in ("strata", "psu", "weight", "area"):
         if key in values and values[key] == "":
             values[key] = None
@@ -272,21 +269,27 @@ def _check_values(plan: Plan) -> list[str]:
         problems.append("[weights] method = 'poststratify' takes exactly one [[margins]] file (its cells)")
     if w.trim is not None and not (len(w.trim) == 2 and 0 < w.trim[0] < 1 < w.trim[1]):
         problems.append(f"[weights] trim = {list(w.trim)} must be [low, high] with 0 < low < 1 < high")
+    if not isinstance(w.min_cell, int) or w.min_cell < 1:
+        problems.append(f"[weights] min_cell = {w.min_cell!r} must be a whole number >= 1")
     if d.lonely_psu not in LONELY_PSU:
         problems.append(f"[design] lonely_psu = '{d.lonely_psu}' is not one of {', '.join(LONELY_PSU)}")
     ids = [i.id for i in plan.indicators]
     problems += [f"indicator id '{x}' is used more than once" for x in sorted({x for x in ids if ids.count(x) > 1})]
     if not plan.indicators:
         problems.append("the plan has no [[indicator]]")
+    composites = {i.id for i in plan.indicators if i.mean_of}
     for ind in plan.indicators:
-        problems += _check_indicator_shape(ind, set(ids))
+        problems += _check_indicator_shape(ind, set(ids) - composites, composites)
     return problems
 
 
-def _check_indicator_shape(ind: Indicator, ids: set[str]) -> list[str]:
+def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str]) -> list[str]:
     where = f"indicator {ind.id}"
     if ind.mean_of:
-        problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of if c not in ids]
+        problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of
+                    if c not in shares | composites]
+        problems += [f"{where}: mean_of component '{c}' is itself a mean_of; list its shares instead"
+                     for c in ind.mean_of if c in composites]
         if len(ind.mean_of) < 2:
             problems.append(f"{where}: mean_of needs at least two indicators")
         if ind.variable or ind.success or ind.domain:
@@ -365,10 +368,8 @@ def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
 
 
 def _observed(column: pd.Series, multiple: bool) -> set[str]:
-    values = column.dropna().astype(str)
-    if multiple:
-        values = values.str.split().explode().dropna()
-    return set(values.unique())
+    values = [str(v) for v in column.dropna().unique()]
+    return {token for v in values for token in v.split()} if multiple else set(values)
 
 
 def _check_values_of(ind: Indicator, column: pd.Series, allowed: set[str] | None) -> tuple[list[str], list[str]]:
@@ -402,7 +403,7 @@ def _check_margin_categories(margin: MarginSpec, data: pd.DataFrame) -> list[str
         return []
     problems = []
     for column in columns:
-        in_data = set(data[column].dropna().astype(str))
+        in_data = {str(v) for v in data[column].dropna().unique()}
         gaps = sorted(in_data - set(margin.table[column]))
         if gaps:
             problems.append(f"margin file {margin.file.name}: {column} value(s) {', '.join(gaps[:10])} occur in "
@@ -470,8 +471,7 @@ def _eval(node: ast.expr, data: pd.DataFrame) -> pd.Series:
     if isinstance(node, ast.UnaryOp):
         return ~_eval(node.operand, data)
     if isinstance(node, ast.Call):
-        column, choice = data[node.args[0].id], str(node.args[1].value)
-        return (" " + column.astype("string") + " ").str.contains(f" {choice} ", regex=False).fillna(False)
+        return selected_any(data[node.args[0].id], (str(node.args[1].value),)).fillna(False).astype(bool)
     if isinstance(node, ast.Compare):
         out = pd.Series(True, index=data.index)
         left = node.left
@@ -487,7 +487,7 @@ def _eval(node: ast.expr, data: pd.DataFrame) -> pd.Series:
 def _operand(node: ast.expr, data: pd.DataFrame, numeric: bool):
     if isinstance(node, ast.Name):
         column = data[node.id]
-        return pd.to_numeric(column, errors="coerce") if numeric else column.astype("string")
+        return pd.to_numeric(column, errors="coerce") if numeric else column.astype(object)
     if isinstance(node, ast.Constant):
         return node.value
     raise AnalysisError(f"cannot compare {ast.unparse(node)}")
@@ -499,7 +499,7 @@ def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, data: pd.DataFrame)
             raise AnalysisError(f"'in' needs a column on the left and a list of constants on the right")
         values = [str(e.value) for e in right.elts if isinstance(e, ast.Constant)]
         column = data[left.id]
-        hit = column.astype("string").isin(values)
+        hit = column.astype(object).isin(values)
         result = hit if isinstance(op, ast.In) else ~hit
         return result.where(column.notna(), False).astype(bool)
     constants = [n.value for n in (left, right) if isinstance(n, ast.Constant)]
@@ -513,6 +513,23 @@ def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, data: pd.DataFrame)
         if isinstance(side, pd.Series):
             valid &= side.notna()
     return result.fillna(False).astype(bool) & valid
+
+
+def by_unique(column: pd.Series, function) -> pd.Series:
+    """`function` applied to each distinct non-missing value, mapped back (NaN stays NaN).
+
+    Answers repeat a few distinct strings over thousands of rows: working on the distinct values is what keeps
+    select_multiple parsing fast at 1M rows (string splitting row by row took seconds).
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    results = np.array([function(str(u)) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(results[codes], index=column.index)
+
+
+def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
+    """Whether a select_multiple answer (space-separated choice names) contains any of `choices`; NaN if unanswered."""
+    wanted = set(choices)
+    return by_unique(multiple, lambda answer: bool(wanted & set(answer.split())))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -536,3 +553,13 @@ def read_form_choices(xlsx: str | Path) -> pd.DataFrame:
     merged = selects[["name", "list_name"]].merge(choices, on="list_name", suffixes=("_q", ""))
     return merged.rename(columns={"name_q": "variable", "name": "value"})[["variable", "value", "label"]] \
         .reset_index(drop=True)
+
+
+def read_form_fields(xlsx: str | Path) -> pd.DataFrame:
+    """(name, type, label) of every question of an XLSForm's survey sheet: types say which fields are free text,
+    GPS or device identifiers (left out of exported microdata), labels become variable labels."""
+    survey = pd.read_excel(xlsx, sheet_name="survey", dtype=str).dropna(subset=["type", "name"])
+    label = next((c for c in survey.columns if c.split("::")[0].strip() == "label"), None)
+    kind = survey["type"].str.strip().str.split(r"\s+", n=1).str[0]
+    return pd.DataFrame({"name": survey["name"].str.strip(), "type": kind,
+                         "label": survey[label] if label else survey["name"]}).reset_index(drop=True)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.errors import AnalysisError
+
 DK_RF = ("dont_know", "refused")
 META_COLUMNS = ("instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state",
                 "source", "start", "end", "today", "deviceid", "username", "audit", "instanceName", "gps")
@@ -72,7 +74,8 @@ def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | 
     out["speeder"] = (out["duration_min"] < min_minutes).fillna(False)
     out["duration_outlier"] = _robust_outlier(np.log(out["duration_min"].where(out["duration_min"] > 0)), outlier_z)
     out["outdated_version"] = _outdated(frame, current_version)
-    out["gps_missing"] = lat.isna() & _completed(frame, 18)  # the point is only asked in a consented interview
+    # the point is only asked in a consented adult interview, and only if the form has a gps question at all
+    out["gps_missing"] = lat.isna() & _completed(frame, 18) & ("gps" in frame.columns)
     out["gps_outside"] = _outside(frame, lat, lon, neighbourhoods, gps_radius_km)
     out["straightlining"] = straightlined_batteries(frame) > 0
     out["odd_hour"] = _odd_hour(frame, working_hours, timezone)
@@ -191,7 +194,10 @@ def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.S
     """Interviews per `by` value: submitted, completed (consent yes and adult), refusals, target and % of target."""
     frame = submissions
     if by not in frame.columns:
-        raise KeyError(f"progress by '{by}': no such column in the submissions")
+        if frame.empty:
+            frame = frame.assign(**{by: pd.Series(dtype=object)})
+        else:
+            raise AnalysisError(f"progress by '{by}': no such column in the submissions")
     completed = _completed(frame, min_age)
     table = pd.DataFrame({
         by: frame[by].astype("string").fillna("(missing)"),

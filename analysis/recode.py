@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.margins import AGE_GROUPS
-from analysis.plan import RecodeSpec
+from analysis.plan import RecodeSpec, by_unique, selected_any
 
 DK, RF = "dont_know", "refused"
 WG_DOMAINS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating")
@@ -28,7 +28,6 @@ WG_NOT_DISABLED = ("no_difficulty", "some_difficulty")
 VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")
 COMPETENT_AUTHORITIES = ("police", "prosecutor", "judiciary", "cem", "linea_100", "demuna")
 SELF_EXCLUDED = ("not_needed", "resolved_directly")
-MAIN_PROBLEMS = ("robbery", "extortion", "gangs", "drugs", "violence_women", "youth_violence", "other", "none")
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,11 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recode
     frame = submissions.copy()
     steps = [("submissions", len(frame))]
     if "review_state" in frame.columns:
-        frame = frame[frame["review_state"].astype("string").fillna("") != "rejected"]
+        frame = frame[frame["review_state"].astype(object) != "rejected"]
         steps.append(("after removing rejected submissions", len(frame)))
     if spec.consent:
         _require(frame, spec.consent)
-        frame = frame[frame[spec.consent].astype("string") == "yes"]
+        frame = frame[frame[spec.consent].astype(object) == "yes"]
         steps.append((f"after keeping {spec.consent} = yes", len(frame)))
     if spec.age:
         _require(frame, spec.age)
@@ -77,7 +76,7 @@ def _require(frame: pd.DataFrame, column: str) -> None:
 def age_groups(age: pd.Series) -> pd.Series:
     """The SDG 16.7.2 age bands for adults: 18-24 (the '<25' band), 25-34, 35-44, 45-54, 55-64, 65+."""
     bins = [-np.inf, 24, 34, 44, 54, 64, np.inf]
-    return pd.cut(age, bins=bins, labels=list(AGE_GROUPS)).astype("string").astype(object)
+    return pd.cut(age, bins=bins, labels=list(AGE_GROUPS)).astype(object)
 
 
 def washington_group(domains: pd.DataFrame) -> pd.Series:
@@ -111,7 +110,7 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
         out["bribe_asked_or_paid"] = any_yes(frame[["bribe_asked_12m", "bribe_paid_12m"]])
     for kind in VIOLENCE_TYPES:
         if {f"reported_{kind}", f"reported_to_{kind}"} <= set(frame.columns):
-            out[f"reported_competent_{kind}"] = reported_competent(frame[f"reported_{kind}"],
+            out[f"competent_report_{kind}"] = competent_report(frame[f"reported_{kind}"],
                                                                    frame[f"reported_to_{kind}"])
     if {"dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"} <= set(frame.columns):
         out["dispute_access"] = dispute_access(frame["dispute_2y"], frame["dispute_mechanisms"],
@@ -134,14 +133,7 @@ def any_yes(answers: pd.DataFrame) -> pd.Series:
     return pd.Series(result, index=answers.index).replace("", np.nan)
 
 
-def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
-    """Whether a select_multiple answer (space-separated) contains any of `choices`; NaN where not answered."""
-    tokens = multiple.astype("string").str.split()
-    hit = tokens.map(lambda t: bool(set(t) & set(choices)) if isinstance(t, list) else np.nan)
-    return hit
-
-
-def reported_competent(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
+def competent_report(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
     """16.3.1: the most recent incident reported to a competent authority (serenazgo and 'other' are not).
 
     Not reported, or reported only to non-competent bodies → 'no'; DK/RF pass through; 'yes' with no
@@ -160,16 +152,12 @@ def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series)
     """16.3.3: 'yes' used any mechanism; 'self_excluded' did not need one (not needed / resolved directly);
     'no' otherwise (including an unknown reason: not voluntary as far as we know). Only for people with a dispute.
     """
-    used = selected_any(mechanisms, tuple(c for c in _mechanism_values(mechanisms) if c != "none"))
+    used = by_unique(mechanisms, lambda answer: bool(set(answer.split()) - {"none"}))
     had = dispute == "yes"
     result = np.select(
         [had & (used == True), had & (used == False) & reason.isin(SELF_EXCLUDED), had & (used == False)],  # noqa
         ["yes", "self_excluded", "no"], "")
     return pd.Series(result, index=dispute.index).replace("", np.nan)
-
-
-def _mechanism_values(mechanisms: pd.Series) -> set[str]:
-    return set(mechanisms.dropna().astype(str).str.split().explode())
 
 
 def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:
@@ -186,7 +174,7 @@ def derived_choices() -> pd.DataFrame:
     rows = [("safe_after_dark", v, v.replace("_", " ")) for v in
             ("very_safe", "safe", "unsafe", "very_unsafe", DK, RF)]
     rows += [("bribe_asked_or_paid", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
-    rows += [(f"reported_competent_{k}", v, v.replace("_", " ")) for k in VIOLENCE_TYPES for v in ("yes", "no", DK, RF)]
+    rows += [(f"competent_report_{k}", v, v.replace("_", " ")) for k in VIOLENCE_TYPES for v in ("yes", "no", DK, RF)]
     rows += [("dispute_access", v, v.replace("_", " ")) for v in ("yes", "no", "self_excluded")]
     rows += [("discriminated_12m", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
     rows += [("age_group", g, g) for g in AGE_GROUPS]

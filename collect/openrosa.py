@@ -12,6 +12,7 @@ Rules followed to the status code (see shared/reference/openrosa.md): every resp
 OpenRosaResponse whose message Collect shows to the volunteer.
 """
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -20,8 +21,8 @@ from collections.abc import Awaitable, Callable
 from urllib.request import parse_http_list, parse_keqv_list
 from xml.sax.saxutils import escape
 
+import anyio
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -43,6 +44,15 @@ INCOMPLETE_PART = "*isIncomplete*"
 XML_PART = "xml_submission_file"
 
 Authenticate = Callable[[Request], Awaitable[Volunteer]]
+
+# Store calls run in worker threads; a few threads keep the GIL from thrashing between dozens of them under load
+# (benchmarks/openrosa_load.py, 50 clients) while SQLite writes are batched anyway (collect.group_commit).
+STORE_THREADS = anyio.CapacityLimiter(8)
+
+
+async def run_in_threadpool(function: Callable, *args, **kwargs):
+    """Run a blocking store call in one of STORE_THREADS."""
+    return await anyio.to_thread.run_sync(functools.partial(function, *args, **kwargs), limiter=STORE_THREADS)
 
 
 class OpenRosaHeaders:
@@ -66,11 +76,10 @@ def openrosa_response(message: str, status_code: int, headers: dict[str, str] | 
     return Response(body, status_code=status_code, media_type=XML_TYPE, headers=headers)
 
 
-def _volunteer_for_project(request: Request, volunteer: Volunteer | None, unknown_status: int, challenge: dict[str, str] | None) -> Volunteer:
-    if volunteer is None:
-        raise HTTPException(unknown_status, "unknown credentials: ask your coordinator for a new server link", headers=challenge)
+def _check_account(request: Request, volunteer: Volunteer) -> Volunteer:
+    """An identified volunteer may go on only if not revoked and only in their own project (else 403)."""
     if not volunteer.active:
-        raise HTTPException(403, f"the account of {volunteer.name} was revoked: ask your coordinator", headers=None)
+        raise HTTPException(403, f"the account of {volunteer.name} was revoked: ask your coordinator")
     project = request.path_params["project"]
     if volunteer.project != project:
         raise HTTPException(403, f"{volunteer.name} belongs to project {volunteer.project!r}, not {project!r}")
@@ -82,7 +91,9 @@ def token_auth(store: Store) -> Authenticate:
 
     async def authenticate(request: Request) -> Volunteer:
         volunteer = await run_in_threadpool(volunteer_by_token, store, request.path_params["token"])
-        return _volunteer_for_project(request, volunteer, 403, None)
+        if volunteer is None:
+            raise HTTPException(403, "unknown server link: ask your coordinator for a new one")
+        return _check_account(request, volunteer)
 
     return authenticate
 
@@ -97,6 +108,7 @@ class DigestAuth:
         self.secret = store.setting("digest_nonce_key", lambda: secrets.token_hex(32)).encode()
 
     def nonce(self, issued: int | None = None) -> str:
+        """A nonce for now (or for `issued`, to check one): `<unix time>-<HMAC of it>`."""
         issued = int(time.time()) if issued is None else issued
         signature = hmac.new(self.secret, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
         return f"{issued}-{signature}"
@@ -109,10 +121,12 @@ class DigestAuth:
         return "valid" if time.time() - int(issued) < DIGEST_NONCE_SECONDS else "stale"
 
     def challenge(self, stale: bool = False) -> dict[str, str]:
+        """The WWW-Authenticate header of a 401 (`stale=true`: retry with a fresh nonce, same credentials)."""
         value = f'Digest realm="{DIGEST_REALM}", qop="auth", algorithm=MD5, nonce="{self.nonce()}", opaque="{DIGEST_REALM}"'
         return {"WWW-Authenticate": value + (", stale=true" if stale else "")}
 
     async def __call__(self, request: Request) -> Volunteer:
+        """The volunteer whose Digest response is valid for this request; 401 with a challenge otherwise."""
         header = request.headers.get("authorization", "")
         scheme, _, rest = header.partition(" ")
         if scheme.lower() != "digest":
@@ -132,7 +146,7 @@ class DigestAuth:
             ha2 = hashlib.md5(f"{request.method}:{params['uri']}".encode()).hexdigest()
             expected = hashlib.md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}".encode()).hexdigest()
             if hmac.compare_digest(expected, params["response"]):
-                return _volunteer_for_project(request, volunteer, 401, self.challenge())
+                return _check_account(request, volunteer)
         raise HTTPException(401, "wrong username or password", headers=self.challenge())
 
 
@@ -197,7 +211,8 @@ class Endpoints:
             return Response(status_code=204, headers={"X-OpenRosa-Accept-Content-Length": str(ACCEPT_CONTENT_LENGTH)})
         body = await read_limited(request, ACCEPT_CONTENT_LENGTH)
         xml, attachments, complete = await submission_parts(request, body)
-        receipt = await run_in_threadpool(self.store.receive, xml, attachments, volunteer=volunteer.name, complete=complete)
+        device_id = request.query_params.get("deviceID")
+        receipt = await run_in_threadpool(self.store.receive, xml, attachments, volunteer=volunteer.name, device_id=device_id, complete=complete)
         message = "Form received." if receipt.outcome == "created" else "Form already received; nothing was duplicated."
         return openrosa_response(message, 201)
 

@@ -6,8 +6,12 @@ before the caller acknowledges it. Raw XML is kept byte for byte; the parsed fla
 so that `submissions_frame` never loads or parses XML.
 """
 
+import contextlib
+import functools
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
@@ -17,8 +21,9 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import make_engine, migrate, writer
+from collect.group_commit import GroupCommit
 from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
-from collect.submission import local_name, parse_submission, parse_xml
+from collect.submission import ParsedSubmission, local_name, parse_submission, parse_xml
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
 SOURCES = ("openrosa", "file", "odk-central", "kobo")
@@ -128,7 +133,19 @@ class Store:
         """Wrap `engine`, first bringing its schema to the latest migration."""
         migrate(engine)
         self.engine = engine
-        self.writer = writer(engine)
+        self._writer = writer(engine)
+        # SQLite has one writer at a time: threads of this process queue on a lock rather than on SQLite's busy
+        # handler, which sleeps between retries; other processes (the CLI importing) still queue on busy_timeout.
+        # Submissions go through the group-commit writer thread (collect.group_commit), which takes the same lock.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        self._known_forms: set[tuple[str, str]] = set()
+        self._group_commit = GroupCommit(self._writer, self._write_lock) if engine.dialect.name == "sqlite" else None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """A write transaction: committed when the block ends (durably: see collect.database), rolled back on error."""
+        with self._write_lock, self._writer.begin() as conn:
+            yield conn
 
     @classmethod
     def open(cls, url: str | None = None) -> "Store":
@@ -136,7 +153,9 @@ class Store:
         return cls(make_engine(url))
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Finish pending writes and release the database connections."""
+        if self._group_commit is not None:
+            self._group_commit.close()
         self.engine.dispose()
 
     # --- forms -------------------------------------------------------------------------------------------------
@@ -150,7 +169,7 @@ class Store:
         """
         form_id, version, title = xform_identity(xform)
         media = dict(media or {})
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             existing = conn.execute(sa.select(tables.forms.c.id, tables.forms.c.xform_md5).where(tables.forms.c.form_id == form_id, tables.forms.c.version == version)).first()
             if existing is not None:
                 stored_media = dict(conn.execute(sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(tables.form_media.c.form_pk == existing.id)).all())
@@ -223,7 +242,7 @@ class Store:
 
     # --- submissions -------------------------------------------------------------------------------------------
 
-    def receive(self, xml: bytes, attachments: Sequence[Attachment] = (), *, volunteer: str | None = None, complete: bool = True) -> Receipt:
+    def receive(self, xml: bytes, attachments: Sequence[Attachment] = (), *, volunteer: str | None = None, device_id: str | None = None, complete: bool = True) -> Receipt:
         """Store one OpenRosa submission (raw XML + attachments) in one transaction, committed on return.
 
         - a byte-identical resend is a `duplicate`: nothing new is stored except attachments not yet present
@@ -231,52 +250,62 @@ class Store:
         - the same instanceID with different XML raises Conflict (409);
         - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded;
         - a form id / version never published here raises UnknownForm (404).
+        `device_id` is the client's (Collect's `?deviceID=`); without it, the form's `deviceid` question.
         `complete=False` records that more parts of a split upload are still to come.
         """
         parsed = parse_submission(xml)
+        job = functools.partial(self._receive, parsed=parsed, xml=xml, attachments=attachments, volunteer=volunteer, device_id=device_id or parsed.device_id, complete=complete)
+        if self._group_commit is not None:
+            return self._group_commit.run(job)
         for attempt in range(INSERT_ATTEMPTS):
             try:
-                with self.writer.begin() as conn:
-                    existing = conn.execute(
-                        sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)
-                    ).first()
-                    if existing is not None:
-                        if existing.xml != xml:
-                            raise Conflict(f"a different submission with instanceID {parsed.instance_id} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
-                        self._add_attachments(conn, existing.id, attachments)
-                        if complete and not existing.complete:
-                            conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
-                        return Receipt(parsed.instance_id, "duplicate")
-                    self._check_form(conn, parsed.form_id, parsed.form_version)
-                    submission_pk, superseded = self._insert(
-                        conn,
-                        instance_id=parsed.instance_id,
-                        form_id=parsed.form_id,
-                        form_version=parsed.form_version,
-                        xml=xml,
-                        source_record=None,
-                        fields=parsed.fields,
-                        deprecated_id=parsed.deprecated_id,
-                        complete=complete,
-                        volunteer=volunteer,
-                        device_id=parsed.device_id,
-                        received_at=datetime.now(UTC),
-                        source="openrosa",
-                        review_state="received",
-                    )
-                    self._add_attachments(conn, submission_pk, attachments)
-                    return Receipt(parsed.instance_id, "created", superseded)
+                with self.write() as conn:
+                    return job(conn)
             except sa.exc.IntegrityError:
                 if attempt == INSERT_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
+    def _receive(self, conn: sa.Connection, *, parsed: ParsedSubmission, xml: bytes, attachments: Sequence[Attachment], volunteer: str | None, device_id: str | None, complete: bool) -> Receipt:
+        existing = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)).first()
+        if existing is not None:
+            if existing.xml != xml:
+                raise Conflict(f"a different submission with instanceID {parsed.instance_id} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
+            self._add_attachments(conn, existing.id, attachments)
+            if complete and not existing.complete:
+                conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
+            return Receipt(parsed.instance_id, "duplicate")
+        self._check_form(conn, parsed.form_id, parsed.form_version)
+        submission_pk, superseded = self._insert(
+            conn,
+            instance_id=parsed.instance_id,
+            form_id=parsed.form_id,
+            form_version=parsed.form_version,
+            xml=xml,
+            source_record=None,
+            fields=parsed.fields,
+            deprecated_id=parsed.deprecated_id,
+            complete=complete,
+            volunteer=volunteer,
+            device_id=device_id,
+            received_at=datetime.now(UTC),
+            source="openrosa",
+            review_state="received",
+        )
+        if attachments:
+            self._add_attachments(conn, submission_pk, attachments)
+        return Receipt(parsed.instance_id, "created", superseded)
+
     def _check_form(self, conn: sa.Connection, form_id: str, version: str) -> None:
+        # Published versions are never removed, so a version once seen needs no query again.
+        if (form_id, version) in self._known_forms:
+            return
         versions = conn.execute(sa.select(tables.forms.c.version).where(tables.forms.c.form_id == form_id)).scalars().all()
         if not versions:
             raise UnknownForm(f"form {form_id!r} is not published on this server")
         if version not in versions:
             raise UnknownForm(f"form {form_id!r} has no version {version!r} on this server (published: {', '.join(sorted(versions))})")
+        self._known_forms.add((form_id, version))
 
     def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
         """Insert one submission row, linking it into its edit chain; returns its key and what it superseded."""
@@ -312,7 +341,7 @@ class Store:
         row so that the CLI and the app can draw a progress bar.
         """
         summary = ImportSummary()
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             for done, record in enumerate(records, start=1):
                 try:
                     self._import_one(conn, record, summary)
@@ -376,7 +405,7 @@ class Store:
         """
         if state not in REVIEW_STATES:
             raise ValueError(f"review state {state!r} is not one of {', '.join(REVIEW_STATES)}")
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             updated = conn.execute(
                 tables.submissions.update().where(tables.submissions.c.instance_id == instance_id).values(review_state=state, review_comment=comment, reviewed_at=datetime.now(UTC))
             ).rowcount
@@ -391,14 +420,16 @@ class Store:
         missing → NaN). `received_at` is a UTC datetime. Raw XML is not loaded.
         """
         s = tables.submissions
-        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS), s.c.fields).where(s.c.form_id == form_id, s.c.superseded.is_(False)).order_by(s.c.received_at, s.c.id)
+        # The fields come as JSON text, decoded here: 2.5x faster than SQLAlchemy's per-row JSON type (50,000
+        # submissions x 80 fields: 3.3 s against 8.0 s on the loaded 2-core machine).
+        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text)).where(s.c.form_id == form_id, s.c.superseded.is_(False)).order_by(s.c.received_at, s.c.id)
         if not include_rejected:
             query = query.where(s.c.review_state != "rejected")
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         meta = pd.DataFrame([row[: len(FRAME_COLUMNS)] for row in rows], columns=FRAME_COLUMNS, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
-        values = pd.DataFrame.from_records([row.fields for row in rows], index=meta.index)
+        values = pd.DataFrame.from_records([json.loads(row[-1]) for row in rows], index=meta.index)
         values = values.drop(columns=[name for name in values.columns if name in FRAME_COLUMNS])
         return pd.concat([meta, values], axis=1)
 
@@ -446,7 +477,7 @@ class Store:
 
     def setting(self, key: str, default: Callable[[], str]) -> str:
         """A server-wide setting, created from `default()` on first use, the same for every replica."""
-        with self.writer.begin() as conn:
+        with self.write() as conn:
             value = conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == key)).scalar()
             if value is None:
                 value = default()

@@ -40,6 +40,7 @@ class Volunteer:
 
     @property
     def active(self) -> bool:
+        """Not revoked: the token still opens the server."""
         return self.revoked_at is None
 
 
@@ -78,7 +79,7 @@ def add_volunteer(store: Store, name: str, project: str = DEFAULT_PROJECT) -> Ne
         raise ValueError(f"project {project!r} must be 1-64 letters, digits, '-' or '_' (it is part of the server URL)")
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    with store.writer.begin() as conn:
+    with store.write() as conn:
         if conn.execute(sa.select(tables.volunteers.c.id).where(tables.volunteers.c.name == name)).first() is not None:
             raise Conflict(f"a volunteer named {name!r} already exists (names must be unique; revoked ones included)")
         conn.execute(tables.volunteers.insert().values(name=name, project=project, token_hash=token_hash(token), digest_ha1=digest_ha1(name, token), created_at=now))
@@ -89,7 +90,7 @@ def reissue_token(store: Store, name: str) -> NewVolunteer:
     """Give a volunteer a new token (lost phone, leaked link, revoked by mistake): the old one stops working at
     once, the account is active again, and their submissions keep their name."""
     token = secrets.token_urlsafe(32)
-    with store.writer.begin() as conn:
+    with store.write() as conn:
         updated = conn.execute(
             tables.volunteers.update().where(tables.volunteers.c.name == name).values(token_hash=token_hash(token), digest_ha1=digest_ha1(name, token), revoked_at=None)
         ).rowcount
@@ -108,7 +109,7 @@ def list_volunteers(store: Store) -> list[Volunteer]:
 
 def revoke_volunteer(store: Store, name: str) -> Volunteer:
     """Cut a volunteer's phone off: their token stops working at once; what they sent stays stored."""
-    with store.writer.begin() as conn:
+    with store.write() as conn:
         row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
         if row is None:
             raise NotFound(f"no volunteer named {name!r}")

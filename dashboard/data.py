@@ -17,6 +17,8 @@ import streamlit as st
 
 import analysis
 from analysis import pipeline, quality
+from analysis.errors import AnalysisError
+from analysis.margins import default_margins
 from analysis.plan import Plan, load_plan
 from collect.store import Store
 from dashboard.auth import Accounts
@@ -93,12 +95,57 @@ def quality_checks(form_id: str = FORM_ID) -> pd.DataFrame:
     return _checks(store_version(), form_id)
 
 
+def _run(frame: pd.DataFrame) -> pipeline.Result | AnalysisError | None:
+    """The plan over `frame`; a plan/data problem is returned (and so cached) as the error, for the page to say."""
+    if frame.empty:
+        return None
+    try:
+        return pipeline.run(plan(), frame)
+    except AnalysisError as error:
+        return error
+
+
 @st.cache_resource(show_spinner="Weighting and estimating…", max_entries=4)
-def _result(version: str, form_id: str) -> pipeline.Result | None:
-    frame = _frame(version, form_id, False)
-    return None if frame.empty else pipeline.run(plan(), frame)
+def _result(version: str, form_id: str) -> pipeline.Result | AnalysisError | None:
+    return _run(_frame(version, form_id, False))
 
 
-def estimates(form_id: str = FORM_ID) -> pipeline.Result | None:
-    """The plan run over the current, not rejected submissions (None on an empty store), cached. Read-only."""
+def estimates(form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
+    """The plan run over the current, not rejected submissions, cached. Read-only.
+
+    None on an empty store; an AnalysisError (whose message names the problem) when the plan cannot run."""
     return _result(store_version(), form_id)
+
+
+@st.cache_data
+def margins_assumption() -> str:
+    """How the shipped default margins were derived (analysis.margins states the assumption in words)."""
+    districts = pd.read_csv(DATA / "population_trujillo_2017.csv")
+    return default_margins(neighbourhoods(), districts).assumption
+
+
+@st.cache_resource(max_entries=4)
+def _days(version: str, form_id: str, include_rejected: bool) -> pd.Series:
+    frame = _frame(version, form_id, include_rejected)
+    started = pd.to_datetime(frame["start"].str.slice(0, 10), errors="coerce", format="%Y-%m-%d") if "start" in frame else None
+    received = frame["received_at"].dt.tz_convert(None).dt.normalize()
+    return (received if started is None else started.fillna(received)).dt.date
+
+
+def interview_days(form_id: str = FORM_ID, include_rejected: bool = False) -> pd.Series:
+    """Per submission of `submissions(...)`: the day the interview started as the phone wrote it (`start`,
+    local time), else the day it was received. Rounds and date filters use it: uploads can lag by days."""
+    return _days(store_version(), form_id, include_rejected)
+
+
+@st.cache_resource(show_spinner="Estimating the round…", max_entries=8)
+def _round_result(version: str, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
+    frame = _frame(version, form_id, False)
+    key = _days(version, form_id, False).astype(str) if column == "day" else frame[column].astype(str)
+    return _run(frame[(key >= low) & (key <= high)])
+
+
+def round_estimates(column: str, low: str, high: str, form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
+    """As `estimates`, over one round: the submissions whose interview `day` (or `form_version`) lies in
+    [low, high]."""
+    return _round_result(store_version(), form_id, column, low, high)

@@ -31,6 +31,7 @@ The round is marked synthetic in the store's settings (`demo_round`) and every d
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import json
@@ -42,7 +43,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -51,8 +51,8 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.store import Attachment, Store
-from collect.volunteers import DEFAULT_PROJECT, add_volunteer, list_volunteers
-from forms.build import FORMS_DIR, BuiltForm, build_form
+from collect.volunteers import DEFAULT_PROJECT, add_volunteer, list_volunteers, reissue_token
+from forms.build import DATA_DIR, FORMS_DIR, BuiltForm, build_form
 
 DEMO_SEED = 16_2030
 FORM_XLSX = FORMS_DIR / "sdg16_perception.xlsx"
@@ -65,7 +65,6 @@ PROGRAMME_DISTRICTS = frozenset({"el_porvenir", "florencia_de_mora", "la_esperan
 
 XF = "{http://www.w3.org/2002/xforms}"
 XH = "{http://www.w3.org/1999/xhtml}"
-JR = "{http://openrosa.org/javarosa}"
 
 
 class DemoError(RuntimeError):
@@ -368,20 +367,12 @@ class XForm:
     version: str
     root: Node
     choices: Mapping[str, tuple[Mapping[str, str], ...]]
+    nodes: tuple[Node, ...]  # every node below the root in document order (the order Collect asks and saves)
 
-    def nodes(self) -> Iterator[Node]:
-        """Every node below the root in document order (the order Collect asks and serialises them)."""
-
-        def walk(node: Node) -> Iterator[Node]:
-            for child in node.children:
-                yield child
-                yield from walk(child)
-
-        return walk(self.root)
-
-    @functools.cached_property
-    def by_name(self) -> dict[str, Node]:
-        return {node.name: node for node in self.nodes()}
+    @property
+    def has_audit(self) -> bool:
+        """Whether the form asks for Collect's audit log (an `audit` binary in meta, sent as audit.csv)."""
+        return any(node.name == "audit" and node.bind.get("type") == "binary" for node in self.nodes)
 
     def allowed(self, node: Node, values: Mapping[str, str]) -> list[str]:
         """The choice names a select offers given the answers so far (its `choice_filter` applied)."""
@@ -430,8 +421,13 @@ def read_xform(xform: bytes, media: Mapping[str, bytes]) -> XForm:
         select, choice_list, choice_filter = controls.get(path, (None, None, None))
         return Node(path, _bare(element.tag), children, binds.get(path, {}), select, choice_list, choice_filter)
 
-    root_path = "/" + _bare(primary.tag)
-    return XForm(primary.get("id", ""), primary.get("version", ""), node(primary, root_path), choices)
+    def below(parent: Node) -> Iterator[Node]:
+        for child in parent.children:
+            yield child
+            yield from below(child)
+
+    root = node(primary, "/" + _bare(primary.tag))
+    return XForm(primary.get("id", ""), primary.get("version", ""), root, choices, tuple(below(root)))
 
 
 def _bare(tag: str) -> str:
@@ -490,7 +486,7 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
     values: dict[str, str] = {}
     shown: list[Node] = []
     relevant = {form.root.path: True}
-    for node in form.nodes():
+    for node in form.nodes:
         parent = node.path.rsplit("/", 1)[0]
         condition = node.bind.get("relevant")
         relevant[node.path] = relevant[parent] and (condition is None or _boolean(evaluate(condition, values, node.path)))
@@ -520,31 +516,35 @@ def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata:
     return _generic(form, node, values, rng)
 
 
-def _generic(form: XForm, node: Node, values: Mapping[str, str], rng: random.Random) -> str:
-    """A plausible valid answer to a question the population model does not know about."""
-    if bind_required(node) is False and rng.random() < 0.8:
+def _generic(form: XForm, node: Node, values: dict[str, str], rng: random.Random) -> str:
+    """A plausible valid answer to a question the population model does not know about (optional ones mostly
+    skipped); numbers are drawn until one meets the question's constraint."""
+    if not _required(node) and rng.random() < 0.8:
         return ""
     if node.select is not None:
         options = [name for name in form.allowed(node, values) if name not in ("dont_know", "refused", "none", "other")]
         return rng.choice(options) if options else ""
     kind = node.bind.get("type", "string")
-    if kind == "int":
-        return str(rng.randint(0, 5))
-    if kind in ("decimal",):
-        return f"{rng.uniform(0, 5):.1f}"
     if kind == "date":
         return values.get(f"{form.root.path}/today", "") or FIELD_START.isoformat()
-    return "demo" if bind_required(node) else ""
+    if kind not in ("int", "decimal"):
+        return "demo"
+    constraint = node.bind.get("constraint")
+    for _ in range(200):
+        values[node.path] = str(rng.randint(0, 120)) if kind == "int" else f"{rng.uniform(0, 120):.1f}"
+        if constraint is None or _boolean(evaluate(constraint, values, node.path)):
+            return values[node.path]
+    raise DemoError(f"{node.name}: no number between 0 and 120 meets its constraint {constraint.strip()}")
 
 
-def bind_required(node: Node) -> bool:
+def _required(node: Node) -> bool:
     return node.bind.get("required") == "true()"
 
 
 def _check(form: XForm, node: Node, values: Mapping[str, str]) -> None:
     value = values[node.path]
     if not value:
-        if bind_required(node):
+        if _required(node):
             raise DemoError(f"{node.name} is required and relevant but the demo left it empty")
         return
     if node.select is not None:
@@ -939,11 +939,14 @@ def _gps(rng: random.Random, area: Area, volunteer: DemoVolunteer) -> str | None
     return f"{lat:.6f} {lon:.6f} {rng.uniform(20, 150):.1f} {rng.uniform(3, 20):.1f}"
 
 
+def _interviewed(answers: Mapping[str, str | None]) -> bool:
+    """Consented and adult: the whole questionnaire was asked."""
+    return answers["consent"] == "yes" and int(answers["age"]) >= 18
+
+
 def _short(rng: random.Random, answers: Mapping[str, str | None], start: datetime, end: datetime) -> datetime:
     """Refusals and screen-outs end after a minute or three, whatever the schedule planned."""
-    if answers["consent"] == "no" or int(answers["age"] or 0) < 18:
-        return start + timedelta(minutes=rng.uniform(1, 3))
-    return end
+    return end if _interviewed(answers) else start + timedelta(minutes=rng.uniform(1, 3))
 
 
 def _uuid(rng: random.Random) -> str:
@@ -962,23 +965,27 @@ def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int
     devices = {member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team}
     for index, member in enumerate(team):
         own = slots[index * len(slots) // len(team) : (index + 1) * len(slots) // len(team)]
-        version_form = form if not (member.outdated_form and outdated_version) else XForm(form.form_id, outdated_version, form.root, form.choices)
+        version_form = form if not (member.outdated_form and outdated_version) else dataclasses.replace(form, version=outdated_version)
+        resend, twin = index % 12 == 2, index % 12 == 4
         for number, (slot, (start, end, _)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):
             answers = _answers(rng, slot.area, member, slot.psu, _gps(rng, slot.area, member))
-            submission = _submission(version_form, member, devices[member.name], answers, start, _short(rng, answers, start, end), rng)
+            end = _short(rng, answers, start, end)
+            submission = _submission(version_form, member, devices[member.name], answers, start, end, rng)
             yield submission
-            if index % 12 == 2 and number == len(own) // 2:
+            if resend and number >= len(own) // 2:  # Collect sent it again (e.g. the 201 was lost on a bad network)
                 yield DemoSubmission(submission.volunteer, submission.instance_id, submission.xml, submission.attachments, resend=True)
-            if index % 12 == 4 and number == len(own) // 3:  # the same interview saved twice, under a new instanceID
+                resend = False
+            if twin and number >= len(own) // 3 and _interviewed(answers):  # a full interview saved twice, two instanceIDs
                 again = end + timedelta(minutes=2)
                 yield _submission(version_form, member, devices[member.name], answers, again, again + timedelta(minutes=4), rng)
+                twin = False
 
 
 def _submission(form: XForm, member: DemoVolunteer, device: str, answers: Mapping[str, str | None], start: datetime, end: datetime, rng: random.Random) -> DemoSubmission:
     metadata = Metadata(start, end, device, member.name, _uuid(rng))
     filled = fill(form, answers, metadata, rng)
     attachments = ()
-    if any(node.name == "audit" and node.bind.get("type") == "binary" for node in form.nodes()):
+    if form.has_audit:
         attachments = (Attachment("audit.csv", audit_log(filled, start, end, rng), "text/csv"),)
     return DemoSubmission(member.name, metadata.instance_id, instance_xml(form, filled.values), attachments)
 
@@ -1011,6 +1018,9 @@ class LoadSummary:
     round: DemoRound
 
 
+SENDERS = 16  # submissions in flight at once: the store commits concurrent ones together (benchmarks/demo.md)
+
+
 def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
     """Load the synthetic demo round into `store` through the OpenRosa route, as phones would send it.
 
@@ -1020,59 +1030,97 @@ def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] 
     each POST (for `st.progress`). Idempotent: the same seed yields the same instanceIDs and bytes, which the
     store recognises as resends, so loading again adds nothing.
 
-    The requests go through httpx's in-process ASGI transport, one at a time: concurrent posts were slower
-    (SQLite serialises the commits; benchmarks/demo_load.py measures both paths).
+    The requests go through httpx's in-process ASGI transport, SENDERS at a time, as a team of phones sending at
+    once would: the store's group commit then writes them in shared transactions.
     """
     import asyncio
 
     plan = prepare(store, n, seed=seed)
-    tokens = _volunteer_tokens(store, plan.round.volunteers)
-    return asyncio.run(_post_all(store, plan, tokens, progress))
+    before = _stored(store, plan.round.form_id)
+    try:
+        posted = asyncio.run(_post_all(store, plan, progress))
+    except ExceptionGroup as errors:  # the senders' TaskGroup: report the first failure as itself
+        raise errors.exceptions[0] from None
+    created = _stored(store, plan.round.form_id) - before
+    return LoadSummary(posted, created, posted - created, plan.round)
 
 
-async def _post_all(store: Store, plan: DemoPlan, tokens: Mapping[str, str], progress: Callable[[int, int], None] | None) -> LoadSummary:
+async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int], None] | None) -> int:
+    """POST every submission of the plan through the OpenRosa route; returns how many were sent."""
+    import asyncio
+
     import httpx
     from starlette.applications import Starlette
 
     from collect.openrosa import routes
 
-    created = duplicates = 0
-    headed: set[str] = set()
+    posted = 0
     transport = httpx.ASGITransport(app=Starlette(routes=routes(store)))
     async with httpx.AsyncClient(transport=transport, base_url="http://demo.invalid", headers={"X-OpenRosa-Version": "1.0"}) as client:
-        for done, submission in enumerate(plan.submissions, start=1):
-            url = f"/v1/key/{tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission"
-            if submission.volunteer not in headed:
-                head = await client.head(url)
-                if head.status_code != 204:
-                    raise DemoError(f"HEAD /submission for {submission.volunteer} answered {head.status_code}, not 204: {head.text}")
-                headed.add(submission.volunteer)
-            files = [("xml_submission_file", ("submission.xml", submission.xml, "text/xml"))]
-            files += [(a.filename, (a.filename, a.content, a.content_type)) for a in submission.attachments]
-            response = await client.post(url, files=files)
-            if response.status_code != 201:
-                raise DemoError(f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}")
-            if "already received" in response.text:
-                duplicates += 1
-            else:
-                created += 1
-            if progress is not None:
-                progress(done, plan.total)
-    return LoadSummary(plan.total, created, duplicates, plan.round)
+        for name, token in plan.tokens.items():
+            head = await client.head(f"/v1/key/{token}/projects/{DEFAULT_PROJECT}/submission")
+            if head.status_code != 204:
+                raise DemoError(f"HEAD /submission for {name} answered {head.status_code}, not 204: {head.text}")
+        queue: asyncio.Queue = asyncio.Queue(maxsize=2 * SENDERS)
+
+        async def send() -> None:
+            nonlocal posted
+            while (submission := await queue.get()) is not None:
+                files = [("xml_submission_file", ("submission.xml", submission.xml, "text/xml"))]
+                files += [(a.filename, (a.filename, a.content, a.content_type)) for a in submission.attachments]
+                response = await client.post(f"/v1/key/{plan.tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission", files=files)
+                if response.status_code != 201:
+                    raise DemoError(f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}")
+                posted += 1
+                _report(progress, posted, plan.total)
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(SENDERS):
+                group.create_task(send())
+            for submission in plan.submissions:
+                await queue.put(submission)
+            for _ in range(SENDERS):
+                await queue.put(None)
+    _report(progress, posted, posted)
+    return posted
 
 
 def ingest_demo(store: Store, size: int, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
     """The same round at benchmark scale (e.g. 100,000) through `Store.receive`, the function the route calls,
-    without HTTP: what differs from `load_demo` is only the transport."""
+    without HTTP: what differs from `load_demo` is only the transport. SENDERS threads receive at once."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     plan = prepare(store, size, seed=seed)
-    created = duplicates = 0
-    for done, submission in enumerate(plan.submissions, start=1):
-        receipt = store.receive(submission.xml, submission.attachments, volunteer=submission.volunteer)
-        created += receipt.outcome == "created"
-        duplicates += receipt.outcome == "duplicate"
-        if progress is not None:
-            progress(done, plan.total)
-    return LoadSummary(plan.total, created, duplicates, plan.round)
+    posted = created = 0
+    pending: set = set()
+
+    def settle(futures) -> None:
+        nonlocal posted, created
+        for future in futures:
+            created += future.result().outcome == "created"
+            posted += 1
+            _report(progress, posted, plan.total)
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        for submission in plan.submissions:
+            if len(pending) >= 2 * SENDERS:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                settle(done)
+            pending.add(pool.submit(store.receive, submission.xml, submission.attachments, volunteer=submission.volunteer))
+        settle(wait(pending).done)
+    _report(progress, posted, posted)
+    return LoadSummary(posted, created, posted - created, plan.round)
+
+
+def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    """Progress never above 100 %: `total` counts the saved-twice interview, which a tiny round may lack."""
+    if progress is not None:
+        progress(done, max(done, total))
+
+
+def _stored(store: Store, form_id: str) -> int:
+    status = store.status()
+    return int(status.loc[status["form_id"] == form_id, "stored"].sum())
 
 
 @dataclass(frozen=True)
@@ -1082,6 +1130,7 @@ class DemoPlan:
     round: DemoRound
     submissions: Iterator[DemoSubmission]
     total: int
+    tokens: Mapping[str, str]
 
 
 def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
@@ -1099,14 +1148,14 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     current = store.form_version(form_id)
     media = {file.filename: store.media_file(form_id, current.version, file.filename) for file in current.media}
     form = read_xform(store.form_xml(form_id, current.version), media)
-    populations = pd.read_csv(FORMS_DIR.parent / "data" / "population_trujillo_2017.csv")
-    areas = read_areas(media.get("neighbourhoods.csv") or (FORMS_DIR.parent / "data" / "neighbourhoods.csv").read_bytes(), populations, random.Random(seed))
+    populations = pd.read_csv(DATA_DIR / "population_trujillo_2017.csv")
+    areas = read_areas(media.get("neighbourhoods.csv") or (DATA_DIR / "neighbourhoods.csv").read_bytes(), populations, random.Random(seed))
     team = demo_volunteers(max(12, round(size / 170)))
-    _create_volunteers(store, [member.name for member in team])
+    tokens = _issue_tokens(store, [member.name for member in team])
     marker = DemoRound(form_id, current.version, outdated, size, seed, tuple(member.name for member in team), datetime.now(UTC).isoformat(timespec="seconds"))
     store.setting(DEMO_SETTING, lambda: json.dumps(marker.__dict__))
     submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated_version=outdated)
-    return DemoPlan(marker, submissions, size + _extra_posts(len(team)))
+    return DemoPlan(marker, submissions, size + _extra_posts(len(team)), tokens)
 
 
 def _extra_posts(team_size: int) -> int:
@@ -1139,26 +1188,15 @@ def _outdated_version(store: Store, built: BuiltForm) -> str | None:
     return version
 
 
-def _create_volunteers(store: Store, names: list[str]) -> None:
-    """Create the demo volunteers that do not exist yet, keeping each token in the store's settings.
+def _issue_tokens(store: Store, names: list[str]) -> dict[str, str]:
+    """A fresh token for each demo volunteer: created on first load, reissued on the next ones.
 
-    Why keep the token: a token is shown only once, and loading again (idempotency) must post as the same
-    volunteer. They are demo accounts; revoke them on the Volunteers page once real field work starts.
+    Tokens are shown once and stored hashed, so a new load cannot reuse the old ones; reissuing is what a
+    coordinator does for a lost phone. Nobody holds the tokens after the load: the accounts stay listed with
+    what they sent, and can be revoked like any other.
     """
     existing = {volunteer.name for volunteer in list_volunteers(store)}
-    for name in names:
-        if name not in existing:
-            token = add_volunteer(store, name).token
-            store.setting(f"demo_token:{name}", lambda token=token: token)
-
-
-def _volunteer_tokens(store: Store, names: tuple[str, ...]) -> dict[str, str]:
-    with store.engine.connect() as conn:
-        rows = dict(conn.execute(sa.select(tables.settings.c.key, tables.settings.c.value).where(tables.settings.c.key.like("demo_token:%"))).all())
-    missing = [name for name in names if f"demo_token:{name}" not in rows]
-    if missing:
-        raise DemoError(f"the demo volunteers {', '.join(missing)} exist but their tokens were not kept; the demo cannot post as them")
-    return {name: rows[f"demo_token:{name}"] for name in names}
+    return {name: (reissue_token(store, name) if name in existing else add_volunteer(store, name)).token for name in names}
 
 
 def demo_round(store: Store) -> DemoRound | None:

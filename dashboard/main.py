@@ -11,11 +11,15 @@ from dashboard import first_run, signin
 st.set_page_config(page_title="SDG 16 survey — Trujillo", page_icon=":material/shield_person:", layout="wide")
 
 STAFF = {"admin", "coordinator"}
+EVERYONE = {"admin", "coordinator", "researcher"}
 PAGES = [
     # (page, title, icon, url_path, roles)
+    ("views/estimates.py", "Estimates", ":material/query_stats:", "estimates", EVERYONE),
+    ("views/downloads.py", "Downloads", ":material/download:", "downloads", EVERYONE),
     ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
     ("views/volunteers.py", "Volunteers & forms", ":material/groups:", "volunteers", STAFF),
-    ("views/account.py", "Account", ":material/account_circle:", "account", {"admin", "coordinator", "researcher"}),
+    ("views/importing.py", "Import", ":material/upload_file:", "import", STAFF),
+    ("views/account.py", "Account", ":material/account_circle:", "account", EVERYONE),
 ]
 
 

@@ -29,7 +29,8 @@ import hashlib
 import json
 import os
 import re
-import shutil
+import tempfile
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ FORMS_DIR = REPO_ROOT / "forms"
 DATA_DIR = REPO_ROOT / "data"
 BUILD_DIR = REPO_ROOT / "_build" / "forms"
 
+XHTML, XFORMS = "{http://www.w3.org/1999/xhtml}", "{http://www.w3.org/2002/xforms}"
 # Attachments an XForm can reference; ODK clients fetch each as a media file listed in the manifest.
 MEDIA_REF = re.compile(r"jr://(?:file|file-csv|images|audio|video)/([^\s\"'<>]+)")
 STAMP_FORMAT = 1
@@ -127,52 +129,66 @@ def build_form(xlsx_path: Path, out_dir: Path = BUILD_DIR, validate: bool = True
     if cached is not None:
         return cached
 
+    xlsx_hash = _sha256(xlsx_path)  # before compiling: if the file changes meanwhile, the next build redoes it
     warnings: list[str] = []
     try:
         result = convert(xlsform=str(xlsx_path), warnings=warnings, validate=validate, pretty_print=True)
-    except (PyXFormError, ODKValidateError) as err:
-        raise FormBuildError(xlsx_path, str(err)) from err
-    except OSError as err:  # pyxform's own "Java could not be found" when validating without Java
+    except (PyXFormError, ODKValidateError, OSError) as err:  # OSError: pyxform's "Java could not be found"
         raise FormBuildError(xlsx_path, str(err)) from err
 
     out_dir.mkdir(parents=True, exist_ok=True)
     xform_path = out_dir / f"{xlsx_path.stem}.xml"
     media_dir = out_dir / f"{xlsx_path.stem}-media"
     _write_atomic(xform_path, result.xform.encode("utf-8"))
-    media = _copy_media(xlsx_path, result.xform, result.itemsets, media_dir)
+    media, media_hashes = _copy_media(xlsx_path, result.xform, result.itemsets, media_dir)
 
-    survey = result._pyxform or {}
+    form_id, version, title = _identity(result.xform)
     built = BuiltForm(
-        form_id=survey.get("id_string", xlsx_path.stem),
-        version=str(survey.get("version", "")),
-        title=str(survey.get("title", "")),
+        form_id=form_id,
+        version=version,
+        title=title,
         xlsx_path=xlsx_path,
         xform_path=xform_path,
         media=media,
         warnings=tuple(warnings),
         validated=validate,
     )
-    _write_stamp(stamp_path, built, _input_hashes(xlsx_path, [m.name for m in media]))
+    _write_stamp(stamp_path, built, {"": xlsx_hash, **media_hashes})
     return built
 
 
-def _copy_media(xlsx_path: Path, xform: str, itemsets: str | None, media_dir: Path) -> tuple[MediaFile, ...]:
-    """Copy each file the XForm references into `media_dir`; pyxform's generated itemsets.csv is written there."""
-    if media_dir.exists():
-        shutil.rmtree(media_dir)  # a file the form no longer references must not stay in its manifest
+def _identity(xform: str) -> tuple[str, str, str]:
+    """form_id, version and title as the XForm itself states them (what an OpenRosa server announces)."""
+    root = ET.fromstring(xform.encode("utf-8"))
+    title = root.find(f"{XHTML}head/{XHTML}title")
+    instance = root.find(f"{XHTML}head/{XFORMS}model/{XFORMS}instance")[0]
+    return instance.get("id", ""), instance.get("version", ""), (title.text or "") if title is not None else ""
+
+
+def _copy_media(
+    xlsx_path: Path, xform: str, itemsets: str | None, media_dir: Path
+) -> tuple[tuple[MediaFile, ...], dict[str, str]]:
+    """Copy each file the XForm references into `media_dir` (pyxform's generated itemsets.csv is written there).
+
+    Returns the copies and the sha256 of each source file as read, for the stamp (see `_input_hashes`).
+    """
     names = sorted(set(MEDIA_REF.findall(xform)))
-    if not names:
-        return ()
-    media_dir.mkdir(parents=True)
-    media = []
+    if media_dir.is_dir():
+        for stale in media_dir.iterdir():  # a file the form no longer references must not stay in its manifest
+            if stale.name not in names:
+                stale.unlink(missing_ok=True)
+    if names:
+        media_dir.mkdir(parents=True, exist_ok=True)
+    media, hashes = [], {}
     for name in names:
-        target = media_dir / name
         if name == "itemsets.csv" and itemsets is not None:
-            _write_atomic(target, itemsets.encode("utf-8"))
+            data = itemsets.encode("utf-8")
         else:
-            _write_atomic(target, _find_media(xlsx_path, name).read_bytes())
-        media.append(MediaFile(name=name, path=target, md5=hashlib.md5(target.read_bytes()).hexdigest()))
-    return tuple(media)
+            data = _find_media(xlsx_path, name).read_bytes()
+            hashes[name] = hashlib.sha256(data).hexdigest()
+        _write_atomic(media_dir / name, data)
+        media.append(MediaFile(name=name, path=media_dir / name, md5=hashlib.md5(data).hexdigest()))
+    return tuple(media), hashes
 
 
 def _find_media(xlsx_path: Path, name: str) -> Path:
@@ -186,12 +202,11 @@ def _find_media(xlsx_path: Path, name: str) -> Path:
 
 
 def _input_hashes(xlsx_path: Path, media_names: list[str]) -> dict[str, str]:
-    """sha256 of every input that determines the build output, keyed by file name ("" for the xlsx itself)."""
-    hashes = {"": _sha256(xlsx_path)}
-    for name in media_names:
-        if name != "itemsets.csv":  # generated from the xlsx itself, so covered by its hash
-            hashes[name] = _sha256(_find_media(xlsx_path, name))
-    return hashes
+    """sha256 of the xlsx (key "") and of the named media source files: the inputs a build depends on.
+
+    A generated itemsets.csv is not among them: it comes from the xlsx, so the xlsx's hash covers it.
+    """
+    return {"": _sha256(xlsx_path), **{name: _sha256(_find_media(xlsx_path, name)) for name in media_names}}
 
 
 def _sha256(path: Path) -> str:
@@ -221,8 +236,7 @@ def _load_if_current(stamp_path: Path, xlsx_path: Path, validate: bool) -> Built
             return None
         if validate and not stamp["validated"]:
             return None
-        media_names = [m["name"] for m in stamp["media"]]
-        if stamp["inputs"] != _input_hashes(xlsx_path, media_names):
+        if stamp["inputs"] != _input_hashes(xlsx_path, [name for name in stamp["inputs"] if name]):
             return None
     except (OSError, ValueError, KeyError, FormBuildError):
         return None
@@ -248,6 +262,7 @@ def _load_if_current(stamp_path: Path, xlsx_path: Path, validate: bool) -> Built
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file and rename, so a server reading the build never sees half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "wb") as f:
+        f.write(data)
     os.replace(tmp, path)

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-from pyxform.xls2xform import convert
+from pyxform.xls2json import parse_file_to_json
 
 # pyxform's parse names select types in words; the codebook shows the XLSForm spelling people write.
 XLSFORM_TYPES = {"select one": "select_one", "select all that apply": "select_multiple"}
@@ -30,7 +30,7 @@ def codebook_frame(xlsx_path: Path) -> pd.DataFrame:
     `relevant` is the field's own condition; `relevant_in_context` joins it with every enclosing group's, i.e.
     who is actually asked (e.g. a reporting question is also behind the consent and age gates).
     """
-    survey = convert(xlsform=str(xlsx_path), validate=False)._pyxform
+    survey = parse_file_to_json(str(xlsx_path))
     languages = _languages(survey)
     rows = [_row(element, groups, conditions, languages) for element, groups, conditions in _fields(survey)]
     return pd.DataFrame(rows)
@@ -59,6 +59,7 @@ def to_markdown(frame: pd.DataFrame, title: str) -> str:
 
 
 def _md_table(frame: pd.DataFrame) -> str:
+    """A pipe table; DataFrame.to_markdown would need `tabulate`, a dependency for a dozen lines."""
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|").replace("\n", "<br>")
 

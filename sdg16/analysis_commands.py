@@ -1,24 +1,91 @@
 """`sdg16 estimate`, `sdg16 export microdata`, `sdg16 margins default`: the analysis from the command line.
 
-The CLI is the one place allowed to join the parts: it reads responses from a CSV export or from the store
+The CLI is the one place allowed to join the parts: it reads responses from a CSV/XLSX export or from the store
 (`collect.store`), the choice labels from the XLSForm, and hands DataFrames to `analysis/`, which imports
 nothing of the project.
+
+Registered in sdg16/cli.py:
+    app.command("estimate")(analysis_commands.estimate)
+    app.add_typer(analysis_commands.export_app, name="export")
+    app.add_typer(analysis_commands.margins_app, name="margins")
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import typer
 
+from analysis import export
 from analysis import margins as margins_module
+from analysis.errors import AnalysisError
+from analysis.pipeline import Result, run
+from analysis.plan import Plan, load_plan, read_form_choices, read_form_fields
+from analysis.recode import derived_choices
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 DEFAULT_PLAN = ROOT / "analysis" / "plans" / "sdg16.toml"
+DEFAULT_FORM_ID = "sdg16_perception"
+# Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (CONTRACT.md)
+EXPORT_COLUMNS = {"instanceID": "instance_id", "SubmitterName": "volunteer", "_submitted_by": "volunteer",
+                  "ReviewState": "review_state", "FormVersion": "form_version", "DeviceID": "device_id",
+                  "SubmissionDate": "received_at", "_submission_time": "received_at"}
 
+export_app = typer.Typer(help="Weighted microdata for researchers.", no_args_is_help=True)
 margins_app = typer.Typer(help="Raking margins (population totals).", no_args_is_help=True)
+
+RESPONSES_HELP = "A CSV/XLSX export (store frame, ODK Central or KoboToolbox), or `store` / `store:FORM_ID`."
+PLAN_OPTION = typer.Option(DEFAULT_PLAN, "--plan", help="Analysis plan (TOML).")
+
+
+def estimate(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Path = PLAN_OPTION,
+             out: Path = typer.Option(..., "--out", help="OUT.csv or OUT.xlsx (OUT.csv with --format sdmx)."),
+             format: str = typer.Option("tidy", "--format", help="tidy (the estimate table) or sdmx (SDMX-CSV)."),
+             ref_area: str = typer.Option("PE_TRUJILLO", help="SDMX REF_AREA code of the whole survey area."),
+             time_period: str = typer.Option(None, help="SDMX TIME_PERIOD (default: this year).")) -> None:
+    """Weighted SDG 16 estimates with CIs for every indicator and breakdown of the plan."""
+    if format not in ("tidy", "sdmx"):
+        _fail(f"--format must be tidy or sdmx, not {format!r}")
+    if out.suffix.lower() not in ((".csv",) if format == "sdmx" else (".csv", ".xlsx")):
+        _fail(f"--out {out.name}: write .csv or .xlsx (SDMX-CSV: .csv)")
+    loaded, result = _run(responses, plan)
+    metadata = {"plan_file": str(loaded.path), "plan": loaded.path.read_text(encoding="utf-8"),
+                "responses": responses, "warnings": "\n".join(result.warnings) or "none",
+                "margins": "\n".join(f"{m.file.name}: {m.source}" for m in loaded.margins) or "none",
+                "margin_assumption": _assumption(), "recode": result.recode_log.to_string(index=False),
+                "weighting": result.diagnostics, "recode_log": result.recode_log}
+    for i, table in enumerate(result.margins, start=1):
+        metadata[f"margins_{i}"] = table
+    try:
+        export.write_table(result.estimates, out, metadata=metadata, sdmx=format == "sdmx", ref_area=ref_area,
+                           time_period=time_period)
+    except AnalysisError as error:
+        _fail(str(error))
+    typer.echo(f"wrote {out}: {len(result.estimates)} estimates ({(result.estimates['flag'] == 'ok').sum()} ok)")
+
+
+@export_app.command("microdata")
+def microdata(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Path = PLAN_OPTION,
+              out: Path = typer.Option(..., "--out", help="OUT.csv, OUT.dta (Stata) or OUT.sav (SPSS)."),
+              include_identifiers: bool = typer.Option(False, "--include-identifiers",
+                                                       help="Keep GPS, device ids, free text and instance ids.")) -> None:
+    """Weighted respondent-level data, value-labelled from the XLSForm, without direct identifiers."""
+    if out.suffix.lower() not in (".csv", ".dta", ".sav"):
+        _fail(f"--out {out.name}: write .csv, .dta or .sav")
+    loaded, result = _run(responses, plan)
+    fields = read_form_fields(loaded.form) if loaded.form else None
+    choices = _choices(loaded)
+    frame = export.microdata_for_export(result.microdata, fields, keep=tuple(c for c in [loaded.design.psu] if c),
+                                        include_identifiers=include_identifiers)
+    try:
+        export.write_microdata(frame, out, choices, fields)
+    except AnalysisError as error:
+        _fail(str(error))
+    typer.echo(f"wrote {out}: {len(frame)} respondents, {frame.shape[1]} variables"
+               + (" (WITH identifiers)" if include_identifiers else ""))
 
 
 @margins_app.command("default")
@@ -26,15 +93,13 @@ def margins_default(out: Path = typer.Option(ROOT / "analysis" / "plans", help="
                     data: Path = typer.Option(DATA, help="Folder with neighbourhoods.csv and "
                                                           "population_trujillo_2017.csv.")) -> None:
     """Write margins_sex.csv, margins_age.csv and margins_default.md (the stated assumption) from data/."""
-    written = write_default_margins(out, data)
-    for path in written:
+    for path in write_default_margins(out, data):
         typer.echo(f"wrote {path}")
 
 
 def write_default_margins(out: Path, data: Path = DATA) -> list[Path]:
     """The files committed under analysis/plans/, reproducible from data/ (a test checks they are equal)."""
-    made = margins_module.default_margins(pd.read_csv(data / "neighbourhoods.csv"),
-                                          pd.read_csv(data / "population_trujillo_2017.csv"))
+    made = _default_margins(data)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "margins_sex.csv", out / "margins_age.csv", out / "margins_default.md"]
     made.sex.to_csv(paths[0], index=False, lineterminator="\n")
@@ -42,3 +107,69 @@ def write_default_margins(out: Path, data: Path = DATA) -> list[Path]:
     paths[2].write_text("# Default raking margins\n\nMade by `sdg16 margins default --out analysis/plans/`.\n\n"
                         + made.assumption.replace("\n", "\n\n") + "\n", encoding="utf-8")
     return paths
+
+
+def _default_margins(data: Path = DATA) -> margins_module.DefaultMargins:
+    return margins_module.default_margins(pd.read_csv(data / "neighbourhoods.csv"),
+                                          pd.read_csv(data / "population_trujillo_2017.csv"))
+
+
+def _assumption() -> str:
+    return _default_margins().assumption
+
+
+def _run(responses: str, plan_path: Path) -> tuple[Plan, Result]:
+    try:
+        plan = load_plan(plan_path)
+        frame = read_responses(responses)
+        return plan, run(plan, frame, _choices(plan))
+    except AnalysisError as error:
+        _fail(str(error))
+
+
+def _choices(plan: Plan) -> pd.DataFrame | None:
+    if plan.form is None:
+        return None
+    return pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
+
+
+def read_responses(source: str) -> pd.DataFrame:
+    """`store[:FORM_ID]` → the store's current submissions; a file → its rows with bare field names."""
+    if source == "store" or source.startswith("store:"):
+        from collect.store import Store  # only this branch needs a database
+
+        store = Store.open()
+        try:
+            return store.submissions_frame(source.partition(":")[2] or DEFAULT_FORM_ID)
+        finally:
+            store.close()
+    from collect.importers.file import read_export
+    from collect.errors import ImportRowError
+
+    path = Path(source)
+    if not path.is_file():
+        _fail(f"responses file not found: {path} (or use `store` / `store:FORM_ID`)")
+    try:
+        frame = read_export(path)
+    except ImportRowError as error:
+        _fail(str(error))
+    return bare_names(frame)
+
+
+def bare_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Group paths (Kobo `a/b/name`, Central `a-b-name`) → bare field names, export metadata → store names,
+    empty cells → NaN. Field names are unique in the form, so the last path segment is the field."""
+    renamed = {}
+    for column in frame.columns:
+        bare = str(column).replace("/", "-").rsplit("-", 1)[-1]
+        renamed[column] = EXPORT_COLUMNS.get(bare, bare)
+    duplicated = pd.Index(renamed.values())
+    if duplicated.has_duplicates:
+        _fail(f"columns {sorted(set(duplicated[duplicated.duplicated()]))} appear twice after removing group paths")
+    out = frame.rename(columns=renamed)
+    return out.astype(object).where(out.notna() & (out.astype(str) != ""), np.nan)
+
+
+def _fail(message: str):
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)

@@ -26,8 +26,8 @@ const bundle = await esbuild.build({
     platform: 'browser',
     // The transformer imports the Node-only libxslt lazily, for the deprecated `preprocess` option we never pass.
     external: ['libxslt'],
-    // enketo-core expects each application to supply its own configuration module.
-    alias: { 'enketo/config': './src/enketo-config.js' },
+    // enketo-core expects each application to supply its own configuration and translator modules.
+    alias: { 'enketo/config': './src/enketo-config.js', 'enketo/translator': './src/translator.js' },
 });
 const js = Object.keys(bundle.metafile.outputs).find((path) => path.endsWith('.js')).split('/').pop();
 

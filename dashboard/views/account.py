@@ -8,7 +8,7 @@ from dashboard.data import accounts
 
 
 def render() -> None:
-    user = signin.current_user()
+    user = signin.require("admin", "coordinator", "researcher")
     st.title("Account")
     st.write(f"Signed in as **{user.username}**, role **{user.role}**.")
     st.subheader("Change password")

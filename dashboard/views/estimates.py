@@ -5,14 +5,17 @@ Every number comes from analysis (through dashboard.data, cached per store versi
 formats and draws. Nothing personal is shown: only aggregates.
 """
 
+from datetime import timedelta
+
 import altair as alt
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
+from analysis.errors import AnalysisError
 from dashboard import data, geography, signin
 
-BREAKDOWNS = {"none": "overall", "sex": "sex", "age_group": "age group", "disability": "disability"}
+AREA = "neighbourhood"
 FLAG_COLOURS = alt.Scale(domain=["ok", "unreliable", "suppressed"], range=["#1f6f8b", "#e08a00", "#9e9e9e"])
 
 
@@ -23,15 +26,21 @@ def render() -> None:
     if result is None:
         st.info("No submissions to estimate from yet.")
         return
-    table = result.estimates
-    indicators = data.indicator_names()
-    indicator = st.selectbox("Indicator", list(indicators), format_func=lambda i: f"{i} — {indicators[i]}",
+    if isinstance(result, AnalysisError):
+        st.error(f"The analysis plan cannot be applied to these data: {result}")
+        return
+    plan = data.plan()
+    indicators = {i.id: i for i in plan.indicators}
+    indicator = st.selectbox("Indicator", list(indicators), format_func=lambda i: f"{i} — {indicators[i].name}",
                              key="estimates_indicator")
-    breakdown = st.segmented_control("Breakdown", list(BREAKDOWNS), format_func=BREAKDOWNS.get, default="none",
+    breakdowns = ["none"] + [b for b in plan.breakdowns(indicators[indicator]) if b != AREA]
+    breakdown = st.segmented_control("Breakdown", breakdowns, format_func=_label, default="none",
                                      key="estimates_breakdown") or "none"
-    rows = table[table["indicator"] == indicator]
+    if indicators[indicator].note:
+        st.caption(indicators[indicator].note)
+    rows = result.estimates[result.estimates["indicator"] == indicator]
     by_area, overall = _select(rows, breakdown)
-    st.caption(_reading_note(overall, result.level))
+    st.markdown(_reading_note(overall, plan.estimation.level))
     tab_table, tab_chart, tab_map, tab_rounds, tab_weights = st.tabs(
         ["Table", "Chart", "Map", "Rounds", "Weighting"])
     with tab_table:
@@ -39,21 +48,25 @@ def render() -> None:
     with tab_chart:
         _chart(by_area, breakdown)
     with tab_map:
-        _map(rows[rows["by"] == "neighbourhood"])
+        _map(rows[rows["by"] == AREA])
     with tab_rounds:
         _rounds(indicator)
     with tab_weights:
         _weighting(result)
 
 
+def _label(breakdown: str) -> str:
+    return "overall" if breakdown == "none" else breakdown.replace("_", " ")
+
+
 def _select(rows: pd.DataFrame, breakdown: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows per neighbourhood (× the breakdown's groups when chosen) and the city-wide rows of the breakdown."""
     if breakdown == "none":
-        by_area = rows[rows["by"] == "neighbourhood"].assign(area=lambda t: t["group"], group="all")
+        by_area = rows[rows["by"] == AREA].assign(area=lambda t: t["group"], group="all")
         overall = rows[rows["by"] == "overall"]
     else:
-        by_area = rows[(rows["by"] == breakdown) & rows["area"].notna()] if "area" in rows else rows.iloc[:0]
-        overall = rows[(rows["by"] == breakdown) & (rows["area"].isna() if "area" in rows else True)]
+        by_area = rows[(rows["by"] == breakdown) & rows["area"].notna()]
+        overall = rows[(rows["by"] == breakdown) & rows["area"].isna()]
     labels = data.neighbourhoods().set_index("name")["label"]
     by_area = by_area.assign(neighbourhood=by_area["area"].map(labels).fillna(by_area["area"]))
     return by_area, overall
@@ -62,7 +75,7 @@ def _select(rows: pd.DataFrame, breakdown: str) -> tuple[pd.DataFrame, pd.DataFr
 def _reading_note(overall: pd.DataFrame, level: float) -> str:
     if overall.empty:
         return ""
-    parts = [f"{row.group if row.group != 'all' else 'Trujillo, all areas'}: "
+    parts = [f"{row.group if row.group != 'all' else 'All surveyed areas'}: "
              + (f"**{row.estimate:.1%}** ({row.ci_low:.1%}–{row.ci_high:.1%}, n = {row.n:,})" if row.flag != "suppressed" else "withheld (n too small)")
              for row in overall.itertuples()]
     return f"{level:.0%} confidence intervals. " + " · ".join(parts)
@@ -74,7 +87,7 @@ def _table(by_area: pd.DataFrame, breakdown: str) -> None:
     percent = {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent") for c in ("estimate", "ci_low", "ci_high", "se")}
     st.dataframe(by_area[columns].sort_values(columns[: 1 + (breakdown != "none")]), hide_index=True,
                  column_config={**percent, "deff": st.column_config.NumberColumn(format="%.2f"),
-                                "group": st.column_config.TextColumn(BREAKDOWNS[breakdown])})
+                                "group": st.column_config.TextColumn(_label(breakdown))})
     st.caption("flag: **ok**; **unreliable** = fewer respondents than the plan's min_n (read with care); "
                "**suppressed** = estimate withheld (below suppress_n). n_excluded = don't know / refused.")
 
@@ -86,11 +99,11 @@ def _chart(by_area: pd.DataFrame, breakdown: str) -> None:
         return
     y = alt.Y("neighbourhood:N", sort=alt.EncodingSortField("estimate", order="descending"), title=None)
     base = alt.Chart(shown)
-    offset = {"yOffset": alt.YOffset("group:N", title=BREAKDOWNS[breakdown])} if breakdown != "none" else {}
+    offset = {"yOffset": alt.YOffset("group:N", title=_label(breakdown))} if breakdown != "none" else {}
     bars = base.mark_errorbar(ticks=True).encode(x=alt.X("ci_low:Q", title="estimate with confidence interval",
                                                          axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
                                                  x2="ci_high:Q", y=y, **offset)
-    colour = alt.Color("group:N", title=BREAKDOWNS[breakdown]) if breakdown != "none" else alt.Color("flag:N", scale=FLAG_COLOURS)
+    colour = alt.Color("group:N", title=_label(breakdown)) if breakdown != "none" else alt.Color("flag:N", scale=FLAG_COLOURS)
     points = base.mark_point(filled=True, size=60).encode(
         x="estimate:Q", y=y, color=colour, **offset,
         tooltip=["neighbourhood", "group", alt.Tooltip("estimate:Q", format=".1%"), alt.Tooltip("ci_low:Q", format=".1%"),
@@ -131,14 +144,55 @@ def _colour(estimate: float | None) -> list[int]:
 
 
 def _rounds(indicator: str) -> None:
-    st.info("Comparison between rounds appears here once analysis offers it.")
+    """Two rounds (date ranges or form versions), each estimated on its own, side by side per neighbourhood."""
+    kind = st.radio("A round is", ["date range", "form version"], horizontal=True, key="rounds_kind")
+    if kind == "form version":
+        versions = sorted(data.submissions()["form_version"].astype(str).unique())
+        first = st.selectbox("Round A: form version", versions, index=0, key="round_a_version")
+        second = st.selectbox("Round B: form version", versions, index=len(versions) - 1, key="round_b_version")
+        rounds = {"A": ("form_version", first, first), "B": ("form_version", second, second)}
+    else:
+        days = data.interview_days()
+        start, end = days.min(), days.max()
+        middle = start + (end - start) / 2
+        a = st.date_input("Round A: interviewed between", (start, middle), min_value=start, max_value=end, key="round_a_days")
+        b = st.date_input("Round B: interviewed between", (min(middle + timedelta(days=1), end), end),
+                          min_value=start, max_value=end, key="round_b_days")
+        if len(a) != 2 or len(b) != 2:
+            return
+        rounds = {"A": ("day", str(a[0]), str(a[1])), "B": ("day", str(b[0]), str(b[1]))}
+    tables = []
+    for name, (column, low, high) in rounds.items():
+        result = data.round_estimates(column, low, high)
+        if result is None:
+            st.info(f"Round {name} has no submission.")
+            return
+        if isinstance(result, AnalysisError):
+            st.error(f"Round {name} cannot be estimated: {result}")
+            return
+        rows = result.estimates[(result.estimates["indicator"] == indicator) & result.estimates["by"].isin(["overall", AREA])]
+        tables.append(rows.set_index("group")[["estimate", "ci_low", "ci_high", "n", "flag"]].add_suffix(f" {name}"))
+    side_by_side = pd.concat(tables, axis=1).rename(index={"all": "all surveyed areas"})
+    percent = {c: st.column_config.NumberColumn(format="percent") for c in side_by_side.columns if c.split()[0] in ("estimate", "ci_low", "ci_high")}
+    st.dataframe(side_by_side, column_config=percent)
+    st.caption("Each round is weighted and estimated on its own with the same plan. The change between rounds "
+               "and its significance need a comparison estimator in analysis (not available yet), so none is "
+               "shown: overlapping intervals do not mean “no significant change”.")
 
 
 def _weighting(result) -> None:
+    plan = data.plan()
     st.subheader("Weighting diagnostics")
+    st.caption(f"Method: {plan.weights.method}" + (f", adjustment factors trimmed to {list(plan.weights.trim)}" if plan.weights.trim else "")
+               + ". deff_w = Kish design effect of the weights; g = final weight ÷ design weight.")
     st.dataframe(result.diagnostics, hide_index=True)
+    for warning in result.warnings:
+        st.warning(warning)
     st.subheader("Population margins: source and assumptions")
-    st.text(result.margins_note)
+    for margin in plan.margins:
+        st.markdown(f"- `{margin.file.name}` ({', '.join(margin.columns)}): {margin.source or 'no source given in the plan'}")
+    with st.expander("How the shipped default margins were made"):
+        st.text(data.margins_assumption())
 
 
 if __name__ == "__main__":

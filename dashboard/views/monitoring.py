@@ -11,13 +11,14 @@ import streamlit as st
 
 from analysis import quality
 from collect.store import REVIEW_STATES
-from dashboard import data
+from dashboard import data, signin
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
 REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
 
 
 def render() -> None:
+    signin.require("admin", "coordinator")
     st.title("Field monitoring")
     frame = data.submissions(include_rejected=True)
     if frame.empty:
@@ -41,9 +42,9 @@ def render() -> None:
 
 
 def _date_filter(frame: pd.DataFrame) -> pd.DataFrame:
-    days = frame["received_at"].dt.date
+    days = data.interview_days(include_rejected=True)
     first, last = days.min(), days.max()
-    chosen = st.date_input("Received between", (first, last), min_value=first, max_value=last, key="monitoring_days")
+    chosen = st.date_input("Interviewed between", (first, last), min_value=first, max_value=last, key="monitoring_days")
     if len(chosen) != 2:
         return frame
     return frame[(days >= chosen[0]) & (days <= chosen[1])]

@@ -12,7 +12,7 @@ import streamlit as st
 
 from collect.errors import CollectError
 from collect.volunteers import add_volunteer, collect_settings, list_volunteers, revoke_volunteer, settings_payload
-from dashboard import data
+from dashboard import data, signin
 
 INSTRUCTIONS = """
 **ODK Collect / KoboCollect (this server).** Add a volunteer above, then on the phone: *Add project →
@@ -32,6 +32,7 @@ Use choice **names** (not labels) in exports: analysis refers to names, which ar
 
 
 def render() -> None:
+    signin.require("admin", "coordinator")
     st.title("Volunteers & forms")
     _add()
     _list()

@@ -70,6 +70,7 @@ def test_minimal_plan_loads_with_defaults(tmp_path):
     (('method = "rake"', 'method = "ipf"'), "method = 'ipf' is not one of"),
     (('weight = "w"', 'weight = "w"\nlonely_psu = "drop"'), "lonely_psu = 'drop'"),
     (('method = "rake"', 'method = "rake"\ntrim = [3.0, 0.3]'), "trim = [3.0, 0.3] must be [low, high]"),
+    (('method = "rake"', 'method = "rake"\nmin_cell = 0'), "min_cell = 0 must be a whole number >= 1"),
     (('exclude = ["dont_know", "refused"]', 'exclude = ["safe"]'), "value(s) ['safe'] are both success and exclude"),
     (('variable = "feels_safe_after_dark"\n', ''), "needs 'variable' and 'success'"),
     (('id = "safe"', 'id = "safe"\ndomain = "x = 1"'), "domain: cannot parse"),
@@ -157,9 +158,13 @@ def test_empty_data_is_refused(tmp_path):
         check_against_data(plan, data().iloc[:0])
 
 
-def test_mean_of_must_name_known_indicators(tmp_path):
+def test_mean_of_must_name_known_share_indicators(tmp_path):
     text = MINIMAL + '\n[[indicator]]\nid = "both"\nmean_of = ["safe", "ghost"]\n'
     with pytest.raises(PlanError, match="mean_of refers to unknown indicator 'ghost'"):
+        load_plan(write_plan(tmp_path, text))
+    text = MINIMAL + '\n[[indicator]]\nid = "both"\nmean_of = ["safe", "safe"]\n' \
+        + '\n[[indicator]]\nid = "nested"\nmean_of = ["safe", "both"]\n'
+    with pytest.raises(PlanError, match="mean_of component 'both' is itself a mean_of"):
         load_plan(write_plan(tmp_path, text))
 
 

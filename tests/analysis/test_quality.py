@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.errors import AnalysisError
 from analysis.quality import (CHECKS, check_submissions, daily_counts, dk_rf_share, durations, progress,
                               straightlined_batteries, volunteer_summary)
 
@@ -122,3 +123,14 @@ def test_volunteer_summary_flags_the_outlying_volunteer():
     assert table["outlier_dk_rf_share"].tolist() == [False] * 5 + [True]
     assert table.loc["v5", "dk_rf_share"] > table.loc["v5", "team_dk_rf_share"]
     assert (table["submissions"] == 10).all()
+
+
+def test_empty_store_and_minimal_frames():
+    empty = pd.DataFrame(columns=["instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at",
+                                  "review_state", "source"])
+    assert check_submissions(empty, NEIGHBOURHOODS).empty
+    assert progress(empty).empty and daily_counts(empty).empty and volunteer_summary(empty).empty
+    bare = check_submissions(pd.DataFrame({"instance_id": ["a"], "volunteer": ["x"]}))
+    assert not bare[list(CHECKS)].to_numpy().any()   # no gps question: nothing is "missing"
+    with pytest.raises(AnalysisError, match="progress by 'district'"):
+        progress(pd.DataFrame({"instance_id": ["a"]}), by="district")

@@ -7,7 +7,7 @@ import pytest
 from analysis.errors import AnalysisError
 from analysis.plan import RecodeSpec
 from analysis.recode import (add_derived, age_groups, any_yes, discriminated_12m, dispute_access, household_weight,
-                             recode, reported_competent, washington_group)
+                             recode, competent_report, washington_group)
 
 NA = np.nan
 
@@ -73,7 +73,7 @@ def test_bribery_asked_or_paid():
 def test_reporting_to_competent_authorities_only():
     reported = pd.Series(["yes", "yes", "yes", "no", "dont_know", "yes", NA], dtype=object)
     to = pd.Series(["police", "serenazgo other", "serenazgo cem", NA, NA, NA, NA], dtype=object)
-    out = reported_competent(reported, to)
+    out = competent_report(reported, to)
     assert out.tolist()[:5] == ["yes", "no", "yes", "no", "dont_know"]
     assert out.iloc[5:].isna().all()   # said yes but no authority recorded: unknown, not guessed
 

@@ -1,5 +1,7 @@
 """Sample forms and submissions for the collect tests, shaped as pyxform and ODK Collect write them."""
 
+import socket
+
 from pyxform.xls2xform import convert
 
 # A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata.
@@ -36,3 +38,10 @@ def tiny_submission(instance_id: str = "uuid:0001", version: str = "2026112801",
         f"<deviceid>collect:abc123</deviceid><household><psu>{psu}</psu><age>34</age><main_problems>robbery gangs</main_problems></household>"
         f"<photo>1700000000.jpg</photo>{extra}<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
     ).encode()
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface, for a real server in a test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

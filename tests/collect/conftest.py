@@ -5,7 +5,6 @@ afterwards, so concurrent runs never collide.
 """
 
 import os
-import socket
 import threading
 import time
 import uuid
@@ -21,16 +20,16 @@ from collect import openrosa
 from collect.database import make_engine
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import tiny_xform
+from collect_samples import free_port, tiny_xform
 
 POSTGRES_URL = os.environ.get("SDG16_TEST_POSTGRES_URL")
 
 
-def _engine(kind: str, tmp_path) -> Iterator[sa.Engine]:
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        yield engine
-        engine.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The URL of an empty database of each kind (PostgreSQL: a fresh schema, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("SDG16_TEST_POSTGRES_URL is not set")
@@ -38,20 +37,20 @@ def _engine(kind: str, tmp_path) -> Iterator[sa.Engine]:
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        yield engine
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path) -> Iterator[sa.Engine]:
-    """An empty database of each kind."""
-    yield from _engine(request.param, tmp_path)
+@pytest.fixture
+def engine(database_url) -> Iterator[sa.Engine]:
+    """An engine on the empty database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -72,12 +71,6 @@ def volunteer(store):
 def client(store) -> TestClient:
     """A TestClient over the OpenRosa routes of `store`."""
     return TestClient(Starlette(routes=openrosa.routes(store)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -69,10 +69,10 @@ def test_head_submission_is_204_with_accepted_length(client, volunteer):
 
 
 def test_submission_is_201_with_openrosa_response_and_volunteer_recorded(client, store, volunteer):
-    response = post(client, base(volunteer), tiny_submission(), ("1700000000.jpg", b"jpeg"))
+    response = post(client, base(volunteer), tiny_submission(), ("1700000000.jpg", b"jpeg"), params={"deviceID": "collect:phone7"})
     assert response.status_code == 201 and response.headers["x-openrosa-version"] == "1.0"
     assert message(response) == "Form received."
-    assert store.submissions_frame("tiny")["volunteer"].tolist() == ["Ana Torres"]
+    assert store.submissions_frame("tiny")[["volunteer", "device_id"]].values.tolist() == [["Ana Torres", "collect:phone7"]]
     assert [a.content for a in store.attachments("uuid:0001")] == [b"jpeg"]
 
 

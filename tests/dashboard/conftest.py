@@ -16,7 +16,7 @@ from dashboard.demo import load_demo
 
 MAIN = str(Path(__file__).resolve().parents[2] / "dashboard" / "main.py")
 PASSWORD = "correct horse battery"
-DEMO_SIZE = 400  # enough for every page to have something in every neighbourhood; the demo itself is tested at 2,000
+DEMO_SIZE = 2000  # the demo round as the app loads it
 
 
 @pytest.fixture(scope="session")

@@ -82,9 +82,10 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / f"dashboard-{name}.png", full_page=True)
 
 
-def _open(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}")
-    page.get_by_test_id("stApp").wait_for()
+def _open(page, title: str) -> None:
+    """Go to a page through the sidebar (a reload would start a new, signed-out session)."""
+    page.locator("[data-testid='stSidebarNavLink']", has_text=title).click()
+    page.get_by_role("heading", name=title).first.wait_for()
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
 
 
@@ -93,28 +94,30 @@ def test_first_run_demo_and_every_page(server, page):
     one_time = re.search(r"one-time password\s+(\S+)", _wait_for(log, "one-time password")).group(1)
 
     page.goto(url)
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(one_time)
+    page.get_by_role("textbox", name="Username").wait_for()
+    _shot(page, "sign-in")
+    page.get_by_role("textbox", name="Username").fill("admin")
+    page.get_by_role("textbox", name="Password").fill(one_time)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Choose a new password").wait_for()
-    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
 
     page.get_by_role("button", name="Load the demo round").click()
     page.get_by_text("Synthetic data — demo round").first.wait_for(timeout=600_000)
 
-    _open(page, url, "estimates")
+    _open(page, "Estimates")
     page.get_by_text("Synthetic data — demo round").first.wait_for()
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     _shot(page, "estimates")
 
-    for path in ("monitoring", "downloads", "volunteers", "import", "account"):
-        _open(page, url, path)
+    for title in ("Field monitoring", "Downloads", "Volunteers & forms", "Import", "Account"):
+        _open(page, title)
         page.get_by_text("Synthetic data — demo round").first.wait_for()
-        assert page.locator("[data-testid='stException']").count() == 0, path
-        _shot(page, path)
+        assert page.locator("[data-testid='stException']").count() == 0, title
+        _shot(page, title.split()[0].lower())
 
 
 def _wait_for(log: Path, text: str, seconds: float = 60) -> str:

@@ -30,11 +30,11 @@ def test_one_time_password_must_be_changed_first(data_dir, capsys):
     assert "Signed in as **admin** (admin)" in [c.value for c in at.sidebar.caption]
 
 
-ALL_PAGES = {"monitoring", "volunteers", "account"}
+ALL_PAGES = {"estimates", "downloads", "monitoring", "volunteers", "importing", "account"}
 ROLE_PAGES = {
     "admin": ALL_PAGES,
-    "coordinator": {"monitoring", "volunteers", "account"},
-    "researcher": {"account"},
+    "coordinator": ALL_PAGES,
+    "researcher": {"estimates", "downloads", "account"},
 }
 
 
@@ -49,3 +49,45 @@ def test_each_role_opens_its_pages_and_no_other(app_as, role):
         else:
             with pytest.raises(ValueError, match="Could not find a navigation page"):
                 at.switch_page(f"views/{page}.py")
+
+
+def _everything_shown(at) -> str:
+    """Every value the page put on screen: texts, widget options and labels, table cells, the sidebar."""
+
+    def walk(node):
+        yield str(getattr(node, "proto", ""))
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return "\n".join([*walk(at._tree), *(d.value.to_csv() for d in at.dataframe)])
+
+
+@pytest.mark.parametrize("page", sorted(ROLE_PAGES["researcher"]))
+def test_a_researcher_never_sees_personal_data(demo_data, app_as, page):
+    from dashboard import data
+
+    frame = data.submissions(include_rejected=True)
+    at = app_as("researcher", page)
+    assert not at.exception
+    shown = _everything_shown(at)
+    names = set(frame["volunteer"].dropna())
+    assert not [n for n in names if n in shown], "volunteer names"
+    assert "uuid:" not in shown, "instance ids"
+    gps = frame["gps"].dropna().str.split(" ").str[0]
+    assert not [p for p in gps.head(200) if p in shown], "GPS points"
+    notes = frame["volunteer_notes"].dropna() if "volunteer_notes" in frame else []
+    assert not [n for n in notes if n in shown], "free text"
+    assert "Synthetic data — demo round" in shown
+
+
+def test_the_demo_is_offered_on_an_empty_store_and_loads_in_one_click(users, app_as, monkeypatch):
+    from dashboard import first_run
+
+    monkeypatch.setattr(first_run, "DEMO_RESPONDENTS", 60)
+    at = app_as("coordinator")
+    assert any("The store is empty" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Load the demo round").click().run()
+    assert not at.exception
+    assert any("Synthetic data — demo round" in w.value for w in at.warning)
+    researcher = app_as("researcher")
+    assert not [b for b in researcher.button if b.label == "Load the demo round"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
 from pyxform.xls2json_backends import md_table_to_workbook
-from pyxform.xls2xform import convert
+from pyxform.xls2json import parse_file_to_json
 
 from forms.build import FORMS_DIR, BuiltForm, build_form
 
@@ -42,7 +42,7 @@ def xform(built) -> ET.Element:
 @pytest.fixture(scope="session")
 def survey() -> dict:
     """pyxform's parse of the questionnaire (names, types, translations and choices as the XLSForm gives them)."""
-    return convert(xlsform=str(QUESTIONNAIRE), validate=False)._pyxform
+    return parse_file_to_json(str(QUESTIONNAIRE))
 
 
 def _walk(element: dict):
@@ -73,11 +73,15 @@ def xlsform_from_md(tmp_path):
 
 @dataclass
 class Filled:
-    """What javarosa did with one scenario: fields shown in order, choices offered, verdicts on answers."""
+    """What javarosa did with one scenario: fields shown in order, choices offered, verdicts on answers, whether the
+    form could be finalised (else the first relevant required field left empty) and the submission XML."""
 
     asked: list[str] = field(default_factory=list)
     choices: dict[str, list[str]] = field(default_factory=dict)
     verdicts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    finalized: bool = False
+    first_missing: str | None = None
+    instance: str = ""
 
     def verdict(self, name: str, value: str) -> str:
         return dict(self.verdicts[name])[value.replace(" ", "+")]
@@ -123,4 +127,10 @@ def _parse_filler_output(stdout: str) -> dict[str, Filled]:
         elif kind == "ANSWER":
             name, value, verdict = rest.split(" ")
             current.verdicts.setdefault(name, []).append((value, verdict))
+        elif kind == "FINALIZED":
+            current.finalized = True
+        elif kind == "INCOMPLETE":
+            current.first_missing = rest
+        elif kind == "INSTANCE":
+            current.instance = rest
     return results

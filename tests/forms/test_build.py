@@ -81,6 +81,14 @@ def test_a_changed_xlsx_is_rebuilt(small_form, tmp_path, xlsform_from_md):
     assert build_form(small_form, out, validate=False).version == "2026112802"
 
 
+def test_a_media_file_no_longer_referenced_is_removed(small_form, tmp_path, xlsform_from_md):
+    out = tmp_path / "out"
+    [media] = build_form(small_form, out, validate=False).media
+    xlsform_from_md(SMALL_FORM.replace("select_one_from_file neighbourhoods.csv", "text").replace("district=${district}", ""), "small")
+    assert build_form(small_form, out, validate=False).media == ()
+    assert not media.path.exists()
+
+
 def test_a_validated_build_is_not_served_from_an_unvalidated_cache(small_form, tmp_path):
     out = tmp_path / "out"
     assert not build_form(small_form, out, validate=False).validated
@@ -145,3 +153,9 @@ def test_missing_media_file_is_named(xlsform_from_md, tmp_path):
     xlsx = xlsform_from_md(SMALL_FORM.replace("neighbourhoods.csv", "barrios.csv"), "nomedia")
     with pytest.raises(FormBuildError, match="media file 'barrios.csv'"):
         build_form(xlsx, tmp_path / "out", validate=False)
+
+
+def test_validating_without_java_is_an_error_not_a_skip(small_form, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    with pytest.raises(FormBuildError, match="Java"):
+        build_form(small_form, tmp_path / "out", validate=True)

@@ -4,14 +4,14 @@ import shutil
 
 from typer.testing import CliRunner
 
-from sdg16.cli import app
+from sdg16.forms_commands import app
 
 runner = CliRunner()
 
 
 def test_build_prints_what_it_built(build_dir, built):
     forms_dir = built.xlsx_path.parent
-    result = runner.invoke(app, ["forms", "build", "--forms-dir", str(forms_dir), "--out", str(build_dir)])
+    result = runner.invoke(app, ["build", "--forms-dir", str(forms_dir), "--out", str(build_dir)])
     assert result.exit_code == 0, result.output
     assert f"sdg16_perception version 2026112801: {built.xform_path}" in result.stdout
     assert "media: neighbourhoods.csv; ODK Validate OK" in result.stdout
@@ -29,14 +29,14 @@ def test_broken_form_exits_non_zero_with_pyxforms_message(tmp_path, xlsform_from
         """,
         "broken",
     )
-    result = runner.invoke(app, ["forms", "build", "--forms-dir", str(xlsx.parent), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["build", "--forms-dir", str(xlsx.parent), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "error: broken.xlsx: [row : 2]" in result.stderr
     assert "List name not in choices sheet: nope" in result.stderr
 
 
 def test_empty_forms_folder_is_an_error(tmp_path):
-    result = runner.invoke(app, ["forms", "build", "--forms-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["build", "--forms-dir", str(tmp_path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "no XLSForm" in result.stderr
 
@@ -45,7 +45,7 @@ def test_codebook_writes_csv_and_markdown(tmp_path, questionnaire):
     forms = tmp_path / "forms"
     forms.mkdir()
     shutil.copy(questionnaire, forms)
-    result = runner.invoke(app, ["forms", "codebook", "--forms-dir", str(forms), "--out", str(tmp_path / "out")])
+    result = runner.invoke(app, ["codebook", "--forms-dir", str(forms), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "sdg16_perception.codebook.csv").stat().st_size > 0
     assert (tmp_path / "out" / "sdg16_perception.codebook.md").read_text(encoding="utf-8").startswith("# Codebook")

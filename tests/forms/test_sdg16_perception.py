@@ -4,6 +4,7 @@ javarosa, the engine of ODK Collect."""
 
 import csv
 import re
+import xml.etree.ElementTree as ET
 from datetime import datetime
 
 import pytest
@@ -223,7 +224,16 @@ NOTHING_HAPPENED = [(f"victim_{v}_12m", "no") for v in VIOLENCE] + [
     ("feels_safe_after_dark", "safe"), ("contact_official_12m", "no"), ("discrimination_5y", "no"),
     ("dispute_2y", "no"), ("knows_linea100", "no"), ("knows_cem", "no"),
 ] + [(f"used_{s}_12m", "no") for s in SERVICES]
+COMPLETE = ADULT_30 + NOTHING_HAPPENED + [
+    ("education", "secondary"), *[(f"wg_{d}", "no_difficulty") for d in ["seeing", "hearing", "walking", "remembering",
+                                                                        "selfcare", "communicating"]],
+    ("years_in_neighbourhood", "12"), ("household_adults", "3"), ("violence_mode", "self"),
+    ("say_in_government", "very_little"), ("influence_on_politics", "dont_know"), ("main_problems", "robbery extortion"),
+    ("safety_change_12m", "less_safe"), ("trust_police", "little"), ("trust_serenazgo", "some"),
+    ("trust_neighbourhood_committee", "a_lot"), ("knows_barrio_seguro", "no"), ("expects_victim_12m", "yes"),
+]
 SCENARIOS = {
+    "complete": COMPLETE,
     "declined": PLACE + [("consent", "no")],
     "minor": PLACE + [("consent", "yes"), ("age", "16")],
     "nothing happened": ADULT_30 + NOTHING_HAPPENED,
@@ -240,7 +250,7 @@ SCENARIOS = {
         ("knows_linea100", "yes"), ("knows_cem", "dont_know"),
     ],
     "discriminated earlier, mechanism used": ADULT_30 + [
-        ("discrimination_5y", "yes"), ("discrimination_12m", "no"),
+        ("contact_official_12m", "dont_know"), ("discrimination_5y", "yes"), ("discrimination_12m", "no"),
         ("dispute_2y", "yes"), ("dispute_mechanisms", "police community_leader"),
     ],
     "constraints": PLACE + [
@@ -261,15 +271,36 @@ def filled(javarosa):
 
 
 def test_no_consent_ends_the_form(filled):
-    asked = filled["declined"].asked
-    assert asked[-1] == "consent_declined_note"
-    assert "age" not in asked
+    result = filled["declined"]
+    assert result.asked[-1] == "consent_declined_note"
+    assert "age" not in result.asked
+    assert result.finalized  # a refusal is sent too: it counts towards the response rate of its neighbourhood
 
 
 def test_under_18_ends_the_form_politely(filled):
-    asked = filled["minor"].asked
-    assert asked[-1] == "underage_note"
-    assert "sex" not in asked
+    result = filled["minor"]
+    assert result.asked[-1] == "underage_note"
+    assert "sex" not in result.asked
+    assert result.finalized
+
+
+def test_a_complete_interview_can_be_finalised(filled):
+    result = filled["complete"]
+    assert (result.finalized, result.first_missing) == (True, None)
+    assert all(verdict == "OK" for answers in result.verdicts.values() for _, verdict in answers)
+    submission = ET.fromstring(result.instance.encode("utf-8"))
+    assert (submission.get("id"), submission.get("version")) == ("sdg16_perception", "2026112801")
+    values = {e.tag: e.text for e in submission.iter() if len(e) == 0}
+    assert {name: values[name] for name in ["neighbourhood", "psu", "age", "main_problems", "expects_victim_12m"]} == {
+        "neighbourhood": "wichanzao", "psu": "LE-001", "age": "30", "main_problems": "robbery extortion",
+        "expects_victim_12m": "yes",
+    }
+    assert re.fullmatch(r"wichanzao \d{4}-\d\d-\d\d \d\d:\d\d", values["instanceName"])
+    assert values["instanceID"].startswith("uuid:")
+
+
+def test_required_questions_block_finalising(filled):
+    assert filled["nothing happened"].first_missing == "education"
 
 
 def test_follow_ups_are_skipped_when_nothing_happened(filled):
@@ -296,6 +327,13 @@ def test_follow_ups_are_asked_when_they_apply(filled):
     assert expected <= set(asked)
     other_services = {f"{s}_{a}" for s in SERVICES[1:] for a in ATTRIBUTES + ["satisfaction"]}
     assert set(asked) & (other_services | {"used_cem"}) == set()
+
+
+def test_bribery_is_asked_only_with_contact(filled):
+    bribery = {"bribe_asked_12m", "bribe_paid_12m"}
+    assert bribery <= set(filled["events"].asked)  # contact: yes
+    assert bribery.isdisjoint(filled["discriminated earlier, mechanism used"].asked)  # contact: don't know
+    assert bribery.isdisjoint(filled["nothing happened"].asked)  # contact: no
 
 
 def test_grounds_need_12_months_and_reason_needs_no_mechanism(filled):

@@ -62,7 +62,7 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
     """`uvicorn collect.asgi:app` with a fresh SQLite store, as a coordinator would run it."""
-    if not (DIST / "webform.js").is_file():
+    if not (DIST / "index.html").is_file():
         pytest.fail(f"the web form bundle is missing ({DIST}): run `cd webform && npm ci && npm run build`")
     data_dir = tmp_path_factory.mktemp("sdg16-data")
     env = {**os.environ, "SDG16_DATA_DIR": str(data_dir)}

@@ -13,7 +13,10 @@ import time
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from webform_interview import FORM_ID, WebForm, XForm
+
+from collect.volunteers import revoke_volunteer
 
 pytestmark = pytest.mark.browser
 
@@ -119,6 +122,9 @@ NON_VICTIM = {
     "expects_victim_12m": "no",
 }
 
+# Questions the victim's answers make non-relevant (not the victim of that crime, reported nothing, did not use it).
+VICTIM_SKIPS = ["reported_psychological", "reported_sexual", "reported_to_robbery", "school_primary_access", "school_secondary_satisfaction", "used_cem"]
+
 # Questions the non-victim's answers make non-relevant: the engine must neither show nor submit them.
 NON_VICTIM_SKIPS = [
     "would_feel_safe_after_dark",
@@ -169,7 +175,7 @@ def choose_place(webform: WebForm, neighbourhoods: pd.DataFrame, district: str, 
     """District first, then the neighbourhood from the cascading list, which must offer exactly that district's
     neighbourhoods from neighbourhoods.csv."""
     webform.answer("district", district)
-    assert webform.options("neighbourhood") == neighbourhoods.loc[neighbourhoods["district"] == district, "name"].tolist()
+    webform.expect_options("neighbourhood", neighbourhoods.loc[neighbourhoods["district"] == district, "name"].tolist())
     webform.answer("neighbourhood", neighbourhood)
     webform.answer_all(PLACE)
 
@@ -195,13 +201,13 @@ def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, neigh
     choose_place(webform, neighbourhoods, "la_esperanza", "wichanzao")
     webform.answer_all(NON_VICTIM)
     for skipped in NON_VICTIM_SKIPS:
-        assert not webform.shows(skipped), skipped
+        webform.expect_shown(skipped, False)
     webform.finish()
 
     records = stored_records(server, name, 2)
     assert len(records) == 2
     victim, non_victim = (records.loc[records["sex"] == sex].iloc[0] for sex in ("female", "male"))
-    assert_stored_as_entered(victim, {"district": "el_porvenir", "neighbourhood": "alto_trujillo", **PLACE, **VICTIM_WHO_REPORTED}, ["reported_psychological", "reported_to_robbery", "used_cem"])
+    assert_stored_as_entered(victim, {"district": "el_porvenir", "neighbourhood": "alto_trujillo", **PLACE, **VICTIM_WHO_REPORTED}, VICTIM_SKIPS)
     assert_stored_as_entered(non_victim, {"district": "la_esperanza", "neighbourhood": "wichanzao", **PLACE, **NON_VICTIM}, NON_VICTIM_SKIPS)
     for record in (victim, non_victim):
         assert record["instance_id"].startswith("uuid:")
@@ -217,21 +223,22 @@ def test_skip_logic_as_the_engine_evaluates_it(server, neighbourhoods, volunteer
     for kind in ("physical", "psychological", "sexual", "robbery"):
         for answer, shown in (("no", False), ("dont_know", False), ("yes", True), ("refused", False)):
             webform.answer(f"victim_{kind}_12m", answer)
-            assert webform.shows(f"reported_{kind}") is shown, (kind, answer)
+            webform.expect_shown(f"reported_{kind}", shown)
     for answer, shown in (("no", False), ("yes", True), ("dont_know", False)):
         webform.answer("contact_official_12m", answer)
-        assert webform.shows("bribe_asked_12m") is shown, answer
-        assert webform.shows("bribe_paid_12m") is shown, answer
+        webform.expect_shown("bribe_asked_12m", shown)
+        webform.expect_shown("bribe_paid_12m", shown)
 
     webform.answer("age", "16")  # under 18: a polite closing note, and the interview is over
-    assert webform.shows("underage_note")
-    assert not any(webform.shows(question) for question in ("sex", "victim_physical_12m", "contact_official_12m"))
+    webform.expect_shown("underage_note")
+    for question in ("sex", "victim_physical_12m", "contact_official_12m"):
+        webform.expect_shown(question, False)
     webform.finish()
 
     choose_place(webform, neighbourhoods, "moche", "moche")
     webform.answer("consent", "no")  # no consent: a closing note, nothing else is asked
-    assert webform.shows("consent_declined_note")
-    assert not webform.shows("age")
+    webform.expect_shown("consent_declined_note")
+    webform.expect_shown("age", False)
     webform.finish()
 
     records = stored_records(server, name, 2)
@@ -241,7 +248,7 @@ def test_skip_logic_as_the_engine_evaluates_it(server, neighbourhoods, volunteer
 
 
 def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, neighbourhoods, context, volunteer, webform):
-    name, url = volunteer
+    name, _ = volunteer
     posts = []
     context.on("request", lambda request: posts.append(request) if request.method == "POST" and request.url.endswith("/submission") else None)
 
@@ -271,9 +278,61 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, neigh
     assert sorted(request.headers["x-openrosa-instance-id"] for request in delivered) == sorted(records["instance_id"])
 
 
+def test_an_unfinished_interview_survives_a_reload(server, neighbourhoods, volunteer, webform):
+    """Phones reload pages and kill background tabs: the answers given so far come back, and the interview
+    finished afterwards is one record."""
+    name, _ = volunteer
+    choose_place(webform, neighbourhoods, "la_esperanza", "jerusalen")
+    answers = {"consent": "yes", "age": "45", "sex": "female"}
+    webform.answer_all(answers)
+    webform.page.reload()
+    webform.wait_ready()
+    expect(webform.page.locator("#status")).to_have_attribute("data-ui", "restored")
+    for question, value in {"neighbourhood": "jerusalen", "consent": "yes", "sex": "female"}.items():
+        expect(webform.page.locator(f'form.or input[name$="/{question}"][value="{value}"]')).to_be_checked()
+    expect(webform.page.locator('form.or input[name$="/age"]')).to_have_value("45")
+
+    webform.answer("age", "17")  # finish it as a short interview
+    webform.finish()
+    records = stored_records(server, name, 1)
+    assert len(records) == 1
+    assert (records.loc[0, "neighbourhood"], records.loc[0, "age"]) == ("jerusalen", "17")
+    webform.page.reload()
+    webform.wait_ready()
+    expect(webform.page.locator('form.or input[name$="/consent"]:checked')).to_have_count(0)
+
+
+def test_a_discarded_interview_is_gone(server, neighbourhoods, volunteer, webform):
+    name, _ = volunteer
+    choose_place(webform, neighbourhoods, "salaverry", "salaverry")
+    webform.answer("consent", "yes")
+    webform.page.once("dialog", lambda dialog: dialog.accept())
+    webform.page.click("#discard-form")
+    expect(webform.page.locator("#status")).to_have_attribute("data-ui", "discarded")
+    webform.page.reload()
+    webform.wait_ready()
+    expect(webform.page.locator('form.or input[name$="/district"]:checked')).to_have_count(0)
+    assert webform.waiting() == 0
+    assert stored_records(server, name, 0).empty
+
+
+def test_a_refused_upload_is_explained_and_the_record_kept(server, neighbourhoods, volunteer, webform):
+    """A revoked link: the server's own message reaches the volunteer, and the interview waits on the phone."""
+    name, _ = volunteer
+    revoke_volunteer(server.store, name)
+    choose_place(webform, neighbourhoods, "simbal", "simbal")
+    webform.answer("consent", "no")
+    webform.finish()
+    status = webform.page.locator("#status")
+    expect(status).to_have_attribute("data-kind", "error", timeout=STORE_WAIT_SECONDS * 1000)
+    expect(status).to_contain_text("revoked")
+    assert webform.waiting() == 1
+    assert stored_records(server, name, 0).empty
+
+
 def test_language_switch_shows_spanish_and_english_labels(xform, webform):
     """Labels of questions and of choices come from the form's itext in the chosen language; the page's own
-    buttons follow."""
+    buttons and the engine's own words (here the geopoint widget's) follow."""
 
     def shown(question: str, css: str) -> list[str]:
         return webform.question(question).locator(css).filter(visible=True).all_inner_texts()
@@ -282,12 +341,15 @@ def test_language_switch_shows_spanish_and_english_labels(xform, webform):
         texts = xform.translations[language]
         return [texts["/data/place/district:label"]], [texts["yes_no-0"], texts["yes_no-1"]]
 
+    latitude = webform.question("gps").locator('[data-i18n="geopicker.latitude"]')
     assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")
     assert webform.page.locator("#submit-form").inner_text() == "Terminar entrevista"
+    assert latitude.text_content() == "latitud (x.y °)"
 
     webform.page.select_option("#form-languages", "en")
     assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("English (en)")
     assert webform.page.locator("#submit-form").inner_text() == "Finish interview"
+    assert latitude.text_content() == "latitude (x.y °)"
 
     webform.page.select_option("#form-languages", "es")
     assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")

@@ -13,6 +13,7 @@ FORM_ID = "sdg16_perception"
 XF = "{http://www.w3.org/2002/xforms}"
 H = "{http://www.w3.org/1999/xhtml}"
 READY_MS = 60_000
+ENGINE_MS = 20_000  # generous: a loaded 2-core CI machine; passing checks return as soon as they hold
 ITEMSET = re.compile(r"instance\('([^']+)'\)/root/item")
 
 
@@ -31,31 +32,38 @@ class WebForm:
         self.wait_ready()
 
     def wait_ready(self) -> None:
-        self.page.wait_for_selector("body[data-ready=true]", timeout=READY_MS)
+        """Wait until the form is rendered; fail with the page's own message if it could not load."""
+        self.page.wait_for_selector("body[data-ready=true], #status[data-kind=error]", timeout=READY_MS)
+        if self.page.get_attribute("#status", "data-kind") == "error":
+            raise AssertionError(f"the web form did not load: {self.page.inner_text('#status')}")
 
     def question(self, name: str):
         """The question's block on the page (its label, inputs and messages)."""
         return self.page.locator(f'form.or .question:has([name$="/{name}"])').first
 
-    def shows(self, name: str) -> bool:
-        return self.question(name).is_visible()
+    def expect_shown(self, name: str, shown: bool = True) -> None:
+        """The engine shows (or, for a skipped question, hides) the question, which the form must have."""
+        assert self.page.locator(f'form.or [name$="/{name}"]').count(), f"the form has no question {name}"
+        question = expect(self.question(name))
+        if shown:
+            question.to_be_visible(timeout=ENGINE_MS)
+        else:
+            question.to_be_hidden(timeout=ENGINE_MS)
 
-    def options(self, name: str) -> list[str]:
-        """Choice names the engine currently offers for a select question."""
-        inputs = self.page.locator(f'form.or input[name$="/{name}"]:not([value=""])')
-        return [inputs.nth(i).get_attribute("value") for i in range(inputs.count()) if inputs.nth(i).is_visible()]
+    def expect_options(self, name: str, expected: list[str]) -> None:
+        """The engine offers exactly these choices (by name, in this order) for a select question."""
+        offered = self.page.locator(f'form.or input[name$="/{name}"]:not([value=""]):visible')
+        expect(offered).to_have_count(len(expected), timeout=ENGINE_MS)
+        assert offered.evaluate_all("inputs => inputs.map(input => input.value)") == expected
 
     def answer(self, name: str, value: str | list[str]) -> None:
-        """Answer as a person does: tick the choices, or type the text and leave the field."""
-        if isinstance(value, list):
-            for choice in value:
-                self.page.locator(f'form.or input[type=checkbox][name$="/{name}"][value="{choice}"]').check()
+        """Answer as a person does: tick the choice(s), or type the text and leave the field."""
+        kind = self.page.locator(f'form.or [name$="/{name}"]').first.get_attribute("type")
+        if kind in ("radio", "checkbox"):
+            for choice in value if isinstance(value, list) else [value]:
+                self.page.locator(f'form.or input[name$="/{name}"][value="{choice}"]').check()
             return
-        radio = self.page.locator(f'form.or input[type=radio][name$="/{name}"][value="{value}"]')
-        if radio.count():
-            radio.check()
-            return
-        field = self.page.locator(f'form.or input[name$="/{name}"], form.or textarea[name$="/{name}"]').first
+        field = self.page.locator(f'form.or [name$="/{name}"]').first
         field.fill(value)
         field.press("Tab")
 
@@ -67,12 +75,12 @@ class WebForm:
         """Finish the interview; fails naming the questions the engine refused."""
         self.page.click("#submit-form")
         status = self.page.locator("#status")
-        expect(status).not_to_have_attribute("data-kind", "busy")
-        if status.get_attribute("data-kind") == "error":
+        expect(status).not_to_have_attribute("data-kind", "busy", timeout=ENGINE_MS)
+        if status.get_attribute("data-ui") == "invalid":
             refused = self.page.locator("form.or .invalid-required, form.or .invalid-constraint")
             names = [refused.nth(i).locator("[name]").first.get_attribute("name") for i in range(refused.count())]
             raise AssertionError(f"{status.inner_text()} {names}")
-        expect(self.page.locator('form.or input[name$="/consent"]:checked')).to_have_count(0)
+        expect(self.page.locator('form.or input[name$="/consent"]:checked')).to_have_count(0, timeout=ENGINE_MS)
 
     def waiting(self) -> int:
         return int(self.page.locator("#outbox-count").inner_text())

@@ -9,10 +9,12 @@
 import { Form } from 'enketo-core';
 import events from 'enketo-core/src/js/event';
 import { transform } from 'enketo-transformer/web';
+import { discardDraft, loadDraft, saveDraft } from './draft.js';
 import { externalInstanceDocument } from './external-data.js';
+import { retranslateEngineStrings } from './translator.js';
 import { downloadMedia, downloadXForm, findForm, mediaUrls } from './openrosa.js';
 import { enqueue, flush, summary } from './outbox.js';
-import { deviceId, setUiLanguage, translate } from './ui.js';
+import { setUiLanguage, translate, ui } from './ui.js';
 
 const RETRY_MS = 15000;
 const CONTROL_WAIT_MS = 5000;
@@ -20,8 +22,24 @@ const CONTROL_WAIT_MS = 5000;
 const match = location.pathname.match(/^(.*)\/forms\/([^/]+)\/webform\/?$/);
 const serverUrl = match[1];
 const formId = decodeURIComponent(match[2]);
+const draftKey = `${serverUrl}/forms/${formId}`;
 
-const state = { form: null, html: null, model: null, external: [], busy: false };
+const state = { form: null, html: null, model: null, external: [], busy: false, draftSaved: Promise.resolve() };
+
+/**
+ * A stable id for this browser, like Enketo's `domain:random`, so that `deviceid` in the record tells
+ * coordinators which phone sent it. (getRandomValues, not randomUUID: the latter needs a secure context.)
+ */
+function deviceId() {
+    const key = 'sdg16-webform-deviceid';
+    let id = localStorage.getItem(key);
+    if (!id) {
+        const random = crypto.getRandomValues(new Uint8Array(16));
+        id = `${location.host}:${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+        localStorage.setItem(key, id);
+    }
+    return id;
+}
 
 /**
  * Register the service worker and, on the first visit, wait until it controls the page, so that the form
@@ -30,7 +48,12 @@ const state = { form: null, html: null, model: null, external: [], busy: false }
  */
 async function takeOfflineControl() {
     if (!('serviceWorker' in navigator)) return false;
-    await navigator.serviceWorker.register('webform-sw.js');
+    try {
+        await navigator.serviceWorker.register('webform-sw.js');
+    } catch (error) {
+        console.error('No offline mode: the service worker could not be registered', error);
+        return false;
+    }
     if (navigator.serviceWorker.controller) return true;
     await new Promise((resolve) => {
         navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
@@ -57,25 +80,36 @@ async function loadSurvey() {
     return { html: survey.form, model: survey.model, external };
 }
 
-/** Render a fresh, empty record of the survey (also after each completed one). */
-function renderForm(language) {
+/**
+ * Render the survey: a fresh record, or the interview in progress (`draft`, its record XML). Every answer
+ * saves the draft; saves are chained so that finishing can wait for the last one.
+ * @returns {string[]} enketo-core's load errors (form logic it cannot evaluate)
+ */
+function renderForm(language, draft) {
     const container = document.getElementById('form-container');
     container.innerHTML = state.html;
     const formEl = container.querySelector('form.or');
-    state.form = new Form(
+    const form = new Form(
         formEl,
-        { modelStr: state.model, external: state.external, session: { deviceid: deviceId() } },
+        { modelStr: state.model, instanceStr: draft, external: state.external, session: { deviceid: deviceId() } },
         { language }
     );
-    const loadErrors = state.form.init();
-    if (loadErrors.length > 0) {
-        showStatus('error', 'loadErrors', {}, loadErrors.join('; '));
-    }
+    state.form = form;
+    const loadErrors = form.init();
+    formEl.addEventListener(events.XFormsValueChanged().type, () => {
+        if (form !== state.form) return; // an answer to a record already finished or discarded
+        state.draftSaved = state.draftSaved.then(() => saveDraft(draftKey, form.getDataStr()));
+    });
     const languages = document.getElementById('form-languages');
-    if (languages) {
+    const followLanguage = () => {
         setUiLanguage(languages.value);
-        languages.addEventListener('change', () => setUiLanguage(languages.value));
+        retranslateEngineStrings(formEl);
+    };
+    if (languages) {
+        followLanguage();
+        languages.addEventListener('change', followLanguage);
     }
+    return loadErrors;
 }
 
 /** Tell the volunteer what happened, in the page's language (kept as a key, so a language switch re-translates). */
@@ -92,8 +126,8 @@ async function showOutbox() {
     const { waiting, rejected } = await summary();
     document.getElementById('outbox-count').textContent = String(waiting);
     document.getElementById('outbox').dataset.waiting = String(waiting);
-    const list = document.getElementById('rejected');
-    list.replaceChildren(
+    document.getElementById('rejected').hidden = rejected.length === 0;
+    document.querySelector('#rejected ul').replaceChildren(
         ...rejected.map((record) => {
             const li = document.createElement('li');
             li.textContent = `${record.instanceId} — ${record.rejected}`;
@@ -104,8 +138,9 @@ async function showOutbox() {
 
 async function sendWaiting() {
     try {
-        const sent = await flush();
-        if (sent > 0) showStatus('ok', 'sent', { n: sent });
+        const { sent, error } = await flush();
+        if (error) showStatus('error', 'sendFailed', {}, error.message);
+        else if (sent > 0) showStatus('ok', 'sent', { n: sent });
     } finally {
         await showOutbox();
     }
@@ -122,16 +157,15 @@ async function finishRecord() {
             return;
         }
         state.form.view.html.dispatchEvent(events.BeforeSave());
-        await enqueue({
+        const record = {
             instanceId: state.form.instanceID,
             xml: state.form.getDataStr({ irrelevant: false }),
             formId,
             submissionUrl: `${serverUrl}/submission`,
-        });
-        const language = state.form.langs.currentLanguage;
-        state.form.resetView();
-        renderForm(language);
-        window.scrollTo(0, 0);
+        };
+        startNewRecord();
+        await state.draftSaved;
+        await enqueue(record, draftKey);
         showStatus('ok', 'saved');
         await showOutbox();
         await sendWaiting();
@@ -140,8 +174,26 @@ async function finishRecord() {
     }
 }
 
+/** Replace the current record by a fresh one (its pending draft saves are ignored from here on). */
+function startNewRecord() {
+    const language = state.form.langs.currentLanguage;
+    state.form.resetView();
+    renderForm(language);
+    window.scrollTo(0, 0);
+}
+
+/** Abandon the interview in progress (the respondent left), after the volunteer confirms. */
+async function discardRecord() {
+    if (state.busy || !window.confirm(ui('discardConfirm'))) return;
+    startNewRecord();
+    await state.draftSaved;
+    await discardDraft(draftKey);
+    showStatus('ok', 'discarded');
+}
+
 async function start() {
     document.getElementById('submit-form').addEventListener('click', finishRecord);
+    document.getElementById('discard-form').addEventListener('click', discardRecord);
     document.getElementById('send-now').addEventListener('click', sendWaiting);
     window.addEventListener('online', sendWaiting);
     setInterval(sendWaiting, RETRY_MS);
@@ -149,9 +201,12 @@ async function start() {
     try {
         const offline = await takeOfflineControl();
         Object.assign(state, await loadSurvey());
-        renderForm(undefined);
+        const draft = await loadDraft(draftKey);
+        const loadErrors = renderForm(undefined, draft);
         document.body.dataset.ready = 'true';
-        showStatus('ok', offline ? 'ready' : 'readyOnlineOnly');
+        if (loadErrors.length > 0) showStatus('error', 'loadErrors', {}, loadErrors.join('; '));
+        else if (draft) showStatus('ok', 'restored');
+        else showStatus('ok', offline ? 'ready' : 'readyOnlineOnly');
     } catch (error) {
         showStatus('error', 'loadFailed', {}, error.message);
         throw error;

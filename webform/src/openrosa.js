@@ -16,11 +16,19 @@ export class ServerError extends Error {
     }
 }
 
+/** The server's own explanation (an OpenRosaResponse message, as Collect shows it), else the status. */
+async function serverError(response, what) {
+    const text = await response.text();
+    const message = new DOMParser()
+        .parseFromString(text, 'text/xml')
+        .querySelector('OpenRosaResponse > message');
+    const detail = message ? message.textContent : `HTTP ${response.status}`;
+    return new ServerError(what ? `${what}: ${detail}` : detail, response.status);
+}
+
 async function fetchOk(url, what) {
     const response = await fetch(url, { headers: OPENROSA_HEADERS, cache: 'no-cache' });
-    if (!response.ok) {
-        throw new ServerError(`${what}: HTTP ${response.status} from ${url}`, response.status);
-    }
+    if (!response.ok) throw await serverError(response, what);
     return response;
 }
 
@@ -39,6 +47,17 @@ function childText(parent, ns, name) {
 }
 
 /**
+ * A link from the server, on the page's own scheme when it points at the page's own host: behind a proxy that
+ * terminates TLS the server may believe it is reached over http, and an https page may not fetch http.
+ */
+function onPageScheme(link) {
+    if (!link) return link;
+    const url = new URL(link, location.href);
+    if (url.host === location.host) url.protocol = location.protocol;
+    return url.href;
+}
+
+/**
  * Find one form in the project's form list.
  * @param {string} serverUrl - the volunteer's project URL, e.g. /v1/key/TOKEN/projects/1
  * @param {string} formId
@@ -53,8 +72,8 @@ export async function findForm(serverUrl, formId) {
                 name: childText(xform, XFORMS_LIST_NS, 'name'),
                 version: childText(xform, XFORMS_LIST_NS, 'version'),
                 hash: childText(xform, XFORMS_LIST_NS, 'hash'),
-                downloadUrl: childText(xform, XFORMS_LIST_NS, 'downloadUrl'),
-                manifestUrl: childText(xform, XFORMS_LIST_NS, 'manifestUrl'),
+                downloadUrl: onPageScheme(childText(xform, XFORMS_LIST_NS, 'downloadUrl')),
+                manifestUrl: onPageScheme(childText(xform, XFORMS_LIST_NS, 'manifestUrl')),
             };
         }
     }
@@ -70,7 +89,7 @@ export async function mediaUrls(manifestUrl) {
     const manifest = await fetchXml(manifestUrl, 'Form manifest');
     const media = {};
     for (const file of manifest.getElementsByTagNameNS(MANIFEST_NS, 'mediaFile')) {
-        media[childText(file, MANIFEST_NS, 'filename')] = childText(file, MANIFEST_NS, 'downloadUrl');
+        media[childText(file, MANIFEST_NS, 'filename')] = onPageScheme(childText(file, MANIFEST_NS, 'downloadUrl'));
     }
     return media;
 }
@@ -102,12 +121,5 @@ export async function submitRecord(record) {
     if (response.status === 201 || response.status === 202) {
         return response.status;
     }
-    const text = await response.text();
-    const message = new DOMParser()
-        .parseFromString(text, 'text/xml')
-        .querySelector('OpenRosaResponse > message');
-    throw new ServerError(
-        message ? message.textContent : `HTTP ${response.status}`,
-        response.status
-    );
+    throw await serverError(response, '');
 }

@@ -6,11 +6,9 @@
  * timer), and a record is deleted in the same flush that got its acknowledgement. Should the acknowledgement
  * itself be lost, the resend is byte-identical, which the OpenRosa server answers with 201 and no duplicate.
  */
-import { openDB } from 'idb';
+import { DRAFTS, OUTBOX, db } from './db.js';
 import { submitRecord } from './openrosa.js';
 
-const DB_NAME = 'sdg16-webform';
-const STORE = 'outbox';
 const LOCK = 'sdg16-webform-outbox';
 
 /** Statuses that will not change by retrying: the record is kept, shown, and no longer sent automatically. */
@@ -28,23 +26,25 @@ function withLock(task) {
     return run;
 }
 
-const db = openDB(DB_NAME, 1, {
-    upgrade(database) {
-        database.createObjectStore(STORE, { keyPath: 'instanceId' });
-    },
-});
-
 /**
- * Keep a completed record until the server has it.
+ * Keep a completed record until the server has it, and close the draft it was finished from in the same
+ * transaction: the interview is either still open or waiting to be sent, never both (finishing it twice would
+ * send two different records with one instanceID, which the server must refuse).
  * @param {{instanceId: string, xml: string, submissionUrl: string, formId: string}} record
+ * @param {string} draftKey
  */
-export async function enqueue(record) {
-    await (await db).put(STORE, { ...record, savedAt: new Date().toISOString(), rejected: null });
+export async function enqueue(record, draftKey) {
+    const tx = (await db).transaction([OUTBOX, DRAFTS], 'readwrite');
+    await Promise.all([
+        tx.objectStore(OUTBOX).put({ ...record, savedAt: new Date().toISOString(), rejected: null }),
+        tx.objectStore(DRAFTS).delete(draftKey),
+        tx.done,
+    ]);
 }
 
 /** @returns {Promise<{waiting: number, rejected: Array<{instanceId: string, rejected: string}>}>} */
 export async function summary() {
-    const records = await (await db).getAll(STORE);
+    const records = await (await db).getAll(OUTBOX);
     return {
         waiting: records.filter((r) => !r.rejected).length,
         rejected: records.filter((r) => r.rejected),
@@ -52,12 +52,14 @@ export async function summary() {
 }
 
 /**
- * Send every waiting record, oldest first, stopping at the first network failure (still offline).
- * @returns {Promise<number>} how many records the server acknowledged
+ * Send every waiting record, oldest first, stopping at the first failure that may pass (no network, server
+ * down, revoked link): the record stays and is tried again later.
+ * @returns {Promise<{sent: number, error: Error|null}>} how many the server acknowledged, and what stopped the
+ *   flush when the server (not the network) refused: the volunteer must hear about that
  */
 export async function flush() {
     return withLock(async () => {
-        const records = (await (await db).getAll(STORE))
+        const records = (await (await db).getAll(OUTBOX))
             .filter((r) => !r.rejected)
             .sort((a, b) => a.savedAt.localeCompare(b.savedAt));
         let sent = 0;
@@ -66,14 +68,14 @@ export async function flush() {
                 await submitRecord(record);
             } catch (error) {
                 if (PERMANENT.has(error.status)) {
-                    await (await db).put(STORE, { ...record, rejected: `${error.status}: ${error.message}` });
+                    await (await db).put(OUTBOX, { ...record, rejected: `${error.status}: ${error.message}` });
                     continue;
                 }
-                break; // offline, server down, or credentials: try again later, keep the record
+                return { sent, error: error.status ? error : null };
             }
-            await (await db).delete(STORE, record.instanceId);
+            await (await db).delete(OUTBOX, record.instanceId);
             sent += 1;
         }
-        return sent;
+        return { sent, error: null };
     });
 }

@@ -11,8 +11,13 @@ const STRINGS = {
         loadErrors: 'Errores del formulario',
         invalid: 'Revise las preguntas marcadas en rojo.',
         saving: 'Guardando…',
+        restored: 'Se recuperó la entrevista en curso.',
+        discard: 'Descartar entrevista',
+        discardConfirm: '¿Descartar esta entrevista? Sus respuestas se borrarán de este teléfono.',
+        discarded: 'Entrevista descartada.',
         saved: 'Entrevista guardada en este teléfono.',
         sent: 'Enviadas al servidor: {n}.',
+        sendFailed: 'El servidor no aceptó el envío; se reintentará',
         waiting: 'en espera de envío',
         sendNow: 'Enviar ahora',
         finish: 'Terminar entrevista',
@@ -27,8 +32,13 @@ const STRINGS = {
         loadErrors: 'Form errors',
         invalid: 'Please check the questions marked in red.',
         saving: 'Saving…',
+        restored: 'The interview in progress was restored.',
+        discard: 'Discard interview',
+        discardConfirm: 'Discard this interview? Its answers will be deleted from this phone.',
+        discarded: 'Interview discarded.',
         saved: 'Interview saved on this phone.',
         sent: 'Sent to the server: {n}.',
+        sendFailed: 'The server did not accept the upload; it will be retried',
         waiting: 'waiting to be sent',
         sendNow: 'Send now',
         finish: 'Finish interview',
@@ -44,9 +54,18 @@ let current = 'es';
  * its `{name}` placeholders, `data-ui-detail` (e.g. a server's message) is appended untranslated.
  */
 export function translate(el) {
-    const values = JSON.parse(el.dataset.uiValues || '{}');
-    const text = STRINGS[current][el.dataset.ui].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+    const text = ui(el.dataset.ui, JSON.parse(el.dataset.uiValues || '{}'));
     el.textContent = el.dataset.uiDetail ? `${text}: ${el.dataset.uiDetail}` : text;
+}
+
+/** One of the page's strings in the current language, `{name}` placeholders filled from `values`. */
+export function ui(key, values = {}) {
+    return STRINGS[current][key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
+/** The page's current language (`es` or `en`). */
+export function uiLanguage() {
+    return current;
 }
 
 /** Follow the form's language selector (IANA subtag such as `es`, `en`; anything else falls back to Spanish). */
@@ -54,19 +73,4 @@ export function setUiLanguage(lang) {
     current = STRINGS[lang] ? lang : 'es';
     document.documentElement.lang = current;
     document.querySelectorAll('[data-ui]').forEach(translate);
-}
-
-/**
- * A stable id for this browser, like Enketo's `domain:random`, so that `deviceid` in the record tells
- * coordinators which phone sent it. (getRandomValues, not randomUUID: the latter needs a secure context.)
- */
-export function deviceId() {
-    const key = 'sdg16-webform-deviceid';
-    let id = localStorage.getItem(key);
-    if (!id) {
-        const random = crypto.getRandomValues(new Uint8Array(16));
-        id = `${location.host}:${[...random].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-        localStorage.setItem(key, id);
-    }
-    return id;
 }

@@ -6,7 +6,9 @@
 // with `# scenario-name` and ending with `---`. A field may be given several times: the values are entered in turn,
 // as a volunteer corrects an answer the phone rejected. For every scenario the form is opened afresh and walked
 // from start to end; output, one line per event:
-//   SCENARIO name | ASKED field | CHOICES field v1 v2 ... | ANSWER field value OK|REQUIRED|CONSTRAINT | END
+//   SCENARIO name | ASKED field | CHOICES field v1 v2 ... | ANSWER field value OK|REQUIRED|CONSTRAINT
+//   | FINALIZED or INCOMPLETE first-unanswered-field | INSTANCE <the submission XML, one line> | END
+// FINALIZED is what ODK Collect's "Finalize" checks: every relevant required question answered, constraints hold.
 // A field is ASKED when javarosa shows it (it and all its groups are relevant); CHOICES are the choices it offers
 // at that moment (after choice_filter); fields without a given value are left empty, as when swiping past.
 import java.io.*;
@@ -16,6 +18,7 @@ import java.util.*;
 
 import org.javarosa.core.model.FormDef;
 import org.javarosa.core.model.SelectChoice;
+import org.javarosa.core.model.ValidateOutcome;
 import org.javarosa.core.model.data.AnswerDataFactory;
 import org.javarosa.core.model.data.IAnswerData;
 import org.javarosa.core.model.data.UncastData;
@@ -25,6 +28,7 @@ import org.javarosa.core.services.PropertyManager;
 import org.javarosa.form.api.FormEntryController;
 import org.javarosa.form.api.FormEntryModel;
 import org.javarosa.form.api.FormEntryPrompt;
+import org.javarosa.model.xform.XFormSerializingVisitor;
 import org.javarosa.xform.util.XFormUtils;
 import org.opendatakit.validate.StubPropertyManager;
 
@@ -99,6 +103,10 @@ public class FormFiller {
                 out.println("ANSWER " + field + " " + value.replace(' ', '+') + " " + verdict);
             }
         }
+        ValidateOutcome outcome = formDef.validate(true);  // as on "Finalize": null when the form may be sent
+        out.println(outcome == null ? "FINALIZED" : "INCOMPLETE " + outcome.failedPrompt.getReference().getNameLast());
+        byte[] instance = new XFormSerializingVisitor().serializeInstance(formDef.getInstance());
+        out.println("INSTANCE " + new String(instance, StandardCharsets.UTF_8).replace("\n", " "));
         out.println("END");
     }
 }

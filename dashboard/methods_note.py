@@ -1,0 +1,85 @@
+"""The methods note that goes with every download: what was estimated, how, and on which assumptions.
+
+It is written from the analysis plan and the run's own diagnostics, so it cannot drift from what was computed.
+It only puts the plan into words (no number is computed here). Candidate to move into analysis/ next to the
+plan, so that `sdg16 estimate` can write the same note.
+"""
+
+from datetime import UTC, datetime
+
+from analysis.pipeline import Result
+from analysis.plan import Plan
+
+CI_METHODS = {
+    "logit": "the logit-transformed interval of R survey's svyciprop(method = \"logit\")",
+    "beta": "the Korn–Graubard (beta) interval of svyciprop(method = \"beta\")",
+    "wilson": "a design-adjusted Wilson interval",
+}
+
+
+def methods_note(plan: Plan, result: Result, margins_assumption: str, synthetic: bool) -> str:
+    """Markdown: data, design, weighting, estimation, reliability rules, indicators, caveats."""
+    design, weights, est = plan.design, plan.weights, plan.estimation
+    diagnostics = result.diagnostics
+    overall = diagnostics[diagnostics["by"] == "overall"].iloc[0] if "by" in diagnostics else None
+    lines = [
+        f"# Methods note — {plan.title or 'SDG 16 perception survey'}",
+        "",
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by the sdg16-survey dashboard from the analysis plan "
+        f"`{plan.path.name if plan.path else 'plan'}`.",
+    ]
+    if synthetic:
+        lines += ["", "**SYNTHETIC DATA: these results come from the generated demo round, not from a real survey.**"]
+    lines += [
+        "",
+        "## Data",
+        f"Respondents: adults aged {plan.recode.min_age}+ who consented (`{plan.recode.consent}`), one per household. "
+        "Submissions rejected in review are excluded; edited submissions count once, in their latest version.",
+        "",
+        "## Sampling design",
+        f"- Strata: `{design.strata}`" if design.strata else "- No stratification.",
+        f"- Primary sampling units (clusters): `{design.psu}`" if design.psu else "- Each respondent is their own PSU.",
+        f"- Design (base) weight: `{design.weight}` (adults in the household, for one adult interviewed per household), "
+        "scaled within each stratum to the stratum's population." if design.weight else "- Equal base weights within strata.",
+        f"- Strata with a single PSU: `{design.lonely_psu}` (as R survey's options(survey.lonely.psu)).",
+        "",
+        "## Weighting",
+        f"Method: **{weights.method}**"
+        + (f", adjustment factors trimmed to [{weights.trim[0]}, {weights.trim[1]}] and re-raked" if weights.trim else "")
+        + " to these population margins:",
+        *[f"- `{m.file.name}` ({', '.join(m.columns)}): {m.source or 'source not stated'}" for m in plan.margins],
+        "",
+        "```",
+        margins_assumption,
+        "```",
+    ]
+    if overall is not None:
+        shown = [c for c in ("n", "n_eff", "deff_w", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
+        lines += ["", "Weight diagnostics (all respondents): " + ", ".join(f"{c} = {float(overall[c]):.3g}" for c in shown)
+                  + " (deff_w: Kish design effect of the weights; n_eff: effective sample size; g: final ÷ design weight)."]
+    for warning in result.warnings:
+        lines.append(f"- Note: {warning}")
+    lines += [
+        "",
+        "## Estimation",
+        "Proportions are ratio estimators on the calibrated design; standard errors by Taylor linearisation "
+        "with the calibration taken into account (as R survey after rake()/postStratify()); sub-populations are "
+        "domains of the whole design, never subsets dropped before the design was built.",
+        f"Confidence intervals at {est.level:.0%}: {CI_METHODS.get(est.ci, est.ci)}. Design effects as deff = TRUE.",
+        f"Reliability: estimates from fewer than {est.min_n} respondents are flagged *unreliable*; fewer than "
+        f"{est.suppress_n} are *suppressed* (withheld). Don't know / refused answers leave the base where the "
+        "indicator says so and are counted in `n_excluded`.",
+        f"Breakdowns: {', '.join(est.by)}" + (f"; each also within `{est.area}`." if est.area else "."),
+        "",
+        "## Indicators",
+        "| id | series | name | success | excluded | domain |",
+        "|---|---|---|---|---|---|",
+        *[f"| {i.id} | {i.series} | {i.name} | {', '.join(i.success) or 'mean of ' + ', '.join(i.mean_of)} | "
+          f"{', '.join(i.exclude)} | {i.domain} |" for i in plan.indicators],
+        "",
+        "## Caveats",
+        "- Neighbourhood boundaries, centroids and population shares are working assumptions of the project "
+        "(data/README.md); maps are approximate.",
+        "- Perception indicators (16.1.4) differ from INEI ENAPRES's 'expects to be a victim' concept: do not mix them.",
+    ]
+    return "\n".join(lines) + "\n"

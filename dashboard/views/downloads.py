@@ -1,0 +1,114 @@
+"""Downloads (researchers): tidy estimates (CSV, XLSX with metadata, SDMX-CSV), weighted de-identified
+microdata (CSV, Stata, SPSS with labels), the codebook and the methods note.
+
+The files are written by analysis.export and forms.codebook; this page only hands them over. Each file is made
+when its button is clicked (Streamlit runs the callable then), so opening the page costs nothing.
+Microdata never carry direct identifiers here: the command line's `--include-identifiers` is the only way.
+"""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis import export
+from analysis.errors import AnalysisError
+from analysis.pipeline import Result
+from analysis.plan import read_form_choices, read_form_fields
+from analysis.recode import derived_choices
+from dashboard import data, demo, signin
+from dashboard.methods_note import methods_note
+from forms.codebook import codebook_frame
+
+MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".dta": "application/x-stata-dta", ".sav": "application/x-spss-sav", ".md": "text/markdown"}
+
+
+def render() -> None:
+    signin.require("admin", "coordinator", "researcher")
+    st.title("Downloads")
+    result = data.estimates()
+    if result is None or isinstance(result, AnalysisError):
+        st.info("Nothing to download yet: the Estimates page says why." if result is not None else
+                "No submissions yet.")
+        return
+    prefix = "SYNTHETIC-demo-" if _synthetic() else ""
+    st.subheader("Estimates")
+    st.caption(f"{len(result.estimates):,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.")
+    _button("Tidy table (CSV)", lambda: _table_file(result, ".csv"), f"{prefix}sdg16-estimates.csv")
+    _button("Tidy table with metadata sheets (XLSX)", lambda: _table_file(result, ".xlsx"), f"{prefix}sdg16-estimates.xlsx")
+    _button("SDMX-CSV (SDG series, for UN SDG data exchange)", lambda: _table_file(result, ".csv", sdmx=True),
+            f"{prefix}sdg16-estimates-sdmx.csv")
+    st.subheader("Weighted microdata (no direct identifiers)")
+    st.caption("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
+               "instance ids removed; volunteers coded V001…; value labels from the XLSForm in Stata/SPSS.")
+    for label, suffix in (("CSV", ".csv"), ("Stata (.dta)", ".dta"), ("SPSS (.sav)", ".sav")):
+        _button(label, lambda suffix=suffix: _microdata_file(result, suffix), f"{prefix}sdg16-microdata{suffix}")
+    st.subheader("Documentation")
+    _button("Codebook (CSV)", _codebook, "sdg16-codebook.csv")
+    _button("Methods note (Markdown)", lambda: note(result).encode("utf-8"), f"{prefix}sdg16-methods.md")
+    with st.expander("Read the methods note"):
+        st.markdown(note(result))
+
+
+def _button(label: str, make, file_name: str) -> None:
+    st.download_button(label, make, file_name, MIME[Path(file_name).suffix], icon=":material/download:",
+                       on_click="ignore", key=f"download_{file_name}")
+
+
+def _synthetic() -> bool:
+    return demo.demo_round(data.store()) is not None
+
+
+def note(result: Result) -> str:
+    return methods_note(data.plan(), result, data.margins_assumption(), _synthetic())
+
+
+def _written(write, suffix: str) -> bytes:
+    """Run an analysis writer that takes a path, and return the file's bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"out{suffix}"
+        write(path)
+        return path.read_bytes()
+
+
+def table_metadata(result: Result) -> dict[str, pd.DataFrame | str]:
+    """What the XLSX metadata sheets say: plan, margins and their source, weighting, warnings, methods."""
+    plan = data.plan()
+    metadata: dict[str, pd.DataFrame | str] = {
+        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8"),
+        "synthetic": "YES: generated demo round" if _synthetic() else "no",
+        "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
+        "margin_assumption": data.margins_assumption(), "warnings": "\n".join(result.warnings) or "none",
+        "methods": note(result), "weighting": result.diagnostics,
+    }
+    for number, table in enumerate(result.margins, start=1):
+        metadata[f"margins_{number}"] = table
+    return metadata
+
+
+def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
+    metadata = table_metadata(result) if suffix == ".xlsx" else None
+    return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx=sdmx), suffix)
+
+
+def deidentified(result: Result) -> pd.DataFrame:
+    plan = data.plan()
+    fields = read_form_fields(plan.form)
+    return export.microdata_for_export(result.microdata, fields, keep=tuple(c for c in [plan.design.psu] if c))
+
+
+def _microdata_file(result: Result, suffix: str) -> bytes:
+    plan = data.plan()
+    choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
+    frame = deidentified(result)
+    return _written(lambda path: export.write_microdata(frame, path, choices, read_form_fields(plan.form)), suffix)
+
+
+def _codebook() -> bytes:
+    return codebook_frame(data.plan().form).to_csv(index=False).encode("utf-8")
+
+
+if __name__ == "__main__":
+    render()

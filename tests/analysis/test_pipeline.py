@@ -1,0 +1,244 @@
+"""End to end: synthetic submissions with the CONTRACT field names → the tidy table of the default plan.
+
+Point estimates are checked against direct weighted shares of the returned microdata; the composite's variance
+(threshold/band decomposition) against a hand-written linearisation on an uncalibrated design; counts, flags,
+domains and bad input each on their own.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import AnalysisError
+from analysis.plan import EstimationSpec, Indicator, PlanError, WeightsSpec, load_plan
+from analysis.pipeline import TIDY_COLUMNS, run
+from synthetic import synthetic_submissions
+
+PLAN = load_plan(Path(__file__).resolve().parents[2] / "analysis" / "plans" / "sdg16.toml")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(PLAN, synthetic_submissions(2500, seed=7))
+
+
+def share(micro: pd.DataFrame, mask: pd.Series, success: pd.Series) -> float:
+    w = micro["weight"][mask]
+    return float((w * success[mask]).sum() / w.sum())
+
+
+def row(table, indicator, by="overall", group="all", area=None):
+    picked = table[(table["indicator"] == indicator) & (table["by"] == by) & (table["group"] == group)]
+    picked = picked[picked["area"].isna()] if area is None else picked[picked["area"] == area]
+    assert len(picked) == 1, (indicator, by, group, area)
+    return picked.iloc[0]
+
+
+def test_table_has_the_tidy_columns_and_every_indicator(result):
+    table = result.estimates
+    assert list(table.columns) == TIDY_COLUMNS
+    assert list(table["indicator"].unique()) == [i.id for i in PLAN.indicators]
+    assert set(table["by"]) == {"overall", "neighbourhood", "sex", "age_group", "youth", "disability"}
+    assert set(table["flag"]) <= {"ok", "unreliable", "suppressed"}
+    within = table[table["area"].notna()]
+    assert set(within["by"]) == {"sex", "age_group", "youth", "disability"}
+
+
+def test_weights_match_the_margins(result):
+    micro = result.microdata
+    totals = micro.groupby(["neighbourhood", "sex"])["weight"].sum()
+    margin = PLAN.margins[0].table.set_index(["neighbourhood", "sex"])["population"]
+    assert np.allclose(totals.drop("poroto", level=0), margin.reindex(totals.index).drop("poroto", level=0))
+    assert micro["weight"].sum() == pytest.approx(PLAN.margins[0].table["population"].sum())
+
+
+def test_share_estimates_equal_weighted_shares_of_the_microdata(result):
+    micro, table = result.microdata, result.estimates
+    safe = micro["safe_after_dark"].isin(["very_safe", "safe"])
+    assert row(table, "16.1.4")["estimate"] == pytest.approx(share(micro, micro["safe_after_dark"].notna(), safe))
+    physical = micro["victim_physical_12m"]
+    valid = physical.isin(["yes", "no"])
+    assert row(table, "16.1.3.physical")["estimate"] == pytest.approx(share(micro, valid, physical == "yes"))
+    women = valid & (micro["sex"] == "female")
+    assert row(table, "16.1.3.physical", "sex", "female")["estimate"] == pytest.approx(
+        share(micro, women, physical == "yes"))
+    cell = valid & (micro["sex"] == "male") & (micro["neighbourhood"] == "trujillo")
+    assert row(table, "16.1.3.physical", "sex", "male", "trujillo")["estimate"] == pytest.approx(
+        share(micro, cell, physical == "yes"))
+
+
+def test_domains_are_subpopulations_with_counts(result):
+    micro, table = result.microdata, result.estimates
+    contact = micro["contact_official_12m"] == "yes"
+    answer = micro["bribe_asked_or_paid"]
+    base = contact & answer.isin(["yes", "no"])
+    r = row(table, "16.5.1")
+    assert r["estimate"] == pytest.approx(share(micro, base, answer == "yes"))
+    assert r["n"] == base.sum()
+    assert r["n_excluded"] == (contact & ~answer.isin(["yes", "no"])).sum()
+    assert r["population"] == pytest.approx(micro["weight"][base].sum())
+    # the victims' domain for reporting
+    victims = micro["victim_robbery_12m"] == "yes"
+    reported = micro["competent_report_robbery"]
+    assert row(table, "16.3.1.robbery")["n"] == (victims & reported.isin(["yes", "no"])).sum()
+
+
+def test_16_1_4_keeps_dk_in_the_base_and_reports_never_beside(result):
+    table = result.estimates
+    main, dkrf, never = (row(table, i) for i in ("16.1.4", "16.1.4.dkrf", "16.1.4.never"))
+    assert main["n"] == dkrf["n"] == never["n"] == len(result.microdata)
+    assert main["n_excluded"] == 0 and 0 < dkrf["estimate"] < 0.2
+
+
+def test_16_3_3_leaves_out_the_voluntarily_self_excluded(result):
+    micro = result.microdata
+    access = micro["dispute_access"]
+    r = row(result.estimates, "16.3.3")
+    assert r["n"] == access.isin(["yes", "no"]).sum()
+    assert r["n_excluded"] == (access == "self_excluded").sum()
+
+
+def test_composite_is_the_mean_of_the_shares_on_the_common_base(result):
+    micro, table = result.microdata, result.estimates
+    good = ["some", "a_lot", "a_great_deal"]
+    say, influence = micro["say_in_government"], micro["influence_on_politics"]
+    valid = ~say.isin(["dont_know", "refused"]) & ~influence.isin(["dont_know", "refused"])
+    expected = (share(micro, valid, say.isin(good)) + share(micro, valid, influence.isin(good))) / 2
+    r = row(table, "16.7.2")
+    assert r["estimate"] == pytest.approx(expected)
+    assert r["n"] == valid.sum() and r["series"] == "IU_DMK_ICRS"
+    assert r["ci_low"] < r["estimate"] < r["ci_high"]
+
+
+def test_composite_of_identical_components_reproduces_the_component():
+    """mean(p, p) = p with the same variance: the covariance terms must add up exactly."""
+    plan = _with(PLAN, [Indicator(id="a", variable="victim_robbery_12m", success=("yes",),
+                                  exclude=("dont_know", "refused")),
+                        Indicator(id="b", variable="victim_robbery_12m", success=("yes",),
+                                  exclude=("dont_know", "refused")),
+                        Indicator(id="ab", mean_of=("a", "b"))])
+    table = run(plan, synthetic_submissions(800, seed=3)).estimates
+    a = table[table["indicator"] == "a"].reset_index(drop=True)
+    ab = table[table["indicator"] == "ab"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a[["by", "group", "n"]], ab[["by", "group", "n"]])
+    ok = a["flag"] != "suppressed"
+    assert np.allclose(a.loc[ok, "estimate"], ab.loc[ok, "estimate"])
+    assert np.allclose(a.loc[ok, "se"], ab.loc[ok, "se"], rtol=1e-9, equal_nan=True)
+
+
+def test_composite_variance_matches_a_direct_linearisation():
+    """Uncalibrated stratified cluster design: Var of the respondent-mean ratio, written out by hand."""
+    plan = dataclasses.replace(_with(PLAN, [
+        Indicator(id="say", variable="say_in_government", success=("some", "a_lot", "a_great_deal"),
+                  exclude=("dont_know", "refused")),
+        Indicator(id="influence", variable="influence_on_politics", success=("some", "a_lot", "a_great_deal"),
+                  exclude=("dont_know", "refused")),
+        Indicator(id="both", mean_of=("say", "influence"))]), weights=WeightsSpec(method="none"), margins=())
+    result = run(plan, synthetic_submissions(900, seed=11))
+    micro = result.microdata
+    good = ["some", "a_lot", "a_great_deal"]
+    valid = ~micro["say_in_government"].isin(["dont_know", "refused"]) & \
+        ~micro["influence_on_politics"].isin(["dont_know", "refused"])
+    y = (micro["say_in_government"].isin(good).astype(float) + micro["influence_on_politics"].isin(good)) / 2
+    w = micro["weight"].where(valid, 0.0)
+    mean = (w * y).sum() / w.sum()
+    z = w * (y - mean) / w.sum()
+    psu_totals = z.groupby([micro["neighbourhood"], micro["psu"]]).sum()
+    variance = 0.0
+    for _, totals in psu_totals.groupby(level=0):
+        n_h = len(totals)
+        if n_h > 1:
+            variance += n_h / (n_h - 1) * ((totals - totals.mean()) ** 2).sum()
+        else:
+            variance += (totals ** 2).sum()   # lonely PSU, "adjust": deviation from the overall mean (0)
+    r = row(result.estimates, "both")
+    assert r["estimate"] == pytest.approx(mean)
+    assert r["se"] == pytest.approx(np.sqrt(variance), rel=1e-9)
+
+
+def test_flags_and_suppression():
+    plan = dataclasses.replace(PLAN, estimation=dataclasses.replace(PLAN.estimation, min_n=100, suppress_n=40))
+    table = run(plan, synthetic_submissions(1500, seed=5)).estimates
+    suppressed = table[table["n"] < 40]
+    assert (suppressed["flag"] == "suppressed").all()
+    assert suppressed[["estimate", "se", "ci_low", "ci_high", "deff"]].isna().all().all()
+    assert (table.loc[(table["n"] >= 40) & (table["n"] < 100), "flag"] == "unreliable").all()
+    assert (table.loc[table["n"] >= 100, "flag"] == "ok").all()
+
+
+def test_indicator_with_no_valid_answer_is_an_honest_gap():
+    subs = synthetic_submissions(600, seed=2)
+    subs["victim_sexual_12m"] = subs["victim_sexual_12m"].where(subs["victim_sexual_12m"].isna(), "refused")
+    subs["reported_sexual"] = np.nan
+    subs["reported_to_sexual"] = np.nan
+    table = run(PLAN, subs).estimates
+    r = row(table, "16.1.3.sexual")
+    assert r["n"] == 0 and r["flag"] == "suppressed" and np.isnan(r["estimate"])
+    assert r["n_excluded"] == subs["victim_sexual_12m"].notna().sum() - _ineligible(subs)
+
+
+def _ineligible(subs):
+    age = pd.to_numeric(subs["age"], errors="coerce")
+    eligible = (subs["consent"] == "yes") & (age >= 18) & (subs["review_state"] != "rejected")
+    return (subs["victim_sexual_12m"].notna() & ~eligible).sum()
+
+
+def test_one_respondent_neighbourhood_is_collapsed_with_a_warning(result):
+    assert any("poroto" in w and "raked to the neighbourhood total" in w for w in result.warnings)
+    r = row(result.estimates, "16.1.4", "neighbourhood", "poroto")
+    assert r["n"] == 1 and r["flag"] == "suppressed"
+
+
+def test_unsurveyed_neighbourhood_leaves_the_weighting_with_a_warning():
+    subs = synthetic_submissions(1200, seed=4)
+    subs = subs[subs["neighbourhood"] != "simbal"]
+    result = run(PLAN, subs)
+    assert any("no respondent yet in neighbourhood simbal" in w for w in result.warnings)
+    assert "simbal" not in set(result.estimates["group"])
+
+
+def test_empty_data_gives_a_clear_error():
+    subs = synthetic_submissions(50, seed=1)
+    subs["consent"] = "no"
+    with pytest.raises(PlanError, match="no eligible respondents"):
+        run(PLAN, subs)
+
+
+def test_plan_mistake_is_reported_before_any_computation():
+    subs = synthetic_submissions(100, seed=1).drop(columns=["psu"])
+    with pytest.raises(PlanError, match="column 'psu' used by the plan is not in the data"):
+        run(PLAN, subs)
+
+
+def test_non_numeric_user_weights_are_named():
+    plan = dataclasses.replace(PLAN, design=dataclasses.replace(PLAN.design, weight="my_weight"),
+                               weights=WeightsSpec(method="none"), margins=())
+    subs = synthetic_submissions(200, seed=1).assign(my_weight="1.5")
+    subs.loc[subs.index % 10 == 0, "my_weight"] = "heavy"
+    with pytest.raises(AnalysisError, match="weight column 'my_weight' has .* non-numeric value"):
+        run(plan, subs)
+
+
+def _with(plan, indicators):
+    return dataclasses.replace(plan, indicators=tuple(indicators),
+                               estimation=EstimationSpec(by=("neighbourhood", "sex"), area="neighbourhood",
+                                                         min_n=30, suppress_n=10))
+
+
+def test_small_cells_collapse_to_the_neighbourhood_total():
+    plan = dataclasses.replace(PLAN, weights=dataclasses.replace(PLAN.weights, min_cell=60))
+    result = run(plan, synthetic_submissions(1500, seed=8))
+    micro = result.microdata
+    sex_counts = micro.groupby(["neighbourhood", "sex"]).size().unstack(fill_value=0)
+    small = sorted(sex_counts.index[(sex_counts < 60).any(axis=1)])
+    assert small and any("fewer than 60 respondents" in w and small[0] in w for w in result.warnings)
+    population = PLAN.margins[0].table.groupby("neighbourhood")["population"].sum()
+    totals = micro.groupby("neighbourhood")["weight"].sum()
+    assert np.allclose(totals, population.reindex(totals.index))   # neighbourhood totals still hold
+    margin = PLAN.margins[0].table.set_index(["neighbourhood", "sex"])["population"]
+    big = [h for h in sex_counts.index if h not in small]
+    by_sex = micro[micro["neighbourhood"].isin(big)].groupby(["neighbourhood", "sex"])["weight"].sum()
+    assert np.allclose(by_sex, margin.reindex(by_sex.index))       # full margins where cells are large enough

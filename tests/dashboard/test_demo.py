@@ -1,0 +1,423 @@
+"""The demo round: real XForm filled, real OpenRosa route, realistic and reproducible data.
+
+The form is checked here with plain ElementTree over the compiled XForm, not with the demo's own reader, so that
+a mistake in `dashboard.demo.read_xform` cannot hide itself.
+"""
+
+import csv
+import io
+import random
+import re
+from xml.etree import ElementTree
+
+import pandas as pd
+import pytest
+
+from collect.store import Store
+from collect.submission import parse_submission
+from collect.volunteers import list_volunteers, revoke_volunteer
+from dashboard import demo
+from forms.build import DATA_DIR, build_form
+
+XF = "{http://www.w3.org/2002/xforms}"
+XH = "{http://www.w3.org/1999/xhtml}"
+LOADED = 400
+
+
+@pytest.fixture(scope="module")
+def built():
+    return build_form(demo.FORM_XLSX)
+
+
+@pytest.fixture(scope="module")
+def xform(built):
+    """The compiled form as plain ElementTree: instance paths, binds, and each select's allowed names."""
+    html = ElementTree.fromstring(built.xform_bytes)
+    model = html.find(f"{XH}head/{XF}model")
+    primary = model.find(f"{XF}instance")[0]
+    paths = set()
+
+    def walk(element, path):
+        paths.add(path)
+        for child in element:
+            walk(child, f"{path}/{child.tag.removeprefix(XF)}")
+
+    root_path = "/" + primary.tag.removeprefix(XF)
+    walk(primary, root_path)
+    lists = {
+        instance.get("id"): {item.findtext(f"{XF}name") for item in instance.iter(f"{XF}item")}
+        for instance in model.findall(f"{XF}instance")[1:]
+        if instance.get("src") is None
+    }
+    selects = {}
+    for control in html.find(f"{XH}body").iter():
+        if control.tag in (f"{XF}select1", f"{XF}select"):
+            list_id = re.match(r"instance\('([^']+)'\)", control.find(f"{XF}itemset").get("nodeset")).group(1)
+            selects[control.get("ref").rsplit("/", 1)[-1]] = (control.tag == f"{XF}select", list_id)
+    binds = {bind.get("nodeset").rsplit("/", 1)[-1]: bind.attrib for bind in model.iter(f"{XF}bind")}
+    return {"root": primary, "root_path": root_path, "paths": paths, "lists": lists, "selects": selects, "binds": binds}
+
+
+@pytest.fixture(scope="module")
+def neighbourhoods():
+    return pd.read_csv(DATA_DIR / "neighbourhoods.csv").set_index("name")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """A fresh SQLite store with a small demo round loaded through the OpenRosa route, and the progress calls."""
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'store.db'}")
+    calls = []
+    summary = demo.load_demo(store, n=LOADED, progress=lambda done, total: calls.append((done, total)))
+    yield store, summary, calls
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def round_2000(built):
+    """A full-size round generated in memory (no store), parsed by the store's own submission parser."""
+    media = {file.name: file.path.read_bytes() for file in built.media}
+    form = demo.read_xform(built.xform_bytes, media)
+    areas = demo.read_areas(media["neighbourhoods.csv"], pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(demo.DEMO_SEED))
+    submissions = list(demo.generate_submissions(form, 2000, areas=areas, outdated_version="2026010101"))
+    rows = []
+    for submission in submissions:
+        parsed = parse_submission(submission.xml)
+        rows.append(parsed.fields | {"instance_id": parsed.instance_id, "form_version": parsed.form_version, "volunteer": submission.volunteer, "resend": submission.resend})
+    frame = pd.DataFrame(rows)
+    return submissions, frame
+
+
+def adults(frame):
+    return frame[(frame["consent"] == "yes") & (pd.to_numeric(frame["age"]) >= 18)]
+
+
+# --- the XML a phone would send ---------------------------------------------------------------------------------
+
+
+def test_submissions_are_the_compiled_forms_instance(loaded, built, xform):
+    store, summary, _ = loaded
+    index = store.submission_index(built.form_id)
+    assert len(index) == LOADED + 1  # + the interview saved twice; the resend is not stored again
+    for instance_id in index["instance_id"]:
+        root = ElementTree.fromstring(store.submission_xml(instance_id))
+        assert "/" + root.tag == xform["root_path"]
+        assert root.get("id") == built.form_id
+        assert root.get("version") in (built.version, summary.round.outdated_version)
+        paths = set()
+
+        def walk(element, path):
+            paths.add(path)
+            for child in element:
+                walk(child, f"{path}/{child.tag}")
+
+        walk(root, "/" + root.tag)
+        assert paths == xform["paths"], f"{instance_id}: elements differ from the form's instance"
+        assert root.findtext("meta/instanceID") == instance_id and instance_id.startswith("uuid:")
+
+
+def test_values_are_valid_choices_and_neighbourhoods_match_their_district(round_2000, xform, neighbourhoods):
+    _, frame = round_2000
+    for name, (multiple, list_id) in xform["selects"].items():
+        if name not in frame or list_id not in xform["lists"]:
+            continue
+        values = frame[name].dropna()
+        chosen = {part for value in values for part in value.split()} if multiple else set(values)
+        assert chosen <= xform["lists"][list_id], f"{name}: {chosen - xform['lists'][list_id]}"
+    places = frame.dropna(subset=["neighbourhood"])
+    assert (neighbourhoods.loc[places["neighbourhood"], "district"].to_numpy() == places["district"].to_numpy()).all()
+    assert set(places["neighbourhood"]) == set(neighbourhoods.index)
+
+
+def test_metadata_is_what_collect_fills(round_2000):
+    submissions, frame = round_2000
+    start, end = pd.to_datetime(frame["start"], utc=False), pd.to_datetime(frame["end"], utc=False)
+    assert (end > start).all()
+    assert frame["start"].str.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-05:00").all()
+    assert (frame["today"] == frame["start"].str[:10]).all()
+    assert frame["deviceid"].str.fullmatch(r"collect:[A-Z0-9]{16}").all()
+    assert (frame["username"] == frame["volunteer"]).all()
+    assert frame["instanceName"].notna().all()
+    audit = list(csv.reader(io.StringIO(submissions[0].attachments[0].content.decode())))
+    assert audit[0] == ["event", "node", "start", "end"] and audit[1][0] == "form start" and audit[-1][0] == "form finalize"
+    assert [row[1] for row in audit if row[0] == "question"][:1] != []
+
+
+# --- relevance, constraints, required ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, condition",
+    [
+        ("reported_physical", lambda f: f["victim_physical_12m"] == "yes"),
+        ("reported_sexual", lambda f: f["victim_sexual_12m"] == "yes"),
+        ("reported_to_robbery", lambda f: f["reported_robbery"] == "yes"),
+        ("would_feel_safe_after_dark", lambda f: f["feels_safe_after_dark"] == "never_alone_after_dark"),
+        ("bribe_paid_12m", lambda f: f["contact_official_12m"] == "yes"),
+        ("health_satisfaction", lambda f: f["used_health_12m"] == "yes"),
+        ("discrimination_grounds", lambda f: f["discrimination_12m"] == "yes"),
+        ("dispute_no_mechanism_reason", lambda f: f["dispute_mechanisms"].fillna("").str.split().apply(lambda v: "none" in v)),
+        ("used_cem", lambda f: f["knows_cem"] == "yes"),
+        ("sex", lambda f: (f["consent"] == "yes") & (pd.to_numeric(f["age"]) >= 18)),
+        ("age", lambda f: f["consent"] == "yes"),
+    ],
+)
+def test_a_field_is_answered_exactly_when_relevant(round_2000, field, condition):
+    """Non-relevant fields are sent empty; relevant required ones are answered (all of these are required)."""
+    _, frame = round_2000
+    relevant = condition(frame).fillna(False).astype(bool)
+    answered = frame[field].notna()
+    assert relevant.any()
+    assert (answered == relevant).all(), f"{field}: answered {int(answered.sum())}, relevant {int(relevant.sum())}"
+
+
+def test_constraints_hold(round_2000, xform):
+    _, frame = round_2000
+    age = pd.to_numeric(frame["age"])
+    assert age.dropna().between(0, 120).all()
+    people = adults(frame)
+    assert (pd.to_numeric(people["years_in_neighbourhood"]) <= pd.to_numeric(people["age"])).all()
+    assert (pd.to_numeric(people["household_adults"]) >= 1).all()
+    psu_rule = re.search(r"regex\(\., '([^']+)'\)", xform["binds"]["psu"]["constraint"]).group(1)
+    assert frame["psu"].str.match(psu_rule).all()
+    for field in ("dispute_mechanisms", "main_problems"):
+        choices = people[field].dropna().str.split()
+        assert not choices.apply(lambda values: "none" in values and len(values) > 1).any(), field
+
+
+def test_the_population_model_only_names_fields_of_the_form(round_2000, xform):
+    """Guards against the form and the model drifting apart (a renamed question would get generic answers)."""
+    rng = random.Random(1)
+    area = demo.Area("trujillo", "trujillo", -8.1, -79.0, 1000.0, 1.0)
+    names = set(demo._answers(rng, area, demo.demo_volunteers()[0], "Z01-B01", None))
+    leaf_names = {path.rsplit("/", 1)[-1] for path in xform["paths"]}
+    assert names <= leaf_names, names - leaf_names
+
+
+# --- the round as designed ----------------------------------------------------------------------------------------
+
+
+def test_the_round_has_the_designed_imbalance_and_correlations(round_2000):
+    _, frame = round_2000
+    stored = frame[~frame["resend"]]
+    assert len(stored) == 2001  # 2000 respondents + the interview saved twice
+    assert 20 <= (stored["consent"] == "no").sum() <= 70
+    assert 15 <= (pd.to_numeric(stored["age"]) < 18).sum() <= 60
+    people = adults(stored)
+    assert (people["sex"] == "female").mean() > 0.55  # census 18+: about 0.51
+    assert (pd.to_numeric(people["age"]) < 30).mean() > 0.36  # census 18+: about 0.30
+    unsafe = people["feels_safe_after_dark"].isin(["unsafe", "very_unsafe"])
+    victim = people["victim_robbery_12m"] == "yes"
+    assert unsafe[victim].mean() > unsafe[~victim].mean() + 0.05
+    female = people["sex"] == "female"
+    assert unsafe[female].mean() > unsafe[~female].mean() + 0.05
+    programme = people["district"].isin(demo.PROGRAMME_DISTRICTS)
+    knows = people["knows_barrio_seguro"] == "yes"
+    assert knows[programme].mean() > knows[~programme].mean() + 0.15
+    assert people.isin(["dont_know"]).any(axis=None) and people.isin(["refused"]).any(axis=None)
+
+
+def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighbourhoods):
+    submissions, frame = round_2000
+    minutes = (pd.to_datetime(frame["end"]) - pd.to_datetime(frame["start"])).dt.total_seconds() / 60
+    by_volunteer = frame.assign(minutes=minutes).groupby("volunteer")
+    median = by_volunteer["minutes"].median()
+    assert median.min() < 0.7 * median.median()  # the speeder
+    dk = frame.drop(columns=["resend"]).isin(["dont_know", "refused"]).sum(axis=1) / frame.notna().sum(axis=1)
+    dk_rate = dk.groupby(frame["volunteer"]).mean()
+    assert dk_rate.max() > 3 * dk_rate.median()
+    assert (frame.groupby("volunteer")["form_version"].nunique() == 1).all()
+    assert frame["form_version"].nunique() == 2 and (frame["form_version"] == "2026010101").sum() > 100
+    people = adults(frame)
+    assert 0 < people["gps"].isna().mean() < 0.15
+    located = people.dropna(subset=["gps"])
+    points = located["gps"].str.split(expand=True).iloc[:, :2].astype(float).to_numpy()
+    centres = neighbourhoods.loc[located["neighbourhood"], ["lat", "lon"]].to_numpy()
+    far = (((points - centres) ** 2).sum(axis=1) ** 0.5) > 0.02  # more than about 2 km from the centre
+    assert 0 < far.sum() < 0.05 * len(located)
+    resends = [s for s in submissions if s.resend]
+    assert len(resends) == 1 and any(s.xml == resends[0].xml for s in submissions if not s.resend)
+    answer_columns = [c for c in frame.columns if c not in ("start", "end", "today", "instance_id", "instanceName", "resend")]
+    twins = adults(frame[~frame["resend"]]).duplicated(subset=answer_columns, keep=False)
+    assert twins.sum() == 2  # the interview saved twice, under two instanceIDs
+
+
+def test_same_seed_same_bytes_other_seed_other_data(built):
+    media = {file.name: file.path.read_bytes() for file in built.media}
+    form = demo.read_xform(built.xform_bytes, media)
+    populations = pd.read_csv(DATA_DIR / "population_trujillo_2017.csv")
+
+    def round_(seed):
+        areas = demo.read_areas(media["neighbourhoods.csv"], populations, random.Random(seed))
+        return [(s.xml, s.attachments) for s in demo.generate_submissions(form, 60, areas=areas, seed=seed)]
+
+    assert round_(7) == round_(7)
+    assert round_(7) != round_(8)
+
+
+# --- through the OpenRosa route ----------------------------------------------------------------------------------
+
+
+def test_the_load_goes_through_the_openrosa_route_and_reports_progress(loaded, built):
+    store, summary, calls = loaded
+    assert summary.posted == LOADED + 2 and summary.created == LOADED + 1 and summary.duplicates == 1
+    assert calls[-1] == (summary.posted, summary.posted)
+    assert [done for done, _ in calls[:-1]] == list(range(1, summary.posted + 1))
+    assert all(done <= total for done, total in calls)
+    frame = store.submissions_frame(built.form_id)
+    assert (frame["source"] == "openrosa").all()  # what the route records
+    assert set(frame["volunteer"]) == set(summary.round.volunteers)  # taken from each volunteer's token
+    assert {v.name for v in list_volunteers(store)} >= set(summary.round.volunteers)
+    assert [a.filename for a in store.attachments(frame["instance_id"].iloc[0])] == ["audit.csv"]
+
+
+def test_loading_again_adds_nothing(loaded, built):
+    store, first, _ = loaded
+    before = store.submission_index(built.form_id)
+    again = demo.load_demo(store, n=LOADED)
+    assert again.created == 0 and again.duplicates == first.posted
+    assert store.submission_index(built.form_id)["instance_id"].tolist() == before["instance_id"].tolist()
+
+
+def test_the_round_is_marked_synthetic(loaded, built):
+    store, summary, _ = loaded
+    marker = demo.demo_round(store)
+    assert marker is not None and marker.size == LOADED and marker.volunteers == summary.round.volunteers
+    assert all(name.endswith("(demo)") for name in marker.volunteers)
+    assert demo.is_synthetic(store.submissions_frame(built.form_id)).all()
+
+
+def test_an_outdated_phone_submits_on_an_older_published_version(loaded, built):
+    store, summary, _ = loaded
+    assert summary.round.outdated_version is not None and summary.round.outdated_version < built.version
+    assert store.form_version(built.form_id).version == built.version  # phones are still offered the current one
+    versions = store.submissions_frame(built.form_id).groupby("form_version")["volunteer"].nunique()
+    assert versions[summary.round.outdated_version] == 1
+
+
+def test_a_revoked_demo_volunteer_is_refused_by_the_route(tmp_path, monkeypatch):
+    """Proof that the load really authenticates over HTTP: `Store.receive` alone would not check tokens."""
+    issue = demo._issue_tokens
+
+    def issue_then_revoke(store, names):
+        tokens = issue(store, names)
+        revoke_volunteer(store, names[0])
+        return tokens
+
+    monkeypatch.setattr(demo, "_issue_tokens", issue_then_revoke)
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    with pytest.raises(demo.DemoError, match="Ana Ejemplo \\(demo\\) answered 40[13]"):
+        demo.load_demo(store, n=12)
+    store.close()
+
+
+# --- the XPath subset ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression, values, expected",
+    [
+        (" /d/age  >= 18", {"/d/age": ""}, False),  # unanswered: NaN, as ODK
+        (" /d/age  >= 18", {"/d/age": "18"}, True),
+        (" /d/c  = 'yes'", {"/d/c": "yes"}, True),
+        (" /d/c  != 'yes'", {"/d/c": ""}, True),
+        ("selected( /d/m , 'none')", {"/d/m": "police none"}, True),
+        ("not(selected(., 'none') and count-selected(.) > 1)", {"/d/m": "police none"}, False),
+        ("regex(., '^[A-Z0-9][A-Z0-9-]{0,11}$')", {"/d/m": "Z01-B02"}, True),
+        (". >= 0 and . <= /d/age", {"/d/m": "7", "/d/age": "6"}, False),
+        ("concat( /d/c , ' ', format-date-time( /d/t , '%Y-%m-%d %H:%M'))", {"/d/c": "x", "/d/t": "2026-11-03T09:14:11.561-05:00"}, "x 2026-11-03 09:14"),
+        ("(1 + 2) * 3 - 4 div 2", {}, 7.0),
+    ],
+)
+def test_xpath_subset(expression, values, expected):
+    assert demo.evaluate(expression, values, here="/d/m") == expected
+
+
+def test_choice_filter_reads_item_columns():
+    item = {"name": "alto_trujillo", "district": "el_porvenir"}
+    assert demo.evaluate("district= /d/district ", {"/d/district": "el_porvenir"}, "/d/n", item) is True
+    assert demo.evaluate("district= /d/district ", {"/d/district": "moche"}, "/d/n", item) is False
+
+
+def test_unsupported_xpath_is_refused_by_name():
+    with pytest.raises(demo.DemoError, match="pulldata"):
+        demo.compile_xpath("pulldata('x', 'y', 'z', 'w')")
+
+
+def test_sdg16_demo_command_loads_the_configured_store(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sdg16.cli import app
+
+    monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SDG16_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["demo", "--size", "30"])
+    assert result.exit_code == 0, result.output
+    assert "synthetic" in result.output and "31 new" in result.output
+    store = Store.open()
+    assert len(store.submissions_frame("sdg16_perception")) == 31
+    store.close()
+
+
+# --- filling any form: a small one written as pyxform's tests write theirs --------------------------------------
+
+SMALL_FORM = """
+| survey |
+|        | type                                    | name   | label  | relevant          | constraint        | choice_filter      | required |
+|        | start                                   | start  |        |                   |                   |                    |          |
+|        | select_one yn                           | ok     | OK?    |                   |                   |                    | yes      |
+|        | begin group                             | main   |        | ${ok} = 'yes'     |                   |                    |          |
+|        | integer                                 | age    | Age    |                   | . >= 18           |                    | yes      |
+|        | select_one districts                    | d      | D      |                   |                   |                    | yes      |
+|        | select_one_from_file neighbourhoods.csv | n      | N      |                   |                   | district=${d}      | yes      |
+|        | text                                    | extra  | Extra  |                   |                   |                    | yes      |
+|        | integer                                 | people | People |                   | . >= 50 and . < 60 |                   | yes      |
+|        | end group                               |        |        |                   |                   |                    |          |
+| choices |
+|         | list_name | name        | label       |
+|         | yn        | yes         | Yes         |
+|         | yn        | no          | No          |
+|         | districts | el_porvenir | El Porvenir |
+|         | districts | moche       | Moche       |
+| settings |
+|          | form_id | version    |
+|          | small   | 2026010101 |
+"""
+
+
+@pytest.fixture(scope="module")
+def small_form():
+    from pyxform.xls2xform import convert
+
+    xform = convert(xlsform=SMALL_FORM, file_type=".md").xform.encode()
+    return demo.read_xform(xform, {"neighbourhoods.csv": (DATA_DIR / "neighbourhoods.csv").read_bytes()})
+
+
+def small_metadata():
+    moment = pd.Timestamp("2026-11-03T09:00:00-05:00").to_pydatetime()
+    return demo.Metadata(moment, moment, "collect:X", "someone", "uuid:1")
+
+
+def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form):
+    refused = demo.fill(small_form, {"ok": "no", "age": "40"}, small_metadata(), random.Random(1)).values
+    assert refused["/data/ok"] == "no" and refused["/data/main/age"] == "" and refused["/data/start"].startswith("2026-11-03T09:00")
+    answers = {"ok": "yes", "age": "40", "d": "el_porvenir", "n": "alto_trujillo"}
+    filled = demo.fill(small_form, answers, small_metadata(), random.Random(1)).values
+    assert filled["/data/main/extra"] != ""  # required, unknown to the model: a generic answer
+    assert 50 <= int(filled["/data/main/people"]) < 60  # ... that meets the question's constraint
+    root = ElementTree.fromstring(demo.instance_xml(small_form, filled))
+    assert root.get("id") == "small" and root.findtext("main/n") == "alto_trujillo" and root.findtext("meta/instanceID") == "uuid:1"
+
+
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({"ok": "yes", "age": "12", "d": "moche", "n": "moche"}, r"age = '12' breaks its constraint"),
+        ({"ok": "yes", "age": "40", "d": "moche", "n": "alto_trujillo"}, r"n: alto_trujillo is not among its choices here \(moche\)"),
+        ({"ok": "maybe"}, r"ok: maybe is not among its choices"),
+        ({"ok": "yes", "age": None}, r"age is required and relevant"),
+    ],
+)
+def test_fill_refuses_answers_the_form_would_refuse(small_form, answers, message):
+    with pytest.raises(demo.DemoError, match=message):
+        demo.fill(small_form, answers, small_metadata(), random.Random(1))

@@ -1,0 +1,56 @@
+"""Downloads page on the demo round: each file is what it says, and microdata carry no direct identifiers."""
+
+import io
+
+import pandas as pd
+import pyreadstat
+
+from dashboard import data
+from dashboard.views import downloads
+
+IDENTIFIERS = ["instance_id", "gps", "deviceid", "device_id", "username", "start", "end", "audit", "received_at",
+               "volunteer_notes", "main_problems_other", "discrimination_grounds_other", "dispute_mechanisms_other"]
+
+
+def test_page_offers_every_file_and_says_the_data_are_synthetic(demo_data, app_as):
+    at = app_as("researcher", "downloads")
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Tidy table (CSV)", "Tidy table with metadata sheets (XLSX)",
+                      "SDMX-CSV (SDG series, for UN SDG data exchange)", "CSV", "Stata (.dta)", "SPSS (.sav)",
+                      "Codebook (CSV)", "Methods note (Markdown)"]
+    assert any("SYNTHETIC DATA" in m.value for m in at.markdown)
+
+
+def test_estimate_files(demo_data):
+    result = data.estimates()
+    tidy = pd.read_csv(io.BytesIO(downloads._table_file(result, ".csv")))
+    assert len(tidy) == len(result.estimates) and {"estimate", "ci_low", "ci_high", "flag"} <= set(tidy.columns)
+    sheets = pd.read_excel(io.BytesIO(downloads._table_file(result, ".xlsx")), sheet_name=None)
+    assert {"estimates", "metadata", "weighting"} <= set(sheets)
+    assert "YES: generated demo round" in sheets["metadata"]["value"].astype(str).tolist()
+    sdmx = pd.read_csv(io.BytesIO(downloads._table_file(result, ".csv", sdmx=True)))
+    assert set(sdmx["SERIES"]) >= {"VC_SNS_WALN_DRK", "IU_COR_BRIB"} and (sdmx["UNIT_MEASURE"] == "PT").all()
+
+
+def test_microdata_are_weighted_labelled_and_carry_no_identifiers(demo_data, tmp_path):
+    result = data.estimates()
+    csv = pd.read_csv(io.BytesIO(downloads._microdata_file(result, ".csv")), dtype=str)
+    assert "weight" in csv.columns and len(csv) == len(result.microdata)
+    assert not set(IDENTIFIERS) & set(csv.columns)
+    names = set(data.submissions()["volunteer"])
+    assert not names & set(csv["volunteer"]) and csv["volunteer"].str.fullmatch(r"V\d{3}").all()
+    for suffix, read in ((".dta", pyreadstat.read_dta), (".sav", pyreadstat.read_sav)):
+        path = tmp_path / f"m{suffix}"
+        path.write_bytes(downloads._microdata_file(result, suffix))
+        frame, meta = read(str(path))
+        assert not set(IDENTIFIERS) & set(frame.columns)
+        assert "sex" in meta.variable_value_labels
+
+
+def test_codebook_and_methods_note(demo_data):
+    codebook = pd.read_csv(io.BytesIO(downloads._codebook()))
+    assert "feels_safe_after_dark" in set(codebook["field"])
+    note = downloads.note(data.estimates())
+    assert "SYNTHETIC DATA" in note and "## Weighting" in note and "DEFAULT MARGINS" in note
+    assert "| 16.5.1 | IU_COR_BRIB |" in note

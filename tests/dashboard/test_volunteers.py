@@ -1,0 +1,36 @@
+"""Volunteers & forms page (AppTest): add a volunteer with a one-time QR code, revoke, download the forms."""
+
+from collect.publish import publish_shipped_forms
+from collect.volunteers import list_volunteers, volunteer_by_token
+from dashboard import data
+
+
+def test_add_shows_a_collect_qr_once_and_revoke_cuts_the_token(data_dir, app_as):
+    at = app_as("coordinator", "volunteers")
+    at.text_input(key="server_base_url").input("http://192.168.1.20:8501")
+    at.text_input[1].input("Rosa Quispe")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert "Volunteer **Rosa Quispe** added" in at.success[0].value
+    url = at.code[0].value
+    assert url.startswith("http://192.168.1.20:8501/v1/key/") and url.endswith("/projects/sdg16")
+    token = url.split("/key/")[1].split("/")[0]
+    assert volunteer_by_token(data.store(), token).name == "Rosa Quispe"
+    assert at.get("download_button")[0].proto.label == "Download the QR code (PNG)"
+    assert at.get("image")[0].proto.imgs[0].caption == "ODK Collect settings for Rosa Quispe"
+
+    at.run()  # the next run no longer shows the token anywhere
+    assert not at.code and token not in str(at._tree)
+    at.selectbox[0].set_value("Rosa Quispe")
+    at.form_submit_button[1].click().run()
+    assert not list_volunteers(data.store())[0].active
+    assert volunteer_by_token(data.store(), token).revoked_at is not None
+
+
+def test_forms_are_offered_as_xlsform_and_xform(data_dir, app_as):
+    publish_shipped_forms(data.store())
+    at = app_as("coordinator", "volunteers")
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert "XLSForm (.xlsx, for Kobo / Central / Excel)" in labels and "XForm (.xml)" in labels
+    assert "Media file neighbourhoods.csv" in labels
+    assert any("KoboToolbox" in m.value for m in at.markdown)
