@@ -78,13 +78,17 @@ def proportions_many(
     cells = _CellGroups.build(design)
     calibration = _Calibration.build(design, cells)
     codes = {c: pd.factorize(design.data[c])[0] for b in breakdowns for c in b.columns}
-    partitions: dict[tuple, _Partition] = {}
-    frames = []
-    for breakdown in breakdowns:
-        extra = tuple(c for c in breakdown.columns if not cells.determines(codes[c]))
-        if extra not in partitions:
-            partitions[extra] = _Partition.build(design, cells, values, base, [codes[c] for c in extra])
-        frames.append(_estimate_breakdown(design, cells, partitions[extra], calibration, breakdown, ys, ci, level))
+    extras = [tuple(c for c in b.columns if not cells.determines(codes[c])) for b in breakdowns]
+    partitions = {
+        extra: _Partition.build(design, cells, values, base, [codes[c] for c in extra]) for extra in extras if extra
+    }
+    if () in extras:  # the coarsest partition is a sum of any finer one: cheaper than another pass over the rows
+        finer = next(iter(partitions.values()), None)
+        partitions[()] = finer.coarsen(cells) if finer else _Partition.build(design, cells, values, base, [])
+    frames = [
+        _estimate_breakdown(design, cells, partitions[extra], calibration, breakdown, ys, ci, level)
+        for breakdown, extra in zip(breakdowns, extras)
+    ]
     table = pd.concat(frames, ignore_index=True)
     order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(ys)}).to_numpy(), kind="stable")
     return table.iloc[order].reset_index(drop=True)
@@ -166,6 +170,7 @@ class _CellGroups:
     """
 
     ids: np.ndarray  # group of each row
+    first: np.ndarray  # first row of each group
     psu: np.ndarray
     cells: list[np.ndarray]
     nrows: np.ndarray
@@ -184,6 +189,7 @@ class _CellGroups:
 
         return cls(
             ids=ids,
+            first=first,
             psu=design.psu_codes[first],
             cells=[s.cells[first] for s in steps],
             nrows=np.bincount(ids, minlength=len(first)).astype(float),
@@ -219,6 +225,11 @@ class _Partition:
                 sums[k, j] = np.bincount(ids, weights=column, minlength=len(first))
         # C-ordered parts × indicators: scipy's sparse products copy anything else
         return cls(first=first, cell_group=cells.ids[first], sums=[np.ascontiguousarray(block.T) for block in sums])
+
+    def coarsen(self, cells: _CellGroups) -> "_Partition":
+        """The partition into cell groups alone, summed from this finer one."""
+        merge = _aggregator(self.cell_group, len(cells.first))
+        return _Partition(cells.first, np.arange(len(cells.first)), [merge @ block for block in self.sums])
 
 
 def _flat_steps(design: Design) -> list[CalibrationStep]:

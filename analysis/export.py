@@ -25,6 +25,8 @@ import pandas as pd
 import pyreadstat
 
 from analysis.errors import AnalysisError
+from analysis.pipeline import Result
+from analysis.plan import Plan
 
 DATAFLOW = "IAEG-SDGs:DF_SDG_GLH(1.0)"
 SEX_CODES = {"female": "F", "male": "M"}
@@ -56,6 +58,20 @@ def write_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, pd
     else:
         raise AnalysisError(f"cannot write estimates to '{path.name}': use .csv or .xlsx (or --format sdmx)")
     return path
+
+
+def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: str) -> dict[str, pd.DataFrame | str]:
+    """What the XLSX metadata sheets say: the plan, margins with their source and assumption, warnings,
+    weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
+    metadata: dict[str, pd.DataFrame | str] = {
+        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
+        "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
+        "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none", **extra,
+        "weighting": result.diagnostics, "recode_log": result.recode_log,
+    }
+    for number, table in enumerate(result.margins, start=1):
+        metadata[f"margins_{number}"] = table
+    return metadata
 
 
 def write_xlsx(table: pd.DataFrame, path: Path, metadata: dict[str, pd.DataFrame | str]) -> None:

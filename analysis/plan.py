@@ -84,7 +84,9 @@ class RecodeSpec:
 
 @dataclass(frozen=True)
 class Indicator:
-    """`[[indicator]]`: a share (`variable`/`success`) or the mean of other indicators' shares (`mean_of`)."""
+    """`[[indicator]]`: a share (`variable`/`success`) or the mean of other indicators' answers (`mean_of`), per
+    respondent over those valid on all components (`mean_over = "all"`) or on any (`"any"`: the mean of the
+    components each answered)."""
 
     id: str
     name: str = ""
@@ -96,6 +98,7 @@ class Indicator:
     domain: str = ""
     by: tuple[str, ...] | None = None
     mean_of: tuple[str, ...] = ()
+    mean_over: str = "all"
     note: str = ""
 
 
@@ -152,7 +155,8 @@ _SECTIONS = {
 }
 _TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicator", "estimation"}
 _MARGIN_KEYS = {"file", "source"}
-_INDICATOR_KEYS = set(Indicator.__dataclass_fields__)
+_INDICATOR_KEYS = tuple(Indicator.__dataclass_fields__)
+_LIST_KEYS = ("success", "exclude", "by", "mean_of")
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -173,6 +177,10 @@ def parse_plan(raw: dict, base: Path = Path("."), path: Path | None = None) -> P
     problems += [f"unknown top-level key '{k}' (expected one of {', '.join(sorted(_TOP_KEYS))})"
                  for k in raw if k not in _TOP_KEYS]
     sections = {name: _section(raw.get(name, {}), name, cls, problems) for name, cls in _SECTIONS.items()}
+    for name in ("margins", "indicator"):
+        if not (isinstance(raw.get(name, []), list) and all(isinstance(e, dict) for e in raw.get(name, []))):
+            problems.append(f"'{name}' must be written as [[{name}]] tables")
+            raw = {**raw, name: []}
     margins = tuple(_margins(raw.get("margins", []), base, problems))
     indicators = tuple(_indicators(raw.get("indicator", []), problems))
     form = raw.get("form")
@@ -271,6 +279,8 @@ def _check_values(plan: Plan) -> list[str]:
         problems.append(f"[weights] trim = {list(w.trim)} must be [low, high] with 0 < low < 1 < high")
     if not isinstance(w.min_cell, int) or w.min_cell < 1:
         problems.append(f"[weights] min_cell = {w.min_cell!r} must be a whole number >= 1")
+    if not _strings(est.by):
+        problems.append("[estimation] by must be a list of column names, e.g. by = [\"sex\"]")
     if d.lonely_psu not in LONELY_PSU:
         problems.append(f"[design] lonely_psu = '{d.lonely_psu}' is not one of {', '.join(LONELY_PSU)}")
     ids = [i.id for i in plan.indicators]
@@ -285,6 +295,9 @@ def _check_values(plan: Plan) -> list[str]:
 
 def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str]) -> list[str]:
     where = f"indicator {ind.id}"
+    wrong = [k for k in _LIST_KEYS if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
+    if wrong:
+        return [f"{where}: {k} must be a list of strings, e.g. {k} = [\"yes\"]" for k in wrong]
     if ind.mean_of:
         problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of
                     if c not in shares | composites]
@@ -292,6 +305,8 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
                      for c in ind.mean_of if c in composites]
         if len(ind.mean_of) < 2:
             problems.append(f"{where}: mean_of needs at least two indicators")
+        if ind.mean_over not in ("all", "any"):
+            problems.append(f"{where}: mean_over = '{ind.mean_over}' must be 'all' or 'any'")
         if ind.variable or ind.success or ind.domain:
             problems.append(f"{where}: mean_of takes its bases from its components; drop variable/success/domain")
         return problems
@@ -309,6 +324,10 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
         except AnalysisError as exc:
             problems.append(f"{where}: domain: {exc}")
     return problems
+
+
+def _strings(value) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
 
 
 def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
@@ -349,9 +368,13 @@ def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | N
     missing = sorted(plan.required_columns() - set(data.columns))
     problems += [f"column '{c}' used by the plan is not in the data" for c in missing]
     by_variable = _choice_sets(choices)
+    observed: dict[tuple[str, bool], set[str]] = {}
     for ind in plan.indicators:
         if ind.variable and ind.variable in data.columns:
-            p, w = _check_values_of(ind, data[ind.variable], by_variable.get(ind.variable))
+            key = (ind.variable, ind.multiple)
+            if key not in observed:
+                observed[key] = _observed(data[ind.variable], ind.multiple)
+            p, w = _check_values_of(ind, observed[key], by_variable.get(ind.variable))
             problems += p
             warnings += w
     for margin in plan.margins:
@@ -372,10 +395,9 @@ def _observed(column: pd.Series, multiple: bool) -> set[str]:
     return {token for v in values for token in v.split()} if multiple else set(values)
 
 
-def _check_values_of(ind: Indicator, column: pd.Series, allowed: set[str] | None) -> tuple[list[str], list[str]]:
+def _check_values_of(ind: Indicator, observed: set[str], allowed: set[str] | None) -> tuple[list[str], list[str]]:
     where = f"indicator {ind.id}"
     problems, warnings = [], []
-    observed = _observed(column, ind.multiple)
     for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
         for value in values:
             if allowed is not None:

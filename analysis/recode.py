@@ -40,7 +40,7 @@ class Recoded:
 
 def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recoded:
     """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables."""
-    frame = submissions.copy()
+    frame = submissions
     steps = [("submissions", len(frame))]
     if "review_state" in frame.columns:
         frame = frame[frame["review_state"].astype(object) != "rejected"]
@@ -52,18 +52,20 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recode
     if spec.age:
         _require(frame, spec.age)
         age = pd.to_numeric(frame[spec.age], errors="coerce")
-        frame = frame[age.notna() & (age >= spec.min_age) & (age <= 120)].copy()
-        frame[spec.age] = age[frame.index].astype("int64")
+        frame = frame[age.notna() & (age >= spec.min_age) & (age <= 120)]
+        frame = frame.assign(**{spec.age: age[frame.index].astype("int64")})
         steps.append((f"after keeping {spec.min_age} <= {spec.age} <= 120", len(frame)))
+    frame = frame.reset_index(drop=True)  # a new frame: the caller's submissions are never modified below
+    if spec.age:
         frame["age_group"] = age_groups(frame[spec.age])
         frame["youth"] = np.where(frame[spec.age] <= 29, "18-29", "30+")
-    frame = frame.reset_index(drop=True)
     if all(c in frame.columns for c in WG_DOMAINS):
         frame["disability"] = washington_group(frame[list(WG_DOMAINS)])
     if spec.household_adults:
         _require(frame, spec.household_adults)
         frame["design_weight"] = household_weight(frame[spec.household_adults])
-    frame = add_derived(frame)
+    for name, column in derived_columns(frame).items():
+        frame[name] = column
     return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]))
 
 
@@ -100,8 +102,8 @@ def household_weight(adults: pd.Series) -> pd.Series:
     return count.where(count >= 1).fillna(1.0).astype("float64")
 
 
-def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived indicator variables whose source questions are present (names in `derived_choices`)."""
+def derived_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """The derived indicator variables whose source questions are present (names in `derived_choices`)."""
     out = {}
     if {"feels_safe_after_dark", "would_feel_safe_after_dark"} <= set(frame.columns):
         never = frame["feels_safe_after_dark"] == "never_alone_after_dark"
@@ -117,7 +119,7 @@ def add_derived(frame: pd.DataFrame) -> pd.DataFrame:
                                                frame["dispute_no_mechanism_reason"])
     if {"discrimination_5y", "discrimination_12m"} <= set(frame.columns):
         out["discriminated_12m"] = discriminated_12m(frame["discrimination_5y"], frame["discrimination_12m"])
-    return frame.assign(**out)
+    return out
 
 
 def any_yes(answers: pd.DataFrame) -> pd.Series:

@@ -42,8 +42,8 @@ def rake(
     `trim=(low, high)` bounds g = calibrated weight / design weight: after raking, factors outside the bounds
     are clipped and the clipped weights are raked again, until the margins hold and every g is within bounds
     (or `maxit` rounds fail: an error saying so). g is relative to the design weights as given, so when those are
-    not scaled to the population (g averages N/Σw), scale the bounds too. The variance then treats the clipped weights as the input of
-    the last raking, the usual approximation (R has no trimmed raking to compare with).
+    not scaled to the population (g averages N/Σw), scale the bounds too. The variance then treats the clipped
+    weights as the input of the last raking, the usual approximation (R has no trimmed raking to compare with).
     """
     if not margins:
         raise MarginError("rake() needs at least one margin")
@@ -176,7 +176,8 @@ def _cells(design: Design, margin: pd.DataFrame) -> tuple[np.ndarray, pd.DataFra
         raise MarginError(f"margin {name}: population must be a non-negative number; bad cell(s) {_cell_list(bad)}")
     duplicated = margin.duplicated(columns, keep=False)
     if duplicated.any():
-        raise MarginError(f"margin {name}: cell(s) listed more than once: {_cell_list(margin.loc[duplicated, columns])}")
+        cells = _cell_list(margin.loc[duplicated, columns])
+        raise MarginError(f"margin {name}: cell(s) listed more than once: {cells}")
     sample_keys = pd.MultiIndex.from_frame(_comparable(design.data[columns], margin[columns]))
     margin_keys = pd.MultiIndex.from_frame(_comparable(margin[columns], design.data[columns]))
     cells = margin_keys.get_indexer(sample_keys)

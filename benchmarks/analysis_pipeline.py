@@ -11,6 +11,9 @@ of its estimates and SEs from ours on the work it did.
 
     python benchmarks/analysis_pipeline.py                      # 10k, 100k, 1M; R at 10k and 100k
     python benchmarks/analysis_pipeline.py --sizes 10000 --no-r
+
+"plan" also times the whole SDG 16 plan (recode, margins, raking, every indicator, counts and flags) with the
+analysis-plan developer's pipeline on their synthetic submissions, for the full-pipeline figure.
 """
 
 from __future__ import annotations
@@ -63,6 +66,31 @@ def ours(n: int) -> dict:
     }
 
 
+def plan_pipeline(n: int) -> dict:
+    """The whole SDG 16 plan (analysis/pipeline.py: recode + margins + rake + every indicator and breakdown +
+    counts and flags) on the analysis-plan developer's synthetic submissions (tests/analysis/synthetic.py)."""
+    sys.path.insert(0, str(HERE.parent / "tests" / "analysis"))
+    from synthetic import synthetic_submissions
+
+    from analysis.pipeline import run
+    from analysis.plan import load_plan
+
+    submissions = synthetic_submissions(n, seed=3)
+    plan = load_plan(HERE.parent / "analysis" / "plans" / "sdg16.toml")
+    before = _maxrss_mb()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run(plan, submissions)
+    return {
+        "engine": "whole plan (analysis.pipeline.run on synthetic submissions)",
+        "n": n,
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "estimates": len(result.estimates),
+        "rss_before_mb": before,
+        "peak_rss_mb": _maxrss_mb(),
+    }
+
+
 def _reference_table(n: int, calibrated: bool = True) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     frame = synthetic.responses(n)
     design = rake(make_design(frame, "neighbourhood", "psu", "design_weight"), synthetic.margins(frame), epsilon=1e-12)
@@ -86,17 +114,17 @@ def svy_one_at_a_time(n: int) -> dict:
         "nage": {f"{r.neighbourhood}|{r.age_group}": r.population for r in age.itertuples()},
     }
     before = _maxrss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sample = svy.Sample(data, svy.Design(stratum="neighbourhood", psu="psu", wgt="design_weight"))
     sample = sample.weighting.rake(controls=controls, wgt_name="rk", tol=1e-12, max_iter=200)
-    rake_s = time.perf_counter() - start
-    start = time.perf_counter()
+    rake_s, rake_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     results = []
     for spec in [None, *synthetic.breakdown_specs()]:
         by = None if spec is None else spec
         result = sample.estimation.prop("y00", by=by, drop_nulls=True, ci_method="logit", deff="wor")
         results.append(result.to_polars().to_pandas())
-    per_indicator = time.perf_counter() - start
+    per_indicator, per_indicator_cpu = time.perf_counter() - start, time.process_time() - cpu
     _, _, reference = _reference_table(n)
     est_diff, se_diff = _compare_svy(results, reference)
     return {
@@ -104,6 +132,7 @@ def svy_one_at_a_time(n: int) -> dict:
         "n": n,
         "rake_s": rake_s,
         "wall_s": rake_s + per_indicator * synthetic.N_INDICATORS,
+        "cpu_s": rake_cpu + per_indicator_cpu * synthetic.N_INDICATORS,
         "extrapolated": f"timed 1 indicator × 10 breakdowns ({per_indicator:.2f} s), ×{synthetic.N_INDICATORS}",
         "max_rel_diff_estimate": est_diff,
         "max_rel_diff_se": se_diff,
@@ -141,7 +170,7 @@ def samplics_one_at_a_time(n: int) -> dict:
 
     frame, weights, reference = _reference_table(n, calibrated=False)
     before = _maxrss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     rows = []
     y = frame["y00"].to_numpy()
     keep = ~np.isnan(y)
@@ -158,14 +187,16 @@ def samplics_one_at_a_time(n: int) -> dict:
             psu=frame["psu"].to_numpy()[keep], domain=domain, remove_nan=True,
         )
         rows.append(estimator)
-    per_indicator = time.perf_counter() - start
+    per_indicator, per_indicator_cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "engine": "samplics 0.6 (one estimate per call; no calibration-aware variance)",
         "n": n,
         "wall_s": per_indicator * synthetic.N_INDICATORS,
+        "cpu_s": per_indicator_cpu * synthetic.N_INDICATORS,
         "extrapolated": f"timed 1 indicator × 10 breakdowns ({per_indicator:.2f} s), ×{synthetic.N_INDICATORS}; "
         "rows with a missing answer dropped before the call (samplics' way), raked weights as fixed weights",
         "overall_estimate_vs_ours": float(abs(rows[0].point_est[1.0] / reference["estimate"][0] - 1)),
+        "overall_se_vs_ours_fixed_weights": float(abs(rows[0].stderror[1.0] / reference["se"][0] - 1)),
         "rss_before_mb": before,
         "peak_rss_mb": _maxrss_mb(),
     }
@@ -177,11 +208,11 @@ args <- commandArgs(TRUE)
 d <- read.csv(args[1]); m_sex <- read.csv(args[2]); m_age <- read.csv(args[3])
 names(m_sex)[3] <- "Freq"; names(m_age)[3] <- "Freq"
 specs <- strsplit(strsplit(args[4], ";")[[1]], ",")
-t0 <- Sys.time()
+t0 <- Sys.time(); c0 <- sum(proc.time()[c("user.self", "sys.self")])
 des <- svydesign(ids = ~psu, strata = ~neighbourhood, weights = ~design_weight, nest = TRUE, data = d)
 des <- rake(des, list(~neighbourhood + sex, ~neighbourhood + age_group), list(m_sex, m_age),
             control = list(maxit = 100, epsilon = 1e-12))
-t1 <- Sys.time()
+t1 <- Sys.time(); c1 <- sum(proc.time()[c("user.self", "sys.self")])
 out <- list(); domains <- 0
 for (s in specs) {
   sub <- subset(des, !is.na(y00))
@@ -198,9 +229,9 @@ for (s in specs) {
     domains <- domains + nrow(r)
   }
 }
-t2 <- Sys.time()
+t2 <- Sys.time(); c2 <- sum(proc.time()[c("user.self", "sys.self")])
 write.csv(do.call(rbind, out), args[5], row.names = FALSE)
-cat(as.numeric(t1 - t0, units = "secs"), as.numeric(t2 - t1, units = "secs"), domains, "\n")
+cat(as.numeric(t1 - t0, units = "secs"), as.numeric(t2 - t1, units = "secs"), c1 - c0, c2 - c1, domains, "\n")
 """
 
 
@@ -219,7 +250,7 @@ def r_survey(n: int, specs: list) -> dict:
             ["Rscript", str(paths[4]), str(paths[0]), str(paths[1]), str(paths[2]), spec_arg, str(paths[3])],
             capture_output=True, text=True, check=True,
         )
-        rake_s, estimate_s, domains = (float(x) for x in done.stdout.split())
+        rake_s, estimate_s, rake_cpu, estimate_cpu, domains = (float(x) for x in done.stdout.split())
         r_table = pd.read_csv(paths[3])
     finally:
         shutil.rmtree(work)
@@ -232,6 +263,7 @@ def r_survey(n: int, specs: list) -> dict:
         "n": n,
         "rake_s": rake_s,
         "wall_s": rake_s + estimate_s / domains * total_domains,
+        "cpu_s": rake_cpu + estimate_cpu / domains * total_domains,
         "extrapolated": f"timed {int(domains)} domain estimates of 1 indicator ({estimate_s:.2f} s), "
         f"scaled to {total_domains}",
         "max_rel_diff_estimate": float(np.max(np.abs(both["estimate_r"] / both["estimate"] - 1))),
@@ -241,7 +273,8 @@ def r_survey(n: int, specs: list) -> dict:
 
 
 def _keys(table: pd.DataFrame) -> pd.Series:
-    return table["area"].astype(object).where(table["area"].notna(), "None").astype(str) + "|" + table["group"].astype(str)
+    area = table["area"].astype(object).where(table["area"].notna(), "None")
+    return area.astype(str) + "|" + table["group"].astype(str)
 
 
 def _maxrss_mb() -> float:
@@ -263,6 +296,7 @@ def main() -> None:
     parser.add_argument("--r-sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--no-svy", action="store_true")
+    parser.add_argument("--no-plan", action="store_true")
     parser.add_argument("--samplics-sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--worker", nargs=2)
     args = parser.parse_args()
@@ -273,16 +307,20 @@ def main() -> None:
             specs = specs if n < 1_000_000 else [None, "sex"]
             print(json.dumps(r_survey(n, specs)))
         else:
-            print(json.dumps({"ours": ours, "svy": svy_one_at_a_time, "samplics": samplics_one_at_a_time}[engine](n)))
+            workers = {"ours": ours, "plan": plan_pipeline, "svy": svy_one_at_a_time, "samplics": samplics_one_at_a_time}
+            print(json.dumps(workers[engine](n)))
         return
     print(f"load average before: {os.getloadavg()}")
     for n in args.sizes:
-        engines = ["ours"] + ([] if args.no_svy else ["svy"]) + (["samplics"] if n in args.samplics_sizes else [])
+        engines = ["ours"] + ([] if args.no_plan else ["plan"]) + ([] if args.no_svy else ["svy"])
+        engines += ["samplics"] if n in args.samplics_sizes else []
         engines += ["r"] if (not args.no_r and n in args.r_sizes and shutil.which("Rscript")) else []
         results = {engine: _run_worker(engine, n) for engine in engines}
-        base = results["ours"].get("wall_s")
+        base, base_cpu = results["ours"].get("wall_s"), results["ours"].get("cpu_s")
         for engine, result in results.items():
-            ratio = f"  ({result['wall_s'] / base:.0f}× ours)" if base and "wall_s" in result and engine != "ours" else ""
+            compared = base and "wall_s" in result and engine not in ("ours", "plan")
+            times = f"{result['wall_s'] / base:.0f}× ours wall, {result['cpu_s'] / base_cpu:.0f}× cpu" if compared else ""
+            ratio = f"  ({times})" if compared else ""
             print(json.dumps(result) + ratio)
         print(f"load average: {os.getloadavg()}")
 

@@ -56,7 +56,11 @@ def margins(frame: pd.DataFrame, population: float = 970_016) -> list[pd.DataFra
     )
     profile = [0.16, 0.22, 0.2, 0.28, 0.14]
     age = pd.DataFrame(
-        [{"neighbourhood": h, "age_group": a, "population": t * p} for h, t in totals.items() for a, p in zip(AGE_GROUPS, profile)]
+        [
+            {"neighbourhood": h, "age_group": a, "population": t * p}
+            for h, t in totals.items()
+            for a, p in zip(AGE_GROUPS, profile)
+        ]
     )
     return [sex, age]
 

@@ -30,7 +30,15 @@ from collect.store import Store  # noqa: E402
 from collect.volunteers import add_volunteer  # noqa: E402
 from collect.webform import DIST  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 READY = "body[data-ready=true]"
 
 

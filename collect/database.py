@@ -66,8 +66,8 @@ def writer(engine: sa.Engine) -> sa.Engine:
     return engine.execution_options(sqlite_write=True)
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the latest Alembic revision; safe when several processes open the store at once."""
+def migrate(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the latest by default); safe when several processes open the store at once."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with writer(engine).begin() as connection:
@@ -75,4 +75,4 @@ def migrate(engine: sa.Engine) -> None:
             # One migrating process at a time; the others then find the schema at head.
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(160316)"))
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

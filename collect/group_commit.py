@@ -30,17 +30,21 @@ class GroupCommit:
         self._writer = writer
         self._lock = lock
         self._queue: queue.Queue = queue.Queue()
+        self._closed = False
         self._thread = threading.Thread(target=self._loop, name="sqlite-group-commit", daemon=True)
         self._thread.start()
 
     def run(self, job: Callable[[sa.Connection], T]) -> T:
         """Run `job(connection)` in the next batch; its result or exception once the batch has committed."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
         future: Future = Future()
         self._queue.put((job, future))
         return future.result()
 
     def close(self) -> None:
         """Finish the queued jobs, then stop the writer thread."""
+        self._closed = True
         self._queue.put(_STOP)
         self._thread.join()
 
@@ -48,6 +52,7 @@ class GroupCommit:
         while True:
             first = self._queue.get()
             if first is _STOP:
+                self._refuse_late_jobs()
                 return
             batch = [first]
             while len(batch) < MAX_BATCH:
@@ -60,6 +65,16 @@ class GroupCommit:
                     break
                 batch.append(item)
             self._commit(batch)
+
+    def _refuse_late_jobs(self) -> None:
+        """Jobs queued while closing get an error instead of waiting forever."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                item[1].set_exception(RuntimeError("the store is closed"))
 
     def _commit(self, batch: list[tuple[Callable, Future]]) -> None:
         outcomes = []

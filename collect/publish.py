@@ -4,6 +4,8 @@ A published version keeps its XLSForm, its XForm bytes exactly as phones will do
 old versions stay, so a phone that has not updated yet still lands its submissions.
 """
 
+import logging
+import shutil
 from pathlib import Path
 
 from collect.store import FormVersion, Store
@@ -21,9 +23,18 @@ def publish_xlsform(store: Store, xlsx_path: Path, out_dir: Path = BUILD_DIR, va
     return publish_built(store, build_form(Path(xlsx_path), out_dir, validate=validate))
 
 
-def publish_shipped_forms(store: Store, forms_dir: Path = FORMS_DIR, validate: bool = True) -> list[FormVersion]:
+log = logging.getLogger(__name__)
+
+
+def publish_shipped_forms(store: Store, forms_dir: Path = FORMS_DIR, validate: bool | None = None) -> list[FormVersion]:
     """Build and publish every XLSForm shipped in `forms/` (the server does this on start; idempotent).
 
-    An XLSForm changed without a new version raises `Conflict`: bump the version in its settings sheet.
+    `validate=None` runs ODK Validate when Java is installed; without Java the server still starts (the shipped
+    forms are validated in CI), with a warning. An XLSForm changed without a new version raises `Conflict`:
+    bump the version in its settings sheet.
     """
+    if validate is None:
+        validate = shutil.which("java") is not None
+        if not validate:
+            log.warning("Java not found: publishing the shipped forms without ODK Validate")
     return [publish_built(store, built) for built in build_all(forms_dir, validate=validate)]

@@ -21,8 +21,9 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import make_engine, migrate, writer
-from collect.group_commit import GroupCommit
 from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
+from collect.form_fields import form_fields
+from collect.group_commit import GroupCommit
 from collect.submission import ParsedSubmission, local_name, parse_submission, parse_xml
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
@@ -139,6 +140,7 @@ class Store:
         # Submissions go through the group-commit writer thread (collect.group_commit), which takes the same lock.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         self._known_forms: set[tuple[str, str]] = set()
+        self._field_names: dict[str, tuple[int, list[str]]] = {}
         self._group_commit = GroupCommit(self._writer, self._write_lock) if engine.dialect.name == "sqlite" else None
 
     @contextlib.contextmanager
@@ -224,6 +226,19 @@ class Store:
         with self.engine.connect() as conn:
             row = self._form_row(conn, form_id, version)
             return conn.execute(sa.select(tables.forms.c.xform).where(tables.forms.c.id == row.id)).scalar_one()
+
+    def form_field_names(self, form_id: str) -> list[str]:
+        """The answerable fields (notes left out) of every published version of a form: the latest version's in
+        form order, then those only older versions had. Cached until a new version is published."""
+        with self.engine.connect() as conn:
+            count = conn.execute(sa.select(sa.func.count()).where(tables.forms.c.form_id == form_id)).scalar_one()
+            cached = self._field_names.get(form_id)
+            if cached is not None and cached[0] == count:
+                return cached[1]
+            xforms = conn.execute(sa.select(tables.forms.c.xform).where(tables.forms.c.form_id == form_id).order_by(tables.forms.c.id.desc())).scalars().all()
+        names = list(dict.fromkeys(field.name for xform in xforms for field in form_fields(xform) if not field.note))
+        self._field_names[form_id] = (count, names)
+        return names
 
     def form_xlsform(self, form_id: str, version: str | None = None) -> bytes | None:
         """The XLSForm bytes a form version was built from, if they were published with it."""
@@ -398,30 +413,39 @@ class Store:
             ).all()
         return [Attachment(row.filename, row.content, row.content_type) for row in rows]
 
-    def set_review_state(self, instance_id: str, state: str, comment: str | None = None) -> None:
-        """Record a coordinator's review: `approved`, `has_issues`, `rejected` (or back to `received`), with a comment.
-
-        Rejected submissions stay stored but leave `submissions_frame` (unless asked for).
-        """
+    def set_review_state(self, instance_id: str, state: str, comment: str | None = None, reviewer: str | None = None) -> None:
+        """Record a coordinator's review: `approved`, `has_issues`, `rejected` (or back to `received`), with a
+        comment and who made it. The submission shows the latest; `review_history` keeps them all. Rejected
+        submissions stay stored but leave `submissions_frame` (unless asked for)."""
         if state not in REVIEW_STATES:
             raise ValueError(f"review state {state!r} is not one of {', '.join(REVIEW_STATES)}")
+        now = datetime.now(UTC)
         with self.write() as conn:
-            updated = conn.execute(
-                tables.submissions.update().where(tables.submissions.c.instance_id == instance_id).values(review_state=state, review_comment=comment, reviewed_at=datetime.now(UTC))
-            ).rowcount
-        if updated == 0:
-            raise NotFound(f"no submission with instanceID {instance_id}")
+            submission_pk = conn.execute(sa.select(tables.submissions.c.id).where(tables.submissions.c.instance_id == instance_id)).scalar()
+            if submission_pk is None:
+                raise NotFound(f"no submission with instanceID {instance_id}")
+            conn.execute(tables.submissions.update().where(tables.submissions.c.id == submission_pk).values(review_state=state, review_comment=comment, reviewed_at=now, reviewed_by=reviewer))
+            conn.execute(tables.review_events.insert().values(submission_pk=submission_pk, review_state=state, comment=comment, reviewer=reviewer, at=now))
+
+    def review_history(self, instance_id: str) -> pd.DataFrame:
+        """Every review of a submission, oldest first: review_state, comment, reviewer, at (UTC)."""
+        e, s = tables.review_events, tables.submissions
+        query = sa.select(e.c.review_state, e.c.comment, e.c.reviewer, e.c.at).join(s, s.c.id == e.c.submission_pk).where(s.c.instance_id == instance_id).order_by(e.c.id)
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=["review_state", "comment", "reviewer", "at"])
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
+        return frame
 
     def submissions_frame(self, form_id: str, include_rejected: bool = False) -> pd.DataFrame:
         """Current submissions of a form for analysis: one row each, one column per field (bare name).
 
         Current = not superseded by an edit; rejected ones only when `include_rejected`. Columns are
-        FRAME_COLUMNS, then the form's fields as the XML text (strings; select_multiple space-separated;
-        missing → NaN). `received_at` is a UTC datetime. Raw XML is not loaded.
+        FRAME_COLUMNS, then every field of the form (`form_field_names`) as the XML text (strings;
+        select_multiple space-separated; unanswered → NaN), even when no submission answered it. `received_at` is a UTC datetime. Raw XML is not loaded.
         """
         s = tables.submissions
         # The fields come as JSON text, decoded here: 2.5x faster than SQLAlchemy's per-row JSON type (50,000
-        # submissions x 80 fields: 3.3 s against 8.0 s on the loaded 2-core machine).
+        # submissions x 80 fields: 3.3 s against 8.0 s on the loaded 2-core machine; benchmarks/openrosa_frame.py).
         query = sa.select(*(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text)).where(s.c.form_id == form_id, s.c.superseded.is_(False)).order_by(s.c.received_at, s.c.id)
         if not include_rejected:
             query = query.where(s.c.review_state != "rejected")
@@ -430,18 +454,19 @@ class Store:
         meta = pd.DataFrame([row[: len(FRAME_COLUMNS)] for row in rows], columns=FRAME_COLUMNS, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
         values = pd.DataFrame.from_records([json.loads(row[-1]) for row in rows], index=meta.index)
-        values = values.drop(columns=[name for name in values.columns if name in FRAME_COLUMNS])
-        return pd.concat([meta, values], axis=1)
+        # Every field of the form is a column, answered or not; values the form no longer has (imports) follow.
+        names = [name for name in dict.fromkeys([*self.form_field_names(form_id), *values.columns]) if name not in FRAME_COLUMNS]
+        return pd.concat([meta, values.reindex(columns=names)], axis=1)
 
     def submission_index(self, form_id: str | None = None) -> pd.DataFrame:
         """Every stored submission version (superseded and rejected included) with its review and edit status.
 
-        For review screens: FRAME_COLUMNS plus review_comment, reviewed_at, superseded, superseded_by,
-        deprecated_id, complete, attachments (count).
+        For review screens: FRAME_COLUMNS plus review_comment, reviewed_at, reviewed_by, superseded,
+        superseded_by, deprecated_id, complete, attachments (count).
         """
         s, a = tables.submissions, tables.attachments
         count = sa.select(sa.func.count()).where(a.c.submission_pk == s.c.id).scalar_subquery()
-        extra = ["review_comment", "reviewed_at", "superseded", "superseded_by", "deprecated_id", "complete"]
+        extra = ["review_comment", "reviewed_at", "reviewed_by", "superseded", "superseded_by", "deprecated_id", "complete"]
         query = sa.select(*(s.c[name] for name in FRAME_COLUMNS + extra), count.label("attachments")).order_by(s.c.received_at, s.c.id)
         if form_id is not None:
             query = query.where(s.c.form_id == form_id)

@@ -58,6 +58,7 @@ submissions = sa.Table(
     sa.Column("review_state", sa.String(32), nullable=False, default="received"),
     sa.Column("review_comment", sa.Text, nullable=True),
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reviewed_by", sa.String(255), nullable=True),
     sa.Index("ix_submissions_form_current", "form_id", "superseded"),
     sa.Index("ix_submissions_deprecated_id", "deprecated_id"),
 )
@@ -72,6 +73,19 @@ attachments = sa.Table(
     sa.Column("content", sa.LargeBinary, nullable=False),
     sa.Column("md5", sa.String(32), nullable=False),
     sa.UniqueConstraint("submission_pk", "filename", name="uq_attachments_submission_filename"),
+)
+
+# Every review recorded on a submission, oldest first; the submission row carries the latest.
+review_events = sa.Table(
+    "review_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("submission_pk", sa.Integer, sa.ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("review_state", sa.String(32), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("reviewer", sa.String(255), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_review_events_submission", "submission_pk"),
 )
 
 # Tokens are stored only as SHA-256 hashes; `digest_ha1` is MD5(name:realm:token), what RFC 7616 Digest needs.

@@ -29,6 +29,13 @@ NOT_BUILT = "The web form has not been built: run `cd webform && npm ci && npm r
 REVALIDATE = {"Cache-Control": "no-cache"}
 
 
+def webform_url(server_url: str, form_id: str) -> str:
+    """The web form's link for a volunteer's server URL (`{base}/v1/key/{token}/projects/{project}`), to show or
+    print beside the Collect QR code. Offline use needs HTTPS (or localhost): browsers give service workers only
+    to secure contexts; over plain http on a LAN the form works online."""
+    return f"{server_url.rstrip('/')}/forms/{form_id}/webform"
+
+
 def _file(path: Path, media_type: str) -> Response:
     if not path.is_file():
         return PlainTextResponse(NOT_BUILT, status_code=503)

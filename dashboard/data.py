@@ -26,6 +26,7 @@ from dashboard.geography import DATA
 from dashboard.targets import Targets
 
 FORM_ID = "sdg16_perception"
+STATUS_TTL_SECONDS = 2  # how stale a page may be about submissions arriving from phones
 PLAN = Path(analysis.__file__).parent / "plans" / "sdg16.toml"
 
 
@@ -60,13 +61,28 @@ def plan() -> Plan:
     return load_plan(PLAN)
 
 
+@st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
+def _status() -> pd.DataFrame:
+    return store().status()
+
+
 def store_version() -> str:
-    """Changes whenever a submission arrives, is edited or is reviewed: the key of every cached result."""
-    return store().status().to_json(date_format="iso")
+    """Changes whenever a submission arrives, is edited or is reviewed: the key of every cached result.
+
+    It is the store's per-version counts by review state and last arrival, read at most every
+    STATUS_TTL_SECONDS (one query instead of one per cached call of a rerun); writes made from the dashboard
+    call `changed()` so that their effect shows at once.
+    """
+    return _status().to_json(date_format="iso")
 
 
 def is_empty() -> bool:
-    return store().status().empty
+    return _status().empty
+
+
+def changed() -> None:
+    """Call after the dashboard wrote to the store (review, import, demo): the next rerun sees the new version."""
+    _status.clear()
 
 
 @st.cache_data

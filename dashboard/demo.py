@@ -30,8 +30,8 @@ The round is marked synthetic in the store's settings (`demo_round`) and every d
 
 from __future__ import annotations
 
+import asyncio
 import csv
-import dataclasses
 import functools
 import io
 import json
@@ -41,15 +41,21 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
+import httpx
 import pandas as pd
 import sqlalchemy as sa
+from pyxform.xls2xform import convert
+from starlette.applications import Starlette
 
 from collect import tables
+from collect.openrosa import routes
+from collect.publish import publish_shipped_forms
 from collect.store import Attachment, Store
 from collect.volunteers import DEFAULT_PROJECT, add_volunteer, list_volunteers, reissue_token
 from forms.build import DATA_DIR, FORMS_DIR, BuiltForm, build_form
@@ -527,6 +533,8 @@ def _generic(form: XForm, node: Node, values: dict[str, str], rng: random.Random
     kind = node.bind.get("type", "string")
     if kind == "date":
         return values.get(f"{form.root.path}/today", "") or FIELD_START.isoformat()
+    if kind == "geopoint":  # somewhere in Trujillo
+        return f"{rng.uniform(-8.16, -8.06):.6f} {rng.uniform(-79.06, -78.98):.6f} {rng.uniform(20, 150):.1f} {rng.uniform(3, 20):.1f}"
     if kind not in ("int", "decimal"):
         return "demo"
     constraint = node.bind.get("constraint")
@@ -641,8 +649,9 @@ _SURNAMES = ("Ejemplo", "Ficticio", "Prueba", "Muestra", "Simulada", "Inventado"
 
 
 def demo_volunteers(count: int = 12) -> list[DemoVolunteer]:
-    """Volunteers with obviously fake names; the fifth is a speeder, the sixth answers with many don't-knows,
-    the seventh has an outdated form, the fourth a poor GPS (every twelfth one so in larger rounds)."""
+    """Volunteers with obviously fake names, each with a habit for the quality checks to find: the 4th (Diego) has a
+    poor GPS, the 6th (Fabio) gets many don't-knows, the 7th (Gina) has an outdated form, the 8th (Hugo) rushes
+    interviews; the 3rd (Carla) will resend one form, the 5th (Elena) save one twice. Repeats every twelve."""
     team = []
     for index in range(count):
         first, surname = _FIRST_NAMES[index % 12], _SURNAMES[(index + index // 12) % 12]
@@ -726,14 +735,34 @@ _SATISFACTION = ("very_dissatisfied", "dissatisfied", "satisfied", "very_satisfi
 _OTHER_TEXTS = ("ruidos y fiestas", "falta de alumbrado", "perros sueltos", "basura en la calle", "mototaxis informales")
 
 
-def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str, gps: str | None) -> dict[str, str | None]:
+@dataclass(frozen=True)
+class _Person:
+    """What the model knows about a respondent once the socio-demographic module is answered."""
+
+    area: Area
+    age: int
+    female: bool
+    education: str
+    disability: bool
+
+    @property
+    def young(self) -> bool:
+        return self.age < 30
+
+    @property
+    def old(self) -> bool:
+        return self.age >= 60
+
+
+def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str, gps: str | None, rushed: bool = False) -> dict[str, str | None]:
     """One respondent's answers by field name (the form decides which of them are asked).
 
     The correlations are the ones a researcher should find again: victimisation is higher for the young and in
     insecure areas; fear after dark rises with being a woman, a victim, older age and the area's insecurity;
     programme districts feel a little safer than a year ago, know Línea 100, the CEM and Barrio Seguro better and
     trust their neighbourhood committees more; satisfaction follows the service attributes; sexual violence is
-    reported mostly to the CEM and the police.
+    reported mostly to the CEM and the police. A `rushed` interview straight-lines the service batteries.
+    The modules are drawn in the questionnaire's order, so a given seed always gives the same answers.
     """
     ask = _Asker(rng, 0.012 * volunteer.dk_factor)
     answers: dict[str, str | None] = {"district": area.district, "neighbourhood": area.name, "psu": psu, "gps": gps}
@@ -741,8 +770,22 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str,
     if ask.chance(0.015):
         answers["age"] = str(rng.randint(15, 17))  # screened out: the form ends for under-18s
         return answers
-    low, high, _ = rng.choices(_AGE_GROUPS, [group[2] for group in _AGE_GROUPS])[0]
-    age = rng.randint(low, high)
+    person = _respondent(ask, area, answers)
+    victim = _violence(ask, person, answers)
+    fear = _safety_after_dark(ask, person, any(victim.values()), answers)
+    _bribery(ask, person, answers)
+    _services(ask, person, rushed, answers)
+    _voice_discrimination_disputes(ask, person, answers)
+    _trujillo(ask, person, victim, fear, answers)
+    answers["volunteer_notes"] = rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido.")) if ask.chance(0.03) else None
+    return answers
+
+
+def _respondent(ask: _Asker, area: Area, answers: dict) -> _Person:
+    """Age (young-heavy: who is at home), sex (60 % women), education by age, the Washington Group short set
+    (difficulties rise with age), years in the neighbourhood, adults in the household."""
+    low, high, _ = ask.rng.choices(_AGE_GROUPS, [group[2] for group in _AGE_GROUPS])[0]
+    age = ask.rng.randint(low, high)
     female = ask.chance(0.6)
     young, old = age < 30, age >= 60
     answers |= {"age": str(age), "sex": "female" if female else "male"}
@@ -751,15 +794,21 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str,
         dk=False,
     )
     frailty = max(0, age - 40) / 45
-    for domain, boost in (("seeing", 2.0), ("hearing", 1.0), ("walking", 1.5), ("remembering", 1.0), ("selfcare", 0.5), ("communicating", 0.5)):
+    domains = {"seeing": 2.0, "hearing": 1.0, "walking": 1.5, "remembering": 1.0, "selfcare": 0.5, "communicating": 0.5}
+    for domain, boost in domains.items():
         answers[f"wg_{domain}"] = ask.answer(
             ask.one({"no_difficulty": 1.0, "some_difficulty": boost * (0.04 + 0.3 * frailty), "a_lot_of_difficulty": boost * (0.006 + 0.05 * frailty), "cannot_do_at_all": 0.002 + 0.01 * frailty})
         )
-    disability = any(answers[f"wg_{d}"] in ("a_lot_of_difficulty", "cannot_do_at_all") for d in ("seeing", "hearing", "walking", "remembering", "selfcare", "communicating"))
-    answers["years_in_neighbourhood"] = str(min(age, int(rng.expovariate(1 / 14))))
+    disability = any(answers[f"wg_{domain}"] in ("a_lot_of_difficulty", "cannot_do_at_all") for domain in domains)
+    answers["years_in_neighbourhood"] = str(min(age, int(ask.rng.expovariate(1 / 14))))
     answers["household_adults"] = ask.one({"1": 12, "2": 35, "3": 25, "4": 16, "5": 8, "6": 4})
+    return _Person(area, age, female, answers["education"], disability)
 
-    risk = area.risk
+
+def _violence(ask: _Asker, person: _Person, answers: dict) -> dict[str, bool]:
+    """Victimisation in the last 12 months (higher for the young and in insecure areas; sexual violence mostly
+    against young women), whether the most recent incident was reported, and to whom."""
+    risk, young, female = person.area.risk, person.young, person.female
     victim = {
         "robbery": ask.chance(min(0.6, 0.2 * risk * (1.3 if young else 1.0))),
         "physical": ask.chance(0.045 * risk * (1.5 if young else 1.0)),
@@ -768,7 +817,6 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str,
     }
     for kind, happened in victim.items():
         answers[f"victim_{kind}_12m"] = ask.answer("yes" if happened else "no")
-    # Reporting the most recent incident, and to whom (sexual and psychological violence go to the CEM, Línea 100).
     report_rate = {"robbery": 0.17, "physical": 0.3, "psychological": 0.12, "sexual": 0.16}
     authorities = {
         "robbery": {"police": 0.85, "serenazgo": 0.3, "prosecutor": 0.05, "other": 0.03},
@@ -777,71 +825,93 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str,
         "sexual": {"police": 0.5, "cem": 0.55, "linea_100": 0.2, "prosecutor": 0.2},
     }
     for kind in victim:
-        programme_boost = 1.4 if area.programme and kind in ("psychological", "sexual") else 1.0
+        programme_boost = 1.4 if person.area.programme and kind in ("psychological", "sexual") else 1.0
         answers[f"reported_{kind}"] = ask.yes(report_rate[kind] * programme_boost)
         answers[f"reported_to_{kind}"] = ask.many(authorities[kind])
     answers["violence_mode"] = "self" if ask.chance(0.55 if young else 0.3) else "interviewer"
+    return victim
 
-    victimised = any(victim.values())
-    fear = rng.gauss(0, 1) + 0.5 * female + 0.6 * victimised + 0.6 * (risk - 1) + 0.25 * old - 0.2 * (young and not female)
-    if ask.chance(0.03 + 0.12 * old + 0.05 * female):
+
+def _safety_after_dark(ask: _Asker, person: _Person, victimised: bool, answers: dict) -> float:
+    """16.1.4 from a latent fear score, returned for the questions that follow it."""
+    fear = ask.rng.gauss(0, 1) + 0.5 * person.female + 0.6 * victimised + 0.6 * (person.area.risk - 1) + 0.25 * person.old
+    fear -= 0.2 * (person.young and not person.female)
+    scale = ("very_safe", "safe", "unsafe", "very_unsafe")
+    if ask.chance(0.03 + 0.12 * person.old + 0.05 * person.female):
         answers["feels_safe_after_dark"] = "never_alone_after_dark"
-        answers["would_feel_safe_after_dark"] = ask.scale(fear, ("very_safe", "safe", "unsafe", "very_unsafe"), (-1.1, 0.0, 1.0))
+        answers["would_feel_safe_after_dark"] = ask.scale(fear, scale, (-1.1, 0.0, 1.0))
     else:
-        answers["feels_safe_after_dark"] = ask.scale(fear, ("very_safe", "safe", "unsafe", "very_unsafe"), (-1.1, 0.1, 1.1))
+        answers["feels_safe_after_dark"] = ask.scale(fear, scale, (-1.1, 0.1, 1.1))
+    return fear
 
-    contact = ask.chance(0.3 + 0.1 * (30 <= age < 60))
+
+def _bribery(ask: _Asker, person: _Person, answers: dict) -> None:
+    """16.5.1: contact with officials (more in working age); bribes asked more where insecurity is high."""
+    contact = ask.chance(0.3 + 0.1 * (30 <= person.age < 60))
     answers["contact_official_12m"] = ask.answer("yes" if contact else "no")
-    asked = ask.chance(0.1 * risk)
+    asked = ask.chance(0.1 * person.area.risk)
     answers["bribe_asked_12m"] = ask.answer("yes" if asked else "no")
     answers["bribe_paid_12m"] = ask.yes(0.4 if asked else 0.01)
 
-    use = {"health": 0.55 + 0.1 * female + 0.1 * old, "school_primary": 0.32 if 25 <= age < 50 else 0.06,
+
+def _services(ask: _Asker, person: _Person, rushed: bool, answers: dict) -> None:
+    """16.6.2: use by life stage; the five attributes and the satisfaction follow one opinion of the service."""
+    age = person.age
+    use = {"health": 0.55 + 0.1 * person.female + 0.1 * person.old, "school_primary": 0.32 if 25 <= age < 50 else 0.06,
            "school_secondary": 0.28 if 30 <= age < 56 else 0.05, "gov_services": 0.45}
     for service, quality in _SERVICES.items():
         answers[f"used_{service}_12m"] = ask.yes(use[service])
-        opinion = rng.gauss(0, 1) + quality - 0.2 * (risk - 1)
+        opinion = ask.rng.gauss(0, 1) + quality - 0.2 * (person.area.risk - 1)
         attributes = []
         for attribute in ("access", "affordability", "quality", "courtesy", "timeliness"):
-            score = opinion + rng.gauss(0, 0.6)
+            score = opinion + ask.rng.gauss(0, 0.6)
             attributes.append(score)
             value = "not_applicable" if attribute == "affordability" and ask.chance(0.05) else ask.scale(score, _AGREE, (-0.8, 0.0, 1.4))
-            answers[f"{service}_{attribute}"] = value
-        answers[f"{service}_satisfaction"] = ask.scale(sum(attributes) / 5 + rng.gauss(0, 0.4), _SATISFACTION, (-0.9, -0.1, 1.3))
+            answers[f"{service}_{attribute}"] = "agree" if rushed else value
+        satisfaction = ask.scale(sum(attributes) / 5 + ask.rng.gauss(0, 0.4), _SATISFACTION, (-0.9, -0.1, 1.3))
+        answers[f"{service}_satisfaction"] = "satisfied" if rushed else satisfaction
 
-    efficacy = rng.gauss(0, 1) + 0.15 * young + 0.25 * (answers["education"] == "university")
+
+def _voice_discrimination_disputes(ask: _Asker, person: _Person, answers: dict) -> None:
+    """16.7.2 (political efficacy, a little higher for the young and the university-educated), 16.b.1
+    (discrimination: women, people with disabilities, programme districts by place of residence), 16.3.3."""
+    efficacy = ask.rng.gauss(0, 1) + 0.15 * person.young + 0.25 * (person.education == "university")
     for question in ("say_in_government", "influence_on_politics"):
-        answers[question] = ask.scale(efficacy + rng.gauss(0, 0.5), ("not_at_all", "very_little", "some", "a_lot", "a_great_deal"), (-0.3, 0.5, 1.4, 2.0))
-
-    discriminated = ask.chance(0.2 + 0.06 * female + 0.12 * disability + 0.05 * area.programme)
+        answers[question] = ask.scale(efficacy + ask.rng.gauss(0, 0.5), ("not_at_all", "very_little", "some", "a_lot", "a_great_deal"), (-0.3, 0.5, 1.4, 2.0))
+    programme, female = person.area.programme, person.female
+    discriminated = ask.chance(0.2 + 0.06 * female + 0.12 * person.disability + 0.05 * programme)
     answers["discrimination_5y"] = ask.answer("yes" if discriminated else "no")
     answers["discrimination_12m"] = ask.yes(0.55)
     answers["discrimination_grounds"] = ask.many({
-        "socioeconomic": 0.4, "residence": 0.5 if area.programme else 0.25, "sex": 0.3 if female else 0.06, "age": 0.3 if young or old else 0.05,
-        "ethnicity": 0.2, "disability": 0.6 if disability else 0.01, "migration": 0.04, "religion": 0.03, "marital": 0.04,
+        "socioeconomic": 0.4, "residence": 0.5 if programme else 0.25, "sex": 0.3 if female else 0.06, "age": 0.3 if person.young or person.old else 0.05,
+        "ethnicity": 0.2, "disability": 0.6 if person.disability else 0.01, "migration": 0.04, "religion": 0.03, "marital": 0.04,
         "sexual_orientation": 0.03, "political": 0.04, "other": 0.03,
     })
-    answers["discrimination_grounds_other"] = rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
-
+    answers["discrimination_grounds_other"] = ask.rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
     answers["dispute_2y"] = ask.yes(0.18)
     answers["dispute_mechanisms"] = "none" if ask.chance(0.3) else ask.many({
         "police": 0.2, "court": 0.1, "prosecutor": 0.05, "lawyer": 0.12, "ombudsman": 0.02, "municipality": 0.15,
         "justice_of_peace": 0.15, "community_leader": 0.12, "religious_leader": 0.03, "other": 0.03,
     })
-    answers["dispute_mechanisms_other"] = rng.choice(("junta vecinal", "ronda campesina", "sindicato"))
+    answers["dispute_mechanisms_other"] = ask.rng.choice(("junta vecinal", "ronda campesina", "sindicato"))
     answers["dispute_no_mechanism_reason"] = ask.answer(ask.one({
         "not_needed": 0.2, "resolved_directly": 0.3, "didnt_know": 0.1, "too_expensive": 0.1, "too_far": 0.05, "no_trust": 0.15, "fear": 0.05, "other": 0.02,
     }))
 
+
+def _trujillo(ask: _Asker, person: _Person, victim: Mapping[str, bool], fear: float, answers: dict) -> None:
+    """The local module: problems (extortion where the programme works), change in safety, trust, help services
+    (better known in the programme districts, used by women who suffered violence), expecting to be a victim."""
+    area, female, victimised = person.area, person.female, any(victim.values())
     answers["main_problems"] = ask.many({
-        "robbery": 0.8, "extortion": 0.5 if area.programme else 0.35, "gangs": 0.35 * risk, "drugs": 0.3, "violence_women": 0.3 if female else 0.15,
+        "robbery": 0.8, "extortion": 0.5 if area.programme else 0.35, "gangs": 0.35 * area.risk, "drugs": 0.3, "violence_women": 0.3 if female else 0.15,
         "youth_violence": 0.25, "other": 0.04,
     }, none="none")
-    answers["main_problems_other"] = rng.choice(_OTHER_TEXTS)
+    answers["main_problems_other"] = ask.rng.choice(_OTHER_TEXTS)
     answers["safety_change_12m"] = ask.answer(ask.one({"safer": 0.22, "same": 0.42, "less_safe": 0.36} if area.programme else {"safer": 0.12, "same": 0.42, "less_safe": 0.46}))
-    trust = rng.gauss(0, 1) - 0.3 * victimised
+    trust = ask.rng.gauss(0, 1) - 0.3 * victimised
     for institution, shift in (("police", -0.3), ("serenazgo", 0.1), ("neighbourhood_committee", 0.4 if area.programme else 0.0)):
-        answers[f"trust_{institution}"] = ask.scale(-(trust + shift + rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8))
+        answers[f"trust_{institution}"] = ask.scale(-(trust + shift + ask.rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8))
     violence_victim = victim["physical"] or victim["psychological"] or victim["sexual"]
     answers["knows_linea100"] = ask.yes(0.68 + 0.12 * area.programme)
     answers["used_linea100"] = ask.yes(0.25 if violence_victim and female else 0.03)
@@ -849,8 +919,6 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str,
     answers["used_cem"] = ask.yes(0.3 if violence_victim and female else 0.02)
     answers["knows_barrio_seguro"] = ask.yes(0.25 + 0.3 * area.programme)
     answers["expects_victim_12m"] = ask.yes(min(0.95, 0.6 + 0.15 * (fear > 0) + 0.15 * victimised))
-    answers["volunteer_notes"] = rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido.")) if ask.chance(0.03) else None
-    return answers
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -907,8 +975,8 @@ def _working_days() -> list[date]:
 
 
 def _schedule(rng: random.Random, count: int, speeder_share: float) -> list[tuple[datetime, datetime, bool]]:
-    """Start and end of a volunteer's `count` interviews: consecutive days from a random first day, 10–16 a day,
-    from about nine in the morning, 4–20 minutes between households; (start, end, rushed) each."""
+    """(start, end, rushed) of a volunteer's `count` interviews: consecutive days from a random first day, 10–16 a
+    day, from about nine in the morning, 17 minutes typical (3–6 when rushed), 4–20 minutes between households."""
     days = _working_days()
     first = rng.randint(0, 2)
     per_day = max(rng.randint(10, 16), math.ceil(count / (len(days) - first)))
@@ -953,10 +1021,12 @@ def _uuid(rng: random.Random) -> str:
     return f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
 
 
-def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int = DEMO_SEED, outdated_version: str | None = None) -> Iterator[DemoSubmission]:
-    """`size` interviews of a field round as the phones send them (plus one resend); same seed, same bytes.
+def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int = DEMO_SEED, outdated: XForm | None = None) -> Iterator[DemoSubmission]:
+    """`size` interviews of a field round as the phones send them; same seed, same bytes.
 
-    `outdated_version` is the version the outdated volunteer's phone still has (None: everyone is up to date).
+    Per twelve volunteers, one submission is sent twice (a byte-identical resend) and one interview is saved
+    twice under two instanceIDs, so a round yields `size` + 2 POSTs per twelve volunteers. `outdated` is the
+    older form version the outdated volunteer's phone still fills (None: every phone is up to date).
     Volunteers: 12, or one per ~170 interviews for large benchmark rounds.
     """
     rng = random.Random(seed)
@@ -965,10 +1035,10 @@ def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int
     devices = {member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team}
     for index, member in enumerate(team):
         own = slots[index * len(slots) // len(team) : (index + 1) * len(slots) // len(team)]
-        version_form = form if not (member.outdated_form and outdated_version) else dataclasses.replace(form, version=outdated_version)
+        version_form = outdated if member.outdated_form and outdated is not None else form
         resend, twin = index % 12 == 2, index % 12 == 4
-        for number, (slot, (start, end, _)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):
-            answers = _answers(rng, slot.area, member, slot.psu, _gps(rng, slot.area, member))
+        for number, (slot, (start, end, rushed)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):
+            answers = _answers(rng, slot.area, member, slot.psu, _gps(rng, slot.area, member), rushed)
             end = _short(rng, answers, start, end)
             submission = _submission(version_form, member, devices[member.name], answers, start, end, rng)
             yield submission
@@ -1033,8 +1103,6 @@ def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] 
     The requests go through httpx's in-process ASGI transport, SENDERS at a time, as a team of phones sending at
     once would: the store's group commit then writes them in shared transactions.
     """
-    import asyncio
-
     plan = prepare(store, n, seed=seed)
     before = _stored(store, plan.round.form_id)
     try:
@@ -1047,13 +1115,6 @@ def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] 
 
 async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int], None] | None) -> int:
     """POST every submission of the plan through the OpenRosa route; returns how many were sent."""
-    import asyncio
-
-    import httpx
-    from starlette.applications import Starlette
-
-    from collect.openrosa import routes
-
     posted = 0
     transport = httpx.ASGITransport(app=Starlette(routes=routes(store)))
     async with httpx.AsyncClient(transport=transport, base_url="http://demo.invalid", headers={"X-OpenRosa-Version": "1.0"}) as client:
@@ -1069,6 +1130,11 @@ async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int],
                 files = [("xml_submission_file", ("submission.xml", submission.xml, "text/xml"))]
                 files += [(a.filename, (a.filename, a.content, a.content_type)) for a in submission.attachments]
                 response = await client.post(f"/v1/key/{plan.tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission", files=files)
+                if response.status_code == 409:
+                    raise DemoError(
+                        f"submission {submission.instance_id} is already stored with other content (409): this store holds a demo round "
+                        "made from another form version or demo generator; load the demo into an empty store or use another --seed"
+                    )
                 if response.status_code != 201:
                     raise DemoError(f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}")
                 posted += 1
@@ -1088,8 +1154,6 @@ async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int],
 def ingest_demo(store: Store, size: int, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
     """The same round at benchmark scale (e.g. 100,000) through `Store.receive`, the function the route calls,
     without HTTP: what differs from `load_demo` is only the transport. SENDERS threads receive at once."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
     plan = prepare(store, size, seed=seed)
     posted = created = 0
     pending: set = set()
@@ -1139,23 +1203,40 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     The form filled is the one the store serves to phones (its latest version of the shipped form, with its
     media), so the demo and a real phone fill byte-identical XForms.
     """
-    from collect.publish import publish_shipped_forms
-
     built = build_form(FORM_XLSX)
     outdated = _outdated_version(store, built)
     publish_shipped_forms(store)
     form_id = built.form_id
     current = store.form_version(form_id)
-    media = {file.filename: store.media_file(form_id, current.version, file.filename) for file in current.media}
+    media = _media(store, form_id, current.version)
     form = read_xform(store.form_xml(form_id, current.version), media)
-    populations = pd.read_csv(DATA_DIR / "population_trujillo_2017.csv")
-    areas = read_areas(media.get("neighbourhoods.csv") or (DATA_DIR / "neighbourhoods.csv").read_bytes(), populations, random.Random(seed))
+    outdated_form = None if outdated is None else read_xform(store.form_xml(form_id, outdated), _media(store, form_id, outdated))
+    areas = _areas(media, seed)
     team = demo_volunteers(max(12, round(size / 170)))
     tokens = _issue_tokens(store, [member.name for member in team])
     marker = DemoRound(form_id, current.version, outdated, size, seed, tuple(member.name for member in team), datetime.now(UTC).isoformat(timespec="seconds"))
     store.setting(DEMO_SETTING, lambda: json.dumps(marker.__dict__))
-    submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated_version=outdated)
+    submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated=outdated_form)
     return DemoPlan(marker, submissions, size + _extra_posts(len(team)), tokens)
+
+
+def shipped_round(size: int, *, seed: int = DEMO_SEED) -> Iterator[DemoSubmission]:
+    """The demo round of the shipped form as built on disk, without a store: for benchmarks that send it themselves
+    (every phone up to date; the volunteers' names are those `prepare` would create)."""
+    built = build_form(FORM_XLSX)
+    media = {file.name: file.path.read_bytes() for file in built.media}
+    return generate_submissions(read_xform(built.xform_bytes, media), size, areas=_areas(media, seed), seed=seed)
+
+
+def _areas(media: Mapping[str, bytes], seed: int) -> list[Area]:
+    """The neighbourhoods the form offers (its CSV media, else data/neighbourhoods.csv) with census populations."""
+    neighbourhoods = media.get("neighbourhoods.csv") or (DATA_DIR / "neighbourhoods.csv").read_bytes()
+    return read_areas(neighbourhoods, pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(seed))
+
+
+def _media(store: Store, form_id: str, version: str) -> dict[str, bytes]:
+    """A published form version's media files by name, as the manifest serves them to phones."""
+    return {file.filename: store.media_file(form_id, version, file.filename) for file in store.form_version(form_id, version).media}
 
 
 def _extra_posts(team_size: int) -> int:
@@ -1179,8 +1260,6 @@ def _outdated_version(store: Store, built: BuiltForm) -> str | None:
     if published or not match:
         return None
     version = (datetime.strptime(match.group(1), "%Y%m%d") - timedelta(days=28)).strftime("%Y%m%d") + "01"
-    from pyxform.xls2xform import convert
-
     survey = convert(xlsform=str(built.xlsx_path), pretty_print=True)._survey
     survey.version = version
     media = {file.name: file.path.read_bytes() for file in built.media}

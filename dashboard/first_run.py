@@ -36,4 +36,5 @@ def _offer_demo(role: str) -> None:
     if st.button("Load the demo round", type="primary", icon=":material/science:"):
         bar = st.progress(0.0, text="Generating and sending demo submissions…")
         demo.load_demo(data.store(), DEMO_RESPONDENTS, progress=lambda done, total: bar.progress(done / total))
+        data.changed()
         st.rerun()

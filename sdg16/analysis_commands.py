@@ -52,13 +52,7 @@ def estimate(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Pa
     if out.suffix.lower() not in ((".csv",) if format == "sdmx" else (".csv", ".xlsx")):
         _fail(f"--out {out.name}: write .csv or .xlsx (SDMX-CSV: .csv)")
     loaded, result = _run(responses, plan)
-    metadata = {"plan_file": str(loaded.path), "plan": loaded.path.read_text(encoding="utf-8"),
-                "responses": responses, "warnings": "\n".join(result.warnings) or "none",
-                "margins": "\n".join(f"{m.file.name}: {m.source}" for m in loaded.margins) or "none",
-                "margin_assumption": _assumption(), "recode": result.recode_log.to_string(index=False),
-                "weighting": result.diagnostics, "recode_log": result.recode_log}
-    for i, table in enumerate(result.margins, start=1):
-        metadata[f"margins_{i}"] = table
+    metadata = export.table_metadata(loaded, result, _margin_assumption(loaded), responses=responses)
     try:
         export.write_table(result.estimates, out, metadata=metadata, sdmx=format == "sdmx", ref_area=ref_area,
                            time_period=time_period)
@@ -114,8 +108,12 @@ def _default_margins(data: Path = DATA) -> margins_module.DefaultMargins:
                                           pd.read_csv(data / "population_trujillo_2017.csv"))
 
 
-def _assumption() -> str:
-    return _default_margins().assumption
+def _margin_assumption(plan: Plan) -> str:
+    """The default margins' stated assumption when the plan uses them; otherwise a pointer to the sources."""
+    defaults = {(ROOT / "analysis" / "plans" / name).resolve() for name in ("margins_sex.csv", "margins_age.csv")}
+    if {m.file for m in plan.margins} & defaults:
+        return _default_margins().assumption
+    return "the plan's own margins: see each margin's source"
 
 
 def _run(responses: str, plan_path: Path) -> tuple[Plan, Result]:

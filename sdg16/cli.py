@@ -9,6 +9,7 @@ import typer
 from sdg16 import collect_commands, forms_commands
 from sdg16 import demo_commands
 from sdg16 import analysis_commands
+from sdg16 import dashboard_commands
 
 app = typer.Typer(help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.", no_args_is_help=True)
 app.add_typer(forms_commands.app, name="forms")
@@ -17,6 +18,7 @@ app.command("demo")(demo_commands.demo)
 app.command("estimate")(analysis_commands.estimate)
 app.add_typer(analysis_commands.export_app, name="export")
 app.add_typer(analysis_commands.margins_app, name="margins")
+app.add_typer(dashboard_commands.app)
 
 if __name__ == "__main__":
     app()

@@ -32,6 +32,15 @@ def _store() -> Store:
     return Store.open()
 
 
+def _store_with_forms() -> Store:
+    """The store with the shipped forms published, so that an import can map onto them before any server ran."""
+    from collect.publish import publish_shipped_forms
+
+    store = Store.open()
+    publish_shipped_forms(store)
+    return store
+
+
 def _fail(error: Exception) -> typer.Exit:
     typer.secho(f"Error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(1)
@@ -140,7 +149,7 @@ def import_file_command(
     from collect.importers.file import import_file
 
     try:
-        result = _with_progress(lambda progress: import_file(_store(), path, form, version, progress=progress), path.name)
+        result = _with_progress(lambda progress: import_file(_store_with_forms(), path, form, version, progress=progress), path.name)
     except CollectError as error:
         raise _fail(error) from None
     _report(result.summary)
@@ -157,11 +166,13 @@ def import_kobo_command(
     version: str = typer.Option(None, help="Form version to record [default: latest]."),
 ) -> None:
     """Import every submission of a KoboToolbox asset through its API (paged)."""
+    import httpx
+
     from collect.importers.kobo import import_kobo
 
     try:
-        summary = _with_progress(lambda progress: import_kobo(_store(), server, token, asset, form, version, progress=progress), asset)
-    except CollectError as error:
+        summary = _with_progress(lambda progress: import_kobo(_store_with_forms(), server, token, asset, form, version, progress=progress), asset)
+    except (CollectError, httpx.HTTPError) as error:
         raise _fail(error) from None
     _report(summary)
 
@@ -176,13 +187,14 @@ def import_central_command(
 ) -> None:
     """Import every submission of an ODK Central form through its OData API (pyodk)."""
     from pyodk.client import Client
+    from pyodk.errors import PyODKError
 
     from collect.importers.central import import_central
 
     try:
         with Client(config_path=config) as client:
-            summary = _with_progress(lambda progress: import_central(_store(), client, form, central_form, project, version, progress=progress), central_form or form)
-    except CollectError as error:
+            summary = _with_progress(lambda progress: import_central(_store_with_forms(), client, form, central_form, project, version, progress=progress), central_form or form)
+    except (CollectError, PyODKError) as error:
         raise _fail(error) from None
     _report(summary)
 
@@ -197,4 +209,4 @@ def serve(
     `streamlit run app.py` serves them together with the dashboard."""
     import uvicorn
 
-    uvicorn.run("collect.asgi:app", host=host, port=port)
+    uvicorn.run("collect.asgi:app", host=host, port=port, access_log=False)  # access logs would record tokens

@@ -1,7 +1,7 @@
-"""`sdg16 user …` (dashboard accounts) and `sdg16 demo` (the synthetic demo round).
+"""`sdg16 user add|list|remove`: the dashboard's accounts from the command line (e.g. the first admin).
 
-Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds these
-commands at the top level, so they read `sdg16 user add …` and `sdg16 demo`.
+Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds this app's
+groups at the top level, so the commands read `sdg16 user add …`.
 """
 
 import typer

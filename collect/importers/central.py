@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 from pyodk.client import Client
 
-from collect.importers.form_fields import form_fields
+from collect.form_fields import form_fields
 from collect.importers.records import FormMapping, flatten_record
 from collect.store import ImportSummary, Store
 

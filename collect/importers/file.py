@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from collect.errors import ImportRowError
-from collect.importers.form_fields import form_fields
+from collect.form_fields import form_fields
 from collect.importers.records import FormMapping
 from collect.store import ImportSummary, Store
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from collect.errors import CollectError
-from collect.importers.form_fields import form_fields
+from collect.form_fields import form_fields
 from collect.importers.records import FormMapping
 from collect.store import ImportSummary, Store
 

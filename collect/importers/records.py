@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from collect.errors import ImportRowError
-from collect.importers.form_fields import Field
+from collect.form_fields import Field
 from collect.store import ImportRecord
 
 INSTANCE_ID = ("meta/instanceID", "meta-instanceID", "instanceID", "_uuid", "KEY", "__id")

@@ -50,6 +50,7 @@ def _import(upload, form_id: str, source: str) -> None:
             bar.empty()
             st.error(f"{upload.name}: {error}. Nothing was imported.")
             return
+    data.changed()
     bar.progress(1.0, text="Done")
     summary = result.summary
     st.success(f"{upload.name}: {summary.added:,} submissions added, {summary.unchanged:,} already stored.")

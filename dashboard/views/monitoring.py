@@ -14,6 +14,7 @@ from collect.store import REVIEW_STATES
 from dashboard import data, signin
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
+REVIEW_CHOICES = 200  # a longer list is unusable on a phone; narrow it with the filters instead
 REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
 
 
@@ -51,11 +52,12 @@ def _date_filter(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _headline(frame: pd.DataFrame) -> None:
+    """Four counts in a wrapping row: side by side on a laptop, two by two on a phone."""
     states = frame["review_state"].value_counts()
-    columns = st.columns(4)
-    columns[0].metric("Submissions", f"{len(frame):,}")
-    for column, state in zip(columns[1:], ("approved", "has_issues", "rejected")):
-        column.metric(state.replace("_", " ").capitalize(), f"{states.get(state, 0):,}")
+    with st.container(horizontal=True, gap="medium"):
+        st.metric("Submissions", f"{len(frame):,}", width=140)
+        for state in ("approved", "has_issues", "rejected"):
+            st.metric(state.replace("_", " ").capitalize(), f"{states.get(state, 0):,}", width=140)
 
 
 def _progress(frame: pd.DataFrame, kind: str, keys: list[str], default: int | None) -> None:
@@ -158,16 +160,33 @@ def _map(frame: pd.DataFrame) -> None:
 def _review(frame: pd.DataFrame) -> None:
     """Approve, flag or reject one submission with a comment; rejected ones leave the estimates."""
     st.subheader("Review a submission")
-    instance = st.selectbox("Submission (instanceID)", frame["instance_id"].iloc[::-1], key="review_instance")
+    issues = data.quality_checks()["issues"].loc[frame.index]
+    flagged_only = st.toggle("Only submissions with a quality flag", value=True, key="review_flagged")
+    who = st.selectbox("Volunteer", ["(all)", *sorted(frame["volunteer"].dropna().unique())], key="review_volunteer")
+    chosen = frame[issues != ""] if flagged_only else frame
+    if who != "(all)":
+        chosen = chosen[chosen["volunteer"] == who]
+    if chosen.empty:
+        st.info("No submission matches.")
+        return
+    options = chosen["instance_id"].iloc[::-1].head(REVIEW_CHOICES)
+    instance = st.selectbox(f"Submission (the latest {len(options):,} of {len(chosen):,}, newest first)", options,
+                            key="review_instance")
     row = frame.loc[frame["instance_id"] == instance].iloc[0]
-    st.caption(f"Received {row['received_at']:%Y-%m-%d %H:%M} UTC from {row['volunteer']} — now **{row['review_state']}**")
+    st.caption(f"Received {row['received_at']:%Y-%m-%d %H:%M} UTC from {row['volunteer']} — now **{row['review_state']}**"
+               + (f" — flags: {issues[row.name]}" if issues[row.name] else ""))
     with st.expander("Answers"):
         st.dataframe(row.dropna().astype(str).rename("value"))
+    history = data.store().review_history(instance)
+    if not history.empty:
+        st.caption("Review history")
+        st.dataframe(history, hide_index=True)
     with st.form("review"):
         state = st.radio("Decision", ["approved", "has_issues", "rejected"], format_func=REVIEW_LABELS.get, horizontal=True)
         comment = st.text_area("Comment (what is wrong, what was checked)")
         if st.form_submit_button("Save review", type="primary"):
-            data.store().set_review_state(instance, state, comment or None)
+            data.store().set_review_state(instance, state, comment or None, reviewer=signin.current_user().username)
+            data.changed()
             st.session_state["review_saved"] = f"{instance} marked {state.replace('_', ' ')}."
             st.rerun()
     if "review_saved" in st.session_state:

@@ -242,3 +242,16 @@ def test_small_cells_collapse_to_the_neighbourhood_total():
     big = [h for h in sex_counts.index if h not in small]
     by_sex = micro[micro["neighbourhood"].isin(big)].groupby(["neighbourhood", "sex"])["weight"].sum()
     assert np.allclose(by_sex, margin.reindex(by_sex.index))       # full margins where cells are large enough
+
+
+def test_overall_only_and_poststratification():
+    """No breakdowns, no area; post-stratification to one margin (neighbourhood × sex)."""
+    plan = dataclasses.replace(PLAN, estimation=EstimationSpec(), margins=PLAN.margins[:1],
+                               weights=WeightsSpec(method="poststratify"))
+    result = run(plan, synthetic_submissions(900, seed=6))
+    assert set(result.estimates["by"]) == {"overall"}
+    assert len(result.estimates) == len(PLAN.indicators)
+    micro = result.microdata
+    totals = micro.groupby("neighbourhood")["weight"].sum()
+    population = PLAN.margins[0].table.groupby("neighbourhood")["population"].sum()
+    assert np.allclose(totals, population.reindex(totals.index))

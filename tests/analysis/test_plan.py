@@ -64,6 +64,7 @@ def test_minimal_plan_loads_with_defaults(tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (("[weights]", "[weights]\nmethd = 'rake'"), "unknown key 'methd' in [weights]"),
     (("[design]", "[desing]"), "unknown top-level key 'desing'"),
+    (("[[margins]]", "[margins]"), "'margins' must be written as [[margins]] tables"),
     (('id = "safe"', 'id = "safe"\nsucces = ["x"]'), "unknown key 'succes' in [[indicator]] #1 (safe)"),
     (('ci = "logit"', 'ci = "wald"'), "ci = 'wald' is not a method"),
     (('ci = "logit"', 'ci = "logit"\nlevel = 95'), "level = 95 must be a number strictly between 0 and 1"),
@@ -71,6 +72,8 @@ def test_minimal_plan_loads_with_defaults(tmp_path):
     (('weight = "w"', 'weight = "w"\nlonely_psu = "drop"'), "lonely_psu = 'drop'"),
     (('method = "rake"', 'method = "rake"\ntrim = [3.0, 0.3]'), "trim = [3.0, 0.3] must be [low, high]"),
     (('method = "rake"', 'method = "rake"\nmin_cell = 0'), "min_cell = 0 must be a whole number >= 1"),
+    (('success = ["very_safe", "safe"]', 'success = "safe"'), "success must be a list of strings"),
+    (('ci = "logit"', 'ci = "logit"\nby = "sex"'), "[estimation] by must be a list of column names"),
     (('exclude = ["dont_know", "refused"]', 'exclude = ["safe"]'), "value(s) ['safe'] are both success and exclude"),
     (('variable = "feels_safe_after_dark"\n', ''), "needs 'variable' and 'success'"),
     (('id = "safe"', 'id = "safe"\ndomain = "x = 1"'), "domain: cannot parse"),

@@ -6,7 +6,7 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.plan import RecodeSpec
-from analysis.recode import (add_derived, age_groups, any_yes, discriminated_12m, dispute_access, household_weight,
+from analysis.recode import (derived_columns, age_groups, any_yes, discriminated_12m, dispute_access, household_weight,
                              recode, competent_report, washington_group)
 
 NA = np.nan
@@ -96,8 +96,8 @@ def test_discrimination_12_months_for_everyone():
 
 
 def test_safe_after_dark_uses_the_hypothetical_answer_for_never():
-    out = add_derived(frame(feels_safe_after_dark=["safe", "never_alone_after_dark", "dont_know"],
-                            would_feel_safe_after_dark=[NA, "unsafe", NA]))
+    out = derived_columns(frame(feels_safe_after_dark=["safe", "never_alone_after_dark", "dont_know"],
+                                would_feel_safe_after_dark=[NA, "unsafe", NA]))
     assert out["safe_after_dark"].tolist() == ["safe", "unsafe", "dont_know"]
 
 

@@ -40,6 +40,11 @@ def test_raked_weights_match_r(design, margins, r_weights):
     np.testing.assert_allclose(design.weights, r_weights["design"], rtol=1e-15)
 
 
+def test_poststratified_then_raked_weights_match_r(design, margins, r_weights):
+    weights = rake(poststratify(design, margins[0]), [margins[1]], epsilon=1e-12).weights
+    np.testing.assert_allclose(weights, r_weights["poststratified_raked"], rtol=1e-12)
+
+
 def test_raked_weights_hit_every_margin(design, margins):
     raked = rake(design, margins)
     data = design.data.assign(w=raked.weights)

@@ -4,7 +4,7 @@ import socket
 
 from pyxform.xls2xform import convert
 
-# A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata.
+# A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata, a note.
 TINY_FORM = """
 | survey |
 | | type | name | label |
@@ -15,7 +15,8 @@ TINY_FORM = """
 | | select_multiple problems | main_problems | Problems |
 | | end group | | |
 | | image | photo | Photo |
-| choices |
+| | note | thanks | Thank you |
+{extra_rows}| choices |
 | | list_name | name | label |
 | | problems | robbery | Robbery |
 | | problems | gangs | Gangs |
@@ -25,9 +26,9 @@ TINY_FORM = """
 """
 
 
-def tiny_xform(version: str = "2026112801") -> bytes:
-    """The tiny form compiled by pyxform, as bytes a server would publish."""
-    return convert(TINY_FORM.format(version=version), file_type=".md").xform.encode()
+def tiny_xform(version: str = "2026112801", extra_rows: str = "") -> bytes:
+    """The tiny form compiled by pyxform, as bytes a server would publish; `extra_rows` adds survey rows."""
+    return convert(TINY_FORM.format(version=version, extra_rows=extra_rows), file_type=".md").xform.encode()
 
 
 def tiny_submission(instance_id: str = "uuid:0001", version: str = "2026112801", psu: str = "B12", deprecated_id: str | None = None, extra: str = "") -> bytes:

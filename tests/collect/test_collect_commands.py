@@ -53,3 +53,14 @@ def test_status_and_import_file(data_dir):
     bad.write_text(KOBO_CSV.replace(";34;", ";old;"))
     failed = run("import", "file", str(bad), "--form", "tiny")
     assert failed.exit_code == 1 and "row 2: age must be a whole number" in failed.output
+
+
+def test_import_into_a_fresh_store_publishes_the_shipped_form_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SDG16_DATABASE_URL", raising=False)
+    path = tmp_path / "central.csv"
+    path.write_text("SubmissionDate,place-district,consent,meta-instanceID,KEY,ReviewState\n2026-11-20T14:02:11.123Z,trujillo,yes,uuid:z1,uuid:z1,approved\n")
+    imported = run("import", "file", str(path), "--form", "sdg16_perception")
+    assert imported.exit_code == 0, imported.output
+    frame = Store.open().submissions_frame("sdg16_perception")
+    assert frame[["instance_id", "district", "consent", "review_state"]].values.tolist() == [["uuid:z1", "trujillo", "yes", "approved"]]

@@ -30,3 +30,16 @@ def test_sqlite_write_transactions_take_the_write_lock_at_begin(tmp_path):
         conn.exec_driver_sql("SELECT 1")
     assert [s for s in statements if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
     engine.dispose()
+
+
+def test_migrations_build_exactly_the_schema_the_code_queries(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from collect.database import migrate
+    from collect.tables import metadata
+
+    migrate(engine)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []

@@ -36,6 +36,8 @@ def test_batched_jobs_fail_alone_and_answer_after_commit(tmp_path):
     with ThreadPoolExecutor(max_workers=40) as pool:
         results = list(pool.map(job, range(40)))
     group.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        group.run(lambda conn: None)
     expected = [n for n in range(40) if n % 10 != 3]
     assert [r for r in results if r is not None] == expected
     with engine.connect() as conn:

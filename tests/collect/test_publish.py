@@ -19,3 +19,10 @@ def test_shipped_forms_are_published_with_xlsform_and_media_idempotently(engine)
     assert store.form_xlsform("sdg16_perception") == source.xlsx_bytes
     assert [m.filename for m in form.media] == ["neighbourhoods.csv"]
     assert store.media_file("sdg16_perception", None, "neighbourhoods.csv") == (source.media[0].path).read_bytes()
+
+
+def test_without_java_the_server_still_publishes_with_a_warning(engine, monkeypatch, caplog):
+    monkeypatch.setattr("collect.publish.shutil.which", lambda name: None)
+    published = publish_shipped_forms(Store(engine))
+    assert "sdg16_perception" in [form.form_id for form in published]
+    assert "Java not found" in caplog.text

@@ -3,6 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from collect import tables
+from collect.database import migrate
 from collect.errors import Conflict, ImportRowError, NotFound, UnknownForm
 from collect.store import FRAME_COLUMNS, Attachment, ImportRecord, Store, md5_hex
 from collect_samples import tiny_submission, tiny_xform
@@ -17,8 +18,26 @@ def test_opening_migrates_to_head(engine):
     Store(engine)
     Store(engine)  # a second open finds the schema at head and changes nothing
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
-        assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings"}
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events"}
+
+
+def test_an_existing_store_is_upgraded_in_place_keeping_its_data(engine):
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO submissions (instance_id, form_id, form_version, xml, fields, superseded, complete, received_at, source, review_state) "
+                "VALUES ('uuid:old', 'tiny', '2026112801', :xml, '{\"psu\": \"B1\"}', false, true, '2026-11-01 10:00:00', 'openrosa', 'received')"
+            ),
+            {"xml": b"<data/>"},
+        )
+        assert "review_events" not in sa.inspect(conn).get_table_names()
+    store = Store(engine)
+    assert store.submission_xml("uuid:old") == b"<data/>"
+    assert store.submissions_frame("tiny")["psu"].tolist() == ["B1"]
+    store.set_review_state("uuid:old", "approved", reviewer="coordinator")
+    assert store.review_history("uuid:old")["reviewer"].tolist() == ["coordinator"]
 
 
 def test_publish_is_idempotent_and_keeps_every_version(store):
@@ -125,15 +144,25 @@ def test_submissions_frame_contract(store):
     assert with_rejected.set_index("instance_id").loc["uuid:3", "review_state"] == "rejected"
 
 
-def test_empty_frame_has_the_contract_columns(store):
-    assert list(store.submissions_frame("tiny").columns) == FRAME_COLUMNS
-
-
-def test_review_states(store):
+def test_every_field_is_a_column_even_unanswered_and_across_versions_but_not_notes(store):
+    frame = store.submissions_frame("tiny")
+    assert frame.empty and list(frame.columns) == FRAME_COLUMNS + ["deviceid", "psu", "age", "main_problems", "photo"]
+    store.publish_form(tiny_xform("2026112802", extra_rows="| | integer | rating | Rating |\n"))
     store.receive(tiny_submission())
-    store.set_review_state("uuid:0001", "has_issues", "age looks wrong")
+    frame = store.submissions_frame("tiny")
+    assert list(frame.columns[len(FRAME_COLUMNS) :]) == ["deviceid", "psu", "age", "main_problems", "photo", "rating"]
+    assert pd.isna(frame["rating"].iloc[0])
+
+
+def test_review_states_and_their_history(store):
+    store.receive(tiny_submission())
+    store.set_review_state("uuid:0001", "has_issues", "age looks wrong", reviewer="Rosa")
+    store.set_review_state("uuid:0001", "approved", "checked with the volunteer", reviewer="Rosa")
     row = store.submission_index().iloc[0]
-    assert (row["review_state"], row["review_comment"]) == ("has_issues", "age looks wrong")
+    assert (row["review_state"], row["review_comment"], row["reviewed_by"]) == ("approved", "checked with the volunteer", "Rosa")
+    history = store.review_history("uuid:0001")
+    assert history[["review_state", "comment"]].values.tolist() == [["has_issues", "age looks wrong"], ["approved", "checked with the volunteer"]]
+    assert str(history["at"].dt.tz) == "UTC"
     with pytest.raises(ValueError, match="'bogus'"):
         store.set_review_state("uuid:0001", "bogus")
     with pytest.raises(NotFound):

@@ -110,14 +110,38 @@ def test_first_run_demo_and_every_page(server, page):
     _open(page, "Estimates")
     page.get_by_text("Synthetic data — demo round").first.wait_for()
     page.locator("[data-testid='stDataFrame']").first.wait_for()
-    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     _shot(page, "estimates")
+    page.get_by_role("tab", name="Chart").click()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    _shot(page, "estimates-chart")
+    page.get_by_role("tab", name="Map").click()
+    page.locator("[data-testid='stDeckGlJsonChart']").first.wait_for()
+    _shot(page, "estimates-map")
 
-    for title in ("Field monitoring", "Downloads", "Volunteers & forms", "Import", "Account"):
+    for title, drawn in (("Field monitoring", "Per neighbourhood"), ("Downloads", "Tidy table (CSV)"),
+                         ("Volunteers & forms", "Add a volunteer"), ("Import", "Exported from"),
+                         ("Account", "Dashboard accounts")):
         _open(page, title)
+        page.get_by_text(drawn).first.wait_for()
         page.get_by_text("Synthetic data — demo round").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0, title
         _shot(page, title.split()[0].lower())
+        if title == "Downloads":
+            _check_downloads(page)
+
+    _open(page, "Field monitoring")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the sidebar folds away, columns stack
+    page.get_by_text("Synthetic data — demo round").first.wait_for()
+    _shot(page, "field-monitoring-phone")
+
+
+def _check_downloads(page) -> None:
+    """The files are made when clicked (Streamlit runs the callable then): the bytes must really arrive."""
+    for label, start in (("Tidy table (CSV)", b"indicator,series,name,by,area,group,estimate"),
+                         ("Methods note (Markdown)", b"# Methods note")):
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name=label).click()
+        assert Path(download.value.path()).read_bytes().startswith(start), label
 
 
 def _wait_for(log: Path, text: str, seconds: float = 60) -> str:

@@ -5,6 +5,7 @@ a mistake in `dashboard.demo.read_xform` cannot hide itself.
 """
 
 import csv
+import dataclasses
 import io
 import random
 import re
@@ -79,7 +80,8 @@ def round_2000(built):
     media = {file.name: file.path.read_bytes() for file in built.media}
     form = demo.read_xform(built.xform_bytes, media)
     areas = demo.read_areas(media["neighbourhoods.csv"], pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(demo.DEMO_SEED))
-    submissions = list(demo.generate_submissions(form, 2000, areas=areas, outdated_version="2026010101"))
+    outdated = dataclasses.replace(form, version="2026010101")
+    submissions = list(demo.generate_submissions(form, 2000, areas=areas, outdated=outdated))
     rows = []
     for submission in submissions:
         parsed = parse_submission(submission.xml)
@@ -223,6 +225,9 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
     by_volunteer = frame.assign(minutes=minutes).groupby("volunteer")
     median = by_volunteer["minutes"].median()
     assert median.min() < 0.7 * median.median()  # the speeder
+    battery = frame[[f"health_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness")]].dropna()
+    straight = (battery.nunique(axis=1) == 1).groupby(frame.loc[battery.index, "volunteer"]).mean()
+    assert straight[median.idxmin()] > 2 * straight.median()  # ... who also straight-lines
     dk = frame.drop(columns=["resend"]).isin(["dont_know", "refused"]).sum(axis=1) / frame.notna().sum(axis=1)
     dk_rate = dk.groupby(frame["volunteer"]).mean()
     assert dk_rate.max() > 3 * dk_rate.median()
@@ -242,14 +247,9 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
     assert twins.sum() == 2  # the interview saved twice, under two instanceIDs
 
 
-def test_same_seed_same_bytes_other_seed_other_data(built):
-    media = {file.name: file.path.read_bytes() for file in built.media}
-    form = demo.read_xform(built.xform_bytes, media)
-    populations = pd.read_csv(DATA_DIR / "population_trujillo_2017.csv")
-
+def test_same_seed_same_bytes_other_seed_other_data():
     def round_(seed):
-        areas = demo.read_areas(media["neighbourhoods.csv"], populations, random.Random(seed))
-        return [(s.xml, s.attachments) for s in demo.generate_submissions(form, 60, areas=areas, seed=seed)]
+        return [(s.xml, s.attachments) for s in demo.shipped_round(60, seed=seed)]
 
     assert round_(7) == round_(7)
     assert round_(7) != round_(8)
@@ -421,3 +421,12 @@ def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form)
 def test_fill_refuses_answers_the_form_would_refuse(small_form, answers, message):
     with pytest.raises(demo.DemoError, match=message):
         demo.fill(small_form, answers, small_metadata(), random.Random(1))
+
+
+def test_another_round_under_the_same_instance_ids_is_refused_with_an_explanation(tmp_path, monkeypatch):
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    demo.load_demo(store, n=12)
+    monkeypatch.setattr(demo, "FIELD_START", demo.FIELD_START.replace(day=9))  # a changed generator, same seed
+    with pytest.raises(demo.DemoError, match=r"already stored with other content \(409\)"):
+        demo.load_demo(store, n=12)
+    store.close()

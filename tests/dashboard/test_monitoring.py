@@ -53,8 +53,9 @@ def test_review_rejects_with_comment_and_the_estimates_frame_drops_it(demo_data,
     at.form_submit_button[0].click().run()
     assert not at.exception
     assert f"{instance} marked rejected." in _texts(at)
-    index = data.store().submission_index().set_index("instance_id").loc[instance]
-    assert (index["review_state"], index["review_comment"]) == ("rejected", "same household as another interview")
+    history = data.store().review_history(instance)
+    assert history[["review_state", "comment", "reviewer"]].values.tolist() == [
+        ["rejected", "same household as another interview", "the_coordinator"]]
     assert instance not in set(data.submissions()["instance_id"])
     assert instance in set(data.submissions(include_rejected=True)["instance_id"])
 

@@ -2,9 +2,11 @@
 #
 # Input: survey.csv, margins_sex.csv, margins_age.csv (written by make_input.py, fixed seed).
 # Output (full precision, %.17g):
-#   weights.csv    design, raked (rake to neighbourhood x sex and neighbourhood x age_group, tight epsilon) and
-#                  post-stratified (neighbourhood x sex) weights per respondent id;
-#   estimates.csv  for each design (unraked / raked / poststratified) x lonely.psu (adjust / certainty / remove)
+#   weights.csv    design, raked (rake to neighbourhood x sex and neighbourhood x age_group, tight epsilon),
+#                  post-stratified (neighbourhood x sex) and post-stratified-then-raked (on neighbourhood x age)
+#                  weights per respondent id;
+#   estimates.csv  for each design (unraked / raked / poststratified / poststratified_raked) x lonely.psu
+#                  (adjust / certainty / remove)
 #                  x indicator x breakdown x group: svymean estimate and SE, deff (svymean deff=TRUE), degf of the
 #                  domain, nrow of the domain design, and svyciprop intervals: logit (svyglm), xlogit (closed
 #                  form), beta (Korn-Graubard);
@@ -32,13 +34,16 @@ designs <- function() {
   list(
     unraked = des,
     raked = rake(des, list(~neighbourhood + sex, ~neighbourhood + age_group), list(m_sex, m_age), control = tight),
-    poststratified = postStratify(des, ~neighbourhood + sex, m_sex)
+    poststratified = postStratify(des, ~neighbourhood + sex, m_sex),
+    poststratified_raked = rake(postStratify(des, ~neighbourhood + sex, m_sex), list(~neighbourhood + age_group),
+                                list(m_age), control = tight)
   )
 }
 
 ds <- designs()
 write.csv(data.frame(id = d$id, design = full(weights(ds$unraked)), raked = full(weights(ds$raked)),
-                     poststratified = full(weights(ds$poststratified))),
+                     poststratified = full(weights(ds$poststratified)),
+                     poststratified_raked = full(weights(ds$poststratified_raked))),
           file.path(here, "weights.csv"), row.names = FALSE, quote = FALSE)
 
 indicators <- list(safe_dark = NULL, victim = NULL, reported = NULL, bribe = "contact", rare = NULL)

@@ -1,9 +1,11 @@
 """The real thing for the web form's tests: our collection server (uvicorn `collect.asgi:app`, which publishes the
-shipped questionnaire) on a free loopback port with its own data folder, volunteers created in its store, and
-Debian's Chromium driven by Playwright with a fresh profile per test (own service worker, cache and IndexedDB).
+shipped questionnaire) on a free loopback port with its own data folder, volunteers created in its store,
+Debian's Chromium driven by Playwright with a fresh profile per test (own service worker, cache and IndexedDB),
+and javarosa (ODK Collect's engine) to fill the same interviews for comparison.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,10 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
 
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect.webform import DIST
+from collect.webform import DIST, webform_url
 from webform_interview import FORM_ID
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +34,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO / "test-artifacts"
+# The forms developer's javarosa driver (tests/forms): fills an XForm from `field=value` lines as Collect would.
+FORM_FILLER = REPO / "tests" / "forms" / "javarosa" / "FormFiller.java"
 SERVER_START_SECONDS = 120  # publishing builds the questionnaire and runs ODK Validate (a JVM) on a cold cache
 
 
@@ -94,7 +99,7 @@ def volunteer(server, request):
     web form, i.e. their OpenRosa server URL + /forms/{form}/webform."""
     name = request.node.name
     account = add_volunteer(server.store, name)
-    return name, f"{account.server_url(server.base_url)}/forms/{FORM_ID}/webform"
+    return name, webform_url(account.server_url(server.base_url), FORM_ID)
 
 
 @pytest.fixture(scope="session")
@@ -122,3 +127,29 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
+
+
+@pytest.fixture(scope="session")
+def javarosa(server, tmp_path_factory):
+    """Fill the published questionnaire in javarosa: answers {field: value | [values]} -> (finalized, record XML).
+
+    The form and its media are the bytes the server publishes. Needs a JDK (javac), as the form tests do.
+    """
+    if shutil.which("javac") is None:
+        pytest.skip("javac not found: comparing with javarosa needs a JDK (e.g. default-jdk-headless)")
+    folder = tmp_path_factory.mktemp("javarosa")
+    subprocess.run(["javac", "-nowarn", "-cp", ODK_VALIDATE_PATH, "-d", str(folder), str(FORM_FILLER)], check=True, capture_output=True)
+    (folder / "form.xml").write_bytes(server.store.form_xml(FORM_ID))
+    (folder / "media").mkdir()
+    for media in server.store.form_version(FORM_ID).media:
+        (folder / "media" / media.filename).write_bytes(server.store.media_file(FORM_ID, None, media.filename))
+
+    def fill(answers: dict[str, str | list[str]]) -> tuple[bool, bytes]:
+        lines = [f"{name}={' '.join(value) if isinstance(value, list) else value}" for name, value in answers.items()]
+        (folder / "scenario.txt").write_text("# interview\n" + "\n".join(lines) + "\n---\n", encoding="utf-8")
+        command = ["java", "-cp", f"{ODK_VALIDATE_PATH}:{folder}", "FormFiller", "form.xml", "media", "scenario.txt"]
+        output = subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True, encoding="utf-8").stdout
+        events = dict(line.partition(" ")[::2] for line in output.splitlines())
+        return "FINALIZED" in events, events["INSTANCE"].encode()
+
+    return fill

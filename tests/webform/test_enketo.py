@@ -2,10 +2,13 @@
 Debian's Chromium, talking to our real collection server over OpenRosa.
 
 1. whole interviews as a volunteer fills them, both skip paths (a victim who reported, a non-victim): the store
-   holds exactly what was entered, in a record that fits the form;
+   holds exactly what was entered, in a record that fits the form and equals the one javarosa (ODK Collect's
+   engine) makes of the same interview;
 2. skip logic as the engine evaluates it;
 3. offline: records completed without a connection survive a reload and arrive exactly once;
-4. the Spanish / English switch.
+4. the Spanish / English switch;
+and what a volunteer's phone needs besides: an interview in progress survives a reload, a refused upload is
+explained and nothing is lost.
 """
 
 import io
@@ -123,7 +126,14 @@ NON_VICTIM = {
 }
 
 # Questions the victim's answers make non-relevant (not the victim of that crime, reported nothing, did not use it).
-VICTIM_SKIPS = ["reported_psychological", "reported_sexual", "reported_to_robbery", "school_primary_access", "school_secondary_satisfaction", "used_cem"]
+VICTIM_SKIPS = [
+    "reported_psychological",
+    "reported_sexual",
+    "reported_to_robbery",
+    "school_primary_access",
+    "school_secondary_satisfaction",
+    "used_cem",
+]
 
 # Questions the non-victim's answers make non-relevant: the engine must neither show nor submit them.
 NON_VICTIM_SKIPS = [
@@ -190,7 +200,7 @@ def assert_stored_as_entered(record: pd.Series, entered: dict, skipped: list[str
         assert name not in record or pd.isna(record[name]), f"{name} was skipped but stored as {record[name]!r}"
 
 
-def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, neighbourhoods, volunteer, webform, artifacts):
+def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, neighbourhoods, volunteer, webform, javarosa, artifacts):
     name, _ = volunteer
     choose_place(webform, neighbourhoods, "trujillo", "trujillo")
     choose_place(webform, neighbourhoods, "el_porvenir", "alto_trujillo")  # the volunteer corrects the district
@@ -207,12 +217,20 @@ def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, neigh
     records = stored_records(server, name, 2)
     assert len(records) == 2
     victim, non_victim = (records.loc[records["sex"] == sex].iloc[0] for sex in ("female", "male"))
-    assert_stored_as_entered(victim, {"district": "el_porvenir", "neighbourhood": "alto_trujillo", **PLACE, **VICTIM_WHO_REPORTED}, VICTIM_SKIPS)
-    assert_stored_as_entered(non_victim, {"district": "la_esperanza", "neighbourhood": "wichanzao", **PLACE, **NON_VICTIM}, NON_VICTIM_SKIPS)
-    for record in (victim, non_victim):
+    victim_answers = {"district": "el_porvenir", "neighbourhood": "alto_trujillo", **PLACE, **VICTIM_WHO_REPORTED}
+    non_victim_answers = {"district": "la_esperanza", "neighbourhood": "wichanzao", **PLACE, **NON_VICTIM}
+    assert_stored_as_entered(victim, victim_answers, VICTIM_SKIPS)
+    assert_stored_as_entered(non_victim, non_victim_answers, NON_VICTIM_SKIPS)
+    for record, answers in ((victim, victim_answers), (non_victim, non_victim_answers)):
         assert record["instance_id"].startswith("uuid:")
         assert record["device_id"] and record["start"] and record["end"]
-        assert xform.problems(server.store.submission_xml(record["instance_id"])) == []
+        stored_xml = server.store.submission_xml(record["instance_id"])
+        assert xform.problems(stored_xml) == []
+        assert {path.rsplit("/", 1)[1] for path in xform.answers(stored_xml)} == set(answers)  # nothing else
+        # ODK Collect's engine, given the same interview, finalizes it into the same record.
+        finalized, javarosa_xml = javarosa(answers)
+        assert finalized
+        assert xform.answers(stored_xml) == xform.answers(javarosa_xml)
     assert webform.waiting() == 0
 
 
@@ -275,6 +293,9 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, neigh
     assert sorted(records["neighbourhood"]) == ["huanchaco", "laredo"]
     delivered = [request for request in posts[sent_while_offline:] if request.failure is None]
     assert [request.response().status for request in delivered] == [201, 201]
+    for request in delivered:  # as Enketo Express posts: multipart with xml_submission_file (else the server says 400)
+        assert request.headers["x-openrosa-version"] == "1.0"
+        assert request.headers["content-type"].startswith("multipart/form-data")
     assert sorted(request.headers["x-openrosa-instance-id"] for request in delivered) == sorted(records["instance_id"])
 
 
@@ -327,6 +348,43 @@ def test_a_refused_upload_is_explained_and_the_record_kept(server, neighbourhood
     expect(status).to_have_attribute("data-kind", "error", timeout=STORE_WAIT_SECONDS * 1000)
     expect(status).to_contain_text("revoked")
     assert webform.waiting() == 1
+    assert stored_records(server, name, 0).empty
+
+
+PUT_IN_OUTBOX = """record => new Promise((resolve, reject) => {
+    const open = indexedDB.open('sdg16-webform');
+    open.onerror = reject;
+    open.onsuccess = () => {
+        const tx = open.result.transaction('outbox', 'readwrite');
+        tx.objectStore('outbox').put(record);
+        tx.oncomplete = resolve;
+        tx.onerror = reject;
+    };
+})"""
+
+
+def test_a_record_the_server_refuses_for_good_is_kept_and_shown(server, volunteer, webform):
+    """A record the server can never accept (here: truncated XML, 400) stops being retried, is listed with the
+    server's reason, and stays on the phone for the coordinator to recover."""
+    name, url = volunteer
+    submission_url = url.split("/forms/")[0] + "/submission"
+    broken = {
+        "instanceId": "uuid:broken",
+        "xml": "<data id='sdg16_perception'><meta><instanceID>uuid:br",
+        "formId": FORM_ID,
+        "submissionUrl": submission_url,
+        "savedAt": "2026-11-28T12:00:00Z",
+        "rejected": None,
+    }
+    webform.page.evaluate(PUT_IN_OUTBOX, broken)
+    webform.page.reload()
+    webform.wait_ready()
+    rejected = webform.page.locator("#rejected")
+    expect(rejected).to_be_visible(timeout=STORE_WAIT_SECONDS * 1000)
+    expect(rejected).to_contain_text("uuid:broken")
+    expect(rejected).to_contain_text("400")
+    expect(rejected).to_contain_text("not well-formed")
+    assert webform.waiting() == 0
     assert stored_records(server, name, 0).empty
 
 

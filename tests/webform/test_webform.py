@@ -4,7 +4,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from collect.webform import webform_routes
+from collect.webform import webform_routes, webform_url
 
 FORM_URL = "/v1/key/TOKEN/projects/sdg16/forms/sdg16_perception"
 
@@ -22,6 +22,10 @@ def dist(tmp_path):
 
 def client(dist) -> TestClient:
     return TestClient(Starlette(routes=webform_routes(dist)))
+
+
+def test_the_link_given_to_volunteers_is_the_page_served():
+    assert webform_url("https://example.org/v1/key/TOKEN/projects/sdg16/", "sdg16_perception") == f"https://example.org{FORM_URL}/webform"
 
 
 def test_page_service_worker_and_bundle_are_served_below_the_form_url(dist):

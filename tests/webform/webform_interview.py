@@ -93,6 +93,7 @@ class XForm:
     root: ElementTree.Element  # the primary instance's root element
     choices: dict[str, tuple[str, frozenset[str]]]  # field name → ("select" | "select1", allowed choice names)
     translations: dict[str, dict[str, str]]  # language → itext id → text
+    engine_filled: frozenset[str]  # paths the engine fills itself: preloads (start, deviceid…) and calculations
 
     @classmethod
     def parse(cls, xform: bytes, media: dict[str, bytes]) -> "XForm":
@@ -116,7 +117,12 @@ class XForm:
             translation.get("lang"): {text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation}
             for translation in model.find(f"{XF}itext")
         }
-        return cls(next(iter(instances[0])), choices, translations)
+        engine_filled = frozenset(
+            bind.get("nodeset")
+            for bind in model.findall(f"{XF}bind")
+            if bind.get("calculate") is not None or any(local(name) == "preload" for name in bind.attrib)
+        )
+        return cls(next(iter(instances[0])), choices, translations, engine_filled)
 
     def problems(self, record_xml: bytes) -> list[str]:
         """Why a record does not fit this form: root and ids, nodes the primary instance lacks, values outside
@@ -137,6 +143,18 @@ class XForm:
                 kind, allowed = self.choices[name]
                 values = element.text.split() if kind == "select" else [element.text]
                 found += [f"{path}={value!r} is not a choice of {name}" for value in values if value not in allowed]
+        return found
+
+
+    def answers(self, record_xml: bytes) -> dict[str, str | frozenset[str]]:
+        """The record's answers by path: non-empty values the respondent gave (multiple choices as a set), without
+        what the engine fills in itself, which differs between engines and runs (timestamps, ids, device)."""
+        found = {}
+        for path, element in _paths(ElementTree.fromstring(record_xml)).items():
+            if len(element) or not (element.text or "").strip() or path in self.engine_filled:
+                continue
+            kind = self.choices.get(local(element.tag), ("",))[0]
+            found[path] = frozenset(element.text.split()) if kind == "select" else element.text
         return found
 
 

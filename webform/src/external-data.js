@@ -8,34 +8,30 @@
 import Papa from 'papaparse';
 
 /**
- * Convert CSV text to the XML document enketo-core queries.
- * A column `label::Español (es)` becomes `<label lang="Español (es)">`, as ODK does for translated labels.
+ * Convert CSV text to the XML document enketo-core queries: one `<item>` per row, one child per column.
  * @param {string} csvText
  * @param {string} fileName - named in error messages
  * @returns {XMLDocument}
  */
-export function csvToXmlDocument(csvText, fileName) {
+function csvToXmlDocument(csvText, fileName) {
     const parsed = Papa.parse(csvText.replace(/^\uFEFF/, ''), { header: true, skipEmptyLines: true });
     if (parsed.errors.length > 0) {
         const e = parsed.errors[0];
         throw new Error(`${fileName}: row ${e.row + 2}: ${e.message}`);
     }
     const doc = document.implementation.createDocument(null, 'root', null);
-    const columns = parsed.meta.fields.map((field) => {
-        const [name, lang] = field.split('::').map((part) => part.trim());
+    for (const column of parsed.meta.fields) {
         try {
-            doc.createElement(name);
+            doc.createElement(column);
         } catch {
-            throw new Error(`${fileName}: column "${field}" is not a valid XML element name`);
+            throw new Error(`${fileName}: column "${column}" is not a valid XML element name`);
         }
-        return { field, name, lang };
-    });
+    }
     for (const row of parsed.data) {
         const item = doc.createElement('item');
-        for (const { field, name, lang } of columns) {
-            const cell = doc.createElement(name);
-            if (lang) cell.setAttribute('lang', lang);
-            cell.textContent = row[field] ?? '';
+        for (const column of parsed.meta.fields) {
+            const cell = doc.createElement(column);
+            cell.textContent = row[column] ?? '';
             item.appendChild(cell);
         }
         doc.documentElement.appendChild(item);

@@ -9,7 +9,7 @@ const XFORMS_LIST_NS = 'http://openrosa.org/xforms/xformsList';
 const MANIFEST_NS = 'http://openrosa.org/xforms/xformsManifest';
 
 /** An HTTP answer the volunteer must hear about (status kept so callers can tell 4xx from 5xx). */
-export class ServerError extends Error {
+class ServerError extends Error {
     constructor(message, status) {
         super(message);
         this.status = status;

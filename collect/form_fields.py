@@ -29,6 +29,7 @@ class Field:
     type: str
     choices: frozenset[str] | None = None
     multiple: bool = False
+    note: bool = False
 
     def spellings(self) -> list[str]:
         """Every header an export may use for this field."""
@@ -79,7 +80,7 @@ def form_fields(xform: bytes) -> list[Field]:
     root = parse_xml(xform)
     model = root.find(f"{XHTML}head/{XFORMS}model")
     data = model.find(f"{XFORMS}instance")[0]
-    types = {bind.get("nodeset"): bind.get("type", "string") for bind in model.iter(f"{XFORMS}bind")}
+    binds = {bind.get("nodeset"): bind for bind in model.iter(f"{XFORMS}bind")}
     controls = {}
     for tag, multiple in (("select1", False), ("select", True)):
         for control in root.iter(f"{XFORMS}{tag}"):
@@ -88,5 +89,9 @@ def form_fields(xform: bytes) -> list[Field]:
     for name, groups, path in _leaves(data, (), f"/{local_name(data)}"):
         control, multiple = controls.get(path, (None, False))
         choices = _choices(root, control) if control is not None else None
-        fields.append(Field(name, groups, types.get(path, "string"), choices, multiple))
+        bind = binds.get(path)
+        attributes = bind.attrib if bind is not None else {}
+        # A note is read-only with nothing computing or preloading it: it never holds an answer.
+        note = attributes.get("readonly") == "true()" and "calculate" not in attributes and not any(k.endswith("preload") for k in attributes)
+        fields.append(Field(name, groups, attributes.get("type", "string"), choices, multiple, note))
     return fields
