@@ -1203,6 +1203,9 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     The form filled is the one the store serves to phones (its latest version of the shipped form, with its
     media), so the demo and a real phone fill byte-identical XForms.
     """
+    real = _real_submissions(store)
+    if real:
+        raise DemoError(f"this store already holds {real:,} real submissions; the demo would mix synthetic data into them. Load it into an empty store.")
     built = build_form(FORM_XLSX)
     outdated = _outdated_version(store, built)
     publish_shipped_forms(store)
@@ -1218,6 +1221,14 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     store.setting(DEMO_SETTING, lambda: json.dumps(marker.__dict__))
     submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated=outdated_form)
     return DemoPlan(marker, submissions, size + _extra_posts(len(team)), tokens)
+
+
+def _real_submissions(store: Store) -> int:
+    """Submissions not sent by a demo volunteer (imports without a volunteer count as real)."""
+    submissions = tables.submissions
+    query = sa.select(sa.func.count()).where(sa.or_(submissions.c.volunteer.is_(None), submissions.c.volunteer.not_like(f"%{DEMO_SUFFIX}")))
+    with store.engine.connect() as conn:
+        return conn.execute(query).scalar_one()
 
 
 def shipped_round(size: int, *, seed: int = DEMO_SEED) -> Iterator[DemoSubmission]:

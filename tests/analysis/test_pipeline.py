@@ -129,20 +129,30 @@ def test_composite_of_identical_components_reproduces_the_component():
     assert np.allclose(a.loc[ok, "se"], ab.loc[ok, "se"], rtol=1e-9, equal_nan=True)
 
 
-def test_composite_variance_matches_a_direct_linearisation():
-    """Uncalibrated stratified cluster design: Var of the respondent-mean ratio, written out by hand."""
+@pytest.mark.parametrize("mean_over", ["all", "any"])
+def test_composite_variance_matches_a_direct_linearisation(mean_over):
+    """Uncalibrated stratified cluster design: Var of the respondent-mean ratio, written out by hand; with
+    "any", three components with different bases (scores 0, 1/3, 1/2, 2/3, 1 …)."""
+    good = ("some", "a_lot", "a_great_deal")
+    dkrf = ("dont_know", "refused")
     plan = dataclasses.replace(_with(PLAN, [
-        Indicator(id="say", variable="say_in_government", success=("some", "a_lot", "a_great_deal"),
-                  exclude=("dont_know", "refused")),
-        Indicator(id="influence", variable="influence_on_politics", success=("some", "a_lot", "a_great_deal"),
-                  exclude=("dont_know", "refused")),
-        Indicator(id="both", mean_of=("say", "influence"))]), weights=WeightsSpec(method="none"), margins=())
+        Indicator(id="say", variable="say_in_government", success=good, exclude=dkrf),
+        Indicator(id="influence", variable="influence_on_politics", success=good, exclude=dkrf),
+        Indicator(id="bribe", variable="bribe_asked_or_paid", success=("no",), exclude=dkrf,
+                  domain="contact_official_12m == 'yes'"),
+        Indicator(id="mix", mean_of=("say", "influence", "bribe"), mean_over=mean_over)]),
+        weights=WeightsSpec(method="none"), margins=())
     result = run(plan, synthetic_submissions(900, seed=11))
     micro = result.microdata
-    good = ["some", "a_lot", "a_great_deal"]
-    valid = ~micro["say_in_government"].isin(["dont_know", "refused"]) & \
-        ~micro["influence_on_politics"].isin(["dont_know", "refused"])
-    y = (micro["say_in_government"].isin(good).astype(float) + micro["influence_on_politics"].isin(good)) / 2
+    answers = pd.DataFrame({
+        "say": micro["say_in_government"].isin(good).astype(float).where(~micro["say_in_government"].isin(dkrf)),
+        "influence": micro["influence_on_politics"].isin(good).astype(float).where(
+            ~micro["influence_on_politics"].isin(dkrf)),
+        "bribe": (micro["bribe_asked_or_paid"] == "no").astype(float).where(
+            (micro["contact_official_12m"] == "yes") & micro["bribe_asked_or_paid"].isin(["yes", "no"])),
+    })
+    valid = answers.notna().all(axis=1) if mean_over == "all" else answers.notna().any(axis=1)
+    y = answers.mean(axis=1).fillna(0)
     w = micro["weight"].where(valid, 0.0)
     mean = (w * y).sum() / w.sum()
     z = w * (y - mean) / w.sum()
@@ -154,7 +164,8 @@ def test_composite_variance_matches_a_direct_linearisation():
             variance += n_h / (n_h - 1) * ((totals - totals.mean()) ** 2).sum()
         else:
             variance += (totals ** 2).sum()   # lonely PSU, "adjust": deviation from the overall mean (0)
-    r = row(result.estimates, "both")
+    r = row(result.estimates, "mix")
+    assert r["n"] == valid.sum()
     assert r["estimate"] == pytest.approx(mean)
     assert r["se"] == pytest.approx(np.sqrt(variance), rel=1e-9)
 

@@ -430,3 +430,16 @@ def test_another_round_under_the_same_instance_ids_is_refused_with_an_explanatio
     with pytest.raises(demo.DemoError, match=r"already stored with other content \(409\)"):
         demo.load_demo(store, n=12)
     store.close()
+
+
+def test_the_demo_refuses_to_mix_into_real_data(tmp_path, built):
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    submission = next(demo.shipped_round(1))
+    from collect.publish import publish_built
+
+    publish_built(store, built)
+    store.receive(submission.xml, submission.attachments, volunteer="Rosa Real")
+    with pytest.raises(demo.DemoError, match="already holds 1 real submissions"):
+        demo.load_demo(store, n=12)
+    assert [v.name for v in list_volunteers(store)] == []  # refused before creating anything
+    store.close()
