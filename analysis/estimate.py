@@ -70,25 +70,29 @@ def proportions_many(
         raise AnalysisError(f"ci must be one of {', '.join(CI_METHODS)}; got {ci!r}")
     if not 0 < level < 1:
         raise AnalysisError(f"level must be between 0 and 1; got {level}")
-    if not ys:
-        raise AnalysisError("no indicator column given")
+    if not ys or len(set(ys)) != len(ys):
+        raise AnalysisError(f"indicator columns must be given once each; got {ys}")
     values, base = _indicator_matrix(design, ys, domain)
     breakdowns = [_Breakdown("overall", [], None, np.zeros(design.n, np.int64), ["all"], [None])]
     breakdowns += [_breakdown(design, spec) for spec in by or []]
     cells = _CellGroups.build(design)
     calibration = _Calibration.build(design, cells)
     codes = {c: pd.factorize(design.data[c])[0] for b in breakdowns for c in b.columns}
-    extras = [tuple(c for c in b.columns if not cells.determines(codes[c])) for b in breakdowns]
-    partitions = {
-        extra: _Partition.build(design, cells, values, base, [codes[c] for c in extra]) for extra in extras if extra
-    }
-    if () in extras:  # the coarsest partition is a sum of any finer one: cheaper than another pass over the rows
-        finer = next(iter(partitions.values()), None)
-        partitions[()] = finer.coarsen(cells) if finer else _Partition.build(design, cells, values, base, [])
-    frames = [
-        _estimate_breakdown(design, cells, partitions[extra], calibration, breakdown, ys, ci, level)
-        for breakdown, extra in zip(breakdowns, extras)
-    ]
+    users: dict[tuple, list[int]] = {}  # breakdowns that split the rows the same way share one partition
+    for i, b in enumerate(breakdowns):
+        users.setdefault(tuple(c for c in b.columns if not cells.determines(codes[c])), []).append(i)
+    frames: list[pd.DataFrame] = [pd.DataFrame()] * len(breakdowns)
+    coarsest = None
+    for extra in sorted(users, key=len, reverse=True):  # one partition in memory at a time
+        if extra:
+            partition = _Partition.build(design, cells, values, base, [codes[c] for c in extra])
+            if coarsest is None and () in users:  # summing a finer partition is cheaper than a pass over the rows
+                coarsest = partition.coarsen(cells)
+        else:
+            partition = coarsest or _Partition.build(design, cells, values, base, [])
+        for i in users[extra]:
+            frames[i] = _estimate_breakdown(design, cells, partition, calibration, breakdowns[i], ys, ci, level)
+        del partition
     table = pd.concat(frames, ignore_index=True)
     order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(ys)}).to_numpy(), kind="stable")
     return table.iloc[order].reset_index(drop=True)
@@ -209,8 +213,8 @@ class _Partition:
 
     first: np.ndarray  # first row of each part
     cell_group: np.ndarray  # its cell group
-    sums: list[np.ndarray]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (R's raking sweeps use
-    #                         unweighted cell means, hence the unweighted sums)
+    sums: list[np.ndarray | None]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (Σ y only for raked
+    #                                designs: R's raking sweeps use unweighted cell means)
 
     @classmethod
     def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> "_Partition":
@@ -219,17 +223,23 @@ class _Partition:
             ids = _group_ids([ids] + [codes + 1 for codes in columns])
         first = _first_rows(ids)
         w, n_ys = design.weights, values.shape[1]
-        sums = np.empty((4, n_ys, len(first)))
-        for j in range(n_ys):  # one bincount per column: faster than a sparse product here
-            for k, column in enumerate((values[:, j] * w, base[:, j] * w, values[:, j], base[:, j])):
-                sums[k, j] = np.bincount(ids, weights=column, minlength=len(first))
-        # C-ordered parts × indicators: scipy's sparse products copy anything else
-        return cls(first=first, cell_group=cells.ids[first], sums=[np.ascontiguousarray(block.T) for block in sums])
+        sums: list[np.ndarray | None] = []
+        for k, (matrix, scale) in enumerate(((values, w), (base, w), (values, None), (base, None))):
+            if k == 2 and not any(step.raking for step in _flat_steps(design)):
+                sums.append(None)
+                continue
+            block = np.empty((n_ys, len(first)))
+            for j in range(n_ys):  # one bincount per column: faster than a sparse product here
+                column = matrix[:, j] if scale is None else matrix[:, j] * scale
+                block[j] = np.bincount(ids, weights=column, minlength=len(first))
+            sums.append(np.ascontiguousarray(block.T))  # scipy's sparse products copy anything not C-ordered
+        return cls(first=first, cell_group=cells.ids[first], sums=sums)
 
     def coarsen(self, cells: _CellGroups) -> "_Partition":
         """The partition into cell groups alone, summed from this finer one."""
         merge = _aggregator(self.cell_group, len(cells.first))
-        return _Partition(cells.first, np.arange(len(cells.first)), [merge @ block for block in self.sums])
+        sums = [None if block is None else merge @ block for block in self.sums]
+        return _Partition(cells.first, np.arange(len(cells.first)), sums)
 
 
 def _flat_steps(design: Design) -> list[CalibrationStep]:
@@ -331,14 +341,14 @@ def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, ci
         return pd.DataFrame(columns=["indicator", *COLUMNS])
     part = _Part.collapse(cells, partition, calibration, breakdown.codes)
     to_groups = _aggregator(part.psu_pairs.groups, n_groups)
-    population, n = to_groups @ part.psu_sw, to_groups @ part.psu_nb
-    successes = to_groups @ part.psu_ny
+    population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = (to_groups @ part.psu_swy) / population
+        p = successes / population
     variance = _variance(design, calibration, part, n_groups, p, population)
     df = part.domain_df(design, n_groups)
-    # all answers alike: the influence is exactly zero, so is the variance (floating noise would give ~1e-17)
-    variance = np.where((n > 0) & ((successes == 0) | (successes == n)), 0.0, variance)
+    # all answers alike: the influence is exactly zero, so is the variance (floating noise would give ~1e-17);
+    # with all y = 1, Σw·y and Σw add the same numbers in the same order, so the test is exact
+    variance = np.where((n > 0) & ((successes == 0) | (successes == population)), 0.0, variance)
     n_design = design.n if design.calibrated else n
     ci_low, ci_high = _interval(ci, p, variance, df, n_design, level)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -398,7 +408,6 @@ class _Part:
     cell_pairs: list[_Pairs]
     psu_swy: np.ndarray
     psu_sw: np.ndarray
-    psu_ny: np.ndarray
     psu_nb: np.ndarray
 
     @classmethod
@@ -407,15 +416,18 @@ class _Part:
         inside = np.flatnonzero(group >= 0)
         everyone = len(inside) == len(group)
         group, cell_group = group[inside], partition.cell_group[inside]
-        sums = [block if everyone else block[inside] for block in partition.sums]
+        sums = [block if block is None or everyone else block[inside] for block in partition.sums]
         psu_pairs = _Pairs.of(cells.psu[cell_group], group)
+        swy, sw, _, nb = sums
         return cls(
             group,
             [phi[cell_group] for phi in calibration.phi],
             sums,
             psu_pairs,
             [_Pairs.of(c[cell_group], group) for c in cells.cells],
-            *(psu_pairs.merge @ block for block in sums),
+            psu_pairs.merge @ swy,
+            psu_pairs.merge @ sw,
+            psu_pairs.merge @ nb,
         )
 
     def domain_df(self, design: Design, n_groups: int) -> np.ndarray:

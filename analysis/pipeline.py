@@ -8,14 +8,16 @@ breakdown list) → composites → excluded counts and reliability flags.
 Every base is a domain of the one calibrated design: an indicator's y column is 1/0 inside its base and NaN
 outside (not in its `domain`, or an `exclude`d answer, or unanswered), never a frame with rows dropped.
 
-Composites (`mean_of`, e.g. 16.7.2 = mean of its two shares) are estimated as the mean, per respondent, of the
-component answers over the respondents valid on every component (the common base). Its variance needs the
-covariances of the components; the engine estimates proportions of 0/1 variables only, so the respondent score
-S = Σ y_k ∈ {0..K} is written as nested 0/1 thresholds T_s = 1{S ≥ s} and every band 1{s ≤ S < t}: since
-T_s − T_t is the band (s, t), Cov(T_s, T_t) = (V_s + V_t − V_band)/2, which gives the exact linearised,
-calibration-aware variance of mean(S)/K from the engine's own variances. When the components' bases coincide
-the composite equals the mean of the component shares; otherwise it is the mean of the shares among
-respondents valid on all of them, and those valid on some only are counted in `n_excluded`.
+Composites (`mean_of`, e.g. 16.7.2 = mean of its two shares) are estimated as the weighted mean of a
+respondent score Y: the mean of the component answers, over respondents valid on every component
+(`mean_over = "all"`) or on at least one (`"any"`, the mean of those answered). The variance needs the
+components' covariances, and the engine estimates proportions of 0/1 variables only, so Y, which takes the
+levels 0 = v_0 < v_1 < … < v_m, is written as Σ_s (v_s − v_{s−1})·T_s with nested thresholds T_s = 1{Y ≥ v_s};
+since T_s − T_t is the band 1{v_s ≤ Y < v_t}, Cov(T_s, T_t) = (V_s + V_t − V_band)/2, which gives the exact
+linearised, calibration-aware variance of the mean of Y from the engine's own variances (checked by hand in
+tests/analysis/test_pipeline.py, and equal to R's svymean on the raked design). With "all" and coinciding
+component bases this is exactly the mean of the component shares; otherwise those valid on too few components
+are counted in `n_excluded`. Cost: one column per band, m(m+1)/2 + 1 (16.7.2: 4; a 5-item "any" mean: 56).
 """
 
 from __future__ import annotations

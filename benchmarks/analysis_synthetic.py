@@ -44,9 +44,12 @@ def responses(n: int, seed: int = 16) -> pd.DataFrame:
 
 
 def margins(frame: pd.DataFrame, population: float = 970_016) -> list[pd.DataFrame]:
-    """Neighbourhood totals proportional to the sample, split 51.5% women and by a fixed age profile."""
+    """Neighbourhood totals proportional to the sample, split 51.5% women and by a fixed age profile.
+
+    Trujillo's 970,016 inhabitants, or 5 × the sample when the sample is larger (1M responses): a design effect
+    against sampling without replacement needs a population larger than the sample."""
     share = frame["neighbourhood"].value_counts(normalize=True).sort_index()
-    totals = (share * population).round()
+    totals = (share * max(population, 5 * len(frame))).round()
     sex = pd.DataFrame(
         [
             {"neighbourhood": h, "sex": s, "population": t * p}

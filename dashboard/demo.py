@@ -1205,7 +1205,7 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     """
     real = _real_submissions(store)
     if real:
-        raise DemoError(f"this store already holds {real:,} real submissions; the demo would mix synthetic data into them. Load it into an empty store.")
+        raise DemoError(f"this store already holds real submissions ({real:,}); the demo would mix synthetic data into them. Load it into an empty store.")
     built = build_form(FORM_XLSX)
     outdated = _outdated_version(store, built)
     publish_shipped_forms(store)
