@@ -10,6 +10,9 @@ submissions costs more than the whole 0.5 s budget of a filter change (benchmark
 They are shared between sessions and treated as read-only: pages filter and assign, never modify in place.
 """
 
+import logging
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,12 +24,14 @@ from analysis.errors import AnalysisError
 from analysis.margins import default_margins
 from analysis.plan import Plan, load_plan
 from collect.store import Store
+from dashboard import demo
 from dashboard.auth import Accounts
 from dashboard.geography import DATA
 from dashboard.targets import Targets
 
 FORM_ID = "sdg16_perception"
-STATUS_TTL_SECONDS = 2  # how stale a page may be about submissions arriving from phones
+STATUS_TTL_SECONDS = 5  # how stale a page may be about submissions arriving from phones
+WARMER_THREAD = "sdg16-cache-warmer"
 PLAN = Path(analysis.__file__).parent / "plans" / "sdg16.toml"
 
 
@@ -165,3 +170,60 @@ def round_estimates(column: str, low: str, high: str, form_id: str = FORM_ID) ->
     """As `estimates`, over one round: the submissions whose interview `day` (or `form_version`) lies in
     [low, high]."""
     return _round_result(store_version(), form_id, column, low, high)
+
+
+@st.cache_resource(max_entries=4)
+def _points(version: str, form_id: str) -> pd.DataFrame:
+    lat, lon = quality.gps_points(_frame(version, form_id, True))
+    return pd.DataFrame({"lat": lat, "lon": lon})
+
+
+def gps_points(form_id: str = FORM_ID) -> pd.DataFrame:
+    """lat/lon of every current submission (rejected included; NaN without a valid point), cached."""
+    return _points(store_version(), form_id)
+
+
+@st.cache_resource(max_entries=4)
+def _synthetic(version: str, form_id: str) -> int:
+    return int(demo.is_synthetic(_frame(version, form_id, True)).sum())
+
+
+def synthetic_count(form_id: str = FORM_ID) -> int:
+    """How many current submissions come from the demo round (dashboard.demo marks them), cached."""
+    return _synthetic(store_version(), form_id)
+
+
+def warm() -> None:
+    """Compute everything the pages ask for at the current store version, so that the next visitor finds it
+    cached. At 100k submissions the plan alone takes seconds (benchmarks/dashboard.md): without this, the first
+    visitor after new data would wait for it."""
+    if is_empty():
+        return
+    for include_rejected in (True, False):
+        submissions(include_rejected=include_rejected)
+        interview_days(include_rejected=include_rejected)
+    quality_checks()
+    gps_points()
+    synthetic_count()
+    estimates()
+
+
+def keep_warm(every_seconds: float = 10.0) -> threading.Thread:
+    """Run `warm()` in a daemon thread every `every_seconds` (a no-op while the store version is unchanged).
+
+    The thread has no script-run context, for which Streamlit's cache logs a harmless warning on every call;
+    a filter drops those warnings for this thread only."""
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: record.threadName != WARMER_THREAD)
+
+    def loop() -> None:
+        while True:
+            try:
+                warm()
+            except Exception as error:  # noqa: BLE001 — a failed warm-up must not stop later ones; pages show the error
+                print(f"sdg16 dashboard: warming the caches failed: {error}", flush=True)
+            time.sleep(every_seconds)
+
+    thread = threading.Thread(target=loop, name=WARMER_THREAD, daemon=True)
+    thread.start()
+    return thread

@@ -14,6 +14,7 @@ from collect.store import REVIEW_STATES
 from dashboard import data, signin
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
+MAP_POINTS = 5000  # the points travel to the browser as JSON: 100k of them cost more than a second per rerun
 REVIEW_CHOICES = 200  # a longer list is unusable on a phone; narrow it with the filters instead
 REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
 
@@ -144,15 +145,15 @@ def _map(frame: pd.DataFrame) -> None:
     if "gps" not in frame.columns:
         st.info("This form has no GPS question.")
         return
-    lat, lon = quality.gps_points(frame)
-    located = frame.assign(lat=lat, lon=lon)
-    located = located.dropna(subset=["lat", "lon"])[["lat", "lon", "neighbourhood", "volunteer", "review_state"]]
-    st.caption(f"{len(located):,} of {len(frame):,} submissions have a GPS point.")
-    if located.empty:
+    located = frame[["neighbourhood", "volunteer", "review_state"]].join(data.gps_points()).dropna(subset=["lat", "lon"])
+    shown = located.tail(MAP_POINTS)
+    st.caption(f"{len(located):,} of {len(frame):,} submissions have a GPS point"
+               + (f"; the latest {MAP_POINTS:,} are drawn." if len(located) > MAP_POINTS else "."))
+    if shown.empty:
         return
-    layer = pdk.Layer("ScatterplotLayer", located, get_position=["lon", "lat"], get_radius=25, radius_min_pixels=2,
+    layer = pdk.Layer("ScatterplotLayer", shown, get_position=["lon", "lat"], get_radius=25, radius_min_pixels=2,
                       get_fill_color=[200, 30, 0, 140], pickable=True)
-    view = pdk.ViewState(latitude=float(located["lat"].median()), longitude=float(located["lon"].median()), zoom=11)
+    view = pdk.ViewState(latitude=float(shown["lat"].median()), longitude=float(shown["lon"].median()), zoom=11)
     st.pydeck_chart(pdk.Deck(layers=[layer], initial_view_state=view, map_style=None,
                              tooltip={"text": "{neighbourhood}\n{volunteer}\n{review_state}"}))
 

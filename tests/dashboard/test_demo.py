@@ -442,3 +442,16 @@ def test_the_demo_refuses_to_mix_into_real_data(tmp_path, built):
         demo.load_demo(store, n=12)
     assert [v.name for v in list_volunteers(store)] == []  # refused before creating anything
     store.close()
+
+
+def test_the_benchmark_ingest_stores_the_same_round_without_http(tmp_path, loaded, built):
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    calls = []
+    summary = demo.ingest_demo(store, LOADED, progress=lambda done, total: calls.append((done, total)))
+    assert (summary.posted, summary.created, summary.duplicates) == (LOADED + 2, LOADED + 1, 1)
+    assert calls[-1] == (summary.posted, summary.posted)
+    http_store = loaded[0]
+    ingested = store.submission_index(built.form_id)["instance_id"]
+    assert sorted(ingested) == sorted(http_store.submission_index(built.form_id)["instance_id"])  # same seed, same round
+    assert demo.ingest_demo(store, LOADED).created == 0
+    store.close()
