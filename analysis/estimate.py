@@ -350,7 +350,7 @@ def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, ci
     # with all y = 1, Σw·y and Σw add the same numbers in the same order, so the test is exact
     variance = np.where((n > 0) & ((successes == 0) | (successes == population)), 0.0, variance)
     n_design = design.n if design.calibrated else n
-    ci_low, ci_high = _interval(ci, p, variance, df, n_design, level)
+    ci_low, ci_high = _interval(ci, p, variance, df, n_design, n, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         srs = p * (1 - p) * n / (n - 1) * (population - n) / (population * n)
         deff = np.where((n > 1) & (population > n) & (srs > 0), variance / srs, np.nan)
@@ -500,9 +500,10 @@ def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix) -> np.nd
     return (scale[:, None] * centred).sum(0)
 
 
-def _interval(ci, p, variance, df, n_design, level):
+def _interval(ci, p, variance, df, n_design, n, level):
+    """`n_design` is R's nrow(design) for the beta interval (the full sample once calibrated); `n` the domain's."""
     if ci == "logit":
         return logit_ci(p, variance, df, level)
     if ci == "beta":
         return beta_ci(p, variance, df, n_design, level)
-    return wilson_ci(p, variance, df, level)
+    return wilson_ci(p, variance, df, level, n=n)

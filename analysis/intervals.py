@@ -9,8 +9,10 @@ Each function takes the estimate `p`, its design-based variance `var` and the de
 - `beta_ci`: `method="beta"` (Korn–Graubard): a Clopper–Pearson interval on the effective sample size
   p(1−p)/var, rescaled by (t(nrow−1)/t(df))². `nrow` is R's `nrow(design)`: on a calibrated design subsets keep
   every row, so it is the full sample size; on an uncalibrated design it is the domain's size.
-- `wilson_ci`: not in R. The Wilson score interval on the same effective sample size p(1−p)/var, with the
-  t(df) quantile in place of z (as the other two use t(df)); compare with statsmodels' `proportion_confint`.
+- `wilson_ci`: not in R. The Wilson score interval on the effective sample size p(1−p)/var, with the t(df)
+  quantile in place of z; given the domain's sample size `n`, the effective size gets the same (t(n−1)/t(df))²
+  factor as Korn–Graubard. That is svy 0.35's `ci_method="wilson"` (checked in tests/analysis/test_estimate.py);
+  the formula itself is checked against statsmodels' `proportion_confint`.
 
 Where the interval is undefined (p is 0 or 1 so the variance is 0, df ≤ 0, no respondents) the bounds are NaN:
 an honest gap rather than a made-up number.
@@ -61,14 +63,16 @@ def beta_ci(p, var, df, nrow, level: float = 0.95) -> tuple[np.ndarray, np.ndarr
     return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
 
 
-def wilson_ci(p, var, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval on the effective sample size p(1−p)/var with the t(df) quantile."""
+def wilson_ci(p, var, df, level: float = 0.95, *, n=None) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval on the effective sample size with the t(df) quantile (svy's design-based Wilson)."""
     p = np.asarray(p, float)
-    n = effective_n(p, var)
     t = _t_quantile(level, df)
+    m = effective_n(p, var)
+    if n is not None:
+        m = m * (_t_quantile(level, np.asarray(n, float) - 1) / t) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        denom = 1 + t**2 / n
-        centre = (p + t**2 / (2 * n)) / denom
-        half = t / denom * np.sqrt(p * (1 - p) / n + t**2 / (4 * n**2))
-    undefined = ~((p > 0) & (p < 1) & np.isfinite(n) & np.isfinite(t))
+        denom = 1 + t**2 / m
+        centre = (p + t**2 / (2 * m)) / denom
+        half = t / denom * np.sqrt(p * (1 - p) / m + t**2 / (4 * m**2))
+    undefined = ~((p > 0) & (p < 1) & np.isfinite(m) & np.isfinite(t))
     return np.where(undefined, np.nan, centre - half), np.where(undefined, np.nan, centre + half)

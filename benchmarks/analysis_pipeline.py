@@ -307,7 +307,8 @@ def main() -> None:
             specs = specs if n < 1_000_000 else [None, "sex"]
             print(json.dumps(r_survey(n, specs)))
         else:
-            workers = {"ours": ours, "plan": plan_pipeline, "svy": svy_one_at_a_time, "samplics": samplics_one_at_a_time}
+            workers = {"ours": ours, "plan": plan_pipeline, "svy": svy_one_at_a_time}
+            workers["samplics"] = samplics_one_at_a_time
             print(json.dumps(workers[engine](n)))
         return
     print(f"load average before: {os.getloadavg()}")
@@ -319,8 +320,8 @@ def main() -> None:
         base, base_cpu = results["ours"].get("wall_s"), results["ours"].get("cpu_s")
         for engine, result in results.items():
             compared = base and "wall_s" in result and engine not in ("ours", "plan")
-            times = f"{result['wall_s'] / base:.0f}× ours wall, {result['cpu_s'] / base_cpu:.0f}× cpu" if compared else ""
-            ratio = f"  ({times})" if compared else ""
+            ratio = f"  ({result['wall_s'] / base:.0f}× ours wall, {result['cpu_s'] / base_cpu:.0f}× cpu)"
+            ratio = ratio if compared else ""
             print(json.dumps(result) + ratio)
         print(f"load average: {os.getloadavg()}")
 

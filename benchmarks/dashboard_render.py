@@ -77,7 +77,7 @@ def main() -> None:
 
     def empty_caches() -> None:
         st.cache_data.clear()
-        for cached in (data._frame, data._checks, data._result, data._days, data._points, data._synthetic):
+        for cached in (data._frame, data._checks, data._result, data._days, data._points):
             cached.clear()
 
     def timed(step) -> float:

@@ -24,7 +24,6 @@ from analysis.errors import AnalysisError
 from analysis.margins import default_margins
 from analysis.plan import Plan, load_plan
 from collect.store import Store
-from dashboard import demo
 from dashboard.auth import Accounts
 from dashboard.geography import DATA
 from dashboard.targets import Targets
@@ -98,7 +97,10 @@ def neighbourhoods() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner="Loading submissions…", max_entries=4)
 def _frame(version: str, form_id: str, include_rejected: bool) -> pd.DataFrame:
-    return store().submissions_frame(form_id, include_rejected=include_rejected)
+    if include_rejected:
+        return store().submissions_frame(form_id, include_rejected=True)
+    every = _frame(version, form_id, True)  # one read of the store serves both frames
+    return every[every["review_state"] != "rejected"].reset_index(drop=True)
 
 
 def submissions(form_id: str = FORM_ID, include_rejected: bool = False) -> pd.DataFrame:
@@ -183,16 +185,6 @@ def gps_points(form_id: str = FORM_ID) -> pd.DataFrame:
     return _points(store_version(), form_id)
 
 
-@st.cache_resource(max_entries=4)
-def _synthetic(version: str, form_id: str) -> int:
-    return int(demo.is_synthetic(_frame(version, form_id, True)).sum())
-
-
-def synthetic_count(form_id: str = FORM_ID) -> int:
-    """How many current submissions come from the demo round (dashboard.demo marks them), cached."""
-    return _synthetic(store_version(), form_id)
-
-
 def warm() -> None:
     """Compute everything the pages ask for at the current store version, so that the next visitor finds it
     cached. At 100k submissions the plan alone takes seconds (benchmarks/dashboard.md): without this, the first
@@ -204,7 +196,6 @@ def warm() -> None:
         interview_days(include_rejected=include_rejected)
     quality_checks()
     gps_points()
-    synthetic_count()
     estimates()
 
 

@@ -8,6 +8,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from collect.store import Store
 from dashboard.demo import DEMO_SEED, DemoError, load_demo
+from forms.xform import XFormError
+from forms.xpath import XPathError
 
 
 def demo(
@@ -21,7 +23,7 @@ def demo(
         with Progress(TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
             task = bar.add_task("demo", total=None)
             summary = load_demo(store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed)
-    except DemoError as error:
+    except (DemoError, XFormError, XPathError) as error:  # the form the store serves cannot be read or filled
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
     finally:

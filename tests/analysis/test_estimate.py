@@ -100,9 +100,10 @@ def test_korn_graubard_intervals_match_r(survey, golden, kind):
 
 @pytest.mark.parametrize("kind", ["unraked", "raked"])
 def test_matches_svy(survey, kind):
-    """svy 0.35 gives R's domain estimates, SEs, deffs and df, raked or not. Under R's lonely.psu="remove"
-    (svy "skip") it agrees on raked designs too; its "center" differs from R's "adjust" once the design is
-    calibrated (3e-4 relative on the SE here), so R stays the reference for that case."""
+    """svy 0.35 gives R's domain estimates, SEs, deffs, df and logit intervals, raked or not, and is the
+    reference for the Wilson interval (R has none). Under R's lonely.psu="remove" (svy "skip") it agrees on
+    raked designs too; its "center" differs from R's "adjust" once the design is calibrated (3e-4 relative on
+    the SE here), and its Korn–Graubard caps the effective n (R does not), so R is the reference for those."""
     svy = pytest.importorskip("svy")
     pl = pytest.importorskip("polars")
     frame = pl.from_pandas(survey).with_columns(
@@ -125,6 +126,11 @@ def test_matches_svy(survey, kind):
     np.testing.assert_allclose(table["deff"], result["deff"], rtol=1e-8)
     np.testing.assert_allclose(table["ci_low"], result["lci"], rtol=1e-8)
     np.testing.assert_array_equal(table["df"], result["df"])
+    wilson = sample.estimation.prop("safe_dark", by="sex", drop_nulls=True, ci_method="wilson").to_polars().to_pandas()
+    wilson = wilson[wilson["safe_dark"] == 1.0]
+    table = proportions(build(survey, kind, "remove"), "safe_dark", by=["sex"], ci="wilson").iloc[1:]
+    np.testing.assert_allclose(table["ci_low"], wilson["lci"], rtol=1e-8)
+    np.testing.assert_allclose(table["ci_high"], wilson["uci"], rtol=1e-8)
 
 
 def test_many_at_once_equals_one_at_a_time(survey):
@@ -219,3 +225,12 @@ def test_missing_breakdown_values_stay_in_the_design_and_overall(survey):
     overall = table.iloc[0]
     assert overall["n"] == survey["safe_dark"].notna().sum()
     assert table.iloc[1:]["n"].sum() == frame.loc[frame["disability"].notna(), "safe_dark"].notna().sum()
+
+
+def test_group_ids_fall_back_to_groupby_when_the_code_would_overflow():
+    from analysis.estimate import _group_ids
+
+    rng = np.random.default_rng(3)
+    small = [rng.integers(0, 4, 50), rng.integers(0, 3, 50)]
+    huge = [small[0] * 2**40, small[1] * 2**40]  # same partition, radices too large for one int64 code
+    np.testing.assert_array_equal(_group_ids(small), _group_ids(huge))

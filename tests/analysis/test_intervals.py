@@ -38,9 +38,12 @@ def test_beta_rescales_the_effective_n_with_t_quantiles_as_r():
     np.testing.assert_allclose(low, stats.beta.ppf(0.025, n_eff * P, n_eff * (1 - P) + 1), rtol=1e-12)
 
 
-def test_wilson_matches_statsmodels_on_the_effective_sample_size():
-    low, high = wilson_ci(P, VAR, DF, level=0.9)
+@pytest.mark.parametrize("n", [None, np.array([120, 40, 300, 25, 900])])
+def test_wilson_matches_statsmodels_on_the_effective_sample_size(n):
+    low, high = wilson_ci(P, VAR, DF, level=0.9, n=n)
     n_eff = effective_n(P, VAR)
+    if n is not None:  # the Korn–Graubard degrees-of-freedom factor, as svy applies it
+        n_eff = n_eff * (stats.t.ppf(0.95, n - 1) / stats.t.ppf(0.95, DF)) ** 2
     alpha = 2 * stats.norm.sf(stats.t.ppf(0.95, DF))  # statsmodels uses z; ours uses t(df) in its place
     sm_low, sm_high = proportion_confint(P * n_eff, n_eff, alpha=alpha, method="wilson")
     np.testing.assert_allclose(low, sm_low, rtol=1e-10)

@@ -1,7 +1,8 @@
 """The demo round: real XForm filled, real OpenRosa route, realistic and reproducible data.
 
-The form is checked here with plain ElementTree over the compiled XForm, not with the demo's own reader, so that
-a mistake in `dashboard.demo.read_xform` cannot hide itself.
+The form is checked here with plain ElementTree over the compiled XForm, not with the reader that fills it, so
+that a mistake in `forms.xform.read_xform` cannot hide itself. The reader, the filling and the XPath evaluator
+are tested on their own in tests/forms/test_xform.py and tests/forms/test_xpath.py.
 """
 
 import csv
@@ -20,6 +21,7 @@ from collect.submission import parse_submission
 from collect.volunteers import list_volunteers, revoke_volunteer
 from dashboard import demo
 from forms.build import DATA_DIR, build_form
+from forms.xform import read_xform
 
 XF = "{http://www.w3.org/2002/xforms}"
 XH = "{http://www.w3.org/1999/xhtml}"
@@ -79,7 +81,7 @@ def loaded(tmp_path_factory):
 def round_2000(built):
     """A full-size round generated in memory (no store), parsed by the store's own submission parser."""
     media = {file.name: file.path.read_bytes() for file in built.media}
-    form = demo.read_xform(built.xform_bytes, media)
+    form = read_xform(built.xform_bytes, media)
     areas = demo.read_areas(media["neighbourhoods.csv"], pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(demo.DEMO_SEED))
     outdated = dataclasses.replace(form, version="2026010101")
     submissions = list(demo.generate_submissions(form, 2000, areas=areas, outdated=outdated))
@@ -312,39 +314,6 @@ def test_a_revoked_demo_volunteer_is_refused_by_the_route(tmp_path, monkeypatch)
     store.close()
 
 
-# --- the XPath subset ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "expression, values, expected",
-    [
-        (" /d/age  >= 18", {"/d/age": ""}, False),  # unanswered: NaN, as ODK
-        (" /d/age  >= 18", {"/d/age": "18"}, True),
-        (" /d/c  = 'yes'", {"/d/c": "yes"}, True),
-        (" /d/c  != 'yes'", {"/d/c": ""}, True),
-        ("selected( /d/m , 'none')", {"/d/m": "police none"}, True),
-        ("not(selected(., 'none') and count-selected(.) > 1)", {"/d/m": "police none"}, False),
-        ("regex(., '^[A-Z0-9][A-Z0-9-]{0,11}$')", {"/d/m": "Z01-B02"}, True),
-        (". >= 0 and . <= /d/age", {"/d/m": "7", "/d/age": "6"}, False),
-        ("concat( /d/c , ' ', format-date-time( /d/t , '%Y-%m-%d %H:%M'))", {"/d/c": "x", "/d/t": "2026-11-03T09:14:11.561-05:00"}, "x 2026-11-03 09:14"),
-        ("(1 + 2) * 3 - 4 div 2", {}, 7.0),
-    ],
-)
-def test_xpath_subset(expression, values, expected):
-    assert demo.evaluate(expression, values, here="/d/m") == expected
-
-
-def test_choice_filter_reads_item_columns():
-    item = {"name": "alto_trujillo", "district": "el_porvenir"}
-    assert demo.evaluate("district= /d/district ", {"/d/district": "el_porvenir"}, "/d/n", item) is True
-    assert demo.evaluate("district= /d/district ", {"/d/district": "moche"}, "/d/n", item) is False
-
-
-def test_unsupported_xpath_is_refused_by_name():
-    with pytest.raises(demo.DemoError, match="pulldata"):
-        demo.compile_xpath("pulldata('x', 'y', 'z', 'w')")
-
-
 def test_sdg16_demo_command_loads_the_configured_store(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
@@ -358,70 +327,6 @@ def test_sdg16_demo_command_loads_the_configured_store(tmp_path, monkeypatch):
     store = Store.open()
     assert len(store.submissions_frame("sdg16_perception")) == 31
     store.close()
-
-
-# --- filling any form: a small one written as pyxform's tests write theirs --------------------------------------
-
-SMALL_FORM = """
-| survey |
-|        | type                                    | name   | label  | relevant          | constraint        | choice_filter      | required |
-|        | start                                   | start  |        |                   |                   |                    |          |
-|        | select_one yn                           | ok     | OK?    |                   |                   |                    | yes      |
-|        | begin group                             | main   |        | ${ok} = 'yes'     |                   |                    |          |
-|        | integer                                 | age    | Age    |                   | . >= 18           |                    | yes      |
-|        | select_one districts                    | d      | D      |                   |                   |                    | yes      |
-|        | select_one_from_file neighbourhoods.csv | n      | N      |                   |                   | district=${d}      | yes      |
-|        | text                                    | extra  | Extra  |                   |                   |                    | yes      |
-|        | integer                                 | people | People |                   | . >= 50 and . < 60 |                   | yes      |
-|        | end group                               |        |        |                   |                   |                    |          |
-| choices |
-|         | list_name | name        | label       |
-|         | yn        | yes         | Yes         |
-|         | yn        | no          | No          |
-|         | districts | el_porvenir | El Porvenir |
-|         | districts | moche       | Moche       |
-| settings |
-|          | form_id | version    |
-|          | small   | 2026010101 |
-"""
-
-
-@pytest.fixture(scope="module")
-def small_form():
-    from pyxform.xls2xform import convert
-
-    xform = convert(xlsform=SMALL_FORM, file_type=".md").xform.encode()
-    return demo.read_xform(xform, {"neighbourhoods.csv": (DATA_DIR / "neighbourhoods.csv").read_bytes()})
-
-
-def small_metadata():
-    moment = pd.Timestamp("2026-11-03T09:00:00-05:00").to_pydatetime()
-    return demo.Metadata(moment, moment, "collect:X", "someone", "uuid:1")
-
-
-def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form):
-    refused = demo.fill(small_form, {"ok": "no", "age": "40"}, small_metadata(), random.Random(1)).values
-    assert refused["/data/ok"] == "no" and refused["/data/main/age"] == "" and refused["/data/start"].startswith("2026-11-03T09:00")
-    answers = {"ok": "yes", "age": "40", "d": "el_porvenir", "n": "alto_trujillo"}
-    filled = demo.fill(small_form, answers, small_metadata(), random.Random(1)).values
-    assert filled["/data/main/extra"] != ""  # required, unknown to the model: a generic answer
-    assert 50 <= int(filled["/data/main/people"]) < 60  # ... that meets the question's constraint
-    root = ElementTree.fromstring(demo.instance_xml(small_form, filled))
-    assert root.get("id") == "small" and root.findtext("main/n") == "alto_trujillo" and root.findtext("meta/instanceID") == "uuid:1"
-
-
-@pytest.mark.parametrize(
-    "answers, message",
-    [
-        ({"ok": "yes", "age": "12", "d": "moche", "n": "moche"}, r"age = '12' breaks its constraint"),
-        ({"ok": "yes", "age": "40", "d": "moche", "n": "alto_trujillo"}, r"n: alto_trujillo is not among its choices here \(moche\)"),
-        ({"ok": "maybe"}, r"ok: maybe is not among its choices"),
-        ({"ok": "yes", "age": None}, r"age is required and relevant"),
-    ],
-)
-def test_fill_refuses_answers_the_form_would_refuse(small_form, answers, message):
-    with pytest.raises(demo.DemoError, match=message):
-        demo.fill(small_form, answers, small_metadata(), random.Random(1))
 
 
 def test_another_round_under_the_same_instance_ids_is_refused_with_an_explanation(tmp_path, monkeypatch):
