@@ -1,2 +1,3 @@
 """The questionnaires: XLSForms (the source of truth coordinators edit), their build into XForms checked by ODK
-Validate (`forms.build`) and their codebook (`forms.codebook`)."""
+Validate (`forms.build`), their codebook (`forms.codebook`), and the compiled XForm read and filled as ODK Collect
+fills it (`forms.xform`, with the ODK XPath subset pyxform writes in `forms.xpath`)."""
