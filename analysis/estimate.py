@@ -66,13 +66,39 @@ def proportions_many(
     level: float = 0.95,
 ) -> pd.DataFrame:
     """`proportions` for many indicators at once (one vectorised pass per breakdown); adds `indicator`."""
+    return _estimate_many(design, ys, domain, by, ci, level, scores=False)
+
+
+def means_many(
+    design: Design,
+    ys: list[str],
+    *,
+    domain: str | None = None,
+    by: list[BySpec] | None = None,
+    ci: str = "logit",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Weighted means of scores between 0 and 1 (e.g. each respondent's mean of several 0/1 answers, the SDG
+    16.7.2 and 16.6.2 composites), with the same columns as `proportions_many`.
+
+    The linearised variance of a domain mean is the same formula whatever the values of y, so the proportion
+    machinery applies unchanged (R: `svymean(~score, subset(design, !is.na(score)))`); only the design effect
+    needs the weighted mean of y² (for 0/1 answers it is p itself), which is estimated alongside. Intervals
+    treat the mean as a share of [0, 1] (its effective n is p(1 − p)/var), as for the component shares.
+    """
+    return _estimate_many(design, ys, domain, by, ci, level, scores=True)
+
+
+def _estimate_many(design, ys, domain, by, ci, level, scores: bool) -> pd.DataFrame:
     if ci not in CI_METHODS:
         raise AnalysisError(f"ci must be one of {', '.join(CI_METHODS)}; got {ci!r}")
     if not 0 < level < 1:
         raise AnalysisError(f"level must be between 0 and 1; got {level}")
     if not ys or len(set(ys)) != len(ys):
         raise AnalysisError(f"indicator columns must be given once each; got {ys}")
-    values, base = _indicator_matrix(design, ys, domain)
+    values, base = _indicator_matrix(design, ys, domain, scores)
+    if scores:  # y² beside y, same base: its mean is what the design effect needs
+        values, base = np.hstack([values, values**2]), np.hstack([base, base])
     breakdowns = [_Breakdown("overall", [], None, np.zeros(design.n, np.int64), ["all"], [None])]
     breakdowns += [_breakdown(design, spec) for spec in by or []]
     cells = _CellGroups.build(design)
@@ -134,8 +160,9 @@ def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
     )
 
 
-def _indicator_matrix(design: Design, ys: list[str], domain: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """y values (0 outside the base) and the base mask; anything but 0/1/NaN is an error naming the column."""
+def _indicator_matrix(design: Design, ys: list[str], domain: str | None, scores: bool = False):
+    """y values (0 outside the base) and the base mask; anything but 0/1/NaN (scores: outside [0, 1]) is an error
+    naming the column."""
     data = design.data
     values = np.zeros((design.n, len(ys)), order="F")  # column-major: filled and read one indicator at a time
     base = np.zeros((design.n, len(ys)), dtype=bool, order="F")
@@ -156,10 +183,12 @@ def _indicator_matrix(design: Design, ys: list[str], domain: str | None) -> tupl
             if column.isna().sum() > data[y].isna().sum():
                 raise AnalysisError(f"indicator column {y!r} must hold 1/0 (NaN outside the base); found text")
         y_values = column.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isnan(y_values) & (y_values != 0) & (y_values != 1)
+        with np.errstate(invalid="ignore"):
+            bad = (y_values < 0) | (y_values > 1) if scores else ~np.isnan(y_values) & (y_values != 0) & (y_values != 1)
         if bad.any():
             examples = ", ".join(map(str, np.unique(y_values[bad])[:3]))
-            raise AnalysisError(f"indicator column {y!r} must hold 1/0 (NaN outside the base); found {examples}")
+            expected = "scores between 0 and 1" if scores else "1/0"
+            raise AnalysisError(f"indicator column {y!r} must hold {expected} (NaN outside the base); found {examples}")
         base[:, j] = ~np.isnan(y_values) & keep
         values[:, j] = np.where(base[:, j], y_values, 0.0)
     return values, base
@@ -336,7 +365,7 @@ class _Calibration:
 
 
 def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, ci, level) -> pd.DataFrame:
-    n_groups, n_ys = len(breakdown.groups), len(ys)
+    n_groups, n_ys = len(breakdown.groups), len(ys)  # scores: the partition also holds y² (columns n_ys…)
     if n_groups == 0:
         return pd.DataFrame(columns=["indicator", *COLUMNS])
     part = _Part.collapse(cells, partition, calibration, breakdown.codes)
@@ -344,15 +373,17 @@ def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, ci
     population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
         p = successes / population
-    variance = _variance(design, calibration, part, n_groups, p, population)
-    df = part.domain_df(design, n_groups)
+    mean_square = p[:, n_ys:] if p.shape[1] > n_ys else p  # Σw·y²/Σw (= p for 0/1 answers)
+    variance = _variance(design, calibration, part, n_groups, p, population)[:, :n_ys]
+    p, population, n, successes = p[:, :n_ys], population[:, :n_ys], n[:, :n_ys], successes[:, :n_ys]
+    df = part.domain_df(design, n_groups)[:, :n_ys]
     # all answers alike: the influence is exactly zero, so is the variance (floating noise would give ~1e-17);
     # with all y = 1, Σw·y and Σw add the same numbers in the same order, so the test is exact
     variance = np.where((n > 0) & ((successes == 0) | (successes == population)), 0.0, variance)
     n_design = design.n if design.calibrated else n
     ci_low, ci_high = _interval(ci, p, variance, df, n_design, n, level)
     with np.errstate(invalid="ignore", divide="ignore"):
-        srs = p * (1 - p) * n / (n - 1) * (population - n) / (population * n)
+        srs = (mean_square - p**2) * n / (n - 1) * (population - n) / (population * n)
         deff = np.where((n > 1) & (population > n) & (srs > 0), variance / srs, np.nan)
     estimate_defined = n > 0
     return pd.DataFrame(

@@ -10,20 +10,15 @@ outside (not in its `domain`, or an `exclude`d answer, or unanswered), never a f
 
 Composites (`mean_of`, e.g. 16.7.2 = mean of its two shares) are estimated as the weighted mean of a
 respondent score Y: the mean of the component answers, over respondents valid on every component
-(`mean_over = "all"`) or on at least one (`"any"`, the mean of those answered). The variance needs the
-components' covariances, and the engine estimates proportions of 0/1 variables only, so Y, which takes the
-levels 0 = v_0 < v_1 < … < v_m, is written as Σ_s (v_s − v_{s−1})·T_s with nested thresholds T_s = 1{Y ≥ v_s};
-since T_s − T_t is the band 1{v_s ≤ Y < v_t}, Cov(T_s, T_t) = (V_s + V_t − V_band)/2, which gives the exact
-linearised, calibration-aware variance of the mean of Y from the engine's own variances (checked by hand in
-tests/analysis/test_pipeline.py, and equal to R's svymean on the raked design). With "all" and coinciding
-component bases this is exactly the mean of the component shares; otherwise those valid on too few components
-are counted in `n_excluded`. Cost: one column per band, m(m+1)/2 + 1 (16.7.2: 4; a 5-item "any" mean: 56).
+(`mean_over = "all"`) or on at least one (`"any"`, the mean of those answered), with the engine's `means_many`
+(R: `svymean(~Y, subset(raked, !is.na(Y)))`, checked against R in tests/golden/composites.csv). With "all" and
+coinciding component bases this is exactly the mean of the component shares; otherwise those valid on too few
+components are counted in `n_excluded`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -31,8 +26,7 @@ from scipy import sparse
 
 from analysis import weights as weighting
 from analysis.design import Design, make_design
-from analysis.estimate import proportions_many
-from analysis.intervals import beta_ci, logit_ci, wilson_ci
+from analysis.estimate import means_many, proportions_many
 from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
 from analysis.recode import derived_choices, recode
 
@@ -65,15 +59,11 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     warnings += margin_warnings
     data = expand_to_strata(plan, data, margins)
     ys, base, excluded = indicator_columns(plan, data)
-    bands, band_names = band_columns(plan, ys, base)
-    design_data = pd.concat([data[_design_columns(plan, data, margins)], ys, bands], axis=1)
+    scores = composite_scores(plan, ys, base)
+    design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
     design = calibrate(plan, make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight,
                                          plan.design.lonely_psu), margins)
-    raw = _estimate_columns(plan, design, band_names)
-    simple = raw[raw["indicator"].str.startswith("__y__")]
-    table = pd.concat([simple.assign(indicator=simple["indicator"].str.removeprefix("__y__"))]
-                      + [_combine_bands(raw, names, plan.indicator(i), plan, design)
-                         for i, names in band_names.items()], ignore_index=True)
+    table = _estimate_columns(plan, design)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     microdata = data.assign(**{WEIGHT: design.weights})
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), microdata=microdata,
@@ -99,7 +89,7 @@ def margins_for_sample(plan: Plan, data: pd.DataFrame) -> tuple[list[pd.DataFram
     for spec in plan.margins:
         table = spec.table.copy()
         if strata and strata in spec.columns:
-            present = set(data[strata].astype(str))
+            present = set(data[strata].astype(str).unique())  # the distinct values, not 1M strings
             absent = table[~table[strata].astype(str).isin(present)]
             if len(absent):
                 names = sorted(absent[strata].unique())
@@ -161,6 +151,13 @@ def _design_columns(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame])
     return list(dict.fromkeys(c for c in wanted if c and c in data.columns))
 
 
+def _categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns of the design (strata, PSU, breakdowns) as Categoricals: the engine factorizes each of them
+    several times (design, raking cells, every breakdown, excluded counts) and codes make that free."""
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    return frame.astype({c: "category" for c in text})
+
+
 def calibrate(plan: Plan, design: Design, margins: list[pd.DataFrame]) -> Design:
     """Rake, post-stratify or leave the design weights, as the plan's [weights] says."""
     method = plan.weights.method
@@ -179,46 +176,54 @@ def calibrate(plan: Plan, design: Design, margins: list[pd.DataFrame]) -> Design
 def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """For each share indicator: y (1/0 in the base, NaN outside), its base and its excluded rows (booleans).
 
-    Excluded = in the domain but not in the base: an `exclude`d answer, or no answer at all.
+    Excluded = in the domain but not in the base: an `exclude`d answer, or no answer at all. Each result is one
+    2-D array wrapped as a frame (no per-column blocks to stack), and each answer column is factorized once
+    however many indicators read it: at 1M rows string passes are what this step costs.
     """
-    ys, base, excluded = {}, {}, {}
+    shares = [ind for ind in plan.indicators if not ind.mean_of]
+    ids = [ind.id for ind in plan.indicators]
+    column = {i: k for k, i in enumerate(ids)}
+    ys = np.empty((len(data), len(shares)), order="F")  # every column is written below
+    base = np.zeros((len(data), len(ids)), dtype=bool, order="F")
+    excluded = np.zeros_like(base)
     domains: dict[str, np.ndarray] = {}  # many indicators share a domain (e.g. the users of a service)
-    for ind in plan.indicators:
-        if ind.mean_of:
-            continue
+    factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for j, ind in enumerate(shares):
         if ind.domain not in domains:
-            domains[ind.domain] = evaluate_domain(ind.domain, data).to_numpy()
-        success, answered = _classify(data[ind.variable], ind)
+            domains[ind.domain] = evaluate_domain(ind.domain, data).to_numpy(dtype=bool)
+        if ind.variable not in factorized:
+            codes, uniques = pd.factorize(data[ind.variable])
+            factorized[ind.variable] = codes, np.asarray(uniques, dtype=object)
+        success, answered = _classify(*factorized[ind.variable], ind)
         in_base = domains[ind.domain] & answered
-        ys[ind.id] = np.where(in_base, success.astype(float), np.nan)
-        base[ind.id] = in_base
-        excluded[ind.id] = domains[ind.domain] & ~answered
+        ys[:, j] = np.where(in_base, success, np.nan)
+        base[:, column[ind.id]] = in_base
+        excluded[:, column[ind.id]] = domains[ind.domain] & ~answered
     for ind in plan.indicators:
         if ind.mean_of:
-            valid = np.column_stack([base[c] for c in ind.mean_of])
+            valid = base[:, [column[c] for c in ind.mean_of]]
             in_base = valid.all(axis=1) if ind.mean_over == "all" else valid.any(axis=1)
-            any_domain = np.column_stack([base[c] | excluded[c] for c in ind.mean_of]).any(axis=1)
-            base[ind.id] = in_base
-            excluded[ind.id] = any_domain & ~in_base
-    columns = {_y(i): v for i, v in ys.items()}
-    return (pd.DataFrame(columns, index=data.index), pd.DataFrame(base, index=data.index),
-            pd.DataFrame(excluded, index=data.index))
+            any_domain = (valid | excluded[:, [column[c] for c in ind.mean_of]]).any(axis=1)
+            base[:, column[ind.id]] = in_base
+            excluded[:, column[ind.id]] = any_domain & ~in_base
+    return (pd.DataFrame(ys, columns=[_y(ind.id) for ind in shares], index=data.index, copy=False),
+            pd.DataFrame(base, columns=ids, index=data.index, copy=False),
+            pd.DataFrame(excluded, columns=ids, index=data.index, copy=False))
 
 
-def _classify(values: pd.Series, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
+def _classify(codes: np.ndarray, uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
     """Per row: is the answer a success, and is it a usable answer (present and not excluded)?
 
-    Works on the distinct answers (`pd.factorize`) and maps back by code: one hash pass per column instead of
-    several (isin, notna, …), which is what string columns cost at 1M rows.
+    Works on the distinct answers (`pd.factorize` codes) and maps back by code: one hash pass per column instead
+    of several (isin, notna, …).
     """
-    codes, uniques = pd.factorize(values)
     if ind.multiple:
         chosen = [set(str(u).split()) for u in uniques]
         success = np.array([bool(c & set(ind.success)) for c in chosen] + [False])
         dropped = np.array([bool(c) and c <= set(ind.exclude) for c in chosen] + [True])
     else:
-        success = np.append(np.isin(uniques.astype(object), list(ind.success)), False)
-        dropped = np.append(np.isin(uniques.astype(object), list(ind.exclude)), True)
+        success = np.append(np.isin(uniques, list(ind.success)), False)
+        dropped = np.append(np.isin(uniques, list(ind.exclude)), True)
     return success[codes], ~dropped[codes]   # code -1 (missing) picks the appended last entry
 
 
@@ -237,88 +242,36 @@ def _breakdown_specs(plan: Plan, ind: Indicator) -> list:
 # estimation
 
 
-def score_levels(k: int, mean_over: str) -> np.ndarray:
-    """The values a respondent's mean of k 0/1 answers can take: j/k over all k, or j/a for a answered."""
-    denominators = [k] if mean_over == "all" else range(1, k + 1)
-    return np.array(sorted({Fraction(j, a) for a in denominators for j in range(a + 1)}), dtype=float)
-
-
-def band_columns(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """For each mean_of indicator, the 0/1 band columns 1{v_s <= Y < v_t} of its respondent score Y over the
-    score levels v_0 = 0 < … < v_m (see the module docstring); band (s, m+1) is the threshold T_s = 1{Y >= v_s}.
-
-    Returns the columns and, per composite, {(s, t): column name}; (0, m+1) is the composite's base itself.
-    """
-    columns, names = {}, {}
+def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """For each mean_of indicator, the respondent score Y: the mean of its component answers (NaN outside its
+    base: valid on every component with mean_over = "all", on at least one with "any")."""
+    scores = {}
     for ind in plan.indicators:
-        if not ind.mean_of:
-            continue
-        answers = pd.concat([ys[_y(c)] for c in ind.mean_of], axis=1)
-        score = answers.mean(axis=1, skipna=True).where(base[ind.id])
-        levels = score_levels(len(ind.mean_of), ind.mean_over)
-        level = pd.Series(np.searchsorted(levels, score.to_numpy() - 1e-9), index=score.index).where(score.notna())
-        top = len(levels)
-        keys = [(0, top)] + [(s, t) for s in range(1, top) for t in range(s + 1, top + 1)]
-        names[ind.id] = {key: f"__band__{ind.id}__{key[0]}_{key[1]}" for key in keys}
-        for (s, t), name in names[ind.id].items():
-            columns[name] = ((level >= s) & (level < t)).astype(float).where(level.notna())
-    return pd.DataFrame(columns, index=ys.index), names
+        if ind.mean_of:
+            answers = ys[[_y(c) for c in ind.mean_of]].to_numpy()
+            answered = (~np.isnan(answers)).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.nansum(answers, axis=1) / answered
+            scores[_y(ind.id)] = np.where(base[ind.id].to_numpy(), mean, np.nan)
+    return pd.DataFrame(scores, index=ys.index)
 
 
-def _estimate_columns(plan: Plan, design: Design, band_names: dict) -> pd.DataFrame:
-    """Every y and band column, batched: one `proportions_many` call per distinct breakdown list."""
-    groups: dict[tuple, list[str]] = {}
+def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
+    """Every indicator, batched: one engine call per distinct breakdown list (shares with `proportions_many`,
+    composites with `means_many`)."""
+    calls: dict[tuple, list[str]] = {}
     for ind in plan.indicators:
-        columns = list(band_names[ind.id].values()) if ind.mean_of else [_y(ind.id)]
-        groups.setdefault(tuple(_breakdown_specs(plan, ind)), []).extend(columns)
-    return pd.concat([proportions_many(design, columns, by=list(specs), ci=plan.estimation.ci,
-                                       level=plan.estimation.level) for specs, columns in groups.items()],
-                     ignore_index=True)
-
-
-def _combine_bands(table, names, ind, plan, design) -> pd.DataFrame:
-    """Y = Σ_s c_s T_s with c_s = v_s − v_{s−1}; Var = Σ c_s² V_s + 2 Σ_{s<t} c_s c_t Cov(T_s, T_t), where
-    Cov(T_s, T_t) = (V_s + V_t − V_band(s,t)) / 2 because T_s − T_t is the band (s, t)."""
-    levels = score_levels(len(ind.mean_of), ind.mean_over)
-    top = len(levels)
-    step = np.diff(levels)  # step[s - 1] = c_s
-    # proportions_many returns each indicator's rows as one block, in the same (by, area, group) order
-    rows = table[table["indicator"].isin(list(names.values()))].groupby("indicator", sort=False)
-    block = {key: rows.get_group(name).reset_index(drop=True) for key, name in names.items()}
-    first = block[(0, top)]
-    p = {key: rows["estimate"].to_numpy() for key, rows in block.items()}
-    v = {key: rows["se"].to_numpy() ** 2 for key, rows in block.items()}
-    estimate = sum(step[s - 1] * p[(s, top)] for s in range(1, top))
-    variance = sum(step[s - 1] ** 2 * v[(s, top)] for s in range(1, top))
-    for s in range(1, top):
-        for t in range(s + 1, top):
-            covariance = (v[(s, top)] + v[(t, top)] - v[(s, t)]) / 2
-            variance = variance + 2 * step[s - 1] * step[t - 1] * covariance
-    variance = np.clip(variance, 0.0, None)  # a sum of differences can round to -1e-18 where it is 0
-    mean_sq = sum(levels[s] ** 2 * p[(s, s + 1)] for s in range(1, top))
-    n, population, df = first["n"].to_numpy(), first["population"].to_numpy(), first["df"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = (mean_sq - estimate**2) * n / (n - 1)
-        srs = s2 / n * (population - n) / population
-        deff = np.where((n > 1) & (population > n), variance / srs, np.nan)
-    n_design = design.n if design.calibrated else n
-    low, high = _interval(plan.estimation.ci, estimate, variance, df, n_design, plan.estimation.level)
-    return first[["by", "area", "group"]].assign(indicator=ind.id, estimate=estimate, se=np.sqrt(variance),
-                                                 ci_low=low, ci_high=high, deff=deff, n=n, population=population,
-                                                 df=df)
-
-
-def _interval(method, p, variance, df, n_design, level):
-    if method == "logit":
-        return logit_ci(p, variance, df, level)
-    if method == "beta":
-        return beta_ci(p, variance, df, n_design, level)
-    return wilson_ci(p, variance, df, level)
+        calls.setdefault((bool(ind.mean_of), tuple(_breakdown_specs(plan, ind))), []).append(_y(ind.id))
+    est = plan.estimation
+    table = pd.concat([(means_many if composite else proportions_many)(design, columns, by=list(specs), ci=est.ci,
+                                                                       level=est.level)
+                       for (composite, specs), columns in calls.items()], ignore_index=True)
+    return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
 
 
 def _add_counts_and_flags(plan: Plan, table: pd.DataFrame, data: pd.DataFrame, excluded: pd.DataFrame):
     """n_excluded per row (one sparse product per breakdown), indicator names/series, flags and suppression."""
-    matrix = sparse.csc_matrix(excluded.to_numpy(dtype=float))
+    matrix = sparse.csc_matrix(excluded.to_numpy()).astype(float)  # no dense float copy
     counts = [_excluded_counts(spec, data, matrix, excluded.columns.to_numpy()) for spec in [None] + _all_specs(plan)]
     count_table = pd.concat(counts, ignore_index=True).drop_duplicates(["indicator", "by", "area", "group"])
     table = table.copy()

@@ -509,7 +509,10 @@ def _eval(node: ast.expr, data: pd.DataFrame) -> pd.Series:
 def _operand(node: ast.expr, data: pd.DataFrame, numeric: bool):
     if isinstance(node, ast.Name):
         column = data[node.id]
-        return pd.to_numeric(column, errors="coerce") if numeric else column.astype(object)
+        if numeric:
+            return pd.to_numeric(column, errors="coerce")
+        # string columns compare as they are (an object copy of 1M strings costs more than the comparison)
+        return column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)
     if isinstance(node, ast.Constant):
         return node.value
     raise AnalysisError(f"cannot compare {ast.unparse(node)}")
@@ -521,7 +524,7 @@ def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, data: pd.DataFrame)
             raise AnalysisError(f"'in' needs a column on the left and a list of constants on the right")
         values = [str(e.value) for e in right.elts if isinstance(e, ast.Constant)]
         column = data[left.id]
-        hit = column.astype(object).isin(values)
+        hit = (column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)).isin(values)
         result = hit if isinstance(op, ast.In) else ~hit
         return result.where(column.notna(), False).astype(bool)
     constants = [n.value for n in (left, right) if isinstance(n, ast.Constant)]

@@ -40,21 +40,24 @@ class Recoded:
 
 def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recoded:
     """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables."""
-    frame = submissions
-    steps = [("submissions", len(frame))]
-    if "review_state" in frame.columns:
-        frame = frame[frame["review_state"].astype(object) != "rejected"]
-        steps.append(("after removing rejected submissions", len(frame)))
+    steps = [("submissions", len(submissions))]
+    keep = np.ones(len(submissions), dtype=bool)  # one row filter at the end: each filter copies every column
+    if "review_state" in submissions.columns:
+        keep &= (submissions["review_state"] != "rejected").to_numpy(dtype=bool, na_value=True)
+        steps.append(("after removing rejected submissions", int(keep.sum())))
     if spec.consent:
-        _require(frame, spec.consent)
-        frame = frame[frame[spec.consent].astype(object) == "yes"]
-        steps.append((f"after keeping {spec.consent} = yes", len(frame)))
+        _require(submissions, spec.consent)
+        keep &= (submissions[spec.consent] == "yes").to_numpy(dtype=bool, na_value=False)
+        steps.append((f"after keeping {spec.consent} = yes", int(keep.sum())))
     if spec.age:
-        _require(frame, spec.age)
-        age = pd.to_numeric(frame[spec.age], errors="coerce")
-        frame = frame[age.notna() & (age >= spec.min_age) & (age <= 120)]
-        frame = frame.assign(**{spec.age: age[frame.index].astype("int64")})
-        steps.append((f"after keeping {spec.min_age} <= {spec.age} <= 120", len(frame)))
+        _require(submissions, spec.age)
+        age = pd.to_numeric(submissions[spec.age], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            keep &= (age >= spec.min_age) & (age <= 120)
+        steps.append((f"after keeping {spec.min_age} <= {spec.age} <= 120", int(keep.sum())))
+    frame = submissions[keep]
+    if spec.age:
+        frame = frame.assign(**{spec.age: age[keep].astype("int64")})
     frame = frame.reset_index(drop=True)  # a new frame: the caller's submissions are never modified below
     if spec.age:
         frame["age_group"] = age_groups(frame[spec.age])

@@ -83,8 +83,8 @@ def main() -> None:
     def timed(step) -> float:
         started = time.perf_counter()
         at = step()
-        if at.exception:
-            raise SystemExit(f"page error: {at.exception[0].message}")
+        if at.exception or at.error:
+            raise SystemExit(f"page error: {(at.exception or at.error)[0].value if at.error else at.exception[0].message}")
         return time.perf_counter() - started
 
     empty_caches()

@@ -6,5 +6,6 @@
 - `submission`: safe parsing of a submission's XML; `openrosa`: the OpenRosa routes (token URLs and Digest);
   `volunteers`: accounts, tokens, ODK Collect QR codes; `publish`: forms → store; `asgi`: the ASGI app and routes;
 - `importers`: KoboToolbox and ODK Central exports and APIs;
+- a form's identity, fields, types and choices are read by `forms.xform` (one reader for server and form filler);
 - `webform` (the web-form developer's): Enketo pages beside the OpenRosa routes.
 """

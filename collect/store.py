@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from xml.etree.ElementTree import Element
 
 import pandas as pd
 import sqlalchemy as sa
@@ -22,15 +21,13 @@ import sqlalchemy as sa
 from collect import tables
 from collect.database import make_engine, migrate, writer
 from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
-from collect.form_fields import form_fields
 from collect.group_commit import GroupCommit
-from collect.submission import ParsedSubmission, local_name, parse_submission, parse_xml
+from collect.submission import ParsedSubmission, parse_submission
+from forms.xform import XFormError, read_xform
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
 SOURCES = ("openrosa", "file", "odk-central", "kobo")
 FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state", "source"]
-XFORMS = "{http://www.w3.org/2002/xforms}"
-XHTML = "{http://www.w3.org/1999/xhtml}"
 # Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
 INSERT_ATTEMPTS = 3
 
@@ -113,18 +110,14 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def xform_identity(xform: bytes) -> tuple[str, str, str]:
-    """The form id, version and title of an XForm, read from its primary instance and `h:title`."""
-    root = parse_xml(xform)
-    model = root.find(f"{XHTML}head/{XFORMS}model")
-    instance = model.find(f"{XFORMS}instance") if model is not None else None
-    if instance is None or len(instance) == 0:
-        raise InvalidSubmission("the XForm has no primary instance (h:head/model/instance)")
-    data: Element = instance[0]
-    form_id = data.get("id", "")
-    if not form_id:
-        raise InvalidSubmission(f"the XForm's primary instance <{local_name(data)}> has no id attribute")
-    title = root.findtext(f"{XHTML}head/{XHTML}title") or form_id
-    return form_id, data.get("version", ""), title
+    """The form id, version and title of an XForm (`forms.xform` reads it): what a form version is stored under."""
+    try:
+        form = read_xform(xform)
+    except XFormError as error:
+        raise InvalidSubmission(str(error)) from None
+    if not form.form_id:
+        raise InvalidSubmission(f"the XForm's primary instance <{form.root.name}> has no id attribute")
+    return form.form_id, form.version, form.title
 
 
 class Store:
@@ -236,7 +229,7 @@ class Store:
             if cached is not None and cached[0] == count:
                 return cached[1]
             xforms = conn.execute(sa.select(tables.forms.c.xform).where(tables.forms.c.form_id == form_id).order_by(tables.forms.c.id.desc())).scalars().all()
-        names = list(dict.fromkeys(field.name for xform in xforms for field in form_fields(xform) if not field.note))
+        names = list(dict.fromkeys(field.name for xform in xforms for field in read_xform(xform).fields() if not field.note))
         self._field_names[form_id] = (count, names)
         return names
 

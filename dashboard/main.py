@@ -1,7 +1,8 @@
 """The dashboard's entry script: sign-in, then the pages the signed-in user's role may open.
 
-Roles (issue 5): admin sees everything; coordinators run the field work (monitoring, review, volunteers,
-imports); researchers see estimates and de-identified downloads only, never personal data.
+Roles (issue 5): admin sees everything (and manages accounts); coordinators run the field work (monitoring,
+review, volunteers, imports) and may read the estimates and de-identified downloads; researchers see estimates
+and de-identified downloads only, never personal data. Each role lands on the first page it may open.
 """
 
 import streamlit as st
@@ -14,9 +15,9 @@ STAFF = {"admin", "coordinator"}
 EVERYONE = {"admin", "coordinator", "researcher"}
 PAGES = [
     # (page, title, icon, url_path, roles)
+    ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
     ("views/estimates.py", "Estimates", ":material/query_stats:", "estimates", EVERYONE),
     ("views/downloads.py", "Downloads", ":material/download:", "downloads", EVERYONE),
-    ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
     ("views/volunteers.py", "Volunteers & forms", ":material/groups:", "volunteers", STAFF),
     ("views/importing.py", "Import", ":material/upload_file:", "import", STAFF),
     ("views/account.py", "Account", ":material/account_circle:", "account", EVERYONE),

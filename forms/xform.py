@@ -1,9 +1,14 @@
 """A compiled XForm read as a phone reads it, and filled as ODK Collect fills it.
 
-Why: to make submissions that are exactly what a phone would send — the demo round (`dashboard.demo`) and the
+Reading is done here only: the collection server (`collect`: publishing, the analysis frame's columns, checking
+imported values against types and choice lists) and the form filler share one reader, so they cannot disagree
+about which fields a form has or which values a choice list holds (the itemset's `value ref` column).
+
+Why fill: to make submissions that are exactly what a phone would send — the demo round (`dashboard.demo`) and the
 benchmarks travel the same road as real data — something must play ODK Collect's part without a phone. Filling
 follows javarosa: the primary instance's element tree with the root's `id` and `version`; every `relevant`
-evaluated in document order (a non-relevant field is sent as an empty element, as Collect sends it); every
+evaluated in document order (a non-relevant field is sent as an empty element, where Collect leaves it out —
+the server reads both as no answer; tests/forms/test_xform.py compares with javarosa); every
 `constraint` and `required` checked; select values taken from the form's own choice lists (CSV media included,
 filtered by the form's `choice_filter`); calculations such as `instanceName` evaluated; and the metadata a phone
 fills (`start`, `end`, `today`, `deviceid`, `username`, `meta/instanceID`, the `audit.csv` attachment).
@@ -11,7 +16,8 @@ Expressions are evaluated by `forms.xpath` (why hand-written: see there).
 
 Public API:
 
-- `read_xform(xform_bytes, media) -> XForm` (`Node` per instance element, `XForm.allowed` for a select's choices)
+- `read_xform(xform_bytes, media=None) -> XForm` (`Node` per instance element, `XForm.allowed` for a select's
+  choices, `XForm.fields()` -> `Field`s: the questions as exports name them and imports check them)
 - `fill(form, answers, metadata, rng) -> Filled`, with `Metadata` what the phone itself fills
 - `instance_xml(form, values) -> bytes`: the submission XML; `audit_log(filled, start, end, rng) -> bytes`
 - `XFormError`: a form that cannot be read, or answers the form would refuse, named by field.
@@ -29,6 +35,9 @@ from datetime import datetime
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
+import defusedxml
+from defusedxml.ElementTree import fromstring
+
 from forms import xpath
 from forms.build import XFORMS as XF
 from forms.build import XHTML as XH
@@ -43,6 +52,11 @@ class XFormError(ValueError):
 # Reading the compiled XForm.
 # ---------------------------------------------------------------------------------------------------------------
 
+IDENTITY = {"instanceID", "deprecatedID"}  # the submission's identity, not a field
+NUMERIC = {"int": re.compile(r"^-?\d+$"), "decimal": re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")}
+# pyxform's itemset: a list instance, an optional choice_filter predicate, optionally inside randomize(..., seed).
+_ITEMSET = re.compile(r"^\s*(?:randomize\(\s*)?instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*(?:,[^\]]*)?\)?\s*$", re.DOTALL)
+
 
 @dataclass(frozen=True)
 class Node:
@@ -55,10 +69,21 @@ class Node:
     select: str | None = None  # "one" or "multiple"
     choices: str | None = None  # key into XForm.choices
     choice_filter: str | None = None  # predicate over a choice item's columns
+    value: str = "name"  # the item column a choice's value comes from (the itemset's `value ref`)
 
     @property
     def is_group(self) -> bool:
         return bool(self.children)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The groups enclosing this node, outermost first (the root element left out)."""
+        return tuple(self.path.split("/")[2:-1])
+
+    @property
+    def type(self) -> str:
+        """The bind's XForm type (`string` when the bind says none, as javarosa assumes)."""
+        return self.bind.get("type", "string")
 
     @property
     def is_note(self) -> bool:
@@ -72,6 +97,7 @@ class XForm:
 
     form_id: str
     version: str
+    title: str
     root: Node
     choices: Mapping[str, tuple[Mapping[str, str], ...]]
     nodes: tuple[Node, ...]  # every node below the root in document order (the order Collect asks and saves)
@@ -82,51 +108,95 @@ class XForm:
         return any(node.name == "audit" and node.bind.get("type") == "binary" for node in self.nodes)
 
     def allowed(self, node: Node, values: Mapping[str, str]) -> list[str]:
-        """The choice names a select offers given the answers so far (its `choice_filter` applied)."""
+        """The choice values a select offers given the answers so far (its `choice_filter` applied)."""
+        if node.choices not in self.choices:
+            raise XFormError(f"the choices of {node.name} ({node.choices}) were not read: read the form with its media files")
         items = self.choices[node.choices]
         if node.choice_filter:
             items = [item for item in items if xpath.boolean(xpath.evaluate(node.choice_filter, values, node.path, item))]
-        return [item["name"] for item in items]
+        return [item.get(node.value, "") for item in items]
+
+    def fields(self) -> list[Field]:
+        """Every leaf of the primary instance but the submission's identity (`instanceID`, `deprecatedID`), in
+        form order: what a submission or an export holds, one column per field."""
+        return [Field(node, self._values(node)) for node in self.nodes if not node.is_group and node.name not in IDENTITY]
+
+    def _values(self, node: Node) -> frozenset[str] | None:
+        """Every value a select's list holds, whatever its filter (None: not a select, or a media list not read)."""
+        if node.select is None or node.choices not in self.choices:
+            return None
+        return frozenset(item.get(node.value, "") for item in self.choices[node.choices])
 
 
-_ITEMSET = re.compile(r"^\s*instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*$", re.DOTALL)
+@dataclass(frozen=True)
+class Field:
+    """A question as exports name it and imports check it: the node, and its list's values when they are known.
+
+    Exports name a field by its path, with the groups joined by `/` (KoboToolbox, Central's API) or `-` (Central's
+    CSV), or by its bare name (Kobo without groups in headers). Field names may themselves contain `-` or `.`, so a
+    header is never split: every spelling is listed and headers are looked up exactly.
+    """
+
+    node: Node
+    choices: frozenset[str] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self.node.groups
+
+    @property
+    def type(self) -> str:
+        return self.node.type
+
+    @property
+    def multiple(self) -> bool:
+        return self.node.select == "multiple"
+
+    @property
+    def note(self) -> bool:
+        return self.node.is_note
+
+    def spellings(self) -> list[str]:
+        """Every header an export may use for this field."""
+        return list(dict.fromkeys(["/".join((*self.groups, self.name)), "-".join((*self.groups, self.name)), self.name]))
+
+    def problem(self, value: str) -> str | None:
+        """Why `value` cannot be an answer to this field (not a number, not a choice of its list), or None."""
+        if self.type in NUMERIC and not NUMERIC[self.type].match(value):
+            kind = "a whole number" if self.type == "int" else "a number"
+            return f"{self.name} must be {kind}, got {value!r}"
+        if self.choices is not None:
+            values = value.split() if self.multiple else [value]
+            unknown = [v for v in values if v not in self.choices]
+            if unknown:
+                return f"{self.name} has {', '.join(map(repr, unknown))}, not a choice name of the form ({', '.join(sorted(self.choices))})"
+        return None
 
 
-def read_xform(xform: bytes, media: Mapping[str, bytes]) -> XForm:
-    """Read a pyxform XForm: primary instance, binds, select controls and choice lists (CSV media included)."""
-    html = ElementTree.fromstring(xform)
-    model = html.find(f"{XH}head/{XF}model")
-    instances = model.findall(f"{XF}instance")
+def read_xform(xform: bytes, media: Mapping[str, bytes] | None = None) -> XForm:
+    """Read a pyxform XForm: primary instance, binds, select controls and choice lists (CSV media included).
+
+    Without `media` (the collection server reading fields and types), a list kept in a media file is left unread
+    and its field's choices unknown; with `media`, such a list must be there, as filling needs it.
+    """
+    html = _parse(xform)
+    model, body = html.find(f"{XH}head/{XF}model"), html.find(f"{XH}body")
+    instances = [] if model is None else model.findall(f"{XF}instance")
+    if not instances or len(instances[0]) == 0 or body is None:
+        raise XFormError("the XForm has no primary instance (h:head/model/instance) or no h:body")
     primary = instances[0][0]
     binds = {bind.get("nodeset"): {_bare(key): value for key, value in bind.attrib.items() if key != "nodeset"} for bind in model.iter(f"{XF}bind")}
-    choices: dict[str, tuple[dict[str, str], ...]] = {}
-    for instance in instances[1:]:
-        source = instance.get("src")
-        if source:
-            filename = source.rsplit("/", 1)[-1]
-            if filename.endswith(".csv") and filename in media:
-                choices[instance.get("id")] = tuple(csv.DictReader(io.StringIO(media[filename].decode("utf-8-sig"))))
-        else:
-            choices[instance.get("id")] = tuple({_bare(cell.tag): cell.text or "" for cell in item} for item in instance.iter(f"{XF}item"))
-    controls: dict[str, tuple[str, str, str | None]] = {}
-    for control in html.find(f"{XH}body").iter():
-        kind = {f"{XF}select1": "one", f"{XF}select": "multiple"}.get(control.tag)
-        if kind is None:
-            continue
-        itemset = control.find(f"{XF}itemset")
-        if itemset is not None:
-            match = _ITEMSET.match(itemset.get("nodeset", ""))
-            if not match or (match.group(1) not in choices):
-                raise XFormError(f"the choices of {control.get('ref')} ({itemset.get('nodeset')}) cannot be read; is its media file missing?")
-            controls[control.get("ref")] = (kind, match.group(1), match.group(2))
-        else:  # choices written inline in the control
-            choices[control.get("ref")] = tuple({"name": item.findtext(f"{XF}value")} for item in control.findall(f"{XF}item"))
-            controls[control.get("ref")] = (kind, control.get("ref"), None)
+    choices = _choice_lists(instances[1:], media)
+    controls = _select_controls(body, choices, media)
 
     def node(element: ElementTree.Element, path: str) -> Node:
         children = tuple(node(child, f"{path}/{_bare(child.tag)}") for child in element)
-        select, choice_list, choice_filter = controls.get(path, (None, None, None))
-        return Node(path, _bare(element.tag), children, binds.get(path, {}), select, choice_list, choice_filter)
+        select, choice_list, choice_filter, value = controls.get(path, (None, None, None, "name"))
+        return Node(path, _bare(element.tag), children, binds.get(path, {}), select, choice_list, choice_filter, value)
 
     def below(parent: Node) -> Iterator[Node]:
         for child in parent.children:
@@ -134,7 +204,60 @@ def read_xform(xform: bytes, media: Mapping[str, bytes]) -> XForm:
             yield from below(child)
 
     root = node(primary, "/" + _bare(primary.tag))
-    return XForm(primary.get("id", ""), primary.get("version", ""), root, choices, tuple(below(root)))
+    form_id = primary.get("id", "")
+    title = html.findtext(f"{XH}head/{XH}title") or form_id
+    return XForm(form_id, primary.get("version", ""), title, root, choices, tuple(below(root)))
+
+
+def _choice_lists(instances: list[ElementTree.Element], media: Mapping[str, bytes] | None) -> dict[str, tuple[dict[str, str], ...]]:
+    """The secondary instances' items by instance id: written in the form, or read from a CSV media file."""
+    choices = {}
+    for instance in instances:
+        source = instance.get("src")
+        if source:
+            filename = source.rsplit("/", 1)[-1]
+            if filename.endswith(".csv") and media is not None and filename in media:
+                choices[instance.get("id")] = tuple(csv.DictReader(io.StringIO(media[filename].decode("utf-8-sig"))))
+        else:
+            choices[instance.get("id")] = tuple(_item(item) for item in instance.iter(f"{XF}item"))
+    return choices
+
+
+def _select_controls(body: ElementTree.Element, choices: dict, media: Mapping[str, bytes] | None) -> dict[str, tuple[str, str | None, str | None, str]]:
+    """Each select's (kind, choice list, choice_filter, value column) by its ref; inline choices join `choices`."""
+    controls = {}
+    for control in body.iter():
+        kind = {f"{XF}select1": "one", f"{XF}select": "multiple"}.get(control.tag)
+        if kind is None:
+            continue
+        ref = control.get("ref")
+        itemset = control.find(f"{XF}itemset")
+        if itemset is None:  # choices written inline in the control
+            choices[ref] = tuple(_item(item) for item in control.findall(f"{XF}item"))
+            controls[ref] = (kind, ref, None, "value")
+            continue
+        match = _ITEMSET.match(itemset.get("nodeset", ""))
+        list_id, choice_filter = match.groups() if match else (None, None)
+        value = itemset.find(f"{XF}value")
+        value = "name" if value is None else value.get("ref", "name")
+        if media is not None and list_id not in choices:
+            raise XFormError(f"the choices of {ref} ({itemset.get('nodeset')}) cannot be read; is its media file missing?")
+        if media is not None and choices[list_id] and value not in choices[list_id][0]:
+            raise XFormError(f"the choices of {ref} take their value from a column {value!r} that the list {list_id!r} does not have")
+        controls[ref] = (kind, list_id, choice_filter, value)
+    return controls
+
+
+def _item(item: ElementTree.Element) -> dict[str, str]:
+    return {_bare(cell.tag): cell.text or "" for cell in item}
+
+
+def _parse(xform: bytes) -> ElementTree.Element:
+    """The XForm's element tree; DTDs and entities refused, as a form may come from an upload."""
+    try:
+        return fromstring(xform, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ElementTree.ParseError, defusedxml.DefusedXmlException) as error:
+        raise XFormError(f"the XForm cannot be parsed ({type(error).__name__}: {error})") from None
 
 
 def _bare(tag: str) -> str:

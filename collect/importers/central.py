@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 
 from pyodk.client import Client
 
-from collect.form_fields import form_fields
 from collect.importers.records import FormMapping, flatten_record
 from collect.store import ImportSummary, Store
+from forms.xform import read_xform
 
 PAGE_SIZE = 1000
 
@@ -37,7 +37,7 @@ def import_central(store: Store, client: Client, form_id: str, central_form_id: 
     defaults to `form_id`, `project_id` to the client's default project.
     """
     form = store.form_version(form_id, version)
-    mapping = FormMapping(form_id, form.version, form_fields(store.form_xml(form_id, form.version)), "odk-central")
+    mapping = FormMapping(form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), "odk-central")
     totals: list[int] = []
 
     def records():

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from collect.errors import ImportRowError
-from collect.form_fields import form_fields
 from collect.importers.records import FormMapping
 from collect.store import ImportSummary, Store
+from forms.xform import read_xform
 
 
 @dataclass
@@ -49,7 +49,7 @@ def import_file(store: Store, path: Path, form_id: str, version: str | None = No
     `progress(done, total)` is called per row. Row numbers in errors are the spreadsheet's (header = row 1).
     """
     form = store.form_version(form_id, version)
-    mapping = FormMapping(form_id, form.version, form_fields(store.form_xml(form_id, form.version)), source)
+    mapping = FormMapping(form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), source)
     frame = read_export(path)
     total = len(frame)
     records = (mapping.record(row, number) for number, row in enumerate(frame.to_dict("records"), start=2))

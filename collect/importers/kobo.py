@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from collect.errors import CollectError
-from collect.form_fields import form_fields
 from collect.importers.records import FormMapping
 from collect.store import ImportSummary, Store
+from forms.xform import read_xform
 
 PAGE_SIZE = 1000
 
@@ -38,7 +38,7 @@ def import_kobo(store: Store, server: str, token: str, asset_uid: str, form_id: 
     `token` is the Kobo API token (Account settings → Security); `transport` lets tests replay recorded responses.
     """
     form = store.form_version(form_id, version)
-    mapping = FormMapping(form_id, form.version, form_fields(store.form_xml(form_id, form.version)), "kobo")
+    mapping = FormMapping(form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), "kobo")
     with httpx.Client(base_url=server, headers={"Authorization": f"Token {token}"}, transport=transport, timeout=60) as client:
         totals: list[int] = []
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from collect.errors import ImportRowError
-from collect.form_fields import Field
 from collect.store import ImportRecord
+from forms.xform import Field
 
 INSTANCE_ID = ("meta/instanceID", "meta-instanceID", "instanceID", "_uuid", "KEY", "__id")
 DEPRECATED_ID = ("meta/deprecatedID", "meta-deprecatedID")

@@ -73,27 +73,15 @@ def _written(write, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def table_metadata(result: Result) -> dict[str, pd.DataFrame | str]:
-    """What the XLSX metadata sheets say: plan, margins and their source, weighting, warnings, methods."""
-    plan = data.plan()
-    metadata: dict[str, pd.DataFrame | str] = {
-        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8"),
-        "synthetic": "YES: generated demo round" if _synthetic() else "no",
-        "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
-        "margin_assumption": data.margins_assumption(), "warnings": "\n".join(result.warnings) or "none",
-        "methods": note(result), "weighting": result.diagnostics,
-    }
-    for number, table in enumerate(result.margins, start=1):
-        metadata[f"margins_{number}"] = table
-    return metadata
-
-
 def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
-    metadata = table_metadata(result) if suffix == ".xlsx" else None
+    metadata = None
+    if suffix == ".xlsx":
+        metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result),
+                                         synthetic="YES: generated demo round" if _synthetic() else "no")
     return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx=sdmx), suffix)
 
 
-def deidentified(result: Result) -> pd.DataFrame:
+def _deidentified(result: Result) -> pd.DataFrame:
     plan = data.plan()
     fields = read_form_fields(plan.form)
     return export.microdata_for_export(result.microdata, fields, keep=tuple(c for c in [plan.design.psu] if c))
@@ -102,7 +90,7 @@ def deidentified(result: Result) -> pd.DataFrame:
 def _microdata_file(result: Result, suffix: str) -> bytes:
     plan = data.plan()
     choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
-    frame = deidentified(result)
+    frame = _deidentified(result)
     return _written(lambda path: export.write_microdata(frame, path, choices, read_form_fields(plan.form)), suffix)
 
 

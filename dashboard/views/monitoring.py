@@ -68,6 +68,8 @@ def _progress(frame: pd.DataFrame, kind: str, keys: list[str], default: int | No
     target = stored.dropna().set_index(kind)["target"].astype(float)
     table = quality.progress(frame[frame["review_state"] != "rejected"], by=kind, targets=target)
     table["progress"] = (table["pct_of_target"] / 100).clip(upper=1)
+    if kind == "neighbourhood":
+        table[kind] = table[kind].map(data.neighbourhoods().set_index("name")["label"]).fillna(table[kind])
     st.dataframe(
         table[[kind, "completed", "target", "progress", "remaining", "refused_consent", "submitted"]],
         hide_index=True,
@@ -183,7 +185,7 @@ def _review(frame: pd.DataFrame) -> None:
         st.caption("Review history")
         st.dataframe(history, hide_index=True)
     with st.form("review"):
-        state = st.radio("Decision", ["approved", "has_issues", "rejected"], format_func=REVIEW_LABELS.get, horizontal=True)
+        state = st.radio("Decision", list(REVIEW_LABELS), format_func=REVIEW_LABELS.get, horizontal=True)
         comment = st.text_area("Comment (what is wrong, what was checked)")
         if st.form_submit_button("Save review", type="primary"):
             data.store().set_review_state(instance, state, comment or None, reviewer=signin.current_user().username)

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.design import make_design
 from analysis.errors import AnalysisError
-from analysis.estimate import proportions, proportions_many
+from analysis.estimate import means_many, proportions, proportions_many
 from analysis.weights import poststratify, rake
 
 GOLDEN = Path(__file__).parents[1] / "golden"
@@ -195,6 +195,22 @@ def test_non_binary_indicator_is_an_error(values, message):
     design = make_design(pd.DataFrame({"y": values}))
     with pytest.raises(AnalysisError, match=f"indicator column 'y'.*{message}"):
         proportions(design, "y")
+
+
+def test_means_of_scores_are_the_weighted_means_and_reduce_to_proportions(survey):
+    """means_many on a 0/1 column is proportions_many exactly (deff included: the mean of y² is p); on a score
+    in [0, 1] the estimate is the weighted mean over the base, and a value outside [0, 1] is an error."""
+    design = build(survey, "raked", "adjust")
+    shares = proportions_many(design, ["safe_dark", "victim"], by=["sex", ("neighbourhood", "sex")])
+    means = means_many(design, ["safe_dark", "victim"], by=["sex", ("neighbourhood", "sex")])
+    pd.testing.assert_frame_equal(shares, means, rtol=1e-12)
+    score = build(survey.assign(score=(survey["safe_dark"] + survey["victim"]) / 2), "raked", "adjust")
+    table = means_many(score, ["score"])
+    valid = score.data["score"].notna().to_numpy()
+    expected = np.average(score.data["score"][valid], weights=score.weights[valid])
+    assert table["estimate"][0] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(AnalysisError, match="indicator column 'y'.*scores between 0 and 1.*1.5"):
+        means_many(make_design(pd.DataFrame({"y": [0.0, 1.5, 0.5]})), ["y"])
 
 
 def test_unknown_columns_and_options_are_errors(survey):

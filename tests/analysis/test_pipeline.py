@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError
+from analysis.intervals import wilson_ci
 from analysis.plan import EstimationSpec, Indicator, PlanError, WeightsSpec, load_plan
 from analysis.pipeline import TIDY_COLUMNS, run
 from synthetic import synthetic_submissions
 
 PLAN = load_plan(Path(__file__).resolve().parents[2] / "analysis" / "plans" / "sdg16.toml")
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +170,41 @@ def test_composite_variance_matches_a_direct_linearisation(mean_over):
     assert r["n"] == valid.sum()
     assert r["estimate"] == pytest.approx(mean)
     assert r["se"] == pytest.approx(np.sqrt(variance), rel=1e-9)
+
+
+@pytest.mark.parametrize("indicator", ["16.7.2", "16.6.2.health"])
+def test_composites_match_r(indicator):
+    """16.7.2 (mean of the say and influence answers, valid on both) and the 16.6.2 health composite (mean of the
+    attributes each user rated) on the raked golden survey: estimate, SE, deff, df and n against R's
+    svymean(~score, subset(raked, !is.na(score) & group), deff=TRUE) (tests/golden/composites.csv)."""
+    table = run(load_plan(GOLDEN / "composites_plan.toml"), pd.read_csv(GOLDEN / "survey.csv")).estimates
+    golden = pd.read_csv(GOLDEN / "composites.csv", keep_default_na=False, na_values=["NA"])
+    golden = golden[golden["indicator"] == indicator].astype({"area": str, "group": str})
+    ours = table[table["indicator"] == indicator]
+    ours = ours.assign(area=ours["area"].fillna("").astype(str), group=ours["group"].astype(str))
+    both = golden.merge(ours, on=["indicator", "by", "area", "group"], suffixes=("_r", ""), how="left")
+    assert len(both) == len(golden) > 20 and both["estimate"].notna().all()
+    np.testing.assert_array_equal(both["n"], both["n_r"])
+    np.testing.assert_array_equal(both["df"], both["df_r"])
+    np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=1e-8)
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(both["deff"], both["deff_r"], rtol=1e-8, atol=1e-12)
+
+
+def test_composite_wilson_interval_uses_the_domain_n_like_the_shares():
+    """Wilson on a composite is svy's design Wilson (t(n − 1)/t(df) rescaling of the effective n, as for the
+    component shares), not the variant without n: the interval must be wilson_ci(…, n=domain n)."""
+    plan = dataclasses.replace(PLAN, estimation=dataclasses.replace(PLAN.estimation, ci="wilson"))
+    table = run(plan, synthetic_submissions(1500, seed=9)).estimates
+    for indicator in ("16.7.2", "16.6.2.health", "16.7.2.say"):
+        rows = table[(table["indicator"] == indicator) & (table["flag"] != "suppressed")]
+        low, high = wilson_ci(rows["estimate"], rows["se"] ** 2, rows["df"], plan.estimation.level,
+                              n=rows["n"].to_numpy())
+        assert len(rows) > 10
+        np.testing.assert_allclose(rows["ci_low"], low, rtol=1e-12)
+        np.testing.assert_allclose(rows["ci_high"], high, rtol=1e-12)
+        without_n, _ = wilson_ci(rows["estimate"], rows["se"] ** 2, rows["df"], plan.estimation.level)
+        assert not np.allclose(rows["ci_low"], without_n, rtol=1e-6)
 
 
 def test_flags_and_suppression():

@@ -1,29 +1,13 @@
 """Sample forms and submissions for the collect tests, shaped as pyxform and ODK Collect write them."""
 
 import socket
+from pathlib import Path
 
 from pyxform.xls2xform import convert
 
-# A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata, a note.
-TINY_FORM = """
-| survey |
-| | type | name | label |
-| | deviceid | deviceid | |
-| | begin group | household | Household |
-| | text | psu | Block |
-| | integer | age | Age |
-| | select_multiple problems | main_problems | Problems |
-| | end group | | |
-| | image | photo | Photo |
-| | note | thanks | Thank you |
-{extra_rows}| choices |
-| | list_name | name | label |
-| | problems | robbery | Robbery |
-| | problems | gangs | Gangs |
-| settings |
-| | form_id | version | form_title |
-| | tiny | {version} | Tiny form |
-"""
+# A small form in pyxform's markdown notation: a group, a select_multiple, a photo, device metadata, a note. It is
+# also the form tests/forms/test_xform.py reads fields from (collect reads fields through forms.xform).
+TINY_FORM = (Path(__file__).parents[1] / "forms" / "tiny_form.md").read_text(encoding="utf-8")
 
 
 def tiny_xform(version: str = "2026112801", extra_rows: str = "") -> bytes:

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import migrate
-from collect.errors import Conflict, ImportRowError, NotFound, UnknownForm
+from collect.errors import Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
 from collect.store import FRAME_COLUMNS, Attachment, ImportRecord, Store, md5_hex
 from collect_samples import tiny_submission, tiny_xform
 
@@ -50,6 +50,19 @@ def test_publish_is_idempotent_and_keeps_every_version(store):
     assert store.form_xml("tiny", "2026112801") == tiny_xform()
     assert store.form_xlsform("tiny", "2026112801") == b"xlsx bytes"
     assert store.media_file("tiny", "2026112801", "neighbourhoods.csv") == b"name,label\nn1,One\n"
+
+
+@pytest.mark.parametrize(
+    "xform, message",
+    [
+        (b"<h:html", "cannot be parsed"),
+        (b"<data id='x'/>", r"no primary instance \(h:head/model/instance\)"),
+        (tiny_xform().replace(b' id="tiny"', b""), "primary instance <data> has no id attribute"),
+    ],
+)
+def test_publishing_what_is_not_an_xform_says_why(store, xform, message):
+    with pytest.raises(InvalidSubmission, match=message):
+        store.publish_form(xform)
 
 
 def test_republishing_a_version_with_other_content_is_refused(store):

@@ -14,7 +14,7 @@ def test_progress_per_neighbourhood_and_volunteer_with_targets(demo_data, app_as
     assert not at.exception
     assert "Synthetic data — demo round" in _texts(at)
     per_neighbourhood = at.dataframe[0].value
-    assert set(per_neighbourhood["neighbourhood"]) == set(data.neighbourhoods()["name"])
+    assert set(per_neighbourhood["neighbourhood"]) == set(data.neighbourhoods()["label"])
     assert (per_neighbourhood["target"] == 100).all()
     frame = data.submissions(include_rejected=True)
     completed = frame[(frame["consent"] == "yes") & (pd.to_numeric(frame["age"]) >= 18)]
@@ -31,7 +31,7 @@ def test_edited_targets_are_stored(demo_data, app_as):
     assert not at.exception
     stored = data.targets().get("neighbourhood", [])
     assert stored.set_index("neighbourhood").loc["trujillo", "target"] == 7
-    row = at.dataframe[0].value.set_index("neighbourhood").loc["trujillo"]
+    row = at.dataframe[0].value.set_index("neighbourhood").loc["Trujillo (cercado)"]
     assert row["target"] == 7 and row["progress"] == 1.0
 
 

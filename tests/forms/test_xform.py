@@ -1,7 +1,9 @@
-"""Reading a compiled XForm and filling it as ODK Collect does (forms/xform.py), on a small form written as
-pyxform's tests write theirs. The shipped questionnaire filled at scale is tested in tests/dashboard/test_demo.py."""
+"""Reading a compiled XForm and filling it as ODK Collect does (forms/xform.py), on small forms written as
+pyxform's tests write theirs, and the shipped questionnaire filled side by side with javarosa, the engine of ODK
+Collect. The shipped questionnaire filled at scale is tested in tests/dashboard/test_demo.py."""
 
 import random
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pandas as pd
@@ -69,3 +71,135 @@ def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form)
 def test_fill_refuses_answers_the_form_would_refuse(small_form, answers, message):
     with pytest.raises(XFormError, match=message):
         fill(small_form, answers, small_metadata(), random.Random(1))
+
+
+# A form as the collection server sees it: a group, a select_multiple, a photo, device metadata, a note (shared
+# with tests/collect, whose server reads its fields through forms.xform).
+TINY_FORM = (Path(__file__).parent / "tiny_form.md").read_text(encoding="utf-8").format(version="2026112801", extra_rows="")
+
+
+@pytest.fixture(scope="module")
+def tiny_fields():
+    form = read_xform(convert(xlsform=TINY_FORM, file_type=".md").xform.encode())
+    return {field.name: field for field in form.fields()}
+
+
+def test_fields_with_groups_types_choices_and_notes(tiny_fields):
+    fields = tiny_fields
+    assert list(fields) == ["deviceid", "psu", "age", "main_problems", "photo", "thanks"]
+    assert fields["psu"].groups == ("household",) and fields["age"].type == "int"
+    assert fields["main_problems"].multiple and fields["main_problems"].choices == {"robbery", "gangs"}
+    assert fields["thanks"].note and not fields["deviceid"].note and not fields["psu"].note
+    assert fields["main_problems"].spellings() == ["household/main_problems", "household-main_problems", "main_problems"]
+
+
+def test_values_the_form_could_not_have_produced(tiny_fields):
+    fields = tiny_fields
+    assert fields["age"].problem("34") is None and "whole number" in fields["age"].problem("3.5")
+    assert fields["main_problems"].problem("gangs robbery") is None
+    assert "'fires'" in fields["main_problems"].problem("gangs fires")
+    assert fields["psu"].problem("anything") is None
+
+
+VALUE_REF_FORM = """
+| survey |
+|        | type                          | name  | label | parameters                 | choice_filter |
+|        | select_one_from_file areas.csv | area  | Area  | value=code, label=title    |               |
+|        | select_one yn                 | ok    | OK?   | randomize=true, seed=${n}  | name != 'x'   |
+|        | integer                       | n     | N     |                            |               |
+| choices |
+|         | list_name | name | label |
+|         | yn        | yes  | Yes   |
+|         | yn        | no   | No    |
+"""
+AREAS_CSV = b"name,code,title\nignored_a,A1,Area one\nignored_b,B2,Area two\n"
+
+
+def test_choices_come_from_the_itemset_value_column_and_randomized_lists_are_read():
+    xform = convert(xlsform=VALUE_REF_FORM, file_type=".md").xform.encode()
+    form = read_xform(xform, {"areas.csv": AREAS_CSV})
+    area, ok = (node for node in form.nodes if node.name in ("area", "ok"))
+    assert form.allowed(area, {}) == ["A1", "B2"] and form.allowed(ok, {}) == ["yes", "no"]
+    fields = {field.name: field for field in form.fields()}
+    assert fields["area"].choices == {"A1", "B2"} and "'ignored_a'" in fields["area"].problem("ignored_a")
+    assert fields["ok"].choices == {"yes", "no"}
+
+
+def test_without_media_a_file_list_is_unknown_and_filling_it_says_so():
+    form = read_xform(convert(xlsform=VALUE_REF_FORM, file_type=".md").xform.encode())
+    fields = {field.name: field for field in form.fields()}
+    assert fields["area"].choices is None and fields["area"].problem("anything") is None
+    with pytest.raises(XFormError, match="choices of area .* were not read"):
+        fill(form, {"area": "A1", "ok": "yes", "n": "1"}, small_metadata(), random.Random(1))
+    with pytest.raises(XFormError, match="choices of /data/area .* is its media file missing"):
+        read_xform(convert(xlsform=VALUE_REF_FORM, file_type=".md").xform.encode(), {})
+
+
+def test_a_media_list_without_the_value_column_is_refused():
+    xform = convert(xlsform=VALUE_REF_FORM, file_type=".md").xform.encode()
+    with pytest.raises(XFormError, match="column 'code' that the list 'areas' does not have"):
+        read_xform(xform, {"areas.csv": b"name,title\nA1,Area one\n"})
+
+
+@pytest.mark.parametrize("xml, message", [(b"<h:html", "cannot be parsed"), (b"<data id='x'/>", "no primary instance")])
+def test_what_is_not_an_xform_is_named(xml, message):
+    with pytest.raises(XFormError, match=message):
+        read_xform(xml)
+
+
+# --- the shipped questionnaire filled here and in javarosa, with the same answers ------------------------------
+
+VIOLENCE = ["physical", "psychological", "sexual", "robbery"]
+PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "psu": "LE-001"}
+ADULT = {**PLACE, "consent": "yes", "age": "30"}
+# Named answers; every other relevant question gets a generic answer from `fill`, which javarosa is then given too.
+ANSWER_SETS = {
+    "no consent": {**PLACE, "consent": "no"},
+    "under 18": {**PLACE, "consent": "yes", "age": "16"},
+    "victim, contact with officials": {
+        **ADULT, "victim_physical_12m": "yes", "victim_robbery_12m": "yes", "victim_sexual_12m": "refused",
+        "reported_physical": "yes", "reported_to_physical": "police serenazgo", "reported_robbery": "no",
+        "feels_safe_after_dark": "never_alone_after_dark", "contact_official_12m": "yes", "bribe_asked_12m": "no",
+        "dispute_2y": "yes", "dispute_mechanisms": "none", "used_health_12m": "yes",
+    },
+    "not a victim, no contact": {
+        **ADULT, **{f"victim_{v}_12m": "no" for v in VIOLENCE}, "feels_safe_after_dark": "safe",
+        "contact_official_12m": "no", "discrimination_5y": "yes", "discrimination_12m": "yes", "dispute_2y": "no",
+        "knows_linea100": "yes", "knows_cem": "no",
+    },
+}
+PHONE_FILLED = {"start", "end", "today", "deviceid", "username", "instanceID", "instanceName", "audit"}
+
+
+@pytest.fixture(scope="module")
+def side_by_side(built, javarosa):
+    """Each answer set filled by `fill` and, with the values `fill` chose, by javarosa: (form, ours, javarosa's)."""
+    form = read_xform(built.xform_bytes, {media.path.name: media.path.read_bytes() for media in built.media})
+    ours = {name: fill(form, answers, small_metadata(), random.Random(seed)) for seed, (name, answers) in enumerate(ANSWER_SETS.items())}
+    given = {name: [(node.name, filled.values[node.path]) for node in filled.shown if filled.values[node.path]] for name, filled in ours.items()}
+    return form, ours, javarosa(given)
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_fill_asks_what_javarosa_asks(side_by_side, name):
+    _, ours, theirs = side_by_side
+    assert [node.name for node in ours[name].shown] == theirs[name].asked
+    assert theirs[name].finalized and {verdict for answers in theirs[name].verdicts.values() for _, verdict in answers} == {"OK"}
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_selects_offer_the_choices_javarosa_offers(side_by_side, name):
+    form, ours, theirs = side_by_side
+    offered = {node.name: form.allowed(node, ours[name].values) for node in ours[name].shown if node.select}
+    assert offered == theirs[name].choices
+
+
+@pytest.mark.parametrize("name", ANSWER_SETS)
+def test_the_submission_holds_what_javarosa_saves(side_by_side, name):
+    form, ours, theirs = side_by_side
+    groups = {node.name for node in form.nodes if node.is_group}  # a group whose fields are all skipped is empty
+    saved = {e.tag: e.text or "" for e in ElementTree.fromstring(theirs[name].instance).iter() if len(e) == 0 and e.tag not in groups}
+    filled = {node.name: ours[name].values[node.path] for node in form.nodes if not node.is_group}
+    assert {k: filled[k] for k in saved if k not in PHONE_FILLED} == {k: v for k, v in saved.items() if k not in PHONE_FILLED}
+    # javarosa leaves non-relevant fields out of the submission, as Collect does; `fill` keeps them, empty.
+    assert {k: filled[k] for k in filled.keys() - saved.keys()} == dict.fromkeys(filled.keys() - saved.keys(), "")

@@ -10,7 +10,12 @@
 #                  x indicator x breakdown x group: svymean estimate and SE, deff (svymean deff=TRUE), degf of the
 #                  domain, nrow of the domain design, and svyciprop intervals: logit (svyglm), xlogit (closed
 #                  form), beta (Korn-Graubard);
-#   lonely_fail.txt  R's error under options(survey.lonely.psu = "fail").
+#   lonely_fail.txt  R's error under options(survey.lonely.psu = "fail");
+#   composites.csv the plan composites (analysis/pipeline.py, plan composites_plan.toml) on the raked design,
+#                  lonely.psu = "adjust": each respondent's score (16.7.2: mean of the say and influence answers,
+#                  valid on both; 16.6.2 health: mean of the five attributes each user rated, DK / not applicable
+#                  / refused left out) and svymean(~score, subset(raked, !is.na(score) & group), deff=TRUE),
+#                  i.e. estimate, SE, deff, degf and n per breakdown group.
 # Domains follow R: subset(design, !is.na(y) & domain & group), i.e. the base of the indicator within the group,
 # on the full design (calibrated designs keep every row with zero weight; uncalibrated ones drop rows but keep the
 # full-design PSU counts).
@@ -99,6 +104,46 @@ for (lonely in c("adjust", "certainty", "remove")) {
   }
 }
 write.csv(do.call(rbind, rows), file.path(here, "estimates.csv"), row.names = FALSE, quote = FALSE)
+
+# ---- composites: the respondent score, computed here from the answers (choice names), not by our code
+share01 <- function(x, success, excluded) ifelse(is.na(x) | x %in% excluded, NA, as.numeric(x %in% success))
+say <- share01(d$say_in_government, c("some", "a_lot", "a_great_deal"), c("dont_know", "refused"))
+influence <- share01(d$influence_on_politics, c("some", "a_lot", "a_great_deal"), c("dont_know", "refused"))
+attributes <- sapply(c("access", "affordability", "quality", "courtesy", "timeliness"), function(a)
+  share01(d[[paste0("health_", a)]], c("strongly_agree", "agree"), c("dont_know", "not_applicable", "refused")))
+rated <- rowSums(!is.na(attributes))
+scores <- list("16.7.2" = (say + influence) / 2,
+               "16.6.2.health" = ifelse(d$used_health_12m == "yes" & rated > 0, rowMeans(attributes, na.rm = TRUE), NA))
+options(survey.lonely.psu = "adjust")
+raked <- ds$raked
+comp <- list()
+for (ind in names(scores)) {
+  raked$variables$score <- scores[[ind]]
+  valid <- !is.na(scores[[ind]])
+  for (bname in c("overall", "neighbourhood", "sex", "age_group", "neighbourhood_sex")) {
+    vars <- breakdowns[[bname]]
+    if (is.null(vars)) {
+      keys <- data.frame(area = "", group = "all"); member <- list(rep(TRUE, nrow(d)))
+    } else if (length(vars) == 1) {
+      levels <- sort(unique(d[[vars]])); keys <- data.frame(area = "", group = levels)
+      member <- lapply(levels, function(l) d[[vars]] == l)
+    } else {
+      pairs <- unique(d[, vars]); pairs <- pairs[order(pairs[[1]], pairs[[2]]), ]
+      keys <- data.frame(area = pairs[[1]], group = pairs[[2]])
+      member <- lapply(seq_len(nrow(pairs)), function(i) d[[vars[1]]] == pairs[[1]][i] & d[[vars[2]]] == pairs[[2]][i])
+    }
+    for (k in seq_len(nrow(keys))) {
+      sel <- valid & member[[k]]
+      if (sum(sel) == 0) next
+      sub <- raked[sel, ]
+      m <- svymean(~score, sub, na.rm = TRUE, deff = TRUE)
+      r <- c(estimate = unname(coef(m)), se = unname(SE(m)), deff = unname(deff(m)), df = degf(sub), n = sum(sel))
+      comp[[length(comp) + 1]] <- data.frame(indicator = ind, by = if (is.null(vars)) "overall" else vars[length(vars)],
+                                             area = keys$area[k], group = keys$group[k], t(full(r)))
+    }
+  }
+}
+write.csv(do.call(rbind, comp), file.path(here, "composites.csv"), row.names = FALSE, quote = FALSE)
 
 options(survey.lonely.psu = "fail")
 msg <- tryCatch({svymean(~rare, ds$unraked); "no error"}, error = function(e) conditionMessage(e))

@@ -84,9 +84,35 @@ def margins() -> tuple[pd.DataFrame, pd.DataFrame]:
     return sex, pd.DataFrame(age)
 
 
+SAY = ["not_at_all", "very_little", "some", "a_lot", "a_great_deal", "dont_know", "refused"]
+AGREE = ["strongly_agree", "agree", "disagree", "strongly_disagree", "dont_know", "not_applicable", "refused"]
+ATTRIBUTES = ["access", "affordability", "quality", "courtesy", "timeliness"]
+
+
+def composite_answers(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
+    """Questionnaire answers (choice names) for the composites, checked by analysis/pipeline.py's plan run: 16.7.2
+    (say_in_government, influence_on_politics; DK/refused leave the base) and 16.6.2 health (five attributes
+    among users, with don't know / not applicable / refused, so users rate different numbers of attributes).
+    Drawn from their own generator, so the earlier columns (and their golden estimates) do not change."""
+    n = len(frame)
+    young = (frame["age_group"] == "18_29").to_numpy()
+    out = frame.copy()
+    for name, p in (("say_in_government", [0.25, 0.25, 0.2, 0.1, 0.06, 0.1, 0.04]),
+                    ("influence_on_politics", [0.3, 0.25, 0.18, 0.08, 0.05, 0.1, 0.04])):
+        out[name] = rng.choice(SAY, n, p=p)
+    out.loc[young & (rng.random(n) < 0.3), "say_in_government"] = "some"  # related to a raking margin
+    users = rng.random(n) < 0.55
+    out["used_health_12m"] = np.where(users, "yes", rng.choice(["no", "dont_know"], n, p=[0.9, 0.1]))
+    for a in ATTRIBUTES:
+        out[f"health_{a}"] = np.where(users, rng.choice(AGREE, n, p=[0.2, 0.35, 0.2, 0.1, 0.05, 0.07, 0.03]), None)
+    out.loc[np.flatnonzero(users)[:3], [f"health_{a}" for a in ATTRIBUTES]] = "not_applicable"  # users rating none
+    return out
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
-    respondents(rng).to_csv(HERE / "survey.csv", index=False)
+    frame = composite_answers(np.random.default_rng(SEED + 1), respondents(rng))
+    frame.to_csv(HERE / "survey.csv", index=False)
     sex, age = margins()
     sex.to_csv(HERE / "margins_sex.csv", index=False)
     age.to_csv(HERE / "margins_age.csv", index=False)
