@@ -2,7 +2,8 @@
 
 What it computes, for an indicator y (1/0 in its base, NaN outside) and each group g of a breakdown, is exactly
 R survey 4.1's `svyciprop(~y, subset(design, !is.na(y) & g), method=...)` plus `svymean(..., deff=TRUE)` and
-`degf()` — domains are sub-populations of the full design (never rows dropped before weighting): the influence
+`degf()` (and, with `means_many`, `svymean(~score, …)` for a score in [0, 1] such as a respondent's mean of
+several answers) — domains are sub-populations of the full design (never rows dropped before weighting): the influence
 function z_i = 1{i in domain}·w_i·(y_i − p)/W is residualised on the calibration cells the way R's `svyrecvar`
 does (one projection per post-stratification step; ten sweeps over the last raking iteration's margins), summed
 per PSU, centred within strata (padding PSUs without domain members with zeros) and scaled by n_h/(n_h − 1),

@@ -13,13 +13,17 @@ Reproduce the committed files with `sdg16 margins default --out analysis/plans/`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.plan import DEFAULT_PLAN, Plan
 
 AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+DATA = Path(__file__).resolve().parents[1] / "data"  # neighbourhoods.csv and population_trujillo_2017.csv
+DEFAULT_FILES = tuple(DEFAULT_PLAN.parent / name for name in ("margins_sex.csv", "margins_age.csv"))
 
 
 @dataclass(frozen=True)
@@ -119,3 +123,16 @@ def _describe(split: SplitAssumption, adults: pd.Series) -> str:
         "neighbourhood shares are working assumptions of this project. Replace these files with your own margins "
         "(e.g. tabulated from INEI REDATAM for the 2017 census) by editing [[margins]] in the analysis plan."
     )
+
+
+def default_margins_from(data: Path = DATA) -> DefaultMargins:
+    """`default_margins` from the two census files in the folder `data` (the project's data/ by default)."""
+    return default_margins(pd.read_csv(data / "neighbourhoods.csv"), pd.read_csv(data / "population_trujillo_2017.csv"))
+
+
+def margin_assumption(plan: Plan, data: Path = DATA) -> str:
+    """What a plan's margins assume, in words, for every output that states it (XLSX metadata, app, methods note):
+    the default margins' stated assumption when the plan uses them, otherwise a pointer to the plan's sources."""
+    if {m.file.resolve() for m in plan.margins} & set(DEFAULT_FILES):
+        return default_margins_from(data).assumption
+    return "the plan's own margins: see each margin's source"

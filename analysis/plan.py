@@ -27,6 +27,8 @@ from analysis.errors import AnalysisError
 CI_METHODS = ("logit", "beta", "wilson")
 WEIGHT_METHODS = ("rake", "poststratify", "none")
 LONELY_PSU = ("adjust", "certainty", "remove", "fail")
+# The plan of the shipped questionnaire: what the CLI and the dashboard use unless given another.
+DEFAULT_PLAN = Path(__file__).resolve().parent / "plans" / "sdg16.toml"
 
 
 class PlanError(AnalysisError):

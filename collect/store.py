@@ -491,7 +491,29 @@ class Store:
         frame["last_received"] = pd.to_datetime(frame["last_received"], utc=True)
         return frame
 
+    # --- field-work targets (set by coordinators in the dashboard) ------------------------------------------------
+
+    def targets(self, kind: str) -> dict[str, int]:
+        """The stored targets of one kind (`neighbourhood` or `volunteer`): key → completed interviews wanted."""
+        t = tables.dashboard_targets
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(t.c.key, t.c.target).where(t.c.kind == kind)).all())
+
+    def replace_targets(self, kind: str, targets: Mapping[str, int]) -> None:
+        """Replace every target of one kind at once (one transaction: readers see the old or the new set)."""
+        t = tables.dashboard_targets
+        with self.write() as conn:
+            conn.execute(t.delete().where(t.c.kind == kind))
+            if targets:
+                conn.execute(t.insert(), [{"kind": kind, "key": key, "target": value} for key, value in targets.items()])
+
     # --- settings ----------------------------------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        """A server-wide setting's value, or None if it was never set. Only reads: pages asking whether something
+        was set (e.g. the demo marker) must not create it, as `setting` does."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == key)).scalar()
 
     def setting(self, key: str, default: Callable[[], str]) -> str:
         """A server-wide setting, created from `default()` on first use, the same for every replica."""

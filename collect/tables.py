@@ -108,3 +108,24 @@ settings = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# Dashboard sign-in accounts. Only argon2 hashes are stored (made by dashboard/auth.py); a one-time password
+# (first run, `sdg16 user add`) must be replaced at the first sign-in: `must_change_password`.
+dashboard_users = sa.Table(
+    "dashboard_users",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Field-work targets coordinators set in the app: completed interviews per neighbourhood or per volunteer (`kind`).
+dashboard_targets = sa.Table(
+    "dashboard_targets",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("target", sa.Integer, nullable=False),
+)

@@ -2,9 +2,10 @@
 
 The dashboard shows personal data (volunteer names, GPS points) to coordinators and must hide them from
 researchers, so every page is behind a sign-in with a role. Passwords are stored only as argon2id hashes
-(argon2-cffi, the Password Hashing Competition winner; its defaults follow RFC 9106). The accounts live in one
-small table in the same database as the submissions, so a PostgreSQL deployment keeps them together; they hold
-no statistics. This module has no Streamlit in it so that the `sdg16 user` command can use it too.
+(argon2-cffi, the Password Hashing Competition winner; its defaults follow RFC 9106). The accounts are rows of
+the store's database (collect.accounts; table made by a migration), so a PostgreSQL deployment keeps them
+together; this module holds the logic: hashing, password rules, roles, sessions. It has no Streamlit in it so
+that the `sdg16 user` command can use it too.
 """
 
 from __future__ import annotations
@@ -13,27 +14,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from collect import accounts as stored
+from collect.errors import Conflict, NotFound
+from collect.store import Store
 
 ROLES = ("admin", "coordinator", "researcher")
 MIN_PASSWORD_LENGTH = 10
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_SESSION = timedelta(hours=12)
-
-metadata = sa.MetaData()
-users = sa.Table(
-    "dashboard_users",
-    metadata,
-    sa.Column("username", sa.String(64), primary_key=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
-    # A one-time password (printed on first run or by `sdg16 user add` without --password) must be replaced at
-    # the first sign-in, so that it never stays valid after it has been read off a console.
-    sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
 
 _hasher = PasswordHasher()
 
@@ -74,11 +65,10 @@ def one_time_password() -> str:
 
 
 class Accounts:
-    """The dashboard_users table: add, verify, change, remove."""
+    """The dashboard's accounts: add, verify, change, remove (rows through collect.accounts)."""
 
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
-        metadata.create_all(engine)
+    def __init__(self, store: Store):
+        self.store = store
 
     def add(self, username: str, role: str, password: str | None = None) -> str:
         """Create an account. Without a password, a one-time password is made, returned, and must be changed."""
@@ -90,40 +80,32 @@ class Accounts:
         one_time = password is None
         password = one_time_password() if one_time else password
         _check_password(password)
-        row = dict(
-            username=username,
-            role=role,
-            password_hash=_hasher.hash(password),
-            must_change_password=one_time,
-            created_at=datetime.now(UTC),
-        )
-        with self.engine.begin() as conn:
-            if conn.execute(sa.select(users.c.username).where(users.c.username == username)).first():
-                raise AuthError(f"The user {username!r} already exists.")
-            conn.execute(users.insert().values(**row))
+        account = stored.Account(username, role, _hasher.hash(password), one_time, datetime.now(UTC))
+        try:
+            stored.add_account(self.store, account)
+        except Conflict as error:
+            raise AuthError(str(error)) from None
         return password
 
     def ensure_first_admin(self) -> str | None:
         """On a database with no account, create `admin` with a one-time password and return it (else None)."""
-        with self.engine.connect() as conn:
-            if conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one():
-                return None
+        if stored.count_accounts(self.store):
+            return None
         return self.add("admin", "admin")
 
     def verify(self, username: str, password: str) -> User | None:
         """The user if the password matches; None otherwise (unknown users cost the same hash time)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(users).where(users.c.username == username.strip())).mappings().first()
-        stored = row["password_hash"] if row else _DUMMY_HASH
+        account = stored.get_account(self.store, username.strip())
+        stored_hash = account.password_hash if account else _DUMMY_HASH
         try:
-            _hasher.verify(stored, password)
+            _hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return None
-        if row is None:
+        if account is None:
             return None
-        if _hasher.check_needs_rehash(stored):
-            self._store_hash(row["username"], _hasher.hash(password), row["must_change_password"])
-        return User(row["username"], row["role"], row["must_change_password"])
+        if _hasher.check_needs_rehash(stored_hash):
+            self._store_hash(account.username, _hasher.hash(password), account.must_change_password)
+        return User(account.username, account.role, account.must_change_password)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a password chosen by its owner (clears the one-time flag)."""
@@ -131,30 +113,19 @@ class Accounts:
         self._store_hash(username, _hasher.hash(password), False)
 
     def remove(self, username: str) -> None:
-        with self.engine.begin() as conn:
-            if self._admins(conn) == [username]:
-                raise AuthError("This is the last admin account; add another admin before removing it.")
-            if not conn.execute(users.delete().where(users.c.username == username)).rowcount:
-                raise AuthError(f"There is no user {username!r}.")
+        try:
+            stored.remove_account(self.store, username, keep_last="admin")
+        except (Conflict, NotFound) as error:
+            raise AuthError(str(error)) from None
 
     def list(self) -> list[User]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(users).order_by(users.c.username)).mappings().all()
-        return [User(r["username"], r["role"], r["must_change_password"]) for r in rows]
+        return [User(a.username, a.role, a.must_change_password) for a in stored.list_accounts(self.store)]
 
     def _store_hash(self, username: str, password_hash: str, must_change: bool) -> None:
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                users.update()
-                .where(users.c.username == username)
-                .values(password_hash=password_hash, must_change_password=must_change)
-            ).rowcount
-        if not updated:
-            raise AuthError(f"There is no user {username!r}.")
-
-    @staticmethod
-    def _admins(conn: sa.Connection) -> list[str]:
-        return list(conn.execute(sa.select(users.c.username).where(users.c.role == "admin")).scalars())
+        try:
+            stored.set_password_hash(self.store, username, password_hash, must_change)
+        except NotFound as error:
+            raise AuthError(str(error)) from None
 
 
 def _check_password(password: str) -> None:

@@ -13,16 +13,14 @@ They are shared between sessions and treated as read-only: pages filter and assi
 import logging
 import threading
 import time
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-import analysis
-from analysis import pipeline, quality
+from analysis import compare, pipeline, quality
 from analysis.errors import AnalysisError
-from analysis.margins import default_margins
-from analysis.plan import Plan, load_plan
+from analysis.margins import margin_assumption
+from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.store import Store
 from dashboard.auth import Accounts
 from dashboard.geography import DATA
@@ -31,7 +29,6 @@ from dashboard.targets import Targets
 FORM_ID = "sdg16_perception"
 STATUS_TTL_SECONDS = 5  # how stale a page may be about submissions arriving from phones
 WARMER_THREAD = "sdg16-cache-warmer"
-PLAN = Path(analysis.__file__).parent / "plans" / "sdg16.toml"
 
 
 @st.cache_resource
@@ -43,7 +40,7 @@ def store() -> Store:
 @st.cache_resource
 def accounts() -> Accounts:
     """The accounts table; on its first use with no account, creates `admin` and prints its one-time password."""
-    accounts = Accounts(store().engine)
+    accounts = Accounts(store())
     password = accounts.ensure_first_admin()
     if password:
         print(
@@ -56,13 +53,13 @@ def accounts() -> Accounts:
 
 @st.cache_resource
 def targets() -> Targets:
-    return Targets(store().engine)
+    return Targets(store())
 
 
 @st.cache_resource
 def plan() -> Plan:
     """The default analysis plan of the shipped questionnaire."""
-    return load_plan(PLAN)
+    return load_plan(DEFAULT_PLAN)
 
 
 @st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
@@ -142,9 +139,8 @@ def estimates(form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
 
 @st.cache_data
 def margins_assumption() -> str:
-    """How the shipped default margins were derived (analysis.margins states the assumption in words)."""
-    districts = pd.read_csv(DATA / "population_trujillo_2017.csv")
-    return default_margins(neighbourhoods(), districts).assumption
+    """What the plan's margins assume, in words (analysis.margins.margin_assumption)."""
+    return margin_assumption(plan())
 
 
 @st.cache_resource(max_entries=4)
@@ -161,17 +157,37 @@ def interview_days(form_id: str = FORM_ID, include_rejected: bool = False) -> pd
     return _days(store_version(), form_id, include_rejected)
 
 
-@st.cache_resource(show_spinner="Estimating the round…", max_entries=8)
-def _round_result(version: str, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
+def _round(version: str, form_id: str, column: str, low: str, high: str) -> pd.DataFrame:
+    """The submissions of one round: those whose interview `day` (or `form_version`) lies in [low, high]."""
     frame = _frame(version, form_id, False)
     key = _days(version, form_id, False).astype(str) if column == "day" else frame[column].astype(str)
-    return _run(frame[(key >= low) & (key <= high)])
+    return frame[(key >= low) & (key <= high)]
+
+
+@st.cache_resource(show_spinner="Estimating the round…", max_entries=8)
+def _round_result(version: str, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
+    return _run(_round(version, form_id, column, low, high))
 
 
 def round_estimates(column: str, low: str, high: str, form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
-    """As `estimates`, over one round: the submissions whose interview `day` (or `form_version`) lies in
-    [low, high]."""
+    """As `estimates`, over one round (see `_round`)."""
     return _round_result(store_version(), form_id, column, low, high)
+
+
+@st.cache_resource(max_entries=8)
+def _comparison(version: str, form_id: str, a: tuple[str, str, str], b: tuple[str, str, str]) -> pd.DataFrame | AnalysisError:
+    first, second = _round_result(version, form_id, *a), _round_result(version, form_id, *b)
+    try:
+        return compare.compare_rounds(first.estimates, second.estimates, _round(version, form_id, *a)["instance_id"],
+                                      _round(version, form_id, *b)["instance_id"], level=plan().estimation.level)
+    except AnalysisError as error:
+        return error
+
+
+def round_comparison(a: tuple[str, str, str], b: tuple[str, str, str], form_id: str = FORM_ID) -> pd.DataFrame | AnalysisError:
+    """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high) whose
+    `round_estimates` both succeeded; rounds sharing a submission come back as the AnalysisError saying so."""
+    return _comparison(store_version(), form_id, a, b)
 
 
 @st.cache_resource(max_entries=4)

@@ -747,8 +747,7 @@ def _issue_tokens(store: Store, names: list[str]) -> dict[str, str]:
 
 def demo_round(store: Store) -> DemoRound | None:
     """The demo round loaded into this store, if any: pages use it to say that the data are synthetic."""
-    with store.engine.connect() as conn:
-        value = conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == DEMO_SETTING)).scalar()
+    value = store.get_setting(DEMO_SETTING)
     if value is None:
         return None
     fields = json.loads(value)

@@ -8,11 +8,10 @@ property into data/. Regenerate with `python -m dashboard.geography`.
 
 import json
 import math
-from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+from analysis.margins import DATA  # the project's data/ folder, named once
 RADIUS_KM = 3.0
 KM_PER_DEGREE = 111.32
 DISC_VERTICES = 48

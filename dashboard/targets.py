@@ -1,23 +1,16 @@
 """Field-work targets: how many completed interviews each neighbourhood and each volunteer should reach.
 
-Coordinators edit them in the app (Field monitoring page); they are stored in the store's database so that every
-coordinator and every replica sees the same numbers. They are plans, not data: nothing in analysis reads them.
+Coordinators edit them in the app (Field monitoring page); they are stored in the store's database (Store.targets)
+so that every coordinator and every replica sees the same numbers. They are plans, not data: nothing in analysis
+reads them. This module checks an edited table before it replaces the stored one.
 """
 
 import pandas as pd
-import sqlalchemy as sa
+
+from collect.store import Store
 
 KINDS = ("neighbourhood", "volunteer")
 DEFAULT_PER_NEIGHBOURHOOD = 100  # 20 areas × 100 ≈ the 2,000 interviews of a round; ≥ min_n for sex breakdowns
-
-metadata = sa.MetaData()
-targets = sa.Table(
-    "dashboard_targets",
-    metadata,
-    sa.Column("kind", sa.String(16), primary_key=True),
-    sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("target", sa.Integer, nullable=False),
-)
 
 
 class TargetError(ValueError):
@@ -25,14 +18,12 @@ class TargetError(ValueError):
 
 
 class Targets:
-    def __init__(self, engine: sa.Engine):
-        self.engine = engine
-        metadata.create_all(engine)
+    def __init__(self, store: Store):
+        self.store = store
 
     def get(self, kind: str, keys: list[str], default: int | None = None) -> pd.DataFrame:
         """One row per key (columns `kind` name and `target`); keys without a stored target get `default`."""
-        with self.engine.connect() as conn:
-            stored = dict(conn.execute(sa.select(targets.c.key, targets.c.target).where(targets.c.kind == kind)).all())
+        stored = self.store.targets(kind)
         keys = list(dict.fromkeys([*keys, *stored]))
         values = [stored.get(k, default) for k in keys]
         return pd.DataFrame({kind: keys, "target": pd.array(values, dtype="Int64")})
@@ -49,12 +40,9 @@ class Targets:
                 raise TargetError(f"row {position}: the {kind} is empty")
             if float(target) < 0 or float(target) != int(target):
                 raise TargetError(f"row {position} ({key}): the target must be a whole number ≥ 0, got {target}")
-            rows.append({"kind": kind, "key": str(key).strip(), "target": int(target)})
-        keys = [r["key"] for r in rows]
+            rows.append((str(key).strip(), int(target)))
+        keys = [key for key, _ in rows]
         repeated = sorted({k for k in keys if keys.count(k) > 1})
         if repeated:
             raise TargetError(f"{kind} listed more than once: {', '.join(repeated)}")
-        with self.engine.begin() as conn:
-            conn.execute(targets.delete().where(targets.c.kind == kind))
-            if rows:
-                conn.execute(targets.insert(), rows)
+        self.store.replace_targets(kind, dict(rows))

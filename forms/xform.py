@@ -7,11 +7,11 @@ about which fields a form has or which values a choice list holds (the itemset's
 Why fill: to make submissions that are exactly what a phone would send — the demo round (`dashboard.demo`) and the
 benchmarks travel the same road as real data — something must play ODK Collect's part without a phone. Filling
 follows javarosa: the primary instance's element tree with the root's `id` and `version`; every `relevant`
-evaluated in document order (a non-relevant field is sent as an empty element, where Collect leaves it out —
-the server reads both as no answer; tests/forms/test_xform.py compares with javarosa); every
-`constraint` and `required` checked; select values taken from the form's own choice lists (CSV media included,
-filtered by the form's `choice_filter`); calculations such as `instanceName` evaluated; and the metadata a phone
-fills (`start`, `end`, `today`, `deviceid`, `username`, `meta/instanceID`, the `audit.csv` attachment).
+evaluated in document order (a non-relevant field or group is left out of the submission, as Collect and
+javarosa leave it out; tests/forms/test_xform.py compares with javarosa); every `constraint` and `required`
+checked; select values taken from the form's own choice lists (CSV media included, filtered by the form's
+`choice_filter`); calculations such as `instanceName` evaluated; and the metadata a phone fills (`start`, `end`,
+`today`, `deviceid`, `username`, `meta/instanceID`, the `audit.csv` attachment).
 Expressions are evaluated by `forms.xpath` (why hand-written: see there).
 
 Public API:
@@ -19,7 +19,8 @@ Public API:
 - `read_xform(xform_bytes, media=None) -> XForm` (`Node` per instance element, `XForm.allowed` for a select's
   choices, `XForm.fields()` -> `Field`s: the questions as exports name them and imports check them)
 - `fill(form, answers, metadata, rng) -> Filled`, with `Metadata` what the phone itself fills
-- `instance_xml(form, values) -> bytes`: the submission XML; `audit_log(filled, start, end, rng) -> bytes`
+- `instance_xml(form, values) -> bytes`: the submission XML (the relevant nodes only);
+  `audit_log(filled, start, end, rng) -> bytes`
 - `XFormError`: a form that cannot be read, or answers the form would refuse, named by field.
 """
 
@@ -299,7 +300,8 @@ def _timestamp(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Filled:
-    """A filled instance: values by absolute path, and the questions and notes shown, in the order shown."""
+    """A filled instance: the values of its relevant nodes by absolute path (a non-relevant node, and all below it,
+    has no entry: it is not part of what the phone sends), and the questions and notes shown, in the order shown."""
 
     values: dict[str, str]
     shown: tuple[Node, ...]
@@ -310,7 +312,7 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
 
     `answers` maps bare field names to the respondent's answer (None: left blank). A relevant field the answers do
     not cover gets a generic valid value, so a caller (the demo's population model) survives questions added to
-    the form; a field that is not relevant stays empty whatever the answers say. Raises XFormError naming the
+    the form; a field that is not relevant is left out whatever the answers say. Raises XFormError naming the
     field when an answer breaks the form (not a choice, a constraint, a required field left empty): the answers
     and the form disagree.
     """
@@ -331,7 +333,8 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
         _check(form, node, values)
         if not {"preload", "calculate"} & node.bind.keys() and node.bind.get("type") != "binary":
             shown.append(node)
-    return Filled(values, tuple(shown))
+    # Expressions above saw a non-relevant node as empty, as javarosa's instance holds it; the phone does not send it.
+    return Filled({path: value for path, value in values.items() if relevant[path]}, tuple(shown))
 
 
 def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata: Metadata, values: Mapping[str, str], rng: random.Random) -> str:
@@ -392,14 +395,21 @@ def _check(form: XForm, node: Node, values: Mapping[str, str]) -> None:
 
 
 def instance_xml(form: XForm, values: Mapping[str, str]) -> bytes:
-    """The submission XML: the primary instance with its values, namespaces declared as Collect declares them."""
+    """The submission XML: the primary instance's nodes that `values` holds (`fill` holds the relevant ones), with
+    their values, namespaces declared as Collect declares them.
+
+    A node `values` does not hold is left out with everything below it, as Collect leaves out a non-relevant field
+    or group (javarosa's XFormSerializingVisitor; ODK Collect issue #266): the server reads an absent field and an
+    empty one alike, as no answer. A relevant field without a value is an empty element.
+    """
     out = ["<?xml version='1.0' ?>"]
 
     def write(node: Node, attributes: str = "") -> None:
         if node.children:
             out.append(f"<{node.name}{attributes}>")
             for child in node.children:
-                write(child)
+                if child.path in values:
+                    write(child)
             out.append(f"</{node.name}>")
         elif values.get(node.path):
             out.append(f"<{node.name}>{escape(values[node.path])}</{node.name}>")

@@ -21,13 +21,11 @@ import typer
 from analysis import export
 from analysis import margins as margins_module
 from analysis.errors import AnalysisError
+from analysis.methods import methods_note
 from analysis.pipeline import Result, run
-from analysis.plan import Plan, load_plan, read_form_choices, read_form_fields
+from analysis.plan import DEFAULT_PLAN, Plan, load_plan, read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
-DEFAULT_PLAN = ROOT / "analysis" / "plans" / "sdg16.toml"
 DEFAULT_FORM_ID = "sdg16_perception"
 # Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (CONTRACT.md)
 EXPORT_COLUMNS = {"instanceID": "instance_id", "SubmitterName": "volunteer", "_submitted_by": "volunteer",
@@ -52,7 +50,8 @@ def estimate(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Pa
     if out.suffix.lower() not in ((".csv",) if format == "sdmx" else (".csv", ".xlsx")):
         _fail(f"--out {out.name}: write .csv or .xlsx (SDMX-CSV: .csv)")
     loaded, result = _run(responses, plan)
-    metadata = export.table_metadata(loaded, result, _margin_assumption(loaded), responses=responses)
+    metadata = export.table_metadata(loaded, result, margins_module.margin_assumption(loaded),
+                                     methods=methods_note(loaded, result), responses=responses)
     try:
         export.write_table(result.estimates, out, metadata=metadata, sdmx=format == "sdmx", ref_area=ref_area,
                            time_period=time_period)
@@ -83,17 +82,17 @@ def microdata(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: P
 
 
 @margins_app.command("default")
-def margins_default(out: Path = typer.Option(ROOT / "analysis" / "plans", help="Folder for the three files."),
-                    data: Path = typer.Option(DATA, help="Folder with neighbourhoods.csv and "
+def margins_default(out: Path = typer.Option(DEFAULT_PLAN.parent, help="Folder for the three files."),
+                    data: Path = typer.Option(margins_module.DATA, help="Folder with neighbourhoods.csv and "
                                                           "population_trujillo_2017.csv.")) -> None:
     """Write margins_sex.csv, margins_age.csv and margins_default.md (the stated assumption) from data/."""
     for path in write_default_margins(out, data):
         typer.echo(f"wrote {path}")
 
 
-def write_default_margins(out: Path, data: Path = DATA) -> list[Path]:
+def write_default_margins(out: Path, data: Path = margins_module.DATA) -> list[Path]:
     """The files committed under analysis/plans/, reproducible from data/ (a test checks they are equal)."""
-    made = _default_margins(data)
+    made = margins_module.default_margins_from(data)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "margins_sex.csv", out / "margins_age.csv", out / "margins_default.md"]
     made.sex.to_csv(paths[0], index=False, lineterminator="\n")
@@ -101,19 +100,6 @@ def write_default_margins(out: Path, data: Path = DATA) -> list[Path]:
     paths[2].write_text("# Default raking margins\n\nMade by `sdg16 margins default --out analysis/plans/`.\n\n"
                         + made.assumption.replace("\n", "\n\n") + "\n", encoding="utf-8")
     return paths
-
-
-def _default_margins(data: Path = DATA) -> margins_module.DefaultMargins:
-    return margins_module.default_margins(pd.read_csv(data / "neighbourhoods.csv"),
-                                          pd.read_csv(data / "population_trujillo_2017.csv"))
-
-
-def _margin_assumption(plan: Plan) -> str:
-    """The default margins' stated assumption when the plan uses them; otherwise a pointer to the sources."""
-    defaults = {(ROOT / "analysis" / "plans" / name).resolve() for name in ("margins_sex.csv", "margins_age.csv")}
-    if {m.file for m in plan.margins} & defaults:
-        return _default_margins().assumption
-    return "the plan's own margins: see each margin's source"
 
 
 def _run(responses: str, plan_path: Path) -> tuple[Plan, Result]:

@@ -6,7 +6,7 @@ groups at the top level, so the commands read `sdg16 user add …`.
 
 import typer
 
-from collect.database import make_engine
+from collect.store import Store
 from dashboard.auth import ROLES, Accounts, AuthError
 
 app = typer.Typer()
@@ -15,7 +15,7 @@ app.add_typer(user_app, name="user")
 
 
 def _accounts() -> Accounts:
-    return Accounts(make_engine())
+    return Accounts(Store.open())
 
 
 @user_app.command("add")

@@ -14,11 +14,11 @@ import streamlit as st
 
 from analysis import export
 from analysis.errors import AnalysisError
+from analysis.methods import methods_note
 from analysis.pipeline import Result
 from analysis.plan import read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 from dashboard import data, demo, signin
-from dashboard.methods_note import methods_note
 from forms.codebook import codebook_frame
 
 MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -62,7 +62,7 @@ def _synthetic() -> bool:
 
 
 def note(result: Result) -> str:
-    return methods_note(data.plan(), result, data.margins_assumption(), _synthetic())
+    return methods_note(data.plan(), result, synthetic=_synthetic())
 
 
 def _written(write, suffix: str) -> bytes:

@@ -147,7 +147,8 @@ def _colour(position: float | None) -> list[int]:
 
 
 def _rounds(indicator: str) -> None:
-    """Two rounds (date ranges or form versions), each estimated on its own, side by side per neighbourhood."""
+    """Two rounds (date ranges or form versions), each estimated on its own; the change B − A per neighbourhood
+    with its confidence interval and significance (analysis.compare), and a chart of both rounds with CIs."""
     kind = st.radio("A round is", ["date range", "form version"], horizontal=True, key="rounds_kind")
     if kind == "form version":
         versions = sorted(data.submissions()["form_version"].astype(str).unique())
@@ -164,7 +165,7 @@ def _rounds(indicator: str) -> None:
         if len(a) != 2 or len(b) != 2:
             return
         rounds = {"A": ("day", str(a[0]), str(a[1])), "B": ("day", str(b[0]), str(b[1]))}
-    tables = []
+    estimates = []
     for name, (column, low, high) in rounds.items():
         result = data.round_estimates(column, low, high)
         if result is None:
@@ -173,14 +174,65 @@ def _rounds(indicator: str) -> None:
         if isinstance(result, AnalysisError):
             st.error(f"Round {name} cannot be estimated: {result}")
             return
-        rows = result.estimates[(result.estimates["indicator"] == indicator) & result.estimates["by"].isin(["overall", AREA])]
-        tables.append(rows.set_index("group")[["estimate", "ci_low", "ci_high", "n", "flag"]].add_suffix(f" {name}"))
-    side_by_side = pd.concat(tables, axis=1).rename(index={"all": "all surveyed areas"})
-    percent = {c: st.column_config.NumberColumn(format="percent") for c in side_by_side.columns if c.split()[0] in ("estimate", "ci_low", "ci_high")}
-    st.dataframe(side_by_side, column_config=percent)
-    st.caption("Each round is weighted and estimated on its own with the same plan. The change between rounds "
-               "and its significance need a comparison estimator in analysis (not available yet), so none is "
-               "shown: overlapping intervals do not mean “no significant change”.")
+        estimates.append(_round_rows(result.estimates, indicator).assign(round=name))
+    comparison = data.round_comparison(rounds["A"], rounds["B"])
+    if isinstance(comparison, AnalysisError):
+        st.error(f"These rounds cannot be compared: {comparison}")
+        return
+    level = data.plan().estimation.level
+    changes = _round_rows(comparison, indicator)
+    _rounds_table(changes, level)
+    _rounds_chart(pd.concat(estimates, ignore_index=True))
+
+
+def _round_rows(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """The all-areas row and the per-neighbourhood rows of one indicator, labelled for display."""
+    rows = table[(table["indicator"] == indicator) & table["by"].isin(["overall", AREA])]
+    labels = data.neighbourhoods().set_index("name")["label"]
+    return rows.assign(neighbourhood=rows["group"].map(labels).fillna(rows["group"]).replace({"all": "all surveyed areas"}))
+
+
+def _significance(row) -> str:
+    if pd.isna(row.significant):
+        return "not tested"
+    if not row.significant:
+        return "no significant change"
+    return "▲ significant increase" if row.change > 0 else "▼ significant decrease"
+
+
+def _rounds_table(changes: pd.DataFrame, level: float) -> None:
+    shown = changes.assign(significance=[_significance(r) for r in changes.itertuples()])
+    columns = ["neighbourhood", "estimate_a", "estimate_b", "change", "ci_low", "ci_high", "p_value", "significance",
+               "n_a", "n_b", "flag"]
+    names = {"estimate_a": "estimate A", "estimate_b": "estimate B", "ci_low": "change CI low",
+             "ci_high": "change CI high", "p_value": "p-value", "n_a": "n A", "n_b": "n B"}
+    table = shown[columns].rename(columns=names).set_index("neighbourhood")
+    percent = {c: st.column_config.NumberColumn(c, format="percent")
+               for c in ("estimate A", "estimate B", "change", "change CI low", "change CI high")}
+    st.dataframe(table, column_config={**percent, "p-value": st.column_config.NumberColumn(format="%.3f")})
+    st.caption(f"change = B − A in percentage points, with its {level:.0%} confidence interval. Each round is "
+               "weighted and estimated on its own with the same plan, so the rounds are independent samples: "
+               "SE of the change = √(SE A² + SE B²); t test with the smaller of the two rounds' design degrees of "
+               f"freedom; significant = p < {1 - level:.2f} (the interval excludes 0). Rounds may not share a "
+               "submission. flag: **unreliable** = a round has fewer respondents than min_n (read with care); "
+               "**suppressed** / only_in_a / only_in_b = no change shown.")
+
+
+def _rounds_chart(estimates: pd.DataFrame) -> None:
+    shown = estimates[estimates["flag"] != "suppressed"]
+    if shown.empty:
+        return
+    y = alt.Y("neighbourhood:N", title=None)
+    offset = alt.YOffset("round:N", title="round")
+    base = alt.Chart(shown)
+    bars = base.mark_errorbar(ticks=True).encode(
+        x=alt.X("ci_low:Q", title="estimate with confidence interval, per round", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q", y=y, yOffset=offset, color=alt.Color("round:N"))
+    points = base.mark_point(filled=True, size=50).encode(
+        x="estimate:Q", y=y, yOffset=offset, color=alt.Color("round:N", title="round"),
+        tooltip=["round", "neighbourhood", alt.Tooltip("estimate:Q", format=".1%"), alt.Tooltip("ci_low:Q", format=".1%"),
+                 alt.Tooltip("ci_high:Q", format=".1%"), "n:Q", "flag:N"])
+    st.altair_chart((bars + points).properties(height=alt.Step(12)), width="stretch")
 
 
 def _weighting(result) -> None:

@@ -43,3 +43,19 @@ def test_migrations_build_exactly_the_schema_the_code_queries(engine):
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+def test_dashboard_tables_made_before_their_migration_are_kept_with_their_rows(engine):
+    """Stores opened by the dashboard before migration 0003 hold dashboard_users/targets made by create_all."""
+    from collect.database import migrate
+    from collect.tables import dashboard_targets, dashboard_users
+
+    migrate(engine, "0002")
+    dashboard_users.create(engine)
+    dashboard_targets.create(engine)
+    with engine.begin() as conn:
+        conn.execute(dashboard_targets.insert().values(kind="neighbourhood", key="n01", target=120))
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(dashboard_targets.c.target)).scalar_one() == 120
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"

@@ -212,3 +212,12 @@ def test_import_is_transactional_and_idempotent(store):
         store.import_records([record("uuid:d", 2, review_state="weird")])
     assert count(store) == 2
     assert store.submissions_frame("tiny")["source"].tolist() == ["file", "file"]
+
+
+def test_reading_a_setting_never_creates_it(store):
+    assert store.get_setting("demo_round") is None
+    assert count(store, tables.settings) == 0  # unlike `setting`, the read added no row
+    assert store.setting("demo_round", lambda: "first") == "first"
+    assert store.setting("demo_round", lambda: "second") == "first"  # created once, then kept
+    assert store.get_setting("demo_round") == "first" and store.get_setting("other") is None
+    assert count(store, tables.settings) == 1

@@ -3,17 +3,22 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from dashboard.auth import IDLE_TIMEOUT, MAX_SESSION, Accounts, AuthError, start_session, users
+from collect.database import make_engine
+from collect.store import Store
+from collect.tables import dashboard_users as users
+from dashboard.auth import IDLE_TIMEOUT, MAX_SESSION, Accounts, AuthError, start_session
 
 
 @pytest.fixture
 def accounts(tmp_path):
-    return Accounts(sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}"))
+    store = Store(make_engine(f"sqlite:///{tmp_path / 'a.db'}"))
+    yield Accounts(store)
+    store.close()
 
 
 def test_password_is_stored_as_argon2_hash_and_verifies(accounts):
     accounts.add("ana", "coordinator", "a long password")
-    with accounts.engine.connect() as conn:
+    with accounts.store.engine.connect() as conn:
         stored = conn.execute(sa.select(users.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$") and "a long password" not in stored
     assert accounts.verify("ana", "a long password").role == "coordinator"

@@ -59,7 +59,8 @@ def xform(built):
             list_id = re.match(r"instance\('([^']+)'\)", control.find(f"{XF}itemset").get("nodeset")).group(1)
             selects[control.get("ref").rsplit("/", 1)[-1]] = (control.tag == f"{XF}select", list_id)
     binds = {bind.get("nodeset").rsplit("/", 1)[-1]: bind.attrib for bind in model.iter(f"{XF}bind")}
-    return {"root": primary, "root_path": root_path, "paths": paths, "lists": lists, "selects": selects, "binds": binds}
+    conditional = {bind.get("nodeset") for bind in model.iter(f"{XF}bind") if bind.get("relevant")}
+    return {"root": primary, "root_path": root_path, "paths": paths, "lists": lists, "selects": selects, "binds": binds, "conditional": conditional}
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,14 @@ def round_2000(built):
     return submissions, frame
 
 
+@pytest.fixture(scope="module")
+def sent(round_2000):
+    """The element names each submission of the round holds (the parser reads a field left out and a field sent
+    empty alike, as no answer, so the frame cannot tell them apart)."""
+    submissions, frame = round_2000
+    return pd.Series([{element.tag for element in ElementTree.fromstring(s.xml).iter()} for s in submissions], index=frame.index)
+
+
 def adults(frame):
     return frame[(frame["consent"] == "yes") & (pd.to_numeric(frame["age"]) >= 18)]
 
@@ -100,8 +109,12 @@ def adults(frame):
 # --- the XML a phone would send ---------------------------------------------------------------------------------
 
 
-def test_submissions_are_the_compiled_forms_instance(loaded, built, xform):
+def test_submissions_are_the_relevant_part_of_the_compiled_forms_instance(loaded, built, xform):
+    """Each submission holds the form's instance but what was not relevant: an element is missing only where a
+    `relevant` could remove it, and then with everything below it, as Collect sends it (which fields exactly is
+    checked against the questionnaire's conditions in test_a_field_is_sent_exactly_when_relevant)."""
     store, summary, _ = loaded
+    skipped = 0
     index = store.submission_index(built.form_id)
     assert len(index) == LOADED + 1  # + the interview saved twice; the resend is not stored again
     for instance_id in index["instance_id"]:
@@ -117,8 +130,13 @@ def test_submissions_are_the_compiled_forms_instance(loaded, built, xform):
                 walk(child, f"{path}/{child.tag}")
 
         walk(root, "/" + root.tag)
-        assert paths == xform["paths"], f"{instance_id}: elements differ from the form's instance"
+        assert paths <= xform["paths"], f"{instance_id}: elements the form's instance does not have: {paths - xform['paths']}"
+        left_out = xform["paths"] - paths
+        unexplained = {path for path in left_out if path not in xform["conditional"] and path.rsplit("/", 1)[0] not in left_out}
+        assert not unexplained, f"{instance_id}: left out though always relevant: {unexplained}"
+        skipped += bool(left_out)
         assert root.findtext("meta/instanceID") == instance_id and instance_id.startswith("uuid:")
+    assert skipped == len(index)  # every interview skips some questions (e.g. the follow-ups of a 'no')
 
 
 def test_values_are_valid_choices_and_neighbourhoods_match_their_district(round_2000, xform, neighbourhoods):
@@ -167,12 +185,15 @@ def test_metadata_is_what_collect_fills(round_2000):
         ("age", lambda f: f["consent"] == "yes"),
     ],
 )
-def test_a_field_is_answered_exactly_when_relevant(round_2000, field, condition):
-    """Non-relevant fields are sent empty; relevant required ones are answered (all of these are required)."""
+def test_a_field_is_sent_exactly_when_relevant(round_2000, sent, field, condition):
+    """Non-relevant fields are left out, as Collect leaves them out; relevant required ones are sent and answered
+    (all of these are required)."""
     _, frame = round_2000
     relevant = condition(frame).fillna(False).astype(bool)
+    present = sent.apply(lambda names: field in names)
     answered = frame[field].notna()
-    assert relevant.any()
+    assert relevant.any() and not relevant.all()
+    assert (present == relevant).all(), f"{field}: sent {int(present.sum())}, relevant {int(relevant.sum())}"
     assert (answered == relevant).all(), f"{field}: answered {int(answered.sum())}, relevant {int(relevant.sum())}"
 
 
@@ -346,6 +367,7 @@ def test_the_demo_refuses_to_mix_into_real_data(tmp_path, built):
     with pytest.raises(demo.DemoError, match=r"already holds real submissions \(1\)"):
         demo.load_demo(store, n=12)
     assert [v.name for v in list_volunteers(store)] == []  # refused before creating anything
+    assert demo.demo_round(store) is None and store.get_setting(demo.DEMO_SETTING) is None  # asking left no marker
     store.close()
 
 

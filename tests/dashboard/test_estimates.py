@@ -1,5 +1,7 @@
 """Estimates page on the demo round (AppTest): the table, breakdowns, chart, map, weighting — for a researcher."""
 
+import pytest
+
 from dashboard import data
 
 
@@ -41,10 +43,29 @@ def test_other_indicator_weighting_and_margins_source(demo_data, app_as):
     assert len(diagnostics) == 21
 
 
-def test_rounds_by_date_range_side_by_side(demo_data, app_as):
+def test_rounds_by_date_range_with_change_and_significance(demo_data, app_as):
     at = app_as("researcher", "estimates")
     rounds = next(d.value for d in at.dataframe if "estimate A" in d.value.columns)
-    assert {"estimate A", "ci_low A", "n A", "estimate B", "n B"} <= set(rounds.columns)
+    assert {"estimate A", "estimate B", "change", "change CI low", "change CI high", "p-value", "significance",
+            "n A", "n B", "flag"} <= set(rounds.columns)
     assert "all surveyed areas" in rounds.index
     frame = data.submissions()
-    assert rounds.loc["all surveyed areas", "n A"] + rounds.loc["all surveyed areas", "n B"] <= len(frame)
+    overall = rounds.loc["all surveyed areas"]
+    assert overall["n A"] + overall["n B"] <= len(frame)
+    assert overall["change"] == pytest.approx(overall["estimate B"] - overall["estimate A"])
+    assert overall["change CI low"] < overall["change"] < overall["change CI high"]
+    assert set(rounds["significance"]) <= {"▲ significant increase", "▼ significant decrease",
+                                           "no significant change", "not tested"}
+    tested = rounds[rounds["significance"] != "not tested"]
+    excludes_zero = (tested["change CI low"] > 0) | (tested["change CI high"] < 0)
+    assert (excludes_zero == tested["significance"].str.contains("significant (?:increase|decrease)")).all()
+    charts = [c for c in at.get("vega_lite_chart") if "yOffset" in c.proto.spec and "round" in c.proto.spec]
+    assert charts, "no chart of the two rounds"
+
+
+def test_overlapping_rounds_are_refused(demo_data, app_as):
+    at = app_as("researcher", "estimates")
+    days = data.interview_days()
+    at.date_input(key="round_a_days").set_value((days.min(), days.max())).run()
+    assert any("cannot be compared" in e.value and "share" in e.value for e in at.error)
+    assert not [d for d in at.dataframe if "change" in d.value.columns]

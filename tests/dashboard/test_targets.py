@@ -1,13 +1,16 @@
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
+from collect.database import make_engine
+from collect.store import Store
 from dashboard.targets import Targets, TargetError
 
 
 @pytest.fixture
 def targets(tmp_path):
-    return Targets(sa.create_engine(f"sqlite:///{tmp_path / 't.db'}"))
+    store = Store(make_engine(f"sqlite:///{tmp_path / 't.db'}"))
+    yield Targets(store)
+    store.close()
 
 
 def test_defaults_then_saved_values_and_extra_keys(targets):

@@ -50,13 +50,55 @@ def small_metadata():
 
 def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form):
     refused = fill(small_form, {"ok": "no", "age": "40"}, small_metadata(), random.Random(1)).values
-    assert refused["/data/ok"] == "no" and refused["/data/main/age"] == "" and refused["/data/start"].startswith("2026-11-03T09:00")
+    assert refused["/data/ok"] == "no" and refused["/data/start"].startswith("2026-11-03T09:00")
+    assert "/data/main" not in refused and "/data/main/age" not in refused  # not relevant: not part of the instance sent
     answers = {"ok": "yes", "age": "40", "d": "el_porvenir", "n": "alto_trujillo"}
     filled = fill(small_form, answers, small_metadata(), random.Random(1)).values
     assert filled["/data/main/extra"] != ""  # required, unknown to the model: a generic answer
     assert 50 <= int(filled["/data/main/people"]) < 60  # ... that meets the question's constraint
     root = ElementTree.fromstring(instance_xml(small_form, filled))
     assert root.get("id") == "small" and root.findtext("main/n") == "alto_trujillo" and root.findtext("meta/instanceID") == "uuid:1"
+
+
+SKIP_FORM = """
+| survey |
+|        | type          | name   | label  | relevant      |
+|        | select_one yn | ok     | OK?    |               |
+|        | text          | remark | Remark |               |
+|        | note          | bye    | Bye    | ${ok} = 'no'  |
+|        | integer       | n      | N      | ${ok} = 'yes' |
+|        | begin group   | outer  |        | ${ok} = 'yes' |
+|        | begin group   | inner  |        |               |
+|        | text          | t      | T      |               |
+|        | end group     |        |        |               |
+|        | end group     |        |        |               |
+|        | begin group   | kept   |        |               |
+|        | integer       | k      | K      | ${ok} = 'yes' |
+|        | end group     |        |        |               |
+| choices |
+|         | list_name | name | label |
+|         | yn        | yes  | Yes   |
+|         | yn        | no   | No    |
+| settings |
+|          | form_id | version    |
+|          | skip    | 2026010101 |
+"""
+ROOT = """<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" id="skip" version="2026010101">"""
+
+
+@pytest.mark.parametrize(
+    "answers, body",
+    [
+        ({"ok": "no", "remark": None, "n": "3", "t": "x", "k": "4"}, "<ok>no</ok><remark /><bye /><kept></kept>"),
+        ({"ok": "yes", "remark": "a & b", "n": "3", "t": "x", "k": "4"}, "<ok>yes</ok><remark>a &amp; b</remark><n>3</n><outer><inner><t>x</t></inner></outer><kept><k>4</k></kept>"),
+    ],
+)
+def test_the_submission_leaves_out_non_relevant_fields_and_groups_as_collect_does(answers, body):
+    """Relevant fields are written as before, empty ones as empty elements; a non-relevant field or group (with
+    everything inside it) is not written at all, whatever the answers say (ODK Collect issue #266)."""
+    form = read_xform(convert(xlsform=SKIP_FORM, file_type=".md").xform.encode())
+    xml = instance_xml(form, fill(form, answers, small_metadata(), random.Random(1)).values)
+    assert xml == f"<?xml version='1.0' ?>{ROOT}{body}<meta><instanceID>uuid:1</instanceID></meta></data>".encode()
 
 
 @pytest.mark.parametrize(
@@ -194,12 +236,27 @@ def test_selects_offer_the_choices_javarosa_offers(side_by_side, name):
     assert offered == theirs[name].choices
 
 
+def elements(xml: bytes | str) -> dict[str, str]:
+    """Every element of an instance by path, with its text (a group's: empty)."""
+    found = {}
+
+    def walk(element, path):
+        found[path] = "" if len(element) else element.text or ""
+        for child in element:
+            walk(child, f"{path}/{child.tag}")
+
+    root = ElementTree.fromstring(xml)
+    walk(root, "/" + root.tag)
+    return found
+
+
 @pytest.mark.parametrize("name", ANSWER_SETS)
 def test_the_submission_holds_what_javarosa_saves(side_by_side, name):
+    """The same elements as javarosa's submission — non-relevant fields and groups left out by both — with the
+    same values but for what the phone fills itself (times, device, instanceID)."""
     form, ours, theirs = side_by_side
-    groups = {node.name for node in form.nodes if node.is_group}  # a group whose fields are all skipped is empty
-    saved = {e.tag: e.text or "" for e in ElementTree.fromstring(theirs[name].instance).iter() if len(e) == 0 and e.tag not in groups}
-    filled = {node.name: ours[name].values[node.path] for node in form.nodes if not node.is_group}
-    assert {k: filled[k] for k in saved if k not in PHONE_FILLED} == {k: v for k, v in saved.items() if k not in PHONE_FILLED}
-    # javarosa leaves non-relevant fields out of the submission, as Collect does; `fill` keeps them, empty.
-    assert {k: filled[k] for k in filled.keys() - saved.keys()} == dict.fromkeys(filled.keys() - saved.keys(), "")
+    sent, saved = elements(instance_xml(form, ours[name].values)), elements(theirs[name].instance)
+    assert sent.keys() == saved.keys()
+    assert len(sent) < len(form.nodes)  # every answer set skips questions
+    answers = {path: value for path, value in sent.items() if path.rsplit("/", 1)[-1] not in PHONE_FILLED}
+    assert answers == {path: saved[path] for path in answers}

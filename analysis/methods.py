@@ -1,12 +1,15 @@
 """The methods note that goes with every download: what was estimated, how, and on which assumptions.
 
 It is written from the analysis plan and the run's own diagnostics, so it cannot drift from what was computed.
-It only puts the plan into words (no number is computed here). Candidate to move into analysis/ next to the
-plan, so that `sdg16 estimate` can write the same note.
+It only puts the plan into words (no number is computed here). In analysis, next to the plan, so that the app,
+the XLSX metadata sheet and the command line all give the same note.
 """
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from analysis.margins import margin_assumption
 from analysis.pipeline import Result
 from analysis.plan import Plan
 
@@ -17,15 +20,16 @@ CI_METHODS = {
 }
 
 
-def methods_note(plan: Plan, result: Result, margins_assumption: str, synthetic: bool) -> str:
-    """Markdown: data, design, weighting, estimation, reliability rules, indicators, caveats."""
+def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
+    """Markdown: data, design, weighting (with `margins.margin_assumption`), estimation, reliability rules,
+    indicators, caveats. `synthetic` puts a warning at the top (the app's demo round)."""
     design, weights, est = plan.design, plan.weights, plan.estimation
     diagnostics = result.diagnostics
     overall = diagnostics[diagnostics["by"] == "overall"].iloc[0] if "by" in diagnostics else None
     lines = [
         f"# Methods note — {plan.title or 'SDG 16 perception survey'}",
         "",
-        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by the sdg16-survey dashboard from the analysis plan "
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by sdg16-survey from the analysis plan "
         f"`{plan.path.name if plan.path else 'plan'}`.",
     ]
     if synthetic:
@@ -50,7 +54,7 @@ def methods_note(plan: Plan, result: Result, margins_assumption: str, synthetic:
         *[f"- `{m.file.name}` ({', '.join(m.columns)}): {m.source or 'source not stated'}" for m in plan.margins],
         "",
         "```",
-        margins_assumption,
+        margin_assumption(plan),
         "```",
     ]
     if overall is not None:
