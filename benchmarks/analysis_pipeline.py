@@ -5,7 +5,7 @@ The work: `analysis.pipeline.run` with the default plan (analysis/plans/sdg16.to
 shaped like `Store.submissions_frame` (tests/analysis/synthetic.py, imported by path: CONTRACT field names,
 answers as pandas string columns, the form's skip logic, DK/refused, ~100 respondents per PSU). That is recode
 (eligibility, age groups, disability, derived variables), plan checks, margins (cell collapsing), raking to
-neighbourhood × sex and neighbourhood × age group, then 62 shares and 5 composites × 10 breakdowns (overall;
+neighbourhood × sex and neighbourhood × age group, then 57 shares and 5 composites × 10 breakdowns (overall;
 neighbourhood, sex, age group, youth, disability; neighbourhood × each of the last four) with estimate,
 calibration-aware SE, deff, df, logit CI, excluded counts and flags. Each engine runs in its own subprocess;
 peak memory is that process's ru_maxrss (the input frame is made in the same process: its size is shown apart).

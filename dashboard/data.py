@@ -21,7 +21,7 @@ from analysis import compare, pipeline, quality
 from analysis.errors import AnalysisError
 from analysis.margins import margin_assumption
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
-from collect.store import Store
+from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
 from dashboard.geography import DATA
 from dashboard.targets import Targets
@@ -63,27 +63,21 @@ def plan() -> Plan:
 
 
 @st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
-def _status() -> pd.DataFrame:
-    return store().status()
-
-
-def store_version() -> str:
-    """Changes whenever a submission arrives, is edited or is reviewed: the key of every cached result.
-
-    It is the store's per-version counts by review state and last arrival, read at most every
-    STATUS_TTL_SECONDS (one query instead of one per cached call of a rerun); writes made from the dashboard
-    call `changed()` so that their effect shows at once.
-    """
-    return _status().to_json(date_format="iso")
+def store_version() -> StoreVersion:
+    """Changes whenever a submission arrives, is edited or is reviewed, or a form is published: the key of every
+    cached result. `Store.version()` (a few index lookups), read at most every STATUS_TTL_SECONDS (one query
+    instead of one per cached call of a rerun); writes made from the dashboard call `changed()` so that their
+    effect shows at once."""
+    return store().version()
 
 
 def is_empty() -> bool:
-    return _status().empty
+    return store_version().submissions == 0
 
 
 def changed() -> None:
     """Call after the dashboard wrote to the store (review, import, demo): the next rerun sees the new version."""
-    _status.clear()
+    store_version.clear()
 
 
 @st.cache_data
@@ -93,7 +87,7 @@ def neighbourhoods() -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner="Loading submissions…", max_entries=4)
-def _frame(version: str, form_id: str, include_rejected: bool) -> pd.DataFrame:
+def _frame(version: StoreVersion, form_id: str, include_rejected: bool) -> pd.DataFrame:
     if include_rejected:
         return store().submissions_frame(form_id, include_rejected=True)
     every = _frame(version, form_id, True)  # one read of the store serves both frames
@@ -106,7 +100,7 @@ def submissions(form_id: str = FORM_ID, include_rejected: bool = False) -> pd.Da
 
 
 @st.cache_resource(show_spinner="Running the field checks…", max_entries=4)
-def _checks(version: str, form_id: str) -> pd.DataFrame:
+def _checks(version: StoreVersion, form_id: str) -> pd.DataFrame:
     return quality.check_submissions(_frame(version, form_id, True), neighbourhoods())
 
 
@@ -126,7 +120,7 @@ def _run(frame: pd.DataFrame) -> pipeline.Result | AnalysisError | None:
 
 
 @st.cache_resource(show_spinner="Weighting and estimating…", max_entries=4)
-def _result(version: str, form_id: str) -> pipeline.Result | AnalysisError | None:
+def _result(version: StoreVersion, form_id: str) -> pipeline.Result | AnalysisError | None:
     return _run(_frame(version, form_id, False))
 
 
@@ -144,7 +138,7 @@ def margins_assumption() -> str:
 
 
 @st.cache_resource(max_entries=4)
-def _days(version: str, form_id: str, include_rejected: bool) -> pd.Series:
+def _days(version: StoreVersion, form_id: str, include_rejected: bool) -> pd.Series:
     frame = _frame(version, form_id, include_rejected)
     started = pd.to_datetime(frame["start"].str.slice(0, 10), errors="coerce", format="%Y-%m-%d") if "start" in frame else None
     received = frame["received_at"].dt.tz_convert(None).dt.normalize()
@@ -157,7 +151,7 @@ def interview_days(form_id: str = FORM_ID, include_rejected: bool = False) -> pd
     return _days(store_version(), form_id, include_rejected)
 
 
-def _round(version: str, form_id: str, column: str, low: str, high: str) -> pd.DataFrame:
+def _round(version: StoreVersion, form_id: str, column: str, low: str, high: str) -> pd.DataFrame:
     """The submissions of one round: those whose interview `day` (or `form_version`) lies in [low, high]."""
     frame = _frame(version, form_id, False)
     key = _days(version, form_id, False).astype(str) if column == "day" else frame[column].astype(str)
@@ -165,7 +159,7 @@ def _round(version: str, form_id: str, column: str, low: str, high: str) -> pd.D
 
 
 @st.cache_resource(show_spinner="Estimating the round…", max_entries=8)
-def _round_result(version: str, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
+def _round_result(version: StoreVersion, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
     return _run(_round(version, form_id, column, low, high))
 
 
@@ -175,7 +169,7 @@ def round_estimates(column: str, low: str, high: str, form_id: str = FORM_ID) ->
 
 
 @st.cache_resource(max_entries=8)
-def _comparison(version: str, form_id: str, a: tuple[str, str, str], b: tuple[str, str, str]) -> pd.DataFrame | AnalysisError:
+def _comparison(version: StoreVersion, form_id: str, a: tuple[str, str, str], b: tuple[str, str, str]) -> pd.DataFrame | AnalysisError:
     first, second = _round_result(version, form_id, *a), _round_result(version, form_id, *b)
     try:
         return compare.compare_rounds(first.estimates, second.estimates, _round(version, form_id, *a)["instance_id"],
@@ -191,7 +185,7 @@ def round_comparison(a: tuple[str, str, str], b: tuple[str, str, str], form_id: 
 
 
 @st.cache_resource(max_entries=4)
-def _points(version: str, form_id: str) -> pd.DataFrame:
+def _points(version: StoreVersion, form_id: str) -> pd.DataFrame:
     lat, lon = quality.gps_points(_frame(version, form_id, True))
     return pd.DataFrame({"lat": lat, "lon": lon})
 

@@ -1,8 +1,8 @@
 """End to end: synthetic submissions with the CONTRACT field names → the tidy table of the default plan.
 
-Point estimates are checked against direct weighted shares of the returned microdata; the composite's variance
-(threshold/band decomposition) against a hand-written linearisation on an uncalibrated design; counts, flags,
-domains and bad input each on their own.
+Point estimates are checked against direct weighted shares of the returned microdata; the composites against
+R on the raked golden survey (tests/golden/composites.csv) and against a hand-written linearisation on an
+uncalibrated design; counts, flags, domains and bad input each on their own.
 """
 
 import dataclasses

@@ -18,8 +18,8 @@ def test_opening_migrates_to_head(engine):
     Store(engine)
     Store(engine)  # a second open finds the schema at head and changes nothing
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
-        assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events"}
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events", "dashboard_users", "dashboard_targets"}
 
 
 def test_an_existing_store_is_upgraded_in_place_keeping_its_data(engine):
@@ -193,6 +193,25 @@ def test_status_counts_per_form_version(store):
     assert status.loc["2026112801", ["stored", "superseded", "received", "approved", "has_issues", "rejected"]].tolist() == [3, 1, 1, 1, 0, 0]
     assert status.loc["2026112802", "stored"] == 1
     assert status["last_received"].notna().all()
+
+
+def test_version_changes_with_every_write_the_analysis_frame_can_see(store):
+    versions = [store.version()]
+    assert versions[0].submissions == 0 and versions[0].last_form > 0
+    store.receive(tiny_submission("uuid:1"))
+    versions.append(store.version())
+    store.receive(tiny_submission("uuid:1"))  # a duplicate: nothing the frame shows changes
+    assert store.version() == versions[-1]
+    store.receive(tiny_submission("uuid:2", deprecated_id="uuid:1"))  # an edit
+    versions.append(store.version())
+    store.set_review_state("uuid:2", "rejected")
+    versions.append(store.version())
+    store.publish_form(tiny_xform("2026112802"))
+    versions.append(store.version())
+    store.import_records([record("uuid:9", 1)])
+    versions.append(store.version())
+    assert len(set(versions)) == len(versions)
+    assert versions[-1].submissions == 3 and versions[-1].reviews == 1
 
 
 def record(instance_id: str, row: int, psu: str = "B1", **overrides) -> ImportRecord:

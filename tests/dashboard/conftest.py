@@ -58,6 +58,18 @@ def users(data_dir):
 
 
 @pytest.fixture
+def signed_out_app():
+    """`signed_out_app()` -> an AppTest of the dashboard with nobody signed in (not run yet)."""
+    return lambda: AppTest.from_file(MAIN, default_timeout=30)
+
+
+@pytest.fixture
+def password() -> str:
+    """The password of every role's test account (the `users` fixture)."""
+    return PASSWORD
+
+
+@pytest.fixture
 def app_as(users):
     """`app_as(role, page=None)` -> an AppTest of the dashboard signed in with that role, run on that page."""
 

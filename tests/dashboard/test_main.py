@@ -1,23 +1,21 @@
 import pytest
-from conftest import MAIN, PASSWORD
-from streamlit.testing.v1 import AppTest
 
 
-def test_signed_out_visitor_sees_only_the_sign_in_form(users):
-    at = AppTest.from_file(MAIN, default_timeout=30).run()
+def test_signed_out_visitor_sees_only_the_sign_in_form(users, signed_out_app, password):
+    at = signed_out_app().run()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     at.text_input[0].input("the_researcher")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
     assert "Wrong username or password." in [e.value for e in at.error]
-    at.text_input[1].input(PASSWORD)
+    at.text_input[1].input(password)
     at.button[0].click().run()
     assert "Signed in as **the_researcher** (researcher)" in [c.value for c in at.sidebar.caption]
 
 
-def test_one_time_password_must_be_changed_first(data_dir, capsys):
-    at = AppTest.from_file(MAIN, default_timeout=30).run()
+def test_one_time_password_must_be_changed_first(data_dir, capsys, signed_out_app):
+    at = signed_out_app().run()
     printed = capsys.readouterr().out
     one_time = printed.split("one-time password")[1].split()[0]
     at.text_input[0].input("admin")
