@@ -118,8 +118,8 @@ def test_first_run_demo_and_every_page(server, page):
     page.locator("[data-testid='stDeckGlJsonChart']").first.wait_for()
     _shot(page, "estimates-map")
     page.get_by_role("tab", name="Rounds").click()
-    page.get_by_text("significance").first.wait_for()
-    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    page.get_by_text("change = B − A").first.wait_for()
+    page.locator("[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg").first.wait_for()
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
     _shot(page, "estimates-rounds")
 
