@@ -8,11 +8,13 @@ from pyxform.errors import PyXFormError
 
 from forms.build import BUILD_DIR, FORMS_DIR, FormBuildError, build_all, xlsform_paths
 from forms.codebook import write_codebook
+from forms.releases import RELEASES, ReleaseError, check_release, form_content, record_release
 
 app = typer.Typer(help="XLSForm questionnaires: compile, validate, document.", no_args_is_help=True)
 
 FORMS_DIR_OPTION = typer.Option(FORMS_DIR, "--forms-dir", help="Folder holding the XLSForms (*.xlsx).")
 OUT_OPTION = typer.Option(BUILD_DIR, "--out", help="Folder for the results (ignored by git).")
+RELEASES_OPTION = typer.Option(RELEASES, "--releases", help="The record of released form versions (CSV).")
 
 
 @app.command()
@@ -20,14 +22,18 @@ def build(
     forms_dir: Path = FORMS_DIR_OPTION,
     out: Path = OUT_OPTION,
     validate: bool = typer.Option(True, "--validate/--no-validate", help="Run ODK Validate (needs Java)."),
+    releases: Path = RELEASES_OPTION,
 ) -> None:
     """Compile every XLSForm into XForm XML with its media files, checked by ODK Validate.
 
-    Exits with status 1 and pyxform's message (naming the sheet and row) when a form is broken.
+    Exits with status 1 and pyxform's message (naming the sheet and row) when a form is broken, or when a form
+    changed under a version that was already released (see `sdg16 forms release`).
     """
     try:
         built = build_all(forms_dir, out, validate=validate)
-    except FormBuildError as err:
+        for xlsx in xlsform_paths(forms_dir):
+            check_release(form_content(xlsx), releases)
+    except (FormBuildError, ReleaseError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=1) from err
     if not built:
@@ -55,3 +61,20 @@ def codebook(forms_dir: Path = FORMS_DIR_OPTION, out: Path = OUT_OPTION) -> None
             typer.echo(f"error: {xlsx.name}: {err}", err=True)
             raise typer.Exit(code=1) from err
         typer.echo(f"{xlsx.name}: {csv_path} and {md_path}")
+
+
+@app.command()
+def release(forms_dir: Path = FORMS_DIR_OPTION, out: Path = OUT_OPTION, releases: Path = RELEASES_OPTION) -> None:
+    """Record each form's version as released (forms/releases.csv), after it builds and passes ODK Validate.
+
+    From then on the build refuses a spreadsheet that changes under that version: bump `version` first.
+    """
+    try:
+        build_all(forms_dir, out, validate=True)
+        for xlsx in xlsform_paths(forms_dir):
+            content = form_content(xlsx)
+            added = record_release(content, releases)
+            typer.echo(f"{content.form_id} version {content.version}: {'recorded' if added else 'already recorded'}")
+    except (FormBuildError, ReleaseError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=1) from err

@@ -121,7 +121,9 @@ def test_first_run_demo_and_every_page(server, page):
     page.get_by_text("change = B − A").first.wait_for()
     page.locator("[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg").first.wait_for()
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 2400})  # the table and the chart below the round pickers
     _shot(page, "estimates-rounds")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     for title, drawn in (("Field monitoring", "Per neighbourhood"), ("Downloads", "Tidy table (CSV)"),
                          ("Volunteers & forms", "Add a volunteer"), ("Import", "Exported from"),
