@@ -9,7 +9,8 @@ round calibrated to the margins separately, so the two estimates have no covaria
 That holds only if no respondent is in both rounds, so `compare_rounds` refuses rounds that share a submission
 (overlapping date ranges would count one interview twice and understate the variance). The same formula is
 what R gives for the difference of two `svymean`/`svyciprop` results from separate designs (no `svycontrast`
-covariance term to add).
+covariance term to add). Rounds that revisit the same blocks (PSUs) are usually positively correlated through
+them; leaving that covariance out then makes the interval of the change wider, not narrower.
 
 Reference distribution: Student's t with the smaller of the two rounds' design degrees of freedom (the tidy
 table's `df`, R's `degf` of the domain) — the conservative choice of the usual Welch-type approximations, since
@@ -18,8 +19,10 @@ standard normal is used. The test is the two-sided Wald test of change = 0 on th
 interval is change ± t·se_change, so "significant" and "the interval excludes 0" always agree.
 
 Reliability carries over honestly: where either round's estimate is suppressed (too few respondents) or the
-row exists in one round only, the change and everything derived from it are NaN and `flag` says why; where
-either is unreliable (below the plan's min_n) the change is computed but flagged `unreliable`.
+row exists in one round only, or a round has no degrees of freedom left for it (all its respondents in one PSU:
+no variance can be estimated, and falling back to the normal would pretend to precision), the change and
+everything derived from it are NaN and `flag` says why; where either is unreliable (below the plan's min_n)
+the change is computed but flagged `unreliable`.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd
     refused, because the variance formula assumes disjoint samples.
     Returns COLUMNS: `change` (B − A), `se_change`, `ci_low`/`ci_high` of the change at `level`, `df` used (NaN =
     normal reference), two-sided `p_value`, `significant` (p < 1 − level; NA where it cannot be tested) and
-    `flag`: ok, unreliable, suppressed, only_in_a, only_in_b.
+    `flag`: ok, unreliable, suppressed, only_in_a, only_in_b, no_df (a round's df < 1).
     """
     if not 0 < level < 1:
         raise AnalysisError(f"confidence level must be between 0 and 1, got {level}")
@@ -64,7 +67,7 @@ def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd
     change = merged["estimate_b"] - merged["estimate_a"]
     se = np.sqrt(merged["se_a"] ** 2 + merged["se_b"] ** 2)
     df = np.fmin(merged["df_a"], merged["df_b"]).where(merged["df_a"].notna() & merged["df_b"].notna())
-    df = df.where(df > 0)
+    flag = flag.where(~(df < 1) | ~flag.isin(["ok", "unreliable"]), "no_df")
     testable = flag.isin(["ok", "unreliable"])
     change, se = change.where(testable), se.where(testable)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -2,8 +2,8 @@
 
 One pass, in this order, so that nothing is computed on a plan that is wrong: recode (eligible respondents and
 analysis variables) → check the plan against the data → design → calibration to the margins → every indicator
-of the plan × every breakdown, in a few batched calls of the engine (`proportions_many` for shares,
-`means_many` for composite scores; one call per distinct breakdown list) → excluded counts and reliability
+of the plan × every breakdown, in a few batched calls of the engine (`estimate_many`: shares and composite
+scores together; one call per distinct breakdown list) → excluded counts and reliability
 flags. Whole-column numpy work throughout, no loop over rows or groups: benchmarks/analysis_pipeline.py times
 this at 10k, 100k and 1M submissions (benchmarks/analysis.md).
 
@@ -13,7 +13,7 @@ outside (not in its `domain`, or an `exclude`d answer, or unanswered), never a f
 Composites (`mean_of`, e.g. 16.7.2 = mean of its two shares) are estimated as the weighted mean of a
 respondent score Y: the mean of the component answers, over respondents valid on every component
 (`mean_over = "all"`) or on at least one (`"any"`, the mean of those answered), with the engine's `means_many`
-(R: `svymean(~Y, subset(raked, !is.na(Y)))`, checked against R in tests/golden/composites.csv). With "all" and
+part (R: `svymean(~Y, subset(raked, !is.na(Y)))`, checked against R in tests/golden/composites.csv). With "all" and
 coinciding component bases this is exactly the mean of the component shares; otherwise those valid on too few
 components are counted in `n_excluded`.
 """
@@ -21,6 +21,7 @@ components are counted in `n_excluded`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from scipy import sparse
 
 from analysis import weights as weighting
 from analysis.design import Design, make_design
-from analysis.estimate import means_many, proportions_many
+from analysis.estimate import estimate_many
 from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
 from analysis.recode import derived_choices, recode
 
@@ -44,15 +45,31 @@ class Result:
 
     estimates: pd.DataFrame
     diagnostics: pd.DataFrame
-    microdata: pd.DataFrame
     recode_log: pd.DataFrame
+    analysis_data: pd.DataFrame  # the eligible respondents: the columns the plan reads, analysis variables, weight
+    responses: pd.DataFrame = field(repr=False)  # the submissions as given (a copy-on-write view)
+    eligible: np.ndarray = field(repr=False)  # which of them `recode` kept
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
+
+    @cached_property
+    def microdata(self) -> pd.DataFrame:
+        """Every submission column of the eligible respondents (in the submissions' order), then the analysis
+        variables and the final weight.
+
+        Assembled on first use: the run reads only the columns its plan needs, and copying the other text
+        columns of 1M submissions cost 1–3 s that the estimates do not need (benchmarks/analysis.md)."""
+        data = self.analysis_data
+        rest = [c for c in self.responses.columns if c not in data.columns]
+        others = self.responses.loc[self.eligible, rest].reset_index(drop=True)
+        order = [c for c in self.responses.columns] + [c for c in data.columns if c not in self.responses.columns]
+        columns = {c: data[c] if c in data.columns else others[c] for c in order}
+        return pd.DataFrame(columns, copy=False)
 
 
 def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None) -> Result:
     """Apply the plan to the submissions frame (strings, as the store gives them)."""
-    recoded = recode(responses, plan.recode)
+    recoded = recode(responses, plan.recode, columns=plan.required_columns())
     data = recoded.data
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
@@ -67,9 +84,9 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
                                          plan.design.lonely_psu), margins)
     table = _estimate_columns(plan, design)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
-    microdata = data.assign(**{WEIGHT: design.weights})
-    return Result(estimates=table, diagnostics=weighting.diagnostics(design), microdata=microdata,
-                  recode_log=recoded.log, warnings=warnings, margins=margins)
+    return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
+                  analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
+                  eligible=recoded.eligible, warnings=warnings, margins=margins)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -196,11 +213,17 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
         if ind.variable not in factorized:
             codes, uniques = pd.factorize(data[ind.variable])
             factorized[ind.variable] = codes, np.asarray(uniques, dtype=object)
-        success, answered = _classify(*factorized[ind.variable], ind)
-        in_base = domains[ind.domain] & answered
-        ys[:, j] = np.where(in_base, success, np.nan)
-        base[:, column[ind.id]] = in_base
-        excluded[:, column[ind.id]] = domains[ind.domain] & ~answered
+        codes, uniques = factorized[ind.variable]
+        y_of_code, answered_of_code = _classify(uniques, ind)
+        y, answered = y_of_code[codes], answered_of_code[codes]
+        if ind.domain.strip():  # the whole sample is the domain otherwise: spare three 1M-row passes
+            ys[:, j] = np.where(domains[ind.domain], y, np.nan)
+            base[:, column[ind.id]] = domains[ind.domain] & answered
+            excluded[:, column[ind.id]] = domains[ind.domain] & ~answered
+        else:
+            ys[:, j] = y
+            base[:, column[ind.id]] = answered
+            excluded[:, column[ind.id]] = ~answered
     for ind in plan.indicators:
         if ind.mean_of:
             valid = base[:, [column[c] for c in ind.mean_of]]
@@ -213,11 +236,12 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
             pd.DataFrame(excluded, columns=ids, index=data.index, copy=False))
 
 
-def _classify(codes: np.ndarray, uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: is the answer a success, and is it a usable answer (present and not excluded)?
+def _classify(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct answer (`pd.factorize` uniques, then one entry for a missing answer, code -1): y (1 success,
+    0 other, NaN if not usable: missing or excluded) and whether it is usable.
 
-    Works on the distinct answers (`pd.factorize` codes) and maps back by code: one hash pass per column instead
-    of several (isin, notna, …).
+    Working on the distinct answers and mapping back by code is one hash pass per column instead of several
+    (isin, notna, …).
     """
     if ind.multiple:
         chosen = [set(str(u).split()) for u in uniques]
@@ -226,7 +250,7 @@ def _classify(codes: np.ndarray, uniques: np.ndarray, ind: Indicator) -> tuple[n
     else:
         success = np.append(np.isin(uniques, list(ind.success)), False)
         dropped = np.append(np.isin(uniques, list(ind.exclude)), True)
-    return success[codes], ~dropped[codes]   # code -1 (missing) picks the appended last entry
+    return np.where(dropped, np.nan, success.astype(float)), ~dropped
 
 
 def _y(indicator_id: str) -> str:
@@ -259,22 +283,22 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
 
 
 def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
-    """Every indicator, batched: one engine call per distinct breakdown list (shares with `proportions_many`,
-    composites with `means_many`)."""
-    calls: dict[tuple, list[str]] = {}
+    """Every indicator, batched: one engine call (`estimate_many`: shares and composite scores) per distinct
+    breakdown list."""
+    calls: dict[tuple, tuple[list[str], list[str]]] = {}
     for ind in plan.indicators:
-        calls.setdefault((bool(ind.mean_of), tuple(_breakdown_specs(plan, ind))), []).append(_y(ind.id))
+        calls.setdefault(tuple(_breakdown_specs(plan, ind)), ([], []))[bool(ind.mean_of)].append(_y(ind.id))
     est = plan.estimation
-    table = pd.concat([(means_many if composite else proportions_many)(design, columns, by=list(specs), ci=est.ci,
-                                                                       level=est.level)
-                       for (composite, specs), columns in calls.items()], ignore_index=True)
+    table = pd.concat([estimate_many(design, shares, scores, by=list(specs), ci=est.ci, level=est.level)
+                       for specs, (shares, scores) in calls.items()], ignore_index=True)
     return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
 
 
 def _add_counts_and_flags(plan: Plan, table: pd.DataFrame, data: pd.DataFrame, excluded: pd.DataFrame):
     """n_excluded per row (one sparse product per breakdown), indicator names/series, flags and suppression."""
-    matrix = sparse.csc_matrix(excluded.to_numpy()).astype(float)  # no dense float copy
-    counts = [_excluded_counts(spec, data, matrix, excluded.columns.to_numpy()) for spec in [None] + _all_specs(plan)]
+    specs = [None] + _all_specs(plan)
+    cells, matrix = _excluded_per_cell(specs, data, excluded)
+    counts = [_excluded_counts(spec, cells, matrix, excluded.columns.to_numpy()) for spec in specs]
     count_table = pd.concat(counts, ignore_index=True).drop_duplicates(["indicator", "by", "area", "group"])
     table = table.copy()
     table["area"] = table["area"].astype(object).where(table["area"].notna(), None)
@@ -301,8 +325,23 @@ def _all_specs(plan: Plan) -> list:
     return specs
 
 
-def _excluded_counts(spec, data: pd.DataFrame, excluded: sparse.csc_matrix, indicators: np.ndarray) -> pd.DataFrame:
-    """Excluded respondents per group of one breakdown, every indicator at once (one sparse matrix product)."""
+def _excluded_per_cell(specs: list, data: pd.DataFrame, excluded: pd.DataFrame):
+    """Excluded respondents per cell of all the breakdown variables crossed (one row of `data` stands for each
+    cell) × indicator: one sparse product over the respondents instead of one per breakdown (at 1M rows that
+    was ~1 s for the 10 breakdowns, benchmarks/analysis.md); each breakdown then sums a few hundred cells."""
+    columns = list(dict.fromkeys(c for spec in specs if spec for c in ([spec] if isinstance(spec, str) else spec)))
+    ids = np.zeros(len(data), dtype=np.int64)
+    if columns:
+        ids = data.groupby(columns, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    first = np.unique(ids, return_index=True)[1]
+    onehot = sparse.csr_matrix((np.ones(len(ids)), (ids, np.arange(len(ids)))), shape=(len(first), len(ids)))
+    matrix = (onehot @ sparse.csc_matrix(excluded.to_numpy()).astype(float)).toarray()  # no dense float copy
+    return data.iloc[first][columns].reset_index(drop=True), matrix
+
+
+def _excluded_counts(spec, data: pd.DataFrame, excluded: np.ndarray, indicators: np.ndarray) -> pd.DataFrame:
+    """Excluded respondents per group of one breakdown, every indicator at once (one sparse matrix product);
+    `data` has a row per cell of `_excluded_per_cell`, `excluded` the cell counts."""
     if spec is None:
         codes, groups, areas, name = np.zeros(len(data), np.int64), ["all"], [None], "overall"
     elif isinstance(spec, str):
@@ -320,7 +359,7 @@ def _excluded_counts(spec, data: pd.DataFrame, excluded: sparse.csc_matrix, indi
     keep = codes >= 0
     onehot = sparse.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))),
                                shape=(len(groups), len(data)))
-    matrix = (onehot @ excluded).toarray()
+    matrix = onehot @ excluded
     return pd.DataFrame({
         "indicator": np.tile(indicators, len(groups)),
         "by": name,

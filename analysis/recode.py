@@ -28,6 +28,13 @@ WG_NOT_DISABLED = ("no_difficulty", "some_difficulty")
 VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")
 COMPETENT_AUTHORITIES = ("police", "prosecutor", "judiciary", "cem", "linea_100", "demuna")
 SELF_EXCLUDED = ("not_needed", "resolved_directly")
+DERIVED_SOURCES = {  # derived variable → the questions it is made from (made only when all are present)
+    "safe_after_dark": ("feels_safe_after_dark", "would_feel_safe_after_dark"),
+    "bribe_asked_or_paid": ("bribe_asked_12m", "bribe_paid_12m"),
+    **{f"competent_report_{k}": (f"reported_{k}", f"reported_to_{k}") for k in VIOLENCE_TYPES},
+    "dispute_access": ("dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"),
+    "discriminated_12m": ("discrimination_5y", "discrimination_12m"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,17 @@ class Recoded:
 
     data: pd.DataFrame
     log: pd.DataFrame
+    eligible: np.ndarray  # per submission row: kept (row i of `data` is the i-th True)
 
 
-def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recoded:
-    """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables."""
+def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec(), columns: set[str] | None = None) -> Recoded:
+    """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables.
+
+    `columns` limits the submission columns carried into `data` (default: all); the ones recode itself reads are
+    always carried. Filtering rows copies every carried column, and at 1M submissions that copy of the form's 89
+    text columns took 1–3 s of the pipeline's time (benchmarks/analysis.md), so the pipeline carries only what
+    its plan reads and filters the rest when the microdata is asked for.
+    """
     steps = [("submissions", len(submissions))]
     keep = np.ones(len(submissions), dtype=bool)  # one row filter at the end: each filter copies every column
     if "review_state" in submissions.columns:
@@ -55,6 +69,9 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recode
         with np.errstate(invalid="ignore"):
             keep &= (age >= spec.min_age) & (age <= 120)
         steps.append((f"after keeping {spec.min_age} <= {spec.age} <= 120", int(keep.sum())))
+    if columns is not None:
+        carried = set(columns) | _recode_inputs(spec)
+        submissions = submissions[[c for c in submissions.columns if c in carried]]
     frame = submissions[keep]
     if spec.age:
         frame = frame.assign(**{spec.age: age[keep].astype("int64")})
@@ -69,7 +86,12 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec()) -> Recode
         frame["design_weight"] = household_weight(frame[spec.household_adults])
     for name, column in derived_columns(frame).items():
         frame[name] = column
-    return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]))
+    return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]), eligible=keep)
+
+
+def _recode_inputs(spec: RecodeSpec) -> set[str]:
+    inputs = {spec.consent, spec.age, spec.household_adults, *WG_DOMAINS}
+    return inputs.union(*DERIVED_SOURCES.values()) - {""}
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:
@@ -108,19 +130,20 @@ def household_weight(adults: pd.Series) -> pd.Series:
 def derived_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
     """The derived indicator variables whose source questions are present (names in `derived_choices`)."""
     out = {}
-    if {"feels_safe_after_dark", "would_feel_safe_after_dark"} <= set(frame.columns):
+    present = {name for name, sources in DERIVED_SOURCES.items() if set(sources) <= set(frame.columns)}
+    if "safe_after_dark" in present:
         never = frame["feels_safe_after_dark"] == "never_alone_after_dark"
         out["safe_after_dark"] = frame["feels_safe_after_dark"].where(~never, frame["would_feel_safe_after_dark"])
-    if {"bribe_asked_12m", "bribe_paid_12m"} <= set(frame.columns):
+    if "bribe_asked_or_paid" in present:
         out["bribe_asked_or_paid"] = any_yes(frame[["bribe_asked_12m", "bribe_paid_12m"]])
     for kind in VIOLENCE_TYPES:
-        if {f"reported_{kind}", f"reported_to_{kind}"} <= set(frame.columns):
+        if f"competent_report_{kind}" in present:
             out[f"competent_report_{kind}"] = competent_report(frame[f"reported_{kind}"],
                                                                    frame[f"reported_to_{kind}"])
-    if {"dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"} <= set(frame.columns):
+    if "dispute_access" in present:
         out["dispute_access"] = dispute_access(frame["dispute_2y"], frame["dispute_mechanisms"],
                                                frame["dispute_no_mechanism_reason"])
-    if {"discrimination_5y", "discrimination_12m"} <= set(frame.columns):
+    if "discriminated_12m" in present:
         out["discriminated_12m"] = discriminated_12m(frame["discrimination_5y"], frame["discrimination_12m"])
     return out
 

@@ -13,6 +13,7 @@ They are shared between sessions and treated as read-only: pages filter and assi
 import logging
 import threading
 import time
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -178,6 +179,14 @@ def _comparison(version: StoreVersion, form_id: str, a: tuple[str, str, str], b:
         return error
 
 
+def default_day_rounds(form_id: str = FORM_ID) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The rounds the Estimates page starts with: the first and the second half of the interview days."""
+    days = interview_days(form_id)
+    start, end = days.min(), days.max()
+    middle = start + (end - start) / 2
+    return (start, middle), (min(middle + timedelta(days=1), end), end)
+
+
 def round_comparison(a: tuple[str, str, str], b: tuple[str, str, str], form_id: str = FORM_ID) -> pd.DataFrame | AnalysisError:
     """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high) whose
     `round_estimates` both succeeded; rounds sharing a submission come back as the AnalysisError saying so."""
@@ -207,6 +216,9 @@ def warm() -> None:
     quality_checks()
     gps_points()
     estimates()
+    first, second = (("day", str(low), str(high)) for low, high in default_day_rounds())  # the Rounds tab's
+    if all(isinstance(round_estimates(*r), pipeline.Result) for r in (first, second)):
+        round_comparison(first, second)
 
 
 def keep_warm(every_seconds: float = 10.0) -> threading.Thread:

@@ -5,8 +5,6 @@ Every number comes from analysis (through dashboard.data, cached per store versi
 formats and draws. Nothing personal is shown: only aggregates.
 """
 
-from datetime import timedelta
-
 import altair as alt
 import pandas as pd
 import pydeck as pdk
@@ -17,6 +15,7 @@ from dashboard import data, geography, signin
 
 AREA = "neighbourhood"
 FLAG_COLOURS = alt.Scale(domain=["ok", "unreliable", "suppressed"], range=["#1f6f8b", "#e08a00", "#9e9e9e"])
+ROUND_COLOURS = alt.Scale(domain=["A", "B"], range=["#7b7b7b", "#c0392b"])
 
 
 def render() -> None:
@@ -50,7 +49,7 @@ def render() -> None:
     with tab_map:
         _map(rows[rows["by"] == AREA])
     with tab_rounds:
-        _rounds(indicator)
+        _rounds(indicator, breakdown)
     with tab_weights:
         _weighting(result)
 
@@ -146,9 +145,10 @@ def _colour(position: float | None) -> list[int]:
     return [round(a + (b - a) * position) for a, b in zip(light, dark)] + [200]
 
 
-def _rounds(indicator: str) -> None:
+def _rounds(indicator: str, breakdown: str) -> None:
     """Two rounds (date ranges or form versions), each estimated on its own; the change B − A per neighbourhood
-    with its confidence interval and significance (analysis.compare), and a chart of both rounds with CIs."""
+    (or per group of the chosen breakdown, city-wide) with its confidence interval and significance
+    (analysis.compare), and a chart of both rounds with CIs."""
     kind = st.radio("A round is", ["date range", "form version"], horizontal=True, key="rounds_kind")
     if kind == "form version":
         versions = sorted(data.submissions()["form_version"].astype(str).unique())
@@ -156,15 +156,16 @@ def _rounds(indicator: str) -> None:
         second = st.selectbox("Round B: form version", versions, index=len(versions) - 1, key="round_b_version")
         rounds = {"A": ("form_version", first, first), "B": ("form_version", second, second)}
     else:
-        days = data.interview_days()
-        start, end = days.min(), days.max()
-        middle = start + (end - start) / 2
-        a = st.date_input("Round A: interviewed between", (start, middle), min_value=start, max_value=end, key="round_a_days")
-        b = st.date_input("Round B: interviewed between", (min(middle + timedelta(days=1), end), end),
-                          min_value=start, max_value=end, key="round_b_days")
+        first, second = data.default_day_rounds()
+        start, end = first[0], second[1]
+        a = st.date_input("Round A: interviewed between", first, min_value=start, max_value=end, key="round_a_days")
+        b = st.date_input("Round B: interviewed between", second, min_value=start, max_value=end, key="round_b_days")
         if len(a) != 2 or len(b) != 2:
             return
         rounds = {"A": ("day", str(a[0]), str(a[1])), "B": ("day", str(b[0]), str(b[1]))}
+    if rounds["A"] == rounds["B"]:
+        st.info("Choose two different rounds to compare.")
+        return
     estimates = []
     for name, (column, low, high) in rounds.items():
         result = data.round_estimates(column, low, high)
@@ -174,22 +175,25 @@ def _rounds(indicator: str) -> None:
         if isinstance(result, AnalysisError):
             st.error(f"Round {name} cannot be estimated: {result}")
             return
-        estimates.append(_round_rows(result.estimates, indicator).assign(round=name))
+        estimates.append(_round_rows(result.estimates, indicator, breakdown).assign(round=name))
     comparison = data.round_comparison(rounds["A"], rounds["B"])
     if isinstance(comparison, AnalysisError):
         st.error(f"These rounds cannot be compared: {comparison}")
         return
     level = data.plan().estimation.level
-    changes = _round_rows(comparison, indicator)
-    _rounds_table(changes, level)
-    _rounds_chart(pd.concat(estimates, ignore_index=True))
+    _rounds_table(_round_rows(comparison, indicator, breakdown), breakdown, level)
+    _rounds_chart(pd.concat(estimates, ignore_index=True), breakdown)
 
 
-def _round_rows(table: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """The all-areas row and the per-neighbourhood rows of one indicator, labelled for display."""
-    rows = table[(table["indicator"] == indicator) & table["by"].isin(["overall", AREA])]
-    labels = data.neighbourhoods().set_index("name")["label"]
-    return rows.assign(neighbourhood=rows["group"].map(labels).fillna(rows["group"]).replace({"all": "all surveyed areas"}))
+def _round_rows(table: pd.DataFrame, indicator: str, breakdown: str) -> pd.DataFrame:
+    """One indicator's all-areas row and its rows per neighbourhood (no breakdown) or per group of the breakdown
+    over all areas, with a display label in `row`. (Neighbourhood × group is left out: halves of a round are
+    too small for it.)"""
+    by = AREA if breakdown == "none" else breakdown
+    rows = table[(table["indicator"] == indicator) & table["by"].isin(["overall", by]) & table["area"].isna()]
+    labels = data.neighbourhoods().set_index("name")["label"].to_dict() if by == AREA else {}
+    labels["all"] = "all surveyed areas"
+    return rows.assign(row=[labels.get(group, group) for group in rows["group"]])
 
 
 def _significance(row) -> str:
@@ -200,13 +204,13 @@ def _significance(row) -> str:
     return "▲ significant increase" if row.change > 0 else "▼ significant decrease"
 
 
-def _rounds_table(changes: pd.DataFrame, level: float) -> None:
+def _rounds_table(changes: pd.DataFrame, breakdown: str, level: float) -> None:
     shown = changes.assign(significance=[_significance(r) for r in changes.itertuples()])
-    columns = ["neighbourhood", "estimate_a", "estimate_b", "change", "ci_low", "ci_high", "p_value", "significance",
+    columns = ["row", "estimate_a", "estimate_b", "change", "ci_low", "ci_high", "p_value", "significance",
                "n_a", "n_b", "flag"]
     names = {"estimate_a": "estimate A", "estimate_b": "estimate B", "ci_low": "change CI low",
              "ci_high": "change CI high", "p_value": "p-value", "n_a": "n A", "n_b": "n B"}
-    table = shown[columns].rename(columns=names).set_index("neighbourhood")
+    table = shown[columns].rename(columns=names).set_index("row").rename_axis(_rows_label(breakdown))
     percent = {c: st.column_config.NumberColumn(c, format="percent")
                for c in ("estimate A", "estimate B", "change", "change CI low", "change CI high")}
     st.dataframe(table, column_config={**percent, "p-value": st.column_config.NumberColumn(format="%.3f")})
@@ -215,22 +219,29 @@ def _rounds_table(changes: pd.DataFrame, level: float) -> None:
                "SE of the change = √(SE A² + SE B²); t test with the smaller of the two rounds' design degrees of "
                f"freedom; significant = p < {1 - level:.2f} (the interval excludes 0). Rounds may not share a "
                "submission. flag: **unreliable** = a round has fewer respondents than min_n (read with care); "
-               "**suppressed** / only_in_a / only_in_b = no change shown.")
+               "**suppressed** / only_in_a / only_in_b / no_df (a round's respondents all in one block) = no "
+               "change shown. An interval wider than ±100 points means a round has too few blocks there to say "
+               "anything.")
 
 
-def _rounds_chart(estimates: pd.DataFrame) -> None:
+def _rows_label(breakdown: str) -> str:
+    return AREA if breakdown == "none" else _label(breakdown)
+
+
+def _rounds_chart(estimates: pd.DataFrame, breakdown: str) -> None:
     shown = estimates[estimates["flag"] != "suppressed"]
     if shown.empty:
         return
-    y = alt.Y("neighbourhood:N", title=None)
+    y = alt.Y("row:N", title=None, axis=alt.Axis(labelLimit=220))
     offset = alt.YOffset("round:N", title="round")
+    colour = alt.Color("round:N", title="round", scale=ROUND_COLOURS)
     base = alt.Chart(shown)
     bars = base.mark_errorbar(ticks=True).encode(
         x=alt.X("ci_low:Q", title="estimate with confidence interval, per round", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q", y=y, yOffset=offset, color=alt.Color("round:N"))
+                scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q", y=y, yOffset=offset, color=colour)
     points = base.mark_point(filled=True, size=50).encode(
-        x="estimate:Q", y=y, yOffset=offset, color=alt.Color("round:N", title="round"),
-        tooltip=["round", "neighbourhood", alt.Tooltip("estimate:Q", format=".1%"), alt.Tooltip("ci_low:Q", format=".1%"),
+        x="estimate:Q", y=y, yOffset=offset, color=colour,
+        tooltip=["round", alt.Tooltip("row:N", title=_rows_label(breakdown)), alt.Tooltip("estimate:Q", format=".1%"), alt.Tooltip("ci_low:Q", format=".1%"),
                  alt.Tooltip("ci_high:Q", format=".1%"), "n:Q", "flag:N"])
     st.altair_chart((bars + points).properties(height=alt.Step(12)), width="stretch")
 
@@ -246,7 +257,7 @@ def _weighting(result) -> None:
     st.subheader("Population margins: source and assumptions")
     for margin in plan.margins:
         st.markdown(f"- `{margin.file.name}` ({', '.join(margin.columns)}): {margin.source or 'no source given in the plan'}")
-    with st.expander("How the shipped default margins were made"):
+    with st.expander("What the margins assume"):
         st.text(data.margins_assumption())
 
 

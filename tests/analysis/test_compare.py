@@ -78,6 +78,14 @@ def test_suppressed_unreliable_and_missing_rows_are_flagged_not_tested():
     assert out.loc["male", "change"] == pytest.approx(0.2) and out.loc["male", "p_value"] < 0.05
 
 
+def test_a_round_without_degrees_of_freedom_is_not_tested_with_the_normal():
+    a = tidy([{"estimate": 0.30, "se": 0.02, "df": 0.0}])
+    b = tidy([{"estimate": 0.40, "se": 0.03, "df": 50.0}])
+    row = compare_rounds(a, b, IDS_A, IDS_B).iloc[0]
+    assert row["flag"] == "no_df" and np.isnan(row["p_value"]) and np.isnan(row["ci_low"]) and pd.isna(row["significant"])
+    assert (row["estimate_a"], row["estimate_b"]) == (0.30, 0.40)
+
+
 def test_zero_standard_error_cannot_be_tested():
     a = tidy([{"estimate": 0.0, "se": 0.0}])
     b = tidy([{"estimate": 0.0, "se": 0.0}])

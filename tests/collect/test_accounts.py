@@ -1,4 +1,4 @@
-"""Stored dashboard accounts (collect.accounts) and field-work targets (Store.targets), on SQLite and PostgreSQL."""
+"""Stored dashboard accounts (collect.accounts), on SQLite and PostgreSQL."""
 
 from datetime import UTC, datetime
 
@@ -45,14 +45,3 @@ def test_the_last_account_of_the_kept_role_cannot_be_removed(store):
     accounts.add_account(store, account("second", "admin"))
     accounts.remove_account(store, "root", keep_last="admin")
     assert [a.username for a in accounts.list_accounts(store)] == ["second"]
-
-
-def test_targets_are_replaced_per_kind(store):
-    assert store.targets("neighbourhood") == {}
-    store.replace_targets("neighbourhood", {"n01": 100, "n02": 80})
-    store.replace_targets("volunteer", {"Ana Torres": 40})
-    store.replace_targets("neighbourhood", {"n02": 90})
-    assert store.targets("neighbourhood") == {"n02": 90}
-    assert store.targets("volunteer") == {"Ana Torres": 40}
-    store.replace_targets("volunteer", {})
-    assert store.targets("volunteer") == {}

@@ -214,6 +214,17 @@ def test_version_changes_with_every_write_the_analysis_frame_can_see(store):
     assert versions[-1].submissions == 3 and versions[-1].reviews == 1
 
 
+def test_targets_are_replaced_per_kind(store):
+    assert store.targets("neighbourhood") == {}
+    store.replace_targets("neighbourhood", {"n01": 100, "n02": 80})
+    store.replace_targets("volunteer", {"Ana Torres": 40})
+    store.replace_targets("neighbourhood", {"n02": 90})
+    assert store.targets("neighbourhood") == {"n02": 90}
+    assert store.targets("volunteer") == {"Ana Torres": 40}
+    store.replace_targets("volunteer", {})
+    assert store.targets("volunteer") == {}
+
+
 def record(instance_id: str, row: int, psu: str = "B1", **overrides) -> ImportRecord:
     values = dict(instance_id=instance_id, form_id="tiny", form_version="2026112801", fields={"psu": psu}, source="file", source_record={"psu": psu}, row=row)
     return ImportRecord(**(values | overrides))

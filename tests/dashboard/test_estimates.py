@@ -69,3 +69,20 @@ def test_overlapping_rounds_are_refused(demo_data, app_as):
     at.date_input(key="round_a_days").set_value((days.min(), days.max())).run()
     assert any("cannot be compared" in e.value and "share" in e.value for e in at.error)
     assert not [d for d in at.dataframe if "change" in d.value.columns]
+
+
+def test_rounds_by_form_version_need_two_different_versions(demo_data, app_as):
+    at = app_as("researcher", "estimates")
+    at.radio(key="rounds_kind").set_value("form version").run()
+    versions = at.selectbox(key="round_a_version").options
+    at.selectbox(key="round_b_version").set_value(at.selectbox(key="round_a_version").value).run()
+    assert "Choose two different rounds to compare." in [i.value for i in at.info]
+    assert not at.error and len(versions) >= 1
+
+
+def test_rounds_follow_the_breakdown(demo_data, app_as):
+    at = app_as("researcher", "estimates")
+    at.segmented_control(key="estimates_breakdown").set_value("sex").run()
+    rounds = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    assert set(rounds.index) == {"all surveyed areas", "female", "male"} and rounds.index.name == "sex"
+    assert (rounds["change"] - (rounds["estimate B"] - rounds["estimate A"])).abs().max() < 1e-12
