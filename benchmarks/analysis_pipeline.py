@@ -63,14 +63,18 @@ def ours(n: int) -> dict:
     before = _maxrss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     result = pipeline.run(PLAN, frame)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    micro_wall = time.perf_counter()
+    microdata = result.microdata  # assembled on first use (every submission column of the eligible rows)
     return {
         "engine": "ours (analysis.pipeline.run, default plan)",
         "n": n,
-        "wall_s": time.perf_counter() - wall,
-        "cpu_s": time.process_time() - cpu,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "microdata_s": time.perf_counter() - micro_wall,
         "rows": len(result.estimates),
         "indicators": result.estimates["indicator"].nunique(),
-        "psus": int(result.microdata.groupby(["neighbourhood", "psu"]).ngroups),
+        "psus": int(microdata.groupby(["neighbourhood", "psu"]).ngroups),
         "input_frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
         "rss_before_mb": before,
         "peak_rss_mb": _maxrss_mb(),

@@ -81,7 +81,8 @@ def main() -> None:
 
     def empty_caches() -> None:
         st.cache_data.clear()
-        for cached in (data._frame, data._checks, data._result, data._days, data._points):
+        for cached in (data._frame, data._checks, data._result, data._days, data._points, data._round_result,
+                       data._comparison):
             cached.clear()
 
     def timed(step) -> float:

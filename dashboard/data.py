@@ -20,11 +20,10 @@ import streamlit as st
 
 from analysis import compare, pipeline, quality
 from analysis.errors import AnalysisError
-from analysis.margins import margin_assumption
+from analysis.margins import DATA, margin_assumption
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
-from dashboard.geography import DATA
 from dashboard.targets import Targets
 
 FORM_ID = "sdg16_perception"
