@@ -157,8 +157,7 @@ def any_yes(answers: pd.DataFrame) -> pd.Series:
     no = (answers == "no").all(axis=1)
     refused = (answers == RF).any(axis=1)
     dk = (answers == DK).any(axis=1)
-    result = np.select([yes, no, refused, dk], ["yes", "no", RF, DK], "")
-    return pd.Series(result, index=answers.index).replace("", np.nan)
+    return _choose([yes, no, refused, dk], ["yes", "no", RF, DK], answers.index)
 
 
 def competent_report(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
@@ -169,11 +168,8 @@ def competent_report(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
     """
     competent = selected_any(reported_to, COMPETENT_AUTHORITIES)
     said_yes = reported == "yes"
-    result = np.select(
-        [said_yes & (competent == True), said_yes & (competent == False), reported == "no",  # noqa: E712
-         reported == DK, reported == RF],
-        ["yes", "no", "no", DK, RF], "")
-    return pd.Series(result, index=reported.index).replace("", np.nan)
+    return _choose([said_yes & (competent == True), said_yes & (competent == False), reported == "no",  # noqa: E712
+                    reported == DK, reported == RF], ["yes", "no", "no", DK, RF], reported.index)
 
 
 def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series) -> pd.Series:
@@ -182,10 +178,8 @@ def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series)
     """
     used = by_unique(mechanisms, lambda answer: bool(set(answer.split()) - {"none"}))
     had = dispute == "yes"
-    result = np.select(
-        [had & (used == True), had & (used == False) & reason.isin(SELF_EXCLUDED), had & (used == False)],  # noqa
-        ["yes", "self_excluded", "no"], "")
-    return pd.Series(result, index=dispute.index).replace("", np.nan)
+    return _choose([had & (used == True), had & (used == False) & reason.isin(SELF_EXCLUDED),  # noqa: E712
+                    had & (used == False)], ["yes", "self_excluded", "no"], dispute.index)  # noqa: E712
 
 
 def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:
@@ -195,6 +189,16 @@ def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Ser
         [five_years == "no", five_years.isin([DK, RF]), five_years == "yes"],
         ["no", five_years, twelve_months], "")
     return pd.Series(result, index=five_years.index).replace("", np.nan)
+
+
+def _choose(conditions: list, labels: list[str], index: pd.Index) -> pd.Series:
+    """Per row, the label of the first condition that holds; missing where none does.
+
+    Selects codes and then picks the text by code: at 1M rows that is ~0.02 s per column where selecting the
+    strings themselves (np.select on text, then a text column) took ~0.13 s (measured for benchmarks/analysis.md).
+    """
+    codes = np.select(conditions, np.arange(len(labels)), -1)
+    return pd.Series(pd.array(labels, dtype="str").take(codes, allow_fill=True), index=index)
 
 
 def derived_choices() -> pd.DataFrame:

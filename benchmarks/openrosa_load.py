@@ -26,9 +26,9 @@ sys.path.insert(0, str(REPO))
 
 from collect.store import Store  # noqa: E402
 from collect.volunteers import add_volunteer  # noqa: E402
-from forms.build import build_all  # noqa: E402
+from forms.build import SHIPPED_FORM_ID, build_all  # noqa: E402
 
-FORM = next(form for form in build_all() if form.form_id == "sdg16_perception")
+FORM = next(form for form in build_all() if form.form_id == SHIPPED_FORM_ID)
 ANSWERS = "".join(
     f"<{name}>{value}</{name}>"
     for name, value in [

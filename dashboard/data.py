@@ -25,8 +25,8 @@ from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
 from dashboard.targets import Targets
+from forms.build import SHIPPED_FORM_ID as FORM_ID
 
-FORM_ID = "sdg16_perception"
 STATUS_TTL_SECONDS = 5  # how stale a page may be about submissions arriving from phones
 WARMER_THREAD = "sdg16-cache-warmer"
 

@@ -43,6 +43,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = REPO_ROOT / "forms"
 DATA_DIR = REPO_ROOT / "data"
 BUILD_DIR = REPO_ROOT / "_build" / "forms"
+# The questionnaire this project ships; the default analysis plan and the dashboard are written for it.
+SHIPPED_FORM_ID = "sdg16_perception"
 
 XHTML, XFORMS = "{http://www.w3.org/1999/xhtml}", "{http://www.w3.org/2002/xforms}"
 # Attachments an XForm can reference; ODK clients fetch each as a media file listed in the manifest.

@@ -19,6 +19,7 @@ import pandas as pd
 import typer
 
 from analysis import export
+from forms.build import SHIPPED_FORM_ID
 from analysis import margins as margins_module
 from analysis.errors import AnalysisError
 from analysis.methods import methods_note
@@ -26,7 +27,6 @@ from analysis.pipeline import Result, run
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan, read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 
-DEFAULT_FORM_ID = "sdg16_perception"
 # Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (CONTRACT.md)
 EXPORT_COLUMNS = {"instanceID": "instance_id", "SubmitterName": "volunteer", "_submitted_by": "volunteer",
                   "ReviewState": "review_state", "FormVersion": "form_version", "DeviceID": "device_id",
@@ -124,7 +124,7 @@ def read_responses(source: str) -> pd.DataFrame:
 
         store = Store.open()
         try:
-            return store.submissions_frame(source.partition(":")[2] or DEFAULT_FORM_ID)
+            return store.submissions_frame(source.partition(":")[2] or SHIPPED_FORM_ID)
         finally:
             store.close()
     from collect.importers.file import read_export
