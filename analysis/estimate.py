@@ -14,8 +14,10 @@ lonely-PSU rule differs from R's "adjust" on calibrated designs), but the full S
 breakdowns = 7,875 domain estimates) takes svy ~80 s at 10k rows and far longer at 1M (benchmarks/analysis.md).
 Here every indicator × every group of a breakdown is one column of a matrix, and the rows are first summed into
 groups of PSU × calibration cell × the breakdown's own variables (the calibration ratios are constant within
-such a group, so the sums are sufficient statistics); breakdowns that split rows the same way (a neighbourhood
-breakdown when neighbourhoods are strata, or sex when sex is a raking margin) share one summing pass.
+such a group, so the sums are sufficient statistics). The rows are summed once, into the finest partition any
+breakdown needs (the calibration cells × the breakdown variables they do not determine); each breakdown's parts
+are summed from it, and breakdowns that split rows the same way (a neighbourhood breakdown when neighbourhoods are
+strata, or sex when sex is a raking margin) share one partition.
 benchmarks/analysis_pipeline.py measures it against svy, samplics and R; tests/analysis/test_estimate.py checks
 it against R's golden files (tests/golden/) and against svy.
 """
@@ -119,8 +121,8 @@ def estimate_many(
     users: dict[tuple, list[int]] = {}  # breakdowns that split the rows the same way share one partition
     for i, b in enumerate(breakdowns):
         users.setdefault(tuple(c for c in b.columns if not cells.determines(codes[c])), []).append(i)
-    # one pass over the rows, into the finest partition all breakdowns need; the others are summed from it
-    # (at 1M rows a pass costs ~0.6 s per partition, summing the finest partition's parts a tenth of that)
+    # one pass over the rows, into the finest partition all breakdowns need; the others are summed from its
+    # parts (a pass over 1M rows × 77 columns cost ~0.6 s per partition, benchmarks/analysis.md)
     finest_columns = list(dict.fromkeys(c for extra in users for c in extra))
     finest = _Partition.build(design, cells, values, base, [codes[c] for c in finest_columns])
     frames: list[pd.DataFrame] = [pd.DataFrame()] * len(breakdowns)

@@ -393,7 +393,7 @@ def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
 
 
 def _observed(column: pd.Series, multiple: bool) -> set[str]:
-    values = [str(v) for v in column.dropna().unique()]
+    values = [str(v) for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
     return {token for v in values for token in v.split()} if multiple else set(values)
 
 

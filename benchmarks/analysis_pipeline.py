@@ -9,6 +9,7 @@ neighbourhood × sex and neighbourhood × age group, then 57 shares and 5 compos
 neighbourhood, sex, age group, youth, disability; neighbourhood × each of the last four) with estimate,
 calibration-aware SE, deff, df, logit CI, excluded counts and flags. Each engine runs in its own subprocess;
 peak memory is that process's ru_maxrss (the input frame is made in the same process: its size is shown apart).
+The weighted microdata is assembled on first use, after the timed run: `microdata_s` is that access.
 
 The peers get our recoded frame (the y columns and design columns the plan needs, with the collapsed raking
 cells), so their figures leave recode out (in their favour). svy and samplics are called one estimate per call
