@@ -18,6 +18,8 @@ from collect.database import data_dir
 from collect.errors import CollectError
 from collect.store import Store
 from collect.volunteers import DEFAULT_PROJECT, NewVolunteer, add_volunteer, collect_settings, list_volunteers, reissue_token, revoke_volunteer, write_settings_qr
+from collect.webform import webform_url
+from forms.build import SHIPPED_FORM_ID
 
 app = typer.Typer()
 volunteer_app = typer.Typer(help="Volunteer accounts: server links with a secret token, QR codes for ODK Collect.", no_args_is_help=True)
@@ -67,6 +69,7 @@ def _print_access(created: NewVolunteer, base: str) -> None:
     qr = write_settings_qr(collect_settings(url, name, project), data_dir() / "volunteers" / f"{slug}.png")
     typer.echo(f"Server URL (ODK Collect / KoboCollect): {url}")
     typer.echo(f"QR code (Collect: Project settings → Reconfigure with QR code): {qr.resolve()}")
+    typer.echo(f"Web form (browser, no Android; offline needs HTTPS): {webform_url(url, SHIPPED_FORM_ID)}")
     typer.echo(f"Digest login for plain-HTTP LANs: server {base}/projects/{project}, username {name!r}, password = the token in the URL.")
     typer.echo("The token is shown only now; `sdg16 volunteer reissue` gives a new one.")
 

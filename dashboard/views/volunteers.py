@@ -12,6 +12,7 @@ import streamlit as st
 
 from collect.errors import CollectError
 from collect.volunteers import add_volunteer, collect_settings, list_volunteers, revoke_volunteer, settings_payload
+from collect.webform import webform_url
 from dashboard import data, signin
 
 INSTRUCTIONS = """
@@ -71,6 +72,8 @@ def _add() -> None:
         st.image(png.getvalue(), caption=f"ODK Collect settings for {new.volunteer.name}", width=280)
         st.download_button("Download the QR code (PNG)", png.getvalue(), f"odk-collect-{new.volunteer.name}.png", "image/png")
         st.code(url, language=None)
+        st.caption("Web form for a volunteer without Android (works offline only over HTTPS):")
+        st.code(webform_url(url, data.FORM_ID), language=None)
 
 
 def _list() -> None:

@@ -27,6 +27,7 @@ def test_volunteer_add_list_revoke_reissue(data_dir):
     added = run("volunteer", "add", "Ana Torres", "--project", "trujillo", "--server-url", "http://10.0.0.5:8501")
     assert added.exit_code == 0, added.output
     assert "http://10.0.0.5:8501/v1/key/" in added.output and "/projects/trujillo" in added.output
+    assert "/projects/trujillo/forms/sdg16_perception/webform" in added.output
     assert (data_dir / "volunteers" / "Ana_Torres.png").exists()
     assert run("volunteer", "add", "Ana Torres").exit_code == 1
     assert "Ana Torres\ttrujillo" in run("volunteer", "list").output

@@ -16,6 +16,7 @@ def test_add_shows_a_collect_qr_once_and_revoke_cuts_the_token(data_dir, app_as)
     assert url.startswith("http://192.168.1.20:8501/v1/key/") and url.endswith("/projects/sdg16")
     token = url.split("/key/")[1].split("/")[0]
     assert volunteer_by_token(data.store(), token).name == "Rosa Quispe"
+    assert at.code[1].value == f"{url}/forms/sdg16_perception/webform"
     assert at.get("download_button")[0].proto.label == "Download the QR code (PNG)"
     assert at.get("image")[0].proto.imgs[0].caption == "ODK Collect settings for Rosa Quispe"
 
