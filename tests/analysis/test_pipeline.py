@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from analysis.errors import AnalysisError
@@ -268,6 +269,34 @@ def test_non_numeric_user_weights_are_named():
     subs.loc[subs.index % 10 == 0, "my_weight"] = "heavy"
     with pytest.raises(AnalysisError, match="weight column 'my_weight' has .* non-numeric value"):
         run(plan, subs)
+
+
+def _process_settings():
+    """What `run` switches process-wide for its duration (analysis.pipeline._reused_memory)."""
+    return pa.default_memory_pool().backend_name, np._core.multiarray._get_madvise_hugepage()
+
+
+@pytest.mark.parametrize("hugepage", [True, False])
+@pytest.mark.parametrize("failing", [False, True], ids=["ok", "raises"])
+def test_run_restores_the_process_settings_it_touches(hugepage, failing):
+    """A run switches numpy's huge pages off and pyarrow to the system pool; a dashboard process must get its
+    own settings back afterwards, also when the run fails."""
+    previous_pool = pa.default_memory_pool()
+    previous_hugepage = np._core.multiarray._set_madvise_hugepage(hugepage)
+    pa.set_memory_pool(pa.mimalloc_memory_pool())  # not the system pool the run switches to
+    try:
+        before = _process_settings()
+        subs = synthetic_submissions(200, seed=1)
+        if failing:
+            subs["consent"] = "no"
+            with pytest.raises(AnalysisError, match="no eligible respondents"):
+                run(PLAN, subs)
+        else:
+            run(PLAN, subs)
+        assert _process_settings() == before == ("mimalloc", hugepage)
+    finally:
+        np._core.multiarray._set_madvise_hugepage(previous_hugepage)
+        pa.set_memory_pool(previous_pool)
 
 
 def _with(plan, indicators):
