@@ -251,3 +251,14 @@ def volunteer_summary(submissions: pd.DataFrame, checks: pd.DataFrame | None = N
         table[f"team_{column}"] = team
         table[f"outlier_{column}"] = ((table[column] - team).abs() > z * spread).fillna(False) if spread > 0 else False
     return table.reset_index()
+
+
+def last_submission(submissions: pd.DataFrame) -> pd.DataFrame:
+    """Per volunteer: when their latest submission reached the server and how many they sent, oldest first.
+
+    Upload time (`received_at`), not interview time: a coordinator uses it to see whose phone has gone quiet,
+    e.g. a volunteer who keeps finished interviews on the phone without signal.
+    """
+    frame = submissions.assign(volunteer=submissions["volunteer"].astype("string").fillna("(unknown)"))
+    table = frame.groupby("volunteer")["received_at"].agg(last_received="max", submissions="size")
+    return table.reset_index().sort_values("last_received", kind="stable", ignore_index=True)

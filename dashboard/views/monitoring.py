@@ -107,9 +107,8 @@ def _per_day(frame: pd.DataFrame) -> None:
 
 def _last_submission(frame: pd.DataFrame) -> None:
     st.subheader("Last submission per volunteer")
-    last = frame.groupby("volunteer", dropna=False)["received_at"].agg(["max", "size"]).reset_index()
-    last.columns = ["volunteer", "last submission (UTC)", "submissions"]
-    st.dataframe(last.sort_values("last submission (UTC)"), hide_index=True)
+    last = quality.last_submission(frame).rename(columns={"last_received": "last submission (UTC)"})
+    st.dataframe(last, hide_index=True)
 
 
 def _quality(frame: pd.DataFrame) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError
-from analysis.quality import (CHECKS, check_submissions, daily_counts, dk_rf_share, durations, progress,
+from analysis.quality import (CHECKS, check_submissions, daily_counts, dk_rf_share, durations, last_submission, progress,
                               straightlined_batteries, volunteer_summary)
 
 NEIGHBOURHOODS = pd.read_csv(Path(__file__).resolve().parents[2] / "data" / "neighbourhoods.csv")
@@ -134,3 +134,12 @@ def test_empty_store_and_minimal_frames():
     assert not bare[list(CHECKS)].to_numpy().any()   # no gps question: nothing is "missing"
     with pytest.raises(AnalysisError, match="progress by 'district'"):
         progress(pd.DataFrame({"instance_id": ["a"]}), by="district")
+
+
+def test_last_submission_per_volunteer_oldest_first_with_unknown_sender():
+    times = pd.to_datetime(["2026-11-02 10:00", "2026-11-05 09:00", "2026-11-03 12:00", "2026-11-04 08:00"], utc=True)
+    frame = pd.DataFrame({"volunteer": ["ana", "ana", "beto", None], "received_at": times})
+    table = last_submission(frame)
+    assert table["volunteer"].tolist() == ["beto", "(unknown)", "ana"]
+    assert table["submissions"].tolist() == [1, 1, 2]
+    assert table["last_received"].iloc[2] == times[1]
