@@ -23,16 +23,6 @@ from collect.webform import DIST, webform_url
 from webform_interview import FORM_ID
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO / "test-artifacts"
 # The forms developer's javarosa driver (tests/forms): fills an XForm from `field=value` lines as Collect would.
 FORM_FILLER = REPO / "tests" / "forms" / "javarosa" / "FormFiller.java"
@@ -103,13 +93,11 @@ def volunteer(server, request):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
+def browser(chromium_launch):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**chromium_launch)
         yield browser
         browser.close()
 
