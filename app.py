@@ -8,8 +8,9 @@ OpenRosa route has committed it.
 import streamlit as st
 
 from collect.asgi import routes
+from dashboard import session_routes
 from dashboard.data import accounts, keep_warm, store
 
-app = st.App("dashboard/main.py", routes=routes(store()))
+app = st.App("dashboard/main.py", routes=[*session_routes.routes(store()), *routes(store())])
 accounts()  # on first run, creates the admin account and prints its one-time password on this console
 keep_warm()  # recompute the pages' data in the background whenever submissions change

@@ -1,8 +1,10 @@
-"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash.
+"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash, and their sessions.
 
-The rows live in the store's database (table `dashboard_users`, made by migration 0003) so that a PostgreSQL
-deployment keeps accounts, submissions and volunteers together and every replica sees the same accounts. This
-module only reads and writes rows; hashing, password rules and sessions are the dashboard's (dashboard/auth.py).
+The rows live in the store's database (table `dashboard_users`, made by migration 0003; the sessions and one-time
+sign-in tickets by 0004) so that a PostgreSQL deployment keeps accounts, submissions and volunteers together and
+every replica sees the same accounts and sessions. This module only reads and writes rows, given hashes; making
+tokens, hashing, password rules and expiry are the dashboard's (dashboard/auth.py). Sessions and tickets belong to
+their account: removing the account deletes them (foreign keys ON DELETE CASCADE), and so may a password change.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from collect.errors import Conflict, NotFound
 from collect.store import Store, utc
 
 users = tables.dashboard_users
+sessions = tables.dashboard_sessions
+tickets = tables.dashboard_sign_in_tickets
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,14 @@ class Account:
     password_hash: str
     must_change_password: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    token_hash: str
+    username: str
+    signed_in_at: datetime
+    last_seen: datetime
 
 
 def _account(row) -> Account:
@@ -55,11 +67,19 @@ def add_account(store: Store, account: Account) -> None:
         conn.execute(users.insert().values(**account.__dict__))
 
 
-def set_password_hash(store: Store, username: str, password_hash: str, must_change_password: bool) -> None:
-    """Replace an account's hash (and whether it is a one-time password); `NotFound` for an unknown user."""
+def set_password_hash(store: Store, username: str, password_hash: str, must_change_password: bool, *,
+                      end_sessions: bool) -> None:
+    """Replace an account's hash (and whether it is a one-time password); `NotFound` for an unknown user.
+
+    With `end_sessions`, the user's sessions and pending sign-in tickets are deleted in the same transaction: a new
+    password must sign out whoever knew the old one. A rehash of the same password (new argon2 parameters) must not.
+    """
     with store.write() as conn:
         updated = conn.execute(users.update().where(users.c.username == username)
                                .values(password_hash=password_hash, must_change_password=must_change_password)).rowcount
+        if updated and end_sessions:
+            conn.execute(sessions.delete().where(sessions.c.username == username))
+            conn.execute(tickets.delete().where(tickets.c.username == username))
     if not updated:
         raise NotFound(f"There is no user {username!r}.")
 
@@ -73,3 +93,62 @@ def remove_account(store: Store, username: str, keep_last: str) -> None:
             raise Conflict(f"This is the last {keep_last} account; add another {keep_last} before removing it.")
         if not conn.execute(users.delete().where(users.c.username == username)).rowcount:
             raise NotFound(f"There is no user {username!r}.")
+
+
+def add_ticket(store: Store, ticket_hash: str, username: str, expires_at: datetime) -> None:
+    """Store a one-time sign-in ticket of an existing account."""
+    with store.write() as conn:
+        conn.execute(tickets.insert().values(ticket_hash=ticket_hash, username=username, expires_at=expires_at))
+
+
+def redeem_ticket(store: Store, ticket_hash: str, token_hash: str, now: datetime) -> str | None:
+    """Use a ticket once: delete it and, unless it had expired, open a session under `token_hash` for its user.
+
+    Returns the username, or None for an unknown, used or expired ticket. The session is opened only when this
+    transaction's DELETE removed the ticket, so two requests racing with one ticket cannot both get a session.
+    Expired tickets (of anyone) are swept on the way.
+    """
+    with store.write() as conn:
+        username = conn.execute(sa.select(tickets.c.username)
+                                .where(tickets.c.ticket_hash == ticket_hash, tickets.c.expires_at > now)).scalar()
+        taken = conn.execute(tickets.delete().where(tickets.c.ticket_hash == ticket_hash)).rowcount
+        conn.execute(tickets.delete().where(tickets.c.expires_at <= now))
+        if username is None or not taken:
+            return None
+        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now,
+                                              last_seen=now))
+    return username
+
+
+def get_session(store: Store, token_hash: str) -> tuple[StoredSession, Account] | None:
+    """The session stored under `token_hash` with its account (one query: it runs on every rerun), or None."""
+    query = (sa.select(sessions.c.token_hash, sessions.c.signed_in_at, sessions.c.last_seen, users)
+             .join(users, users.c.username == sessions.c.username)
+             .where(sessions.c.token_hash == token_hash))
+    with store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return StoredSession(row.token_hash, row.username, utc(row.signed_in_at), utc(row.last_seen)), _account(row)
+
+
+def touch_session(store: Store, token_hash: str, now: datetime) -> None:
+    """Record activity on a session (its idle timeout counts from `now`)."""
+    with store.write() as conn:
+        conn.execute(sessions.update().where(sessions.c.token_hash == token_hash).values(last_seen=now))
+
+
+def end_session(store: Store, token_hash: str) -> None:
+    """Delete a session (sign-out, expiry); nothing happens for an unknown one."""
+    with store.write() as conn:
+        conn.execute(sessions.delete().where(sessions.c.token_hash == token_hash))
+
+
+def end_stale_sessions(store: Store, seen_before: datetime, signed_in_before: datetime) -> int:
+    """Delete the sessions last seen before `seen_before` or signed in before `signed_in_before`; how many.
+
+    Expired sessions are refused when read anyway; this only keeps sessions that were never signed out from piling up.
+    """
+    with store.write() as conn:
+        return conn.execute(sessions.delete().where(sa.or_(sessions.c.last_seen < seen_before,
+                                                           sessions.c.signed_in_at < signed_in_before))).rowcount

@@ -59,7 +59,7 @@ submissions = sa.Table(
     sa.Column("review_comment", sa.Text, nullable=True),
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("reviewed_by", sa.String(255), nullable=True),
-    sa.Index("ix_submissions_form_current", "form_id", "superseded"),
+    sa.Index("ix_submissions_form_current", "form_id", "superseded", "review_state", "id"),  # covering: see migration 0005
     sa.Index("ix_submissions_deprecated_id", "deprecated_id"),
 )
 
@@ -128,4 +128,27 @@ dashboard_targets = sa.Table(
     sa.Column("kind", sa.String(16), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("target", sa.Integer, nullable=False),
+)
+
+# Signed-in dashboard sessions, one per browser: the cookie holds a 256-bit random token and only its SHA-256 is
+# stored, so a copy of the database cannot be replayed as a cookie. Expiry (idle, maximum age) is dashboard/auth.py's.
+dashboard_sessions = sa.Table(
+    "dashboard_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+)
+
+# One-time sign-in tickets (hashed like the session tokens): the sign-in form makes one after the password check
+# and the browser trades it, within seconds, for the session cookie (dashboard/session_routes.py).
+dashboard_sign_in_tickets = sa.Table(
+    "dashboard_sign_in_tickets",
+    metadata,
+    sa.Column("ticket_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -1,36 +1,65 @@
 """Sign-in, sign-out and session expiry for the Streamlit pages (the account logic itself is in auth.py).
 
-A Streamlit session lives as long as the browser tab's websocket; the signed-in `Session` is kept in
-`st.session_state` and checked on every rerun, so an idle or too-old session is dropped before any page draws.
+A Streamlit session lives as long as the browser tab's websocket, so a reload or a second tab starts a new one. The
+signed-in `Session` is therefore looked for in two places on every rerun: this Streamlit session's
+`st.session_state` first (where AppTest puts it, and where sign-in puts it so the tab is signed in at once), then
+the browser's session cookie, which `st.context.cookies` holds from the websocket's opening request. A session the
+server keeps (one with a `key`) is checked against its stored row on every rerun, so that signing out elsewhere, a
+password change or a removed account ends it; an idle or too-old session is dropped before any page draws.
+
+Scripts cannot set cookies, so sign-in and sign-out end by sending the browser through a route of
+dashboard/session_routes.py, which sets or clears the cookie and sends it back to the dashboard.
 """
 
+import json
 from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard.auth import AuthError, User, start_session
+from dashboard import session_routes
+from dashboard.auth import AuthError, Session, User, session_key, start_session
 from dashboard.data import accounts
 
 
 def current_user() -> User | None:
-    """The signed-in user, or None (also when the session has just expired: a notice says so)."""
-    session = st.session_state.get("session")
-    if session is None:
-        return None
+    """The signed-in user, or None (also when the session has just ended: a notice says so)."""
+    _go_where_pending()
     now = datetime.now(UTC)
-    if session.expired(now):
-        del st.session_state["session"]
+    held = st.session_state.get("session")
+    key = held.key if held is not None else _cookie_key()
+    if held is None and key is None:
+        return None
+    session = _alive(held, key, now)
+    if session is None:
+        st.session_state.pop("session", None)
         st.session_state["session_expired"] = True
         return None
-    st.session_state["session"] = session.touched(now)
+    st.session_state["session"] = session
     return session.user
+
+
+def _cookie_key() -> str | None:
+    """The key of the session the browser's cookie names (not after signing out in this tab: the websocket's
+    cookies are those it opened with, and the browser has just been told to drop them)."""
+    token = st.context.cookies.get(session_routes.COOKIE)
+    # Not a str under AppTest, whose stand-in browser client answers every lookup with a mock.
+    if not isinstance(token, str) or st.session_state.get("signed_out"):
+        return None
+    return session_key(token)
+
+
+def _alive(held: Session | None, key: str | None, now: datetime) -> Session | None:
+    """The session brought up to date: the stored row decides for a server-kept one, the clock for the others."""
+    if key is not None:
+        return accounts().session(key, now)
+    return None if held.expired(now) else held.touched(now)
 
 
 def sign_in_page() -> None:
     accounts()  # on an empty accounts table, this creates the first admin and prints its one-time password
     st.title("SDG 16 survey — Trujillo")
     if st.session_state.pop("session_expired", False):
-        st.info("Your session expired; please sign in again.")
+        st.info("Your session has ended (it expired, or was signed out elsewhere); please sign in again.")
     with st.form("sign_in"):
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -40,16 +69,29 @@ def sign_in_page() -> None:
         if user is None:
             st.error("Wrong username or password.")
         else:
-            st.session_state["session"] = start_session(user)
-            st.rerun()
+            _sign_in(user)
     st.caption(
         "First run: an `admin` account with a one-time password was printed on the console that started the "
         "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`."
     )
 
 
+def _sign_in(user: User) -> None:
+    """Sign this tab in at once, and send the browser to fetch the session cookie that keeps reloads signed in.
+
+    Call only after the password was checked: the ticket in the URL stands for it, once, for a minute.
+    """
+    st.session_state["session"] = start_session(user)
+    st.session_state.pop("signed_out", None)
+    _go_to(session_routes.sign_in_url(accounts().issue_ticket(user.username)))
+    st.rerun()
+
+
 def change_password_form(user: User) -> None:
-    """Set a new password; required before anything else when the current one is a one-time password."""
+    """Set a new password; required before anything else when the current one is a one-time password.
+
+    A new password ends every session of the user, this one too, so the user is signed in afresh right after.
+    """
     with st.form("change_password", clear_on_submit=True):
         new = st.text_input("New password", type="password", autocomplete="new-password")
         again = st.text_input("New password again", type="password", autocomplete="new-password")
@@ -64,14 +106,30 @@ def change_password_form(user: User) -> None:
     except AuthError as error:
         st.error(str(error))
         return
-    st.session_state["session"] = start_session(User(user.username, user.role, False))
-    st.success("Password changed.")
-    st.rerun()
+    _sign_in(User(user.username, user.role, False))
 
 
 def sign_out() -> None:
-    st.session_state.pop("session", None)
+    """End the session on the server at once, then send the browser to clear its cookie."""
+    session = st.session_state.pop("session", None)
+    if session is not None and session.key is not None:
+        accounts().end_session(session.key)
+    st.session_state["signed_out"] = True
+    _go_to(session_routes.SIGN_OUT_PATH)
     st.rerun()
+
+
+def _go_to(url: str) -> None:
+    """Send the browser to `url` at the start of the next rerun (st.rerun would discard anything drawn now)."""
+    st.session_state["go_to"] = url
+
+
+def _go_where_pending() -> None:
+    # location.replace, not a link: the browser follows at once, and the ticket's URL stays out of the history
+    # (the route answers with a redirect back to the dashboard, which replaces it in turn).
+    url = st.session_state.pop("go_to", None)
+    if url is not None:
+        st.html(f"<script>window.location.replace({json.dumps(url)})</script>", unsafe_allow_javascript=True)
 
 
 def require(*roles: str) -> User:

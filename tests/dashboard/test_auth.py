@@ -1,12 +1,19 @@
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
+from collect import accounts as stored
 from collect.database import make_engine
 from collect.store import Store
+from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
-from dashboard.auth import IDLE_TIMEOUT, MAX_SESSION, Accounts, AuthError, start_session
+from dashboard.auth import (IDLE_TIMEOUT, MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError,
+                            session_key, start_session)
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -65,3 +72,101 @@ def test_sessions_expire_when_idle_or_too_old(accounts):
     assert session.expired(t0 + IDLE_TIMEOUT + timedelta(seconds=1))
     late = t0 + MAX_SESSION + timedelta(minutes=1)
     assert session.touched(late - timedelta(minutes=2)).expired(late)  # active, but signed in too long ago
+
+
+def signed_in(accounts, username="ana", at=T0) -> str:
+    """A browser's session token, got the way the sign-in gets it: password, ticket, redeemed at once."""
+    if stored.get_account(accounts.store, username) is None:
+        accounts.add(username, "coordinator", "a long password")
+    return accounts.redeem_ticket(accounts.issue_ticket(username, now=at), now=at)
+
+
+def last_seen(accounts, token) -> datetime:
+    return stored.get_session(accounts.store, session_key(token))[0].last_seen
+
+
+def test_tokens_and_tickets_are_256_bit_random_and_stored_only_as_sha256(accounts):
+    accounts.add("ana", "coordinator", "a long password")
+    ticket = accounts.issue_ticket("ana", now=T0)
+    with accounts.store.engine.connect() as conn:
+        assert conn.execute(sa.select(dashboard_sign_in_tickets.c.ticket_hash)).scalar_one() == \
+            hashlib.sha256(ticket.encode()).hexdigest()
+    token = accounts.redeem_ticket(ticket, now=T0)
+    with accounts.store.engine.connect() as conn:
+        rows = conn.execute(sa.select(dashboard_sessions)).all()
+        assert conn.execute(sa.select(dashboard_sign_in_tickets)).all() == []
+    assert [(r.token_hash, r.username) for r in rows] == [(hashlib.sha256(token.encode()).hexdigest(), "ana")]
+    assert token not in str(rows) and len(token) == len(ticket) == 43  # 32 bytes, URL-safe base64
+    assert token != ticket and signed_in(accounts) not in (token, ticket)
+
+
+def test_a_ticket_works_once_and_only_within_its_lifetime(accounts):
+    accounts.add("ana", "coordinator", "a long password")
+    ticket = accounts.issue_ticket("ana", now=T0)
+    assert accounts.redeem_ticket(ticket, now=T0 + TICKET_LIFETIME - timedelta(seconds=1))
+    assert accounts.redeem_ticket(ticket, now=T0 + timedelta(seconds=2)) is None
+    late = accounts.issue_ticket("ana", now=T0)
+    assert accounts.redeem_ticket(late, now=T0 + TICKET_LIFETIME) is None
+    assert accounts.redeem_ticket("made-up", now=T0) is None
+
+
+def test_a_stored_session_knows_its_user_and_ends_when_idle_or_too_old(accounts):
+    token = signed_in(accounts)
+    session = accounts.session(session_key(token), now=T0 + timedelta(minutes=20))
+    assert (session.user.username, session.user.role, session.key) == ("ana", "coordinator", session_key(token))
+    assert session.signed_in_at == T0 and session.last_seen == T0 + timedelta(minutes=20)
+    idle_too_long = T0 + timedelta(minutes=20) + IDLE_TIMEOUT + timedelta(seconds=1)
+    assert accounts.session(session_key(token), now=idle_too_long) is None
+    assert stored.get_session(accounts.store, session_key(token)) is None  # the expired row is deleted
+
+    busy = signed_in(accounts, at=T0)
+    for minutes in range(20, 12 * 60, 20):  # active every 20 minutes, so never idle
+        assert accounts.session(session_key(busy), now=T0 + timedelta(minutes=minutes)) is not None
+    assert accounts.session(session_key(busy), now=T0 + MAX_SESSION + timedelta(seconds=1)) is None
+
+
+def test_activity_is_written_at_most_every_minute(accounts):
+    token = signed_in(accounts)
+    accounts.session(session_key(token), now=T0 + TOUCH_EVERY - timedelta(seconds=1))
+    assert last_seen(accounts, token) == T0
+    accounts.session(session_key(token), now=T0 + TOUCH_EVERY)
+    assert last_seen(accounts, token) == T0 + TOUCH_EVERY
+
+
+def test_sign_out_a_new_password_or_removal_end_sessions(accounts):
+    accounts.add("boss", "admin", "a long password")
+    laptop, phone, other = signed_in(accounts), signed_in(accounts), signed_in(accounts, "boss")
+    accounts.end_session(session_key(laptop))
+    assert accounts.session(session_key(laptop), now=T0) is None and accounts.session(session_key(phone), now=T0)
+    pending = accounts.issue_ticket("ana", now=T0)
+    accounts.set_password("ana", "a new long password")
+    assert accounts.session(session_key(phone), now=T0) is None
+    assert accounts.redeem_ticket(pending, now=T0) is None
+    again = signed_in(accounts)
+    accounts.remove("ana")
+    assert accounts.session(session_key(again), now=T0) is None
+    assert accounts.session(session_key(other), now=T0).user.username == "boss"
+
+
+def test_a_rehash_at_sign_in_keeps_the_sessions(accounts):
+    """New argon2 parameters rehash a password when it is next typed; that must not sign out the other browsers."""
+    old_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("a long password")
+    stored.add_account(accounts.store, stored.Account("ana", "coordinator", old_hash, False, T0))
+    token = signed_in(accounts)
+    assert accounts.verify("ana", "a long password")
+    assert stored.get_account(accounts.store, "ana").password_hash != old_hash
+    assert accounts.session(session_key(token), now=T0) is not None
+
+
+def test_a_pending_password_change_shows_in_the_stored_session(accounts):
+    """The session reads the account on every rerun: a one-time password still has to be changed after a reload."""
+    one_time = accounts.add("ana", "coordinator")
+    user = accounts.verify("ana", one_time)
+    token = accounts.redeem_ticket(accounts.issue_ticket(user.username, now=T0), now=T0)
+    assert accounts.session(session_key(token), now=T0).user.must_change_password
+
+
+def test_each_sign_in_sweeps_the_sessions_left_to_expire(accounts):
+    forgotten = signed_in(accounts, at=T0)
+    signed_in(accounts, at=T0 + IDLE_TIMEOUT + timedelta(seconds=1))
+    assert stored.get_session(accounts.store, session_key(forgotten)) is None

@@ -1,4 +1,5 @@
-"""The real thing in a real browser: `streamlit run app.py`, first-run admin, demo round, every page.
+"""The real thing in a real browser: `streamlit run app.py`, first-run admin, demo round, every page, and a
+sign-in that survives a reload and a second tab until sign-out.
 
 Uses Playwright for Python driving Debian's /usr/bin/chromium (never `playwright install`). Screenshots of each
 page land in test-artifacts/ (git-ignored) so that anyone can look at them.
@@ -10,10 +11,15 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from collect.store import Store
+from dashboard.auth import Accounts
+from dashboard.session_routes import COOKIE, SIGN_IN_PATH
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -62,14 +68,21 @@ def server(tmp_path_factory, chromium_launch):
 
 
 @pytest.fixture(scope="module")
-def page(server, chromium_launch):
-    ARTIFACTS.mkdir(exist_ok=True)
+def browser(chromium_launch):
+    """One Chromium for the module (Playwright's sync API allows one running instance per thread)."""
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(**chromium_launch)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(60_000)
+    yield page
+    page.close()
 
 
 def _shot(page, name: str) -> None:
@@ -78,7 +91,7 @@ def _shot(page, name: str) -> None:
 
 
 def _open(page, title: str) -> None:
-    """Go to a page through the sidebar (a reload would start a new, signed-out session)."""
+    """Go to a page through the sidebar, as a user does."""
     page.locator("[data-testid='stSidebarNavLink']", has_text=title).click()
     page.get_by_role("heading", name=title).first.wait_for()
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
@@ -93,11 +106,13 @@ def test_first_run_demo_and_every_page(server, page):
     _shot(page, "sign-in")
     page.get_by_role("textbox", name="Username").fill("admin")
     page.get_by_role("textbox", name="Password").fill(one_time)
-    page.get_by_role("button", name="Sign in").click()
+    with _fetching_the_session_cookie(page):
+        page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Choose a new password").wait_for()
     page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Change password").click()
+    with _fetching_the_session_cookie(page):  # a new password ends every session: a new cookie comes
+        page.get_by_role("button", name="Change password").click()
 
     page.get_by_role("button", name="Load the demo round").click()
     page.get_by_text("Synthetic data — demo round").first.wait_for(timeout=600_000)
@@ -135,6 +150,68 @@ def test_first_run_demo_and_every_page(server, page):
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the sidebar folds away, columns stack
     page.get_by_text("Synthetic data — demo round").first.wait_for()
     _shot(page, "field-monitoring-phone")
+
+
+def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser):
+    """In its own browser context (cookies of its own) and with its own account, so it runs in any order."""
+    url, log = server
+    store = Store.open(f"sqlite:///{log.parent / 'sdg16.db'}")  # the server's store (SQLite in WAL: shared safely)
+    try:
+        Accounts(store).add("reload_tester", "researcher", NEW_PASSWORD)
+    finally:
+        store.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").fill("reload_tester")
+    page.get_by_role("textbox", name="Password").fill(NEW_PASSWORD)
+    with _fetching_the_session_cookie(page):
+        page.get_by_role("button", name="Sign in").click()
+    cookie = _session_cookie(context)
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/")
+    assert not cookie["secure"] and cookie["expires"] == -1  # plain http here; ends with the browser
+    _wait_signed_in(page)
+
+    page.reload()
+    _wait_signed_in(page)
+    second_tab = context.new_page()
+    second_tab.goto(url)
+    _wait_signed_in(second_tab)
+    _shot(second_tab, "second-tab-signed-in")
+
+    with page.expect_event("load"):  # the page sends the browser through the sign-out route, back to a new page
+        page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name="Username").wait_for()
+    assert _session_cookie(context) is None
+    page.reload()
+    page.get_by_role("textbox", name="Username").wait_for()
+    second_tab.reload()  # it had the same cookie, whose session ended on the server
+    second_tab.get_by_role("textbox", name="Username").wait_for()
+    for tab in (page, second_tab):
+        assert tab.get_by_text("Signed in as").count() == 0
+    context.close()
+
+
+@contextmanager
+def _fetching_the_session_cookie(page):
+    """Wrap the click that signs in: wait until the page has sent the browser through the cookie route and the
+    dashboard has loaded anew (anything done on the page before that would be done on the page being left)."""
+    with page.expect_event("load", timeout=120_000), \
+            page.expect_response(lambda response: SIGN_IN_PATH in response.url) as ticket_response:
+        yield
+    assert ticket_response.value.status == 303, ticket_response.value.url
+
+
+def _session_cookie(context) -> dict | None:
+    return next((c for c in context.cookies() if c["name"] == COOKIE), None)
+
+
+def _wait_signed_in(page) -> None:
+    """The signed-in sidebar is drawn and the sign-in form is gone (the page has finished its run)."""
+    page.get_by_text("Signed in as reload_tester (researcher)").wait_for()
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+    assert page.get_by_role("textbox", name="Username").count() == 0
 
 
 def _check_downloads(page) -> None:
