@@ -5,17 +5,22 @@ filter change < 0.5 s with 100k submissions).
 
 The store is filled once with the demo generator at benchmark scale (`dashboard.demo.ingest_demo`, the
 function the OpenRosa route calls, without HTTP) and reused on later runs. Each page is timed with Streamlit's
-AppTest (the script run, not the browser's drawing):
-- cold: caches emptied first — the first visitor after new data when the background warmer has not finished
-  (loads the frame, runs the checks or the plan);
-- warm: a new session once the caches are filled (by `dashboard.data.warm`, which app.py runs in the
-  background whenever the store changes, or by an earlier visitor);
-- filter: a widget change on an open page (a rerun).
+AppTest (the script run, not the browser's drawing), as a new session's first render in four situations:
+- snapshot ready: the background warmer (dashboard.data.keep_warm, started by app.py) has computed the store's
+  current snapshot: the normal case;
+- just after new data: a review decision and 20 new submissions arrived a moment ago; the warmer, running in the
+  same process as in the app, is computing the new snapshot while the page draws the previous one (and says so);
+- nothing computed yet: the first visitor after the server (re)started, before the warmer's first snapshot:
+  the page computes what it needs on the spot (in the app the warmer starts with the server, so only a visitor
+  in its first seconds sees this);
+- filter change: a widget change on an open page (a rerun).
+It also prints how long the warmer takes to make new data visible, and the parts of a snapshot.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,21 +74,16 @@ def main() -> None:
         except AuthError:
             pass
 
-    def session(role: str, page: str, cold: bool = False) -> AppTest:
-        """A signed-in session about to open `page` (its first run lands on the role's default page)."""
+    def session(role: str, page: str, then=None) -> AppTest:
+        """A signed-in session about to open `page` (its first run lands on the role's default page, after
+        which `then()` sets the scene)."""
         at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=600)
         at.session_state["session"] = start_session(data.accounts().verify(f"bench_{role}", PASSWORD))
         at.run()
-        if cold:
-            empty_caches()
+        if then is not None:
+            then()
         at.switch_page(f"views/{page}.py")
         return at
-
-    def empty_caches() -> None:
-        st.cache_data.clear()
-        for cached in (data._frame, data._checks, data._result, data._days, data._points, data._round_result,
-                       data._comparison):
-            cached.clear()
 
     def timed(step) -> float:
         started = time.perf_counter()
@@ -92,25 +92,82 @@ def main() -> None:
             raise SystemExit(f"page error: {(at.exception or at.error)[0].value if at.error else at.exception[0].message}")
         return time.perf_counter() - started
 
-    empty_caches()
-    started = time.perf_counter()
-    data.warm()
-    print(f"background warm-up (dashboard.data.warm, every cached result at one store version): "
-          f"{time.perf_counter() - started:.1f} s")
-    print(f"\n| page | cold first render (s) | warm first render (s) | filter change (s) |")
-    print("|---|---|---|---|")
+    def restart() -> None:
+        """What a new server process has: no snapshot, no cached result, no warmer yet."""
+        data.stop_warming()
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+    def new_data(seed: int) -> float:
+        """A review decision and 20 new submissions, as phones and coordinators make them; returns when."""
+        instance = data.submissions()["instance_id"].iloc[seed % 1000]
+        data.store().set_review_state(instance, "has_issues", "benchmark")
+        ingest_demo(data.store(), 20, seed=seed)
+        data.changed()
+        return time.perf_counter()
+
+    def caught_up(since: float) -> float:
+        while data.ready() is None or data.ready().version != data.store().version():
+            time.sleep(0.02)
+        return time.perf_counter() - since
+
+    snapshot_parts()
+    figures = {}
     for page, (role, change) in PAGES.items():
-        cold_app = session(role, page, cold=True)
-        cold = timed(cold_app.run)
-        data.warm()
-        warm_app = session(role, page)
-        warm = timed(warm_app.run)
-        if change is not None:
-            change(warm_app)
-            filtered = f"{timed(warm_app.run):.2f}"
-        else:
-            filtered = "—"
-        print(f"| {page} | {cold:.2f} | {warm:.2f} | {filtered} |", flush=True)
+        first = timed(session(role, page, then=restart).run)
+        data.keep_warm()
+        caught_up(time.perf_counter())
+        ready_app = session(role, page)
+        ready = timed(ready_app.run)
+        filtered = f"{timed(lambda: _change(ready_app, change)):.2f}" if change else "—"
+        at = session(role, page)
+        since = new_data(seed=len(figures) + int(time.time()) % 100_000)
+        after_new = timed(at.run)
+        visible = caught_up(since)
+        figures[page] = (first, ready, after_new, filtered, visible)
+    print("\n| page | nothing computed yet (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
+    print("|---|---|---|---|---|")
+    for page, (first, ready, after_new, filtered, _) in figures.items():
+        print(f"| {page} | {first:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
+    visible = [figure[-1] for figure in figures.values()]
+    print(f"\nnew data shown by the pages {min(visible):.1f}–{max(visible):.1f} s after it arrived (the warmer's new snapshot)")
+
+
+def _change(at, change):
+    change(at)
+    return at.run()
+
+
+def snapshot_parts() -> None:
+    """The parts of one snapshot at this store's size: what the warmer spends on each new version."""
+    from collect.frame import LiveFrame
+    from dashboard import data
+    from dashboard.snapshot import Snapshot
+
+    store = data.store()
+    steps = {}
+    with tempfile.TemporaryDirectory() as folder:
+        saved = Path(folder) / "frame.parquet"
+        live = LiveFrame(store, data.FORM_ID, saved)
+        started = time.perf_counter()
+        frame = live.read()
+        steps["frame, first read (every submission decoded)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        frame = live.read()
+        steps["frame, next read (review states; new rows only)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        live.save()
+        steps["frame saved"] = time.perf_counter() - started
+        started = time.perf_counter()
+        frame = LiveFrame(store, data.FORM_ID, saved).read()
+        steps["frame, first read after a restart (from the saved file)"] = time.perf_counter() - started
+    snapshot = Snapshot(store.version(), frame, data.plan(), data.neighbourhoods())
+    for name, part in (("field checks", snapshot.quality_checks), ("estimates (the plan over all)", snapshot.estimates),
+                       ("two default rounds and their comparison", snapshot.warm_rounds)):
+        started = time.perf_counter()
+        part()
+        steps[name] = time.perf_counter() - started
+    print(f"snapshot of {len(frame):,} submissions: " + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items()))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ so that `submissions_frame` never loads or parses XML.
 import contextlib
 import functools
 import hashlib
-import json
+import io
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pa_json
 import sqlalchemy as sa
 
 from collect import tables
@@ -31,6 +33,7 @@ SOURCES = ("openrosa", "file", "odk-central", "kobo")
 FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state", "source"]
 # Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
 INSERT_ATTEMPTS = 3
+ROWS_CHUNK = 5_000  # row keys per query when reading chosen submissions
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,24 @@ class StoreVersion(NamedTuple):
 def md5_hex(content: bytes) -> str:
     """The MD5 of bytes as OpenRosa writes it after `md5:` in form lists and manifests."""
     return hashlib.md5(content).hexdigest()
+
+
+def decode_fields(texts: Sequence[str], index: pd.Index) -> pd.DataFrame:
+    """Stored answers (one flat JSON object of strings per submission) as one string column per key, on `index`.
+
+    Decoded by pyarrow's JSON reader (C++, all cores) rather than `json.loads` and `DataFrame.from_records`, which
+    spent most of the dashboard's cold start at 100k submissions (benchmarks/openrosa_frame.py prints both).
+    Values are cast to strings whatever JSON type an importer stored, as the XML would have given them."""
+    if not texts:
+        return pd.DataFrame(index=index)
+    table = pa_json.read_json(io.BytesIO("\n".join(texts).encode()))
+    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+    return table.to_pandas().set_axis(index)
+
+
+def in_arrival_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """`Store.submission_rows` sorted as the frame lists submissions: by arrival, then by row key."""
+    return rows.take(rows.reset_index().sort_values(["received_at", "pk"]).index) if len(rows) else rows
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -445,22 +466,47 @@ class Store:
 
         Current = not superseded by an edit; rejected ones only when `include_rejected`. Columns are
         FRAME_COLUMNS, then every field of the form (`form_field_names`) as the XML text (strings;
-        select_multiple space-separated; unanswered → NaN), even when no submission answered it. `received_at` is a UTC datetime. Raw XML is not loaded.
-        """
+        select_multiple space-separated; unanswered → NaN), even when no submission answered it. `received_at` is
+        a UTC datetime. Rows in order of arrival. Raw XML is not loaded. `collect.frame.LiveFrame` keeps the same
+        frame up to date by reading only the rows it has not seen."""
+        return self.compose_frame(form_id, in_arrival_order(self.submission_rows(form_id, include_rejected=include_rejected)))
+
+    def _current(self, form_id: str, include_rejected: bool, *columns) -> sa.Select:
         s = tables.submissions
-        # The fields come as JSON text, decoded here: 2.5x faster than SQLAlchemy's per-row JSON type (50,000
-        # submissions x 80 fields: 3.3 s against 8.0 s on the loaded 2-core machine; benchmarks/openrosa_frame.py).
-        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text)).where(s.c.form_id == form_id, s.c.superseded.is_(False)).order_by(s.c.received_at, s.c.id)
-        if not include_rejected:
-            query = query.where(s.c.review_state != "rejected")
+        query = sa.select(*columns).where(s.c.form_id == form_id, s.c.superseded.is_(False))
+        return query if include_rejected else query.where(s.c.review_state != "rejected")
+
+    def review_states(self, form_id: str) -> pd.Series:
+        """The review state of every current submission of a form (rejected included), indexed by row key `pk`:
+        what can change in a stored submission. Answered from an index alone (migration 0005)."""
+        s = tables.submissions
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        meta = pd.DataFrame([row[: len(FRAME_COLUMNS)] for row in rows], columns=FRAME_COLUMNS, dtype=object)
+            rows = conn.execute(self._current(form_id, True, s.c.id, s.c.review_state)).all()
+        return pd.Series([row[1] for row in rows], index=pd.Index([row[0] for row in rows], dtype="int64", name="pk"), dtype=object, name="review_state")
+
+    def submission_rows(self, form_id: str, pks: Sequence[int] | None = None, *, include_rejected: bool = True) -> pd.DataFrame:
+        """FRAME_COLUMNS and one string column per answered field of the current submissions of a form (or only
+        of those keyed `pks`), indexed by row key `pk`, in no set order. Apart from the review state a stored
+        submission never changes (an edit is a new row), which is what lets `collect.frame.LiveFrame` keep rows."""
+        s = tables.submissions
+        query = self._current(form_id, include_rejected, s.c.id, *(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text))
+        with self.engine.connect() as conn:
+            if pks is None:
+                rows = conn.execute(query).all()
+            else:  # in chunks: SQLite and drivers limit the number of bound parameters
+                keys = [int(pk) for pk in pks]
+                rows = [row for at in range(0, len(keys), ROWS_CHUNK) for row in conn.execute(query.where(s.c.id.in_(keys[at:at + ROWS_CHUNK]))).all()]
+        index = pd.Index([row[0] for row in rows], dtype="int64", name="pk")
+        meta = pd.DataFrame([row[1:-1] for row in rows], columns=FRAME_COLUMNS, index=index, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
-        values = pd.DataFrame.from_records([json.loads(row[-1]) for row in rows], index=meta.index)
-        # Every field of the form is a column, answered or not; values the form no longer has (imports) follow.
-        names = [name for name in dict.fromkeys([*self.form_field_names(form_id), *values.columns]) if name not in FRAME_COLUMNS]
-        return pd.concat([meta, values.reindex(columns=names)], axis=1)
+        values = decode_fields([row[-1] for row in rows], index)
+        return pd.concat([meta, values.drop(columns=FRAME_COLUMNS, errors="ignore")], axis=1)
+
+    def compose_frame(self, form_id: str, rows: pd.DataFrame) -> pd.DataFrame:
+        """`submission_rows` (`in_arrival_order`) as `submissions_frame` hands them over: every field of the form
+        a column (answered or not, in form order), then values the form no longer has (imports)."""
+        names = list(dict.fromkeys([*FRAME_COLUMNS, *self.form_field_names(form_id), *rows.columns]))
+        return rows.reindex(columns=names).reset_index(drop=True)
 
     def submission_index(self, form_id: str | None = None) -> pd.DataFrame:
         """Every stored submission version (superseded and rejected included) with its review and edit status.

@@ -1,34 +1,46 @@
-"""Where the pages get their data: the store (collect), the accounts, and cached results of analysis.
+"""Where the pages get their data: the store (collect), the accounts, and snapshots of what analysis makes of
+the submissions.
 
-Pages never query the database or compute statistics themselves; they call these functions. Anything costly is
-cached keyed on the store's version, so a new submission or a review decision invalidates the cache and a
-filter change reuses it.
+Pages never query the database or compute statistics themselves; they call these functions. The submissions and
+everything computed from them come from a `Snapshot` (dashboard.snapshot): the store as it was at one
+`StoreVersion`, with the field checks, the plan's estimates and the rounds computed once and shared by every
+session. At 100k submissions computing a snapshot takes seconds (benchmarks/dashboard.md), so no visitor waits for
+it: `keep_warm()` (started by app.py) takes and computes a new snapshot in the background whenever the store
+changes, and until it is done the pages show the previous one and say how old it is (dashboard.freshness). Only
+when no snapshot exists yet (the first seconds after a start) does a page compute what it needs on the spot,
+from the frame saved in the data folder by the last run (collect.frame).
 
-The large results (the submissions frame, the field checks, the pipeline's result) are cached with
-`st.cache_resource`, not `st.cache_data`: cache_data hands every rerun an unpickled copy, which for 100k
-submissions costs more than the whole 0.5 s budget of a filter change (benchmarks/dashboard_render.py).
-They are shared between sessions and treated as read-only: pages filter and assign, never modify in place.
+Each script run pins one snapshot (at its first data call; main.py calls `new_run()`), so every part of a page shows the same data
+even if a newer snapshot becomes ready halfway through the run. Snapshots are shared read-only: pages filter
+and assign, never modify in place.
 """
 
+import contextlib
 import logging
 import threading
-import time
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from analysis import compare, pipeline, quality
+from analysis import pipeline
 from analysis.errors import AnalysisError
 from analysis.margins import DATA, margin_assumption
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
+from collect.database import data_dir
+from collect.frame import LiveFrame
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
+from dashboard.snapshot import Round, Snapshot
 from dashboard.targets import Targets
 from forms.build import SHIPPED_FORM_ID as FORM_ID
 
-STATUS_TTL_SECONDS = 5  # how stale a page may be about submissions arriving from phones
+STATUS_TTL_SECONDS = 2  # how stale a page may be about submissions arriving from phones
+WARM_EVERY_SECONDS = 2.0  # how often the warmer looks for a change of the store (one cheap query)
+SAVE_EVERY_SECONDS = 60.0  # how often, at most, the warmer rewrites the saved frame (~0.5 s at 100k)
 WARMER_THREAD = "sdg16-cache-warmer"
+PINNED = "data_snapshot"  # st.session_state key of the snapshot a script run shows
 
 
 @st.cache_resource
@@ -64,20 +76,14 @@ def plan() -> Plan:
 
 @st.cache_data(ttl=STATUS_TTL_SECONDS, show_spinner=False)
 def store_version() -> StoreVersion:
-    """Changes whenever a submission arrives, is edited or is reviewed, or a form is published: the key of every
-    cached result. `Store.version()` (a few index lookups), read at most every STATUS_TTL_SECONDS (one query
-    instead of one per cached call of a rerun); writes made from the dashboard call `changed()` so that their
-    effect shows at once."""
+    """Changes whenever a submission arrives, is edited or is reviewed, or a form is published. `Store.version()`
+    (a few index lookups), read at most every STATUS_TTL_SECONDS; writes made from the dashboard call
+    `changed()` so that their effect shows at once."""
     return store().version()
 
 
 def is_empty() -> bool:
     return store_version().submissions == 0
-
-
-def changed() -> None:
-    """Call after the dashboard wrote to the store (review, import, demo): the next rerun sees the new version."""
-    store_version.clear()
 
 
 @st.cache_data
@@ -86,156 +92,193 @@ def neighbourhoods() -> pd.DataFrame:
     return pd.read_csv(DATA / "neighbourhoods.csv")
 
 
-@st.cache_resource(show_spinner="Loading submissions…", max_entries=4)
-def _frame(version: StoreVersion, form_id: str, include_rejected: bool) -> pd.DataFrame:
-    if include_rejected:
-        return store().submissions_frame(form_id, include_rejected=True)
-    every = _frame(version, form_id, True)  # one read of the store serves both frames
-    return every[every["review_state"] != "rejected"].reset_index(drop=True)
-
-
-def submissions(form_id: str = FORM_ID, include_rejected: bool = False) -> pd.DataFrame:
-    """Current submissions of a form (the analysis frame), cached per store version. Read-only."""
-    return _frame(store_version(), form_id, include_rejected)
-
-
-@st.cache_resource(show_spinner="Running the field checks…", max_entries=4)
-def _checks(version: StoreVersion, form_id: str) -> pd.DataFrame:
-    return quality.check_submissions(_frame(version, form_id, True), neighbourhoods())
-
-
-def quality_checks(form_id: str = FORM_ID) -> pd.DataFrame:
-    """analysis.quality's per-submission flags over every current submission (rejected included), cached."""
-    return _checks(store_version(), form_id)
-
-
-def _run(frame: pd.DataFrame) -> pipeline.Result | AnalysisError | None:
-    """The plan over `frame`; a plan/data problem is returned (and so cached) as the error, for the page to say."""
-    if frame.empty:
-        return None
-    try:
-        return pipeline.run(plan(), frame)
-    except AnalysisError as error:
-        return error
-
-
-@st.cache_resource(show_spinner="Weighting and estimating…", max_entries=4)
-def _result(version: StoreVersion, form_id: str) -> pipeline.Result | AnalysisError | None:
-    return _run(_frame(version, form_id, False))
-
-
-def estimates(form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
-    """The plan run over the current, not rejected submissions, cached. Read-only.
-
-    None on an empty store; an AnalysisError (whose message names the problem) when the plan cannot run."""
-    return _result(store_version(), form_id)
-
-
 @st.cache_data
 def margins_assumption() -> str:
     """What the plan's margins assume, in words (analysis.margins.margin_assumption)."""
     return margin_assumption(plan())
 
 
-@st.cache_resource(max_entries=4)
-def _days(version: StoreVersion, form_id: str, include_rejected: bool) -> pd.Series:
-    frame = _frame(version, form_id, include_rejected)
-    started = pd.to_datetime(frame["start"].str.slice(0, 10), errors="coerce", format="%Y-%m-%d") if "start" in frame else None
-    received = frame["received_at"].dt.tz_convert(None).dt.normalize()
-    return (received if started is None else started.fillna(received)).dt.date
+class Snapshots:
+    """The newest snapshot taken, the newest one fully computed (`ready`), and the background warmer."""
+
+    def __init__(self):
+        self.newest: Snapshot | None = None
+        self.ready: Snapshot | None = None
+        self.warmer: threading.Thread | None = None
+        self.wake, self.stopping = threading.Event(), threading.Event()
+        self.lock = threading.Lock()
+
+    def at(self, version: StoreVersion) -> Snapshot:
+        """The newest snapshot if it is of `version`, else a new one taken now (its frame read incrementally)."""
+        with self.lock:
+            if self.newest is None or self.newest.version != version:
+                self.newest = Snapshot(version, _live().read(), plan(), neighbourhoods())
+            return self.newest
+
+    def warming(self) -> bool:
+        return self.warmer is not None and self.warmer.is_alive()
+
+    def stop(self) -> None:
+        """End the warmer (tests, before they drop the store it reads)."""
+        self.stopping.set()
+        self.wake.set()
+        if self.warming():
+            self.warmer.join()
 
 
-def interview_days(form_id: str = FORM_ID, include_rejected: bool = False) -> pd.Series:
-    """Per submission of `submissions(...)`: the day the interview started as the phone wrote it (`start`,
-    local time), else the day it was received. Rounds and date filters use it: uploads can lag by days."""
-    return _days(store_version(), form_id, include_rejected)
+@st.cache_resource
+def _snapshots() -> Snapshots:
+    return Snapshots()
 
 
-def _round(version: StoreVersion, form_id: str, column: str, low: str, high: str) -> pd.DataFrame:
-    """The submissions of one round: those whose interview `day` (or `form_version`) lies in [low, high]."""
-    frame = _frame(version, form_id, False)
-    key = _days(version, form_id, False).astype(str) if column == "day" else frame[column].astype(str)
-    return frame[(key >= low) & (key <= high)]
+@st.cache_resource
+def _live() -> LiveFrame:
+    """The submissions frame, re-read incrementally, and saved in the data folder so that a restart reads the
+    file instead of decoding every submission again."""
+    return LiveFrame(store(), FORM_ID, saved=data_dir() / "cache" / f"frame-{FORM_ID}.parquet")
 
 
-@st.cache_resource(show_spinner="Estimating the round…", max_entries=8)
-def _round_result(version: StoreVersion, form_id: str, column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
-    return _run(_round(version, form_id, column, low, high))
+def shown() -> Snapshot:
+    """The snapshot a page should show now: the newest ready one while the warmer computes a newer one, else the
+    one of the current store version (taken on the spot, its parts computed as pages ask for them)."""
+    snapshots = _snapshots()
+    ready = snapshots.ready
+    if ready is not None and (ready.version == store_version() or snapshots.warming()):
+        if ready.version != store_version():
+            snapshots.wake.set()
+        return ready
+    with _spinner("Reading the submissions…"):
+        return snapshots.at(store_version())
 
 
-def round_estimates(column: str, low: str, high: str, form_id: str = FORM_ID) -> pipeline.Result | AnalysisError | None:
-    """As `estimates`, over one round (see `_round`)."""
-    return _round_result(store_version(), form_id, column, low, high)
+def _spinner(message: str):
+    """Streamlit's spinner (drawn only if the work lasts over half a second) in a script run; nothing outside."""
+    return st.spinner(message) if get_script_run_ctx(suppress_warning=True) else contextlib.nullcontext()
 
 
-@st.cache_resource(max_entries=8)
-def _comparison(version: StoreVersion, form_id: str, a: tuple[str, str, str], b: tuple[str, str, str]) -> pd.DataFrame | AnalysisError:
-    first, second = _round_result(version, form_id, *a), _round_result(version, form_id, *b)
-    try:
-        return compare.compare_rounds(first.estimates, second.estimates, _round(version, form_id, *a)["instance_id"],
-                                      _round(version, form_id, *b)["instance_id"], level=plan().estimation.level)
-    except AnalysisError as error:
-        return error
+def ready() -> Snapshot | None:
+    """The newest snapshot whose parts are all computed (by the warmer, or `refresh()`), if any."""
+    return _snapshots().ready
 
 
-def default_day_rounds(form_id: str = FORM_ID) -> tuple[tuple[date, date], tuple[date, date]]:
+def new_run() -> None:
+    """Start of a script run (main.py calls it): the first data call of the run pins the snapshot it shows, so
+    that all of a page shows the same data. Pages that show none (volunteers, import) never take one."""
+    st.session_state[PINNED] = None
+
+
+def snapshot() -> Snapshot:
+    """The snapshot pinned for this script run (pinned now if this is the run's first data call); `shown()`
+    outside a script run."""
+    if not get_script_run_ctx(suppress_warning=True):
+        return shown()
+    if st.session_state.get(PINNED) is None:
+        st.session_state[PINNED] = shown()
+    return st.session_state[PINNED]
+
+
+def refresh(snapshots: Snapshots | None = None) -> Snapshot | None:
+    """Take a snapshot of the current store, compute all its parts and make it the one pages show. The warmer
+    calls this; a no-op (bar one cheap query) while the store is unchanged."""
+    snapshots = snapshots or _snapshots()
+    version = store().version()
+    if version.submissions == 0:
+        return None
+    newest = snapshots.at(version)
+    newest.warm()
+    snapshots.ready = newest  # shown from now on; a visitor opening the Rounds tab meanwhile shares this work:
+    newest.warm_rounds()
+    _live().save(at_most_every=SAVE_EVERY_SECONDS)
+    return newest
+
+
+def stop_warming() -> None:
+    """End the background warmer, if any (before the store it reads is closed)."""
+    _snapshots().stop()
+
+
+def changed() -> None:
+    """Call after the dashboard wrote to the store (review, import, demo): the next rerun sees the new version
+    and the warmer starts on it at once."""
+    store_version.clear()
+    _snapshots().wake.set()
+
+
+def stale_by() -> tuple[Snapshot, StoreVersion] | None:
+    """(the snapshot this run showed, the store's version now) when the store has changed since that snapshot
+    was taken; None when it has not, or when the run showed no data."""
+    shown_now = st.session_state.get(PINNED) if get_script_run_ctx(suppress_warning=True) else shown()
+    now = store_version()
+    return None if shown_now is None or shown_now.version == now else (shown_now, now)
+
+
+def submissions(include_rejected: bool = False) -> pd.DataFrame:
+    """The submissions of the shipped form (the analysis frame), without the rejected ones unless asked."""
+    return snapshot().submissions(include_rejected)
+
+
+def interview_days(include_rejected: bool = False) -> pd.Series:
+    """Per submission of `submissions(...)`: the day the interview started (Snapshot.interview_days)."""
+    return snapshot().interview_days(include_rejected)
+
+
+def quality_checks() -> pd.DataFrame:
+    """analysis.quality's per-submission flags over every submission (rejected included)."""
+    with _spinner("Running the field checks…"):
+        return snapshot().quality_checks()
+
+
+def gps_points() -> pd.DataFrame:
+    """lat/lon of every submission (rejected included; NaN without a valid point)."""
+    return snapshot().gps_points()
+
+
+def estimates() -> pipeline.Result | AnalysisError | None:
+    """The plan run over the submissions not rejected. None on an empty store; an AnalysisError (whose message
+    names the problem) when the plan cannot run."""
+    with _spinner("Weighting and estimating…"):
+        return snapshot().estimates()
+
+
+def round_estimates(column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
+    """As `estimates`, over one round: interview `day` (or `form_version`) within [low, high]."""
+    with _spinner("Estimating the round…"):
+        return snapshot().round_estimates((column, low, high))
+
+
+def round_comparison(a: Round, b: Round) -> pd.DataFrame | AnalysisError:
+    """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high)."""
+    with _spinner("Comparing the rounds…"):
+        return snapshot().round_comparison(a, b)
+
+
+def default_day_rounds() -> tuple[tuple[date, date], tuple[date, date]]:
     """The rounds the Estimates page starts with: the first and the second half of the interview days."""
-    days = interview_days(form_id)
-    start, end = days.min(), days.max()
-    middle = start + (end - start) / 2
-    return (start, middle), (min(middle + timedelta(days=1), end), end)
+    return snapshot().default_day_rounds()
 
 
-def round_comparison(a: tuple[str, str, str], b: tuple[str, str, str], form_id: str = FORM_ID) -> pd.DataFrame | AnalysisError:
-    """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high) whose
-    `round_estimates` both succeeded; rounds sharing a submission come back as the AnalysisError saying so."""
-    return _comparison(store_version(), form_id, a, b)
-
-
-@st.cache_resource(max_entries=4)
-def _points(version: StoreVersion, form_id: str) -> pd.DataFrame:
-    lat, lon = quality.gps_points(_frame(version, form_id, True))
-    return pd.DataFrame({"lat": lat, "lon": lon})
-
-
-def gps_points(form_id: str = FORM_ID) -> pd.DataFrame:
-    """lat/lon of every current submission (rejected included; NaN without a valid point), cached."""
-    return _points(store_version(), form_id)
-
-
-def warm() -> None:
-    """Compute everything the pages ask for at the current store version, so that the next visitor finds it
-    cached. At 100k submissions the plan alone takes seconds (benchmarks/dashboard.md): without this, the first
-    visitor after new data would wait for it."""
-    if is_empty():
-        return
-    for include_rejected in (True, False):
-        submissions(include_rejected=include_rejected)
-        interview_days(include_rejected=include_rejected)
-    quality_checks()
-    gps_points()
-    estimates()
-    first, second = (("day", str(low), str(high)) for low, high in default_day_rounds())  # the Rounds tab's
-    if all(isinstance(round_estimates(*r), pipeline.Result) for r in (first, second)):
-        round_comparison(first, second)
-
-
-def keep_warm(every_seconds: float = 10.0) -> threading.Thread:
-    """Run `warm()` in a daemon thread every `every_seconds` (a no-op while the store version is unchanged).
+def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
+    """Run `refresh()` in a daemon thread whenever the store changes (looked at every `every_seconds`, or at
+    once after `changed()`). One thread per process, however often it is asked for.
 
     The thread has no script-run context, for which Streamlit's cache logs a harmless warning on every call;
     a filter drops those warnings for this thread only."""
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        lambda record: record.threadName != WARMER_THREAD)
+    snapshots = _snapshots()
+    with snapshots.lock:
+        if snapshots.warming():
+            return snapshots.warmer
+        logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+            lambda record: record.threadName != WARMER_THREAD)
 
-    def loop() -> None:
-        while True:
-            try:
-                warm()
-            except Exception as error:  # noqa: BLE001 — a failed warm-up must not stop later ones; pages show the error
-                print(f"sdg16 dashboard: warming the caches failed: {error}", flush=True)
-            time.sleep(every_seconds)
+        def loop() -> None:
+            while not snapshots.stopping.is_set():
+                try:
+                    refresh(snapshots)
+                except Exception as error:  # noqa: BLE001 — a failed refresh must not stop later ones; pages show the error
+                    print(f"sdg16 dashboard: computing the pages' data failed: {error}", flush=True)
+                snapshots.wake.wait(every_seconds)
+                snapshots.wake.clear()
 
-    thread = threading.Thread(target=loop, name=WARMER_THREAD, daemon=True)
-    thread.start()
-    return thread
+        snapshots.warmer = threading.Thread(target=loop, name=WARMER_THREAD, daemon=True)
+        snapshots.warmer.start()
+        return snapshots.warmer

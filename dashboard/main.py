@@ -7,7 +7,7 @@ and de-identified downloads only, never personal data. Each role lands on the fi
 
 import streamlit as st
 
-from dashboard import first_run, signin
+from dashboard import data, first_run, freshness, signin
 
 st.set_page_config(page_title="SDG 16 survey — Trujillo", page_icon=":material/shield_person:", layout="wide")
 
@@ -45,5 +45,8 @@ else:
         st.caption(f"Signed in as **{user.username}** ({user.role})")
         if st.button("Sign out", icon=":material/logout:"):
             signin.sign_out()
+    data.new_run()  # the run's first data call pins the snapshot all of the page shows
     first_run.banner(user.role)
+    notice = st.empty()  # above the page, filled once the page has shown its data
     navigation.run()
+    freshness.notice(notice)

@@ -16,6 +16,7 @@ from dashboard import data, geography, signin
 AREA = "neighbourhood"
 FLAG_COLOURS = alt.Scale(domain=["ok", "unreliable", "suppressed"], range=["#1f6f8b", "#e08a00", "#9e9e9e"])
 ROUND_COLOURS = alt.Scale(domain=["A", "B"], range=["#7b7b7b", "#c0392b"])
+TABS = ["Table", "Chart", "Map", "Rounds", "Weighting"]
 
 
 def render() -> None:
@@ -40,18 +41,24 @@ def render() -> None:
     rows = result.estimates[result.estimates["indicator"] == indicator]
     by_area, overall = _select(rows, breakdown)
     st.markdown(_reading_note(overall, plan.estimation.level))
-    tab_table, tab_chart, tab_map, tab_rounds, tab_weights = st.tabs(
-        ["Table", "Chart", "Map", "Rounds", "Weighting"])
-    with tab_table:
-        _table(by_area, breakdown)
-    with tab_chart:
-        _chart(by_area, breakdown)
-    with tab_map:
-        _map(rows[rows["by"] == AREA])
-    with tab_rounds:
-        _rounds(indicator, breakdown)
-    with tab_weights:
-        _weighting(result)
+    # Only the open tab runs (on_change="rerun"): the Rounds tab estimates two rounds, which a visitor reading
+    # the table should not wait for.
+    tab_table, tab_chart, tab_map, tab_rounds, tab_weights = st.tabs(TABS, key="estimates_tab", on_change="rerun")
+    if tab_table.open:
+        with tab_table:
+            _table(by_area, breakdown)
+    if tab_chart.open:
+        with tab_chart:
+            _chart(by_area, breakdown)
+    if tab_map.open:
+        with tab_map:
+            _map(rows[rows["by"] == AREA])
+    if tab_rounds.open:
+        with tab_rounds:
+            _rounds(indicator, breakdown)
+    if tab_weights.open:
+        with tab_weights:
+            _weighting(result)
 
 
 def _label(breakdown: str) -> str:

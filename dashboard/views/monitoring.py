@@ -17,6 +17,7 @@ from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 MAP_POINTS = 5000  # the points travel to the browser as JSON: 100k of them cost more than a second per rerun
 REVIEW_CHOICES = 200  # a longer list is unusable on a phone; narrow it with the filters instead
 REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
+TABS = ["Progress", "Per day", "Quality flags", "Map", "Review"]
 
 
 def render() -> None:
@@ -28,19 +29,25 @@ def render() -> None:
         return
     frame = _date_filter(frame)
     _headline(frame)
-    progress, daily, quality, where, review = st.tabs(["Progress", "Per day", "Quality flags", "Map", "Review"])
-    with progress:
-        _progress(frame, "neighbourhood", data.neighbourhoods()["name"].tolist(), DEFAULT_PER_NEIGHBOURHOOD)
-        _progress(frame, "volunteer", sorted(frame["volunteer"].dropna().unique()), None)
-    with daily:
-        _per_day(frame)
-        _last_submission(frame)
-    with quality:
-        _quality(frame)
-    with where:
-        _map(frame)
-    with review:
-        _review(frame)
+    # Only the open tab runs (on_change="rerun"): a rerun draws one tab, not five (benchmarks/dashboard.md).
+    progress, daily, quality, where, review = st.tabs(TABS, key="monitoring_tab", on_change="rerun")
+    if progress.open:
+        with progress:
+            _progress(frame, "neighbourhood", data.neighbourhoods()["name"].tolist(), DEFAULT_PER_NEIGHBOURHOOD)
+            _progress(frame, "volunteer", sorted(frame["volunteer"].dropna().unique()), None)
+    if daily.open:
+        with daily:
+            _per_day(frame)
+            _last_submission(frame)
+    if quality.open:
+        with quality:
+            _quality(frame)
+    if where.open:
+        with where:
+            _map(frame)
+    if review.open:
+        with review:
+            _review(frame)
 
 
 def _date_filter(frame: pd.DataFrame) -> pd.DataFrame:
@@ -175,11 +182,12 @@ def _review(frame: pd.DataFrame) -> None:
     instance = st.selectbox(f"Submission (the latest {len(options):,} of {len(chosen):,}, newest first)", options,
                             key="review_instance")
     row = frame.loc[frame["instance_id"] == instance].iloc[0]
-    st.caption(f"Received {row['received_at']:%Y-%m-%d %H:%M} UTC from {row['volunteer']} — now **{row['review_state']}**"
+    history = data.store().review_history(instance)  # read now: the snapshot may predate the latest decision
+    state = history["review_state"].iloc[-1] if not history.empty else row["review_state"]
+    st.caption(f"Received {row['received_at']:%Y-%m-%d %H:%M} UTC from {row['volunteer']} — now **{state}**"
                + (f" — flags: {issues[row.name]}" if issues[row.name] else ""))
     with st.expander("Answers"):
         st.dataframe(row.dropna().astype(str).rename("value"))
-    history = data.store().review_history(instance)
     if not history.empty:
         st.caption("Review history")
         st.dataframe(history, hide_index=True)

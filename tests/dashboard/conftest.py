@@ -1,6 +1,7 @@
 """AppTest harness: a fresh data dir per test, accounts for each role, and an app already signed in."""
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def data_dir(tmp_path, monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
     yield tmp_path
+    data.stop_warming()
     data.store().close()
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -47,6 +49,18 @@ def demo_data(demo_template, data_dir):
     for file in demo_template.iterdir():
         shutil.copy(file, data_dir / file.name)
     return data_dir
+
+
+@pytest.fixture
+def busy_warmer(demo_data):
+    """The demo round's snapshot computed, and a warmer that has not yet finished the next one (at 100k
+    submissions a snapshot takes seconds): pages show the ready snapshot. Yields that snapshot."""
+    ready = data.refresh()
+    busy = threading.Event()
+    data._snapshots().warmer = threading.Thread(target=busy.wait, daemon=True)
+    data._snapshots().warmer.start()
+    yield ready
+    busy.set()
 
 
 @pytest.fixture
@@ -69,16 +83,25 @@ def password() -> str:
     return PASSWORD
 
 
+def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
+    """Click a tab of `st.tabs(..., key=key, on_change="rerun")`: the page reruns with that tab's content."""
+    at.session_state[key] = tab
+    return at.run()
+
+
 @pytest.fixture
 def app_as(users):
-    """`app_as(role, page=None)` -> an AppTest of the dashboard signed in with that role, run on that page."""
+    """`app_as(role, page=None, tab=None)` -> an AppTest of the dashboard signed in with that role, run on that
+    page, with that tab open (pages run only their open tab)."""
 
-    def make(role: str, page: str | None = None) -> AppTest:
+    def make(role: str, page: str | None = None, tab: str | None = None) -> AppTest:
         at = AppTest.from_file(MAIN, default_timeout=30)
         at.session_state["session"] = start_session(users.verify(f"the_{role}", PASSWORD))
         at.run()
         if page:
             at.switch_page(f"views/{page}.py").run()
+        if tab:
+            open_tab(at, f"{page}_tab", tab)
         return at
 
     return make

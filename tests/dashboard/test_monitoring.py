@@ -36,7 +36,7 @@ def test_edited_targets_are_stored(demo_data, app_as):
 
 
 def test_quality_flags_find_the_demo_speeder_and_duplicate(demo_data, app_as):
-    at = app_as("coordinator", "monitoring")
+    at = app_as("coordinator", "monitoring", "Quality flags")
     assert "Volunteers against the team" in _texts(at)
     summary = next(d.value for d in at.dataframe if "flags" in d.value.columns)
     assert summary["flags"].str.contains("speeder").any()
@@ -46,7 +46,7 @@ def test_quality_flags_find_the_demo_speeder_and_duplicate(demo_data, app_as):
 
 
 def test_review_rejects_with_comment_and_the_estimates_frame_drops_it(demo_data, app_as):
-    at = app_as("coordinator", "monitoring")
+    at = app_as("coordinator", "monitoring", "Review")
     instance = at.selectbox(key="review_instance").value
     at.radio[0].set_value("rejected")
     at.text_area[0].input("same household as another interview")
@@ -60,6 +60,18 @@ def test_review_rejects_with_comment_and_the_estimates_frame_drops_it(demo_data,
     assert instance in set(data.submissions(include_rejected=True)["instance_id"])
 
 
+def test_a_review_shows_at_once_and_the_page_says_its_figures_are_being_updated(busy_warmer, app_as):
+    at = app_as("coordinator", "monitoring", "Review")
+    assert "being added" not in _texts(at)
+    instance = at.selectbox(key="review_instance").value
+    at.radio[0].set_value("rejected")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert "Showing the data as of" in _texts(at) and "1 review decision since then are being added" in _texts(at)
+    assert "now **rejected**" in _texts(at)  # the decision itself, read from the store, not from the snapshot
+    assert instance in set(data.submissions()["instance_id"])  # the figures wait for the warmer
+
+
 def test_map_shows_the_gps_points(demo_data, app_as):
-    at = app_as("coordinator", "monitoring")
+    at = app_as("coordinator", "monitoring", "Map")
     assert any("have a GPS point" in c.value for c in at.caption)
