@@ -10,15 +10,18 @@ AppTest (the script run, not the browser's drawing), as a new session's first re
   current snapshot: the normal case;
 - just after new data: a review decision and 20 new submissions arrived a moment ago; the warmer, running in the
   same process as in the app, is computing the new snapshot while the page draws the previous one (and says so);
-- nothing computed yet: the first visitor after the server (re)started, before the warmer's first snapshot:
-  the page computes what it needs on the spot (in the app the warmer starts with the server, so only a visitor
-  in its first seconds sees this);
+- first start on this store: nothing saved in the data folder yet (the very first start after a store was filled,
+  e.g. by an import from the command line), the first visitor before the warmer's first snapshot: the page
+  computes what it needs on the spot;
+- after a restart: the last run saved its snapshot (the warmer does once the store is quiet for 30 s), which the
+  new process loads at start and shows;
 - filter change: a widget change on an open page (a rerun).
 It also prints how long the warmer takes to make new data visible, and the parts of a snapshot.
 """
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -92,11 +95,19 @@ def main() -> None:
             raise SystemExit(f"page error: {(at.exception or at.error)[0].value if at.error else at.exception[0].message}")
         return time.perf_counter() - started
 
-    def restart() -> None:
-        """What a new server process has: no snapshot, no cached result, no warmer yet."""
+    def restart(saved: bool) -> None:
+        """What a new server process has: no cached result, no warmer yet, and (unless `saved`) nothing saved
+        in the data folder by an earlier run (the very first start on this store)."""
+        if saved:
+            data.save_snapshot()
         data.stop_warming()
+        if not saved:
+            shutil.rmtree(args.data_dir / "cache", ignore_errors=True)
         st.cache_data.clear()
         st.cache_resource.clear()
+        started = time.perf_counter()
+        data.keep_warm()  # as app.py does when the server starts: loads the saved snapshot, if any
+        starts[saved].append(time.perf_counter() - started)
 
     def new_data(seed: int) -> float:
         """A review decision and 20 new submissions, as phones and coordinators make them; returns when."""
@@ -112,10 +123,11 @@ def main() -> None:
         return time.perf_counter() - since
 
     snapshot_parts()
-    figures = {}
+    figures, starts = {}, {False: [], True: []}
     for page, (role, change) in PAGES.items():
-        first = timed(session(role, page, then=restart).run)
-        data.keep_warm()
+        first = timed(session(role, page, then=lambda: restart(saved=False)).run)
+        caught_up(time.perf_counter())
+        restarted = timed(session(role, page, then=lambda: restart(saved=True)).run)
         caught_up(time.perf_counter())
         ready_app = session(role, page)
         ready = timed(ready_app.run)
@@ -124,11 +136,13 @@ def main() -> None:
         since = new_data(seed=len(figures) + int(time.time()) % 100_000)
         after_new = timed(at.run)
         visible = caught_up(since)
-        figures[page] = (first, ready, after_new, filtered, visible)
-    print("\n| page | nothing computed yet (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
-    print("|---|---|---|---|---|")
-    for page, (first, ready, after_new, filtered, _) in figures.items():
-        print(f"| {page} | {first:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
+        figures[page] = (first, restarted, ready, after_new, filtered, visible)
+    print("\n| page | first start on this store (s) | after a restart (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
+    print("|---|---|---|---|---|---|")
+    for page, (first, restarted, ready, after_new, filtered, _) in figures.items():
+        print(f"| {page} | {first:.2f} | {restarted:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
+    print(f"\nserver start (app.py's keep_warm): {max(starts[False]):.2f} s with nothing saved, "
+          f"{min(starts[True]):.2f}–{max(starts[True]):.2f} s loading the saved snapshot")
     visible = [figure[-1] for figure in figures.values()]
     print(f"\nnew data shown by the pages {min(visible):.1f}–{max(visible):.1f} s after it arrived (the warmer's new snapshot)")
 

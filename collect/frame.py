@@ -10,7 +10,6 @@ decoding every submission again (benchmarks/dashboard_render.py prints the three
 
 import json
 import os
-import secrets
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ import pyarrow.parquet as pq
 
 from collect.store import FRAME_COLUMNS, Store, in_arrival_order
 
-STORE_ID = "store_id"  # setting: a random name of this database, so that a saved frame is never read into another
 TEXT_COLUMNS = [name for name in FRAME_COLUMNS if name != "received_at"]
 
 
@@ -37,7 +35,7 @@ class LiveFrame:
         self._order = pd.Index([], dtype="int64")
         self._saved_at: float | None = None  # when the file was last written (or read)
         self._dirty = False  # the rows differ from the file's
-        self._owner = store.setting(STORE_ID, lambda: secrets.token_hex(16)) if saved else None
+        self._owner = store.identity() if saved else None
         loaded = self._load() if saved is not None and saved.exists() else None
         self._rows = loaded if loaded is not None else store.submission_rows(form_id, [])
         if loaded is not None:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import hashlib
 import io
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -587,6 +588,11 @@ class Store:
         was set (e.g. the demo marker) must not create it, as `setting` does."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == key)).scalar()
+
+    def identity(self) -> str:
+        """A random name given to this database on first use: files derived from it (the dashboard's saved frame
+        and snapshot) carry it, so that they are never read back into another store."""
+        return self.setting("store_id", lambda: secrets.token_hex(16))
 
     def setting(self, key: str, default: Callable[[], str]) -> str:
         """A server-wide setting, created from `default()` on first use, the same for every replica."""

@@ -7,8 +7,8 @@ everything computed from them come from a `Snapshot` (dashboard.snapshot): the s
 session. At 100k submissions computing a snapshot takes seconds (benchmarks/dashboard.md), so no visitor waits for
 it: `keep_warm()` (started by app.py) takes and computes a new snapshot in the background whenever the store
 changes, and until it is done the pages show the previous one and say how old it is (dashboard.freshness). Only
-when no snapshot exists yet (the first seconds after a start) does a page compute what it needs on the spot,
-from the frame saved in the data folder by the last run (collect.frame).
+when no snapshot exists does a page compute what it needs on the spot (from the frame saved in the data folder,
+collect.frame): a start finds the snapshot the last run saved there once the store was quiet, and shows it.
 
 Each script run pins one snapshot (at its first data call; main.py calls `new_run()`), so every part of a page shows the same data
 even if a newer snapshot becomes ready halfway through the run. Snapshots are shared read-only: pages filter
@@ -18,7 +18,9 @@ and assign, never modify in place.
 import contextlib
 import logging
 import threading
+import time
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -38,6 +40,7 @@ from forms.build import SHIPPED_FORM_ID as FORM_ID
 
 STATUS_TTL_SECONDS = 2  # how stale a page may be about submissions arriving from phones
 WARM_EVERY_SECONDS = 2.0  # how often the warmer looks for a change of the store (one cheap query)
+QUIET_SECONDS = 30.0  # the store unchanged this long, the warmer saves the snapshot for the next start
 SAVE_EVERY_SECONDS = 60.0  # how often, at most, the warmer rewrites the saved frame (~0.5 s at 100k)
 WARMER_THREAD = "sdg16-cache-warmer"
 PINNED = "data_snapshot"  # st.session_state key of the snapshot a script run shows
@@ -102,11 +105,24 @@ class Snapshots:
     """The newest snapshot taken, the newest one fully computed (`ready`), and the background warmer."""
 
     def __init__(self):
-        self.newest: Snapshot | None = None
-        self.ready: Snapshot | None = None
         self.warmer: threading.Thread | None = None
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.lock = threading.Lock()
+        self.ready = Snapshot.load(_saved(), store().identity(), plan(), neighbourhoods())  # the last run's
+        self.newest: Snapshot | None = self.ready
+        self.saved = self.ready.version if self.ready else None
+        self.seen, self.seen_at = self.saved, time.monotonic()  # the store's version, and since when
+
+    def save_when_quiet(self, snapshot: Snapshot, quiet_seconds: float) -> bool:
+        """Save `snapshot` for the next start once the store has not changed for `quiet_seconds` (saving takes
+        about a second at 100k submissions: not after every upload of a busy field day). Returns whether it saved."""
+        if snapshot.version != self.seen:
+            self.seen, self.seen_at = snapshot.version, time.monotonic()
+        if self.saved == snapshot.version or time.monotonic() - self.seen_at < quiet_seconds:
+            return False
+        snapshot.save(_saved(), store().identity())
+        self.saved = snapshot.version
+        return True
 
     def at(self, version: StoreVersion) -> Snapshot:
         """The newest snapshot if it is of `version`, else a new one taken now (its frame read incrementally)."""
@@ -124,6 +140,11 @@ class Snapshots:
         self.wake.set()
         if self.warming():
             self.warmer.join()
+
+
+def _saved() -> Path:
+    """Where the last computed snapshot is kept between runs (dashboard.snapshot)."""
+    return data_dir() / "cache" / f"snapshot-{FORM_ID}.pickle"
 
 
 @st.cache_resource
@@ -190,6 +211,12 @@ def refresh(snapshots: Snapshots | None = None) -> Snapshot | None:
     newest.warm_rounds()
     _live().save(at_most_every=SAVE_EVERY_SECONDS)
     return newest
+
+
+def save_snapshot() -> bool:
+    """Save the ready snapshot for the next start now (the warmer does it once the store is quiet)."""
+    ready = _snapshots().ready
+    return ready is not None and _snapshots().save_when_quiet(ready, quiet_seconds=0)
 
 
 def stop_warming() -> None:
@@ -273,7 +300,9 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
         def loop() -> None:
             while not snapshots.stopping.is_set():
                 try:
-                    refresh(snapshots)
+                    snapshot = refresh(snapshots)
+                    if snapshot is not None:
+                        snapshots.save_when_quiet(snapshot, QUIET_SECONDS)
                 except Exception as error:  # noqa: BLE001 — a failed refresh must not stop later ones; pages show the error
                     print(f"sdg16 dashboard: computing the pages' data failed: {error}", flush=True)
                 snapshots.wake.wait(every_seconds)

@@ -5,11 +5,20 @@ phones keep sending. Each part is computed the first time it is asked for and th
 plan's run over all submissions, the rounds); `warm()` computes the parts every page asks for, which the
 dashboard does in the background before it shows a new snapshot (dashboard.data). No Streamlit in here: the
 snapshot is plain data and analysis calls, so that it can be tested and benchmarked on its own.
+
+A computed snapshot can be saved to a file and loaded by the next start, so that a restarted dashboard shows
+the last figures at once (marked as older than the store if it has changed) instead of making its first
+visitors wait for the plan's run (seconds at 100k submissions, benchmarks/dashboard.md). The file is a pickle:
+it is written and read only by this server, in its own data folder, like the database beside it.
 """
 
+import hashlib
+import os
+import pickle
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
@@ -21,6 +30,9 @@ from collect.store import StoreVersion
 
 T = TypeVar("T")
 Round = tuple[str, str, str]  # (column, low, high): interview `day` or `form_version` within [low, high]
+ANALYSIS = Path(__file__).resolve().parents[1] / "analysis"
+# What computed a saved snapshot: results saved by other code (an upgrade) are not shown as current ones.
+CODE = hashlib.sha256(b"".join(path.read_bytes() for path in sorted([*ANALYSIS.rglob("*.py"), Path(__file__)]))).hexdigest()
 
 
 class Snapshot:
@@ -126,6 +138,34 @@ class Snapshot:
         first, second = (("day", str(low), str(high)) for low, high in self.default_day_rounds())
         if all(isinstance(self.round_estimates(r), pipeline.Result) for r in (first, second)):
             self.round_comparison(first, second)
+
+    def save(self, path: Path, store_identity: str) -> None:
+        """Write the frame and the computed parts (not the rounds, which the Rounds tab computes when opened) to
+        `path`, atomically: a crash leaves the previous file."""
+        with self._lock:
+            parts = {key: value for key, value in self._parts.items() if not (isinstance(key, tuple) and key[0] in ("round", "comparison"))}
+        state = {"store": store_identity, "code": CODE, "plan": self.plan, "version": tuple(self.version),
+                 "taken_at": self.taken_at, "every": self._every, "parts": parts}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        with open(partial, "wb") as file:
+            pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path, store_identity: str, plan: Plan, neighbourhoods: pd.DataFrame) -> "Snapshot | None":
+        """The snapshot saved at `path` by this store with this code and plan; None when there is none, it cannot
+        be read, or another store, code or plan made it (then it is recomputed)."""
+        try:
+            with open(path, "rb") as file:
+                state = pickle.load(file)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        if not isinstance(state, dict) or (state.get("store"), state.get("code"), state.get("plan")) != (store_identity, CODE, plan):
+            return None
+        snapshot = cls(StoreVersion(*state["version"]), state["every"], plan, neighbourhoods)
+        snapshot.taken_at, snapshot._parts = state["taken_at"], state["parts"]
+        return snapshot
 
     def _run(self, frame: pd.DataFrame) -> pipeline.Result | AnalysisError | None:
         if frame.empty:

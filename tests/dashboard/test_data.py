@@ -3,6 +3,9 @@ computes a newer one, and kept up to date by it."""
 
 import time
 
+import pandas as pd
+import streamlit as st
+
 from analysis import pipeline
 from dashboard import data
 
@@ -58,6 +61,22 @@ def test_the_warmer_follows_every_change_of_the_store(demo_data):
     assert data.shown().estimates() is not None
     data.stop_warming()
     assert not data._snapshots().warming()
+
+
+def test_a_restart_shows_the_snapshot_saved_once_the_store_was_quiet(demo_data, monkeypatch):
+    first = data.refresh()
+    snapshots = data._snapshots()
+    assert not snapshots.save_when_quiet(first, quiet_seconds=3600)  # just seen: the field day may go on
+    assert snapshots.save_when_quiet(first, quiet_seconds=0) and not snapshots.save_when_quiet(first, quiet_seconds=0)
+
+    data.stop_warming()  # a new server process on the same data folder:
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    runs = count_runs(monkeypatch)
+    restored = data.ready()
+    assert restored.version == first.version and restored is not first
+    assert data.shown() is restored and data.estimates() is restored.estimates() and runs == []
+    pd.testing.assert_frame_equal(restored.estimates().estimates, first.estimates().estimates)
 
 
 def wait_for(condition, seconds: float = 60) -> None:
