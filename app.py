@@ -1,8 +1,9 @@
 """`streamlit run app.py`: the dashboard at / and collect's routes (OpenRosa, web form) on the same port.
 
-Streamlit's `st.App` serves the dashboard script and mounts extra Starlette routes beside it. Both sides share
-one `Store` (dashboard.data.store is a process-wide resource), so the dashboard sees a submission the moment the
-OpenRosa route has committed it.
+Streamlit's `st.App` serves the dashboard script and mounts extra Starlette routes beside it: the dashboard's
+session-cookie routes (dashboard.session_routes) and collect's. Both sides share one `Store` (dashboard.data.store
+is a process-wide resource); the warmer started here turns each change of the store into a new snapshot of the
+pages' data within seconds (dashboard.data).
 """
 
 import streamlit as st
@@ -13,4 +14,4 @@ from dashboard.data import accounts, keep_warm, store
 
 app = st.App("dashboard/main.py", routes=[*session_routes.routes(store()), *routes(store())])
 accounts()  # on first run, creates the admin account and prints its one-time password on this console
-keep_warm()  # recompute the pages' data in the background whenever submissions change
+keep_warm()  # load the last run's snapshot; recompute the pages' data in the background whenever the store changes

@@ -1,7 +1,8 @@
 """Collection: receiving submissions (OpenRosa), volunteer accounts, the durable store, importers.
 
 - `store.Store`: forms and their versions, submissions (raw XML kept verbatim), review states, the analysis frame
-  (`submissions_frame`), `status`; `database` (where and how it is stored, migrations), `tables` (schema),
+  (`submissions_frame`), `status`; `frame.LiveFrame` (the same frame kept up to date by reading only what
+  changed, saved for restarts); `database` (where and how it is stored, migrations), `tables` (schema),
   `group_commit` (SQLite write batching);
 - `submission`: safe parsing of a submission's XML; `openrosa`: the OpenRosa routes (token URLs and Digest);
   `volunteers`: accounts, tokens, ODK Collect QR codes; `publish`: forms → store; `asgi`: the ASGI app and routes;
