@@ -231,11 +231,15 @@ def changed() -> None:
     _snapshots().wake.set()
 
 
+def pinned() -> Snapshot | None:
+    """The snapshot this script run has shown, if it showed data (outside a run: `shown()`)."""
+    return st.session_state.get(PINNED) if get_script_run_ctx(suppress_warning=True) else shown()
+
+
 def stale_by() -> tuple[Snapshot, StoreVersion] | None:
     """(the snapshot this run showed, the store's version now) when the store has changed since that snapshot
     was taken; None when it has not, or when the run showed no data."""
-    shown_now = st.session_state.get(PINNED) if get_script_run_ctx(suppress_warning=True) else shown()
-    now = store_version()
+    shown_now, now = pinned(), store_version()
     return None if shown_now is None or shown_now.version == now else (shown_now, now)
 
 

@@ -3,7 +3,8 @@
 The dashboard shows the newest snapshot whose estimates are computed (dashboard.data) while a newer one is
 computed in the background; at 100k submissions that takes seconds. A coordinator who has just rejected a
 submission, or who is waiting for a volunteer's upload, must know that it is not yet counted, and must not have
-to reload the page to see it: the notice polls and reruns the page as soon as the newer snapshot is ready.
+to reload the page to see it: every page that shows data polls and reruns itself as soon as a newer snapshot is
+ready, so an open monitoring page follows the field work.
 """
 
 import streamlit as st
@@ -15,21 +16,28 @@ POLL_SECONDS = 2
 
 def notice(slot) -> None:
     """In `slot` (an st.empty above the page), a one-line notice while the snapshot the page showed is older
-    than the store; nothing when it is current or the page showed no data."""
-    stale = data.stale_by()
-    if stale is None:
+    than the store; and, on every page that showed data, a watch that reruns the page when a newer snapshot is
+    ready (so a coordinator's monitoring page follows the field work without a reload)."""
+    pinned = data.pinned()
+    if pinned is None:
         return
-    pinned, now = stale
-    news = []
-    if now.submissions != pinned.version.submissions or now.last_submission != pinned.version.last_submission:
-        news.append(_count(max(now.submissions - pinned.version.submissions, 0), "new or edited submission"))
-    if now.reviews != pinned.version.reviews:
-        news.append(_count(now.reviews - pinned.version.reviews, "review decision"))
-    if now.last_form != pinned.version.last_form:
-        news.append("a new form version")
-    slot.caption(f":material/update: Showing the data as of {pinned.taken_at:%H:%M:%S} UTC; "
-               f"{' and '.join(news) or 'changes'} since then are being added — this page updates by itself.")
+    stale = data.stale_by()
+    if stale is not None:
+        _, now = stale
+        slot.caption(f":material/update: Showing the data as of {pinned.taken_at:%H:%M:%S} UTC; "
+                     f"{_news(pinned.version, now)} since then are being added — this page updates by itself.")
     _follow(pinned.version)
+
+
+def _news(then, now) -> str:
+    news = []
+    if now.submissions != then.submissions or now.last_submission != then.last_submission:
+        news.append(_count(max(now.submissions - then.submissions, 0), "new or edited submission"))
+    if now.reviews != then.reviews:
+        news.append(_count(now.reviews - then.reviews, "review decision"))
+    if now.last_form != then.last_form:
+        news.append("a new form version")
+    return " and ".join(news) or "changes"
 
 
 def _count(n: int, thing: str) -> str:

@@ -20,6 +20,7 @@ import pytest
 from collect.store import Store
 from dashboard.auth import Accounts
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH
+from forms.build import SHIPPED_FORM_ID
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -150,6 +151,16 @@ def test_first_run_demo_and_every_page(server, page):
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the sidebar folds away, columns stack
     page.get_by_text("Synthetic data — demo round").first.wait_for()
     _shot(page, "field-monitoring-phone")
+
+    # Another coordinator rejects a submission (here straight into the server's store): the open page follows.
+    rejected = page.locator("[data-testid='stMetric']").filter(has_text="Rejected").locator("[data-testid='stMetricValue']")
+    playwright_api.expect(rejected).to_have_text("0")
+    store = Store.open(f"sqlite:///{log.parent / 'sdg16.db'}")
+    try:
+        store.set_review_state(store.submissions_frame(SHIPPED_FORM_ID)["instance_id"].iloc[0], "rejected", "browser test")
+    finally:
+        store.close()
+    playwright_api.expect(rejected).to_have_text("1", timeout=120_000)  # without a reload
 
 
 def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser):
