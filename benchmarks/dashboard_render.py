@@ -11,8 +11,9 @@ AppTest (the script run, not the browser's drawing), as a new session's first re
 - just after new data: a review decision and 20 new submissions arrived a moment ago; the warmer, running in the
   same process as in the app, is computing the new snapshot while the page draws the previous one (and says so);
 - first start on this store: nothing saved in the data folder yet (the very first start after a store was filled,
-  e.g. by an import from the command line), the first visitor before the warmer's first snapshot: the page
-  computes what it needs on the spot;
+  e.g. by an import from the command line, or after an upgrade of the analysis code): the page draws a progress
+  bar while the warmer computes the first snapshot, and fills in when it is ready ("data in": seconds from the
+  server's start until then);
 - after a restart: the last run saved its snapshot (the warmer does once the store is quiet for 30 s), which the
   new process loads at start and shows;
 - filter change: a widget change on an open page (a rerun).
@@ -108,6 +109,7 @@ def main() -> None:
         started = time.perf_counter()
         data.keep_warm()  # as app.py does when the server starts: loads the saved snapshot, if any
         starts[saved].append(time.perf_counter() - started)
+        started_at.append(started)
 
     def new_data(seed: int) -> float:
         """A review decision and 20 new submissions, as phones and coordinators make them; returns when."""
@@ -123,10 +125,10 @@ def main() -> None:
         return time.perf_counter() - since
 
     snapshot_parts()
-    figures, starts = {}, {False: [], True: []}
+    figures, starts, started_at = {}, {False: [], True: []}, []
     for page, (role, change) in PAGES.items():
         first = timed(session(role, page, then=lambda: restart(saved=False)).run)
-        caught_up(time.perf_counter())
+        first_data = caught_up(started_at[-1])
         restarted = timed(session(role, page, then=lambda: restart(saved=True)).run)
         caught_up(time.perf_counter())
         ready_app = session(role, page)
@@ -136,11 +138,11 @@ def main() -> None:
         since = new_data(seed=len(figures) + int(time.time()) % 100_000)
         after_new = timed(at.run)
         visible = caught_up(since)
-        figures[page] = (first, restarted, ready, after_new, filtered, visible)
-    print("\n| page | first start on this store (s) | after a restart (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
-    print("|---|---|---|---|---|---|")
-    for page, (first, restarted, ready, after_new, filtered, _) in figures.items():
-        print(f"| {page} | {first:.2f} | {restarted:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
+        figures[page] = (first, first_data, restarted, ready, after_new, filtered, visible)
+    print("\n| page | first start: first render (s) | first start: data in (s) | after a restart (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for page, (first, first_data, restarted, ready, after_new, filtered, _) in figures.items():
+        print(f"| {page} | {first:.2f} | {first_data:.1f} | {restarted:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
     print(f"\nserver start (app.py's keep_warm): {max(starts[False]):.2f} s with nothing saved, "
           f"{min(starts[True]):.2f}–{max(starts[True]):.2f} s loading the saved snapshot")
     visible = [figure[-1] for figure in figures.values()]

@@ -106,6 +106,8 @@ class Snapshots:
 
     def __init__(self):
         self.warmer: threading.Thread | None = None
+        # What the warmer is computing and how far it is (0–1); None once it has finished, or failed.
+        self.progress: tuple[str, float] | None = ("Reading the submissions", 0.0)
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.lock = threading.Lock()
         self.ready = Snapshot.load(_saved(), store().identity(), plan(), neighbourhoods())  # the last run's
@@ -182,6 +184,16 @@ def ready() -> Snapshot | None:
     return _snapshots().ready
 
 
+def first_snapshot_progress() -> tuple[str, float] | None:
+    """While the warmer computes the first snapshot of this process and none was saved by the last one (the
+    first start on a store, or after an upgrade of the analysis): what it is computing and how far it is (0–1).
+    None otherwise: pages then show a snapshot (or, without a warmer, compute one on the spot)."""
+    snapshots = _snapshots()
+    if snapshots.ready is not None or not snapshots.warming() or is_empty():
+        return None
+    return snapshots.progress
+
+
 def new_run() -> None:
     """Start of a script run (main.py calls it): the first data call of the run pins the snapshot it shows, so
     that all of a page shows the same data. Pages that show none (volunteers, import) never take one."""
@@ -205,9 +217,13 @@ def refresh(snapshots: Snapshots | None = None) -> Snapshot | None:
     version = store().version()
     if version.submissions == 0:
         return None
+    snapshots.progress = ("Reading the submissions", 0.0)
     newest = snapshots.at(version)
-    newest.warm()
-    snapshots.ready = newest  # shown from now on; a visitor opening the Rounds tab meanwhile shares this work:
+    steps = newest.warm_steps()
+    for done, (what, compute) in enumerate(steps):
+        snapshots.progress = (what, (done + 1) / (len(steps) + 1))
+        compute()
+    snapshots.ready, snapshots.progress = newest, None  # shown from now on; a visitor opening the Rounds tab meanwhile shares this work:
     newest.warm_rounds()
     _live().save(at_most_every=SAVE_EVERY_SECONDS)
     return newest
@@ -308,6 +324,7 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
                     if snapshot is not None:
                         snapshots.save_when_quiet(snapshot, QUIET_SECONDS)
                 except Exception as error:  # noqa: BLE001 — a failed refresh must not stop later ones; pages show the error
+                    snapshots.progress = None  # pages waiting for a first snapshot compute it themselves, and fail visibly
                     print(f"sdg16 dashboard: computing the pages' data failed: {error}", flush=True)
                 snapshots.wake.wait(every_seconds)
                 snapshots.wake.clear()

@@ -14,6 +14,27 @@ from dashboard import data
 POLL_SECONDS = 2
 
 
+def first_snapshot_pending() -> bool:
+    """On a page that shows data: True, after drawing a progress bar, while the first snapshot of a store is
+    computed (seconds at 100k submissions; once per store and per upgrade): the page is drawn at once and fills
+    in by itself, instead of keeping its visitor before a blank page."""
+    progress = data.first_snapshot_progress()
+    if progress is None:
+        return False
+    what, fraction = progress
+    st.progress(fraction, text=f"First look at {data.store_version().submissions:,} submissions since the dashboard "
+                f"started — {what.lower()}… The page fills in by itself when it is done.")
+    _wait_for_first()
+    return True
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _wait_for_first() -> None:
+    """Rerun the page once the first snapshot is ready."""
+    if data.first_snapshot_progress() is None:
+        st.rerun()
+
+
 def notice(slot) -> None:
     """In `slot` (an st.empty above the page), a one-line notice while the snapshot the page showed is older
     than the store; and, on every page that showed data, a watch that reruns the page when a newer snapshot is

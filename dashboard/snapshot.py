@@ -121,15 +121,19 @@ class Snapshot:
         middle = start + (end - start) / 2
         return (start, middle), (min(middle + timedelta(days=1), end), end)
 
+    def warm_steps(self) -> list[tuple[str, Callable[[], object]]]:
+        """Every part a page shows when first opened, as (what it is, compute it), in the order the warmer
+        computes them; named so that a page waiting for them can say where the work is."""
+        if self._every.empty:
+            return []
+        return [("Dating the interviews", lambda: [self.interview_days(rejected) for rejected in (True, False)]),
+                ("Running the field checks", self.quality_checks), ("Locating the GPS points", self.gps_points),
+                ("Weighting and estimating", self.estimates)]
+
     def warm(self) -> None:
         """Compute every part a page shows when first opened, so that no visitor waits for one."""
-        if self._every.empty:
-            return
-        for include_rejected in (True, False):
-            self.interview_days(include_rejected)
-        self.quality_checks()
-        self.gps_points()
-        self.estimates()
+        for _, compute in self.warm_steps():
+            compute()
 
     def warm_rounds(self) -> None:
         """Compute the Rounds tab's default comparison (two more runs of the plan)."""

@@ -18,7 +18,7 @@ from analysis.methods import methods_note
 from analysis.pipeline import Result
 from analysis.plan import read_form_choices, read_form_fields
 from analysis.recode import derived_choices
-from dashboard import data, demo, signin
+from dashboard import data, demo, freshness, signin
 from forms.codebook import codebook_frame
 
 MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -28,6 +28,8 @@ MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocum
 def render() -> None:
     signin.require("admin", "coordinator", "researcher")
     st.title("Downloads")
+    if freshness.first_snapshot_pending():
+        return
     result = data.estimates()
     if result is None or isinstance(result, AnalysisError):
         st.info("Nothing to download yet: the Estimates page says why." if result is not None else

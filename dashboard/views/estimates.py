@@ -11,7 +11,7 @@ import pydeck as pdk
 import streamlit as st
 
 from analysis.errors import AnalysisError
-from dashboard import data, geography, signin
+from dashboard import data, freshness, geography, signin
 
 AREA = "neighbourhood"
 FLAG_COLOURS = alt.Scale(domain=["ok", "unreliable", "suppressed"], range=["#1f6f8b", "#e08a00", "#9e9e9e"])
@@ -22,6 +22,8 @@ TABS = ["Table", "Chart", "Map", "Rounds", "Weighting"]
 def render() -> None:
     signin.require("admin", "coordinator", "researcher")
     st.title("Estimates")
+    if freshness.first_snapshot_pending():
+        return
     result = data.estimates()
     if result is None:
         st.info("No submissions to estimate from yet.")

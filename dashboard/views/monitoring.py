@@ -11,7 +11,7 @@ import streamlit as st
 
 from analysis import quality
 from collect.store import REVIEW_STATES
-from dashboard import data, signin
+from dashboard import data, freshness, signin
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
 MAP_POINTS = 5000  # the points travel to the browser as JSON: 100k of them cost more than a second per rerun
@@ -23,6 +23,8 @@ TABS = ["Progress", "Per day", "Quality flags", "Map", "Review"]
 def render() -> None:
     signin.require("admin", "coordinator")
     st.title("Field monitoring")
+    if freshness.first_snapshot_pending():
+        return
     frame = data.submissions(include_rejected=True)
     if frame.empty:
         st.info("No submissions yet. They appear here as soon as volunteers send them (or after an import).")

@@ -51,14 +51,28 @@ def demo_data(demo_template, data_dir):
     return data_dir
 
 
+def _blocked_warmer() -> threading.Event:
+    """A warmer thread that is alive but has not finished anything; set the returned event to end it."""
+    busy = threading.Event()
+    data._snapshots().warmer = threading.Thread(target=busy.wait, daemon=True)
+    data._snapshots().warmer.start()
+    return busy
+
+
+@pytest.fixture
+def first_start(demo_data):
+    """A server just started on a store it never analysed: the warmer computes the first snapshot."""
+    busy = _blocked_warmer()
+    yield
+    busy.set()
+
+
 @pytest.fixture
 def busy_warmer(demo_data):
     """The demo round's snapshot computed, and a warmer that has not yet finished the next one (at 100k
     submissions a snapshot takes seconds): pages show the ready snapshot. Yields that snapshot."""
     ready = data.refresh()
-    busy = threading.Event()
-    data._snapshots().warmer = threading.Thread(target=busy.wait, daemon=True)
-    data._snapshots().warmer.start()
+    busy = _blocked_warmer()
     yield ready
     busy.set()
 

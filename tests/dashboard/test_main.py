@@ -93,3 +93,18 @@ def test_the_demo_is_offered_on_an_empty_store_and_loads_in_one_click(users, app
     assert any("Synthetic data — demo round" in w.value for w in at.warning)
     researcher = app_as("researcher")
     assert not [b for b in researcher.button if b.label == "Load the demo round"]
+
+
+@pytest.mark.parametrize(("role", "page"), [("coordinator", "monitoring"), ("researcher", "estimates"), ("researcher", "downloads")])
+def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_when_ready(first_start, app_as, role, page, monkeypatch):
+    from analysis import pipeline
+    from dashboard import data
+
+    monkeypatch.setattr(pipeline, "run", lambda *args: pytest.fail("a page computed the plan itself"))
+    at = app_as(role, page)
+    assert not at.exception
+    assert f"First look at {data.store().version().submissions:,} submissions" in at.get("progress")[0].proto.text
+    monkeypatch.undo()
+    data.refresh()  # what the warmer does
+    at.run()
+    assert not at.exception and not at.get("progress") and (at.dataframe or at.get("download_button"))
