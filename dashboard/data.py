@@ -223,8 +223,8 @@ def refresh(snapshots: Snapshots | None = None) -> Snapshot | None:
     for done, (what, compute) in enumerate(steps):
         snapshots.progress = (what, (done + 1) / (len(steps) + 1))
         compute()
-    snapshots.ready, snapshots.progress = newest, None  # shown from now on; a visitor opening the Rounds tab meanwhile shares this work:
-    newest.warm_rounds()
+    snapshots.ready, snapshots.progress = newest, None  # shown from now on
+    newest.warm_rounds()  # a visitor opening the Rounds tab meanwhile waits for this work, not for a second copy
     _live().save(at_most_every=SAVE_EVERY_SECONDS)
     return newest
 
