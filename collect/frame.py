@@ -88,7 +88,9 @@ class LiveFrame:
             meta = json.loads(table.schema.metadata[b"sdg16"])
         except (OSError, KeyError, ValueError, pa.ArrowException):
             return None  # unreadable: decode everything again
-        if meta != {**meta, "store": self._owner, "form_id": self.form_id} or meta["last_pk"] > self.store.version().last_submission:
+        if meta.get("store") != self._owner or meta.get("form_id") != self.form_id:
+            return None
+        if meta.get("last_pk", 0) > self.store.version().last_submission:
             return None
         rows = table.to_pandas()
         rows[TEXT_COLUMNS] = rows[TEXT_COLUMNS].astype(object)

@@ -217,6 +217,9 @@ def refresh(snapshots: Snapshots | None = None) -> Snapshot | None:
     version = store().version()
     if version.submissions == 0:
         return None
+    if snapshots.ready is not None and snapshots.ready.version == version:
+        snapshots.ready.warm_rounds()  # computed once (a snapshot loaded at start has none); then lookups only
+        return snapshots.ready  # unchanged: the usual case, every WARM_EVERY_SECONDS
     snapshots.progress = ("Reading the submissions", 0.0)
     newest = snapshots.at(version)
     steps = newest.warm_steps()
