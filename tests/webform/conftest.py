@@ -4,23 +4,25 @@ Debian's Chromium driven by Playwright with a fresh profile per test (own servic
 and javarosa (ODK Collect's engine) to fill the same interviews for comparison.
 """
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
+from webform_interview import FORM_ID
 
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect.webform import DIST, webform_url
-from webform_interview import FORM_ID
+from collect.webform import DIST, missing_files, webform_url
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -54,20 +56,20 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
     pytest.fail(f"the collection server did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    """`uvicorn collect.asgi:app` with a fresh SQLite store, as a coordinator would run it."""
-    if not (DIST / "index.html").is_file():
-        pytest.fail(f"the web form bundle is missing ({DIST}): run `cd webform && npm ci && npm run build`")
-    data_dir = tmp_path_factory.mktemp("sdg16-data")
+@contextlib.contextmanager
+def serve(data_dir: Path, cwd: Path = REPO, path: str | None = None) -> Iterator[Server]:
+    """`uvicorn collect.asgi:app` run from `cwd` with a fresh SQLite store in `data_dir`, as a coordinator would
+    run it; `path` replaces the PATH it sees."""
     env = {**os.environ, "SDG16_DATA_DIR": str(data_dir)}
     env.pop("SDG16_DATABASE_URL", None)
+    if path is not None:
+        env["PATH"] = path
     port = _free_port()
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -83,6 +85,15 @@ def server(tmp_path_factory) -> Server:
         process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """The collection server over this checkout, with the web form as the package ships it."""
+    if missing_files():
+        pytest.fail(f"the shipped web form is incomplete ({DIST}: {missing_files()}): run `cd webform && npm ci && npm run build`")
+    with serve(tmp_path_factory.mktemp("sdg16-data")) as running:
+        yield running
+
+
 @pytest.fixture
 def volunteer(server, request):
     """A new volunteer (named after the test, so that their submissions are theirs alone) and the URL of their
@@ -92,12 +103,17 @@ def volunteer(server, request):
     return name, webform_url(account.server_url(server.base_url), FORM_ID)
 
 
+# Chromium is removing XSLT (crbug.com/435623334; Gecko and WebKit plan the same): the web form must not need it.
+WITHOUT_XSLT = "--disable-blink-features=XSLT"
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_launch):
+    """Debian's Chromium with XSLT turned off, as next year's browsers will ship."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**chromium_launch)
+        browser = playwright.chromium.launch(**{**chromium_launch, "args": [*chromium_launch["args"], WITHOUT_XSLT]})
         yield browser
         browser.close()
 

@@ -411,3 +411,41 @@ def test_language_switch_shows_spanish_and_english_labels(xform, webform):
 
     webform.page.select_option("#form-languages", "es")
     assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")
+
+
+def test_the_web_form_asks_no_host_but_the_server(server, neighbourhoods, context, volunteer):
+    """Fonts, icons, the geopoint widget and everything else come from our server: a request to any other host
+    would fail offline and tell a third party where volunteers are. Every request of the page and of its service
+    worker is logged (and any to another host refused) through a whole interview with a location."""
+    name, url = volunteer
+    server_origin = server.base_url
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    elsewhere: list[str] = []
+
+    def refuse_elsewhere(route):
+        elsewhere.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith((server_origin, "data:", "blob:")), refuse_elsewhere)
+    webform = WebForm(context.new_page())
+    webform.open(url)
+    assert webform.page.evaluate("typeof XSLTProcessor") == "undefined"
+    choose_place(webform, neighbourhoods, "victor_larco_herrera", "victor_larco_herrera")
+    webform.answer_all({"consent": "yes", "age": "30"})
+    webform.page.select_option("#form-languages", "en")
+    webform.page.select_option("#form-languages", "es")
+    gps = webform.question("gps")
+    expect(gps.locator('[data-i18n="geopicker.latitude"]')).to_be_visible()
+    gps.locator('input[name="lat"]').fill("-8.1116")
+    gps.locator('input[name="long"]').fill("-79.0287")
+    gps.locator('input[name="long"]').press("Tab")
+    webform.answer("age", "17")  # a short interview from here on
+    webform.finish()
+    assert len(stored_records(server, name, 1)) == 1
+    webform.page.reload()
+    webform.wait_ready()
+
+    assert len(requests) > 5
+    assert [url for url in requests if not url.startswith((server_origin, "data:", "blob:"))] == []
+    assert elsewhere == []
