@@ -82,10 +82,11 @@ def missing_files(dist: Path = DIST) -> list[str]:
     return page + bundle + transformer
 
 
-def webform_problem(store: Store, form_id: str, dist: Path = DIST) -> str | None:
+def webform_problem(store: Store, form_id: str, dist: Path | None = None) -> str | None:
     """Why a volunteer's web-form link for `form_id` would not work on this server, in words for the coordinator
     (English; the dashboard translates); None when it works. Checks what the page needs: the shipped files, the
-    form published, and its transform for Enketo."""
+    form published, and its transform for Enketo. `dist` defaults to the shipped web form."""
+    dist = dist or DIST
     missing = missing_files(dist)
     if missing:
         return (
