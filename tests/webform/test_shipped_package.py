@@ -12,8 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import REPO, serve
 from webform_interview import FORM_ID, WebForm
+from webform_server import REPO, serve
 
 from collect.volunteers import add_volunteer
 from collect.webform import DIST, webform_url
