@@ -83,21 +83,23 @@ def missing_files(dist: Path = DIST) -> list[str]:
 
 
 def webform_problem(store: Store, form_id: str, dist: Path | None = None) -> str | None:
-    """Why a volunteer's web-form link for `form_id` would not work on this server, in words for the coordinator
-    (English; the dashboard translates); None when it works. Checks what the page needs: the shipped files, the
-    form published, and its transform for Enketo. `dist` defaults to the shipped web form."""
+    """Why a volunteer's web-form link for `form_id` would not work on this server, for the coordinator (Spanish /
+    English); None when it works. Checks what the page needs: the shipped files, the form published, and its
+    transform for Enketo. `dist` defaults to the shipped web form."""
     dist = dist or DIST
     missing = missing_files(dist)
     if missing:
+        listed = ", ".join(missing)
         return (
-            f"the web form's files are missing from {dist} ({', '.join(missing)}): run {REBUILD}, then restart the app"
+            f"faltan archivos del formulario web en {dist} ({listed}): ejecute {REBUILD} y reinicie la aplicación / "
+            f"the web form's files are missing from {dist} ({listed}): run {REBUILD}, then restart the app"
         )
     try:
         _form_json(store, store.form_version(form_id))
     except CollectError as error:
-        return f"the form {form_id!r} is not published on this server ({error})"
+        return f"el formulario {form_id!r} no está publicado en este servidor / the form {form_id!r} is not published on this server ({error})"
     except enketo_transform.TransformError as error:
-        return f"the form {form_id!r} cannot be shown in a browser: {error}"
+        return f"el formulario {form_id!r} no se puede mostrar en un navegador / the form {form_id!r} cannot be shown in a browser: {error}"
     return None
 
 

@@ -38,7 +38,7 @@ def test_forms_are_offered_as_xlsform_and_xform(data_dir, app_as):
 
 
 def webform_warnings(at) -> list[str]:
-    return [w.value for w in at.warning if "web form link" in w.value]
+    return [w.value for w in at.warning if "formulario web" in w.value or "web form" in w.value]
 
 
 def test_the_coordinator_is_warned_when_the_web_form_link_cannot_work(data_dir, app_as, monkeypatch, tmp_path):
