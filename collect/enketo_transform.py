@@ -68,10 +68,12 @@ def _transformer(folder: Path = TRANSFORMER) -> _Transformer:
     if missing_files(folder):
         raise FileNotFoundError(f"enketo-transformer's files {missing_files(folder)} are missing from {folder}")
     model_sheet = etree.parse(str(folder / "openrosa2xmlmodel.xsl"))
+    # The stylesheets read nothing but the XForm they are given: no file or network access, whatever an XForm holds.
+    deny = etree.XSLTAccessControl.DENY_ALL
     subtags = json.loads((folder / "language-subtags.json").read_text(encoding="utf-8"))
     return _Transformer(
-        form_xsl=etree.XSLT(etree.parse(str(folder / "openrosa2html5form.xsl"))),
-        model_xsl=etree.XSLT(model_sheet),
+        form_xsl=etree.XSLT(etree.parse(str(folder / "openrosa2html5form.xsl")), access_control=deny),
+        model_xsl=etree.XSLT(model_sheet, access_control=deny),
         model_xsl_prefixes=frozenset(prefix or "" for prefix in model_sheet.getroot().nsmap),
         subtags=tuple((subtag, tuple(descriptions)) for subtag, descriptions in subtags),
         version=json.loads((folder / "version.json").read_text(encoding="utf-8"))["enketo-transformer"],

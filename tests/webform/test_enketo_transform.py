@@ -106,3 +106,17 @@ def test_markdown_as_odk_defines_it():
 def test_a_broken_xform_is_refused_with_the_reason():
     with pytest.raises(TransformError, match="not well-formed"):
         transform(b"<h:html xmlns:h='http://www.w3.org/1999/xhtml'><h:head>")
+
+
+def test_an_xform_cannot_make_the_server_read_its_files():
+    """An XForm is uploaded by people, and transformed on the server: external entities are never resolved."""
+    xform = (FIXTURES / "v2_features.xml").read_text(encoding="utf-8")
+    hostile = xform.replace(
+        '<?xml version="1.0"?>',
+        '<?xml version="1.0"?>\n<!DOCTYPE h:html [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+        1,
+    )
+    hostile = hostile.replace("<h:title>Prueba v2</h:title>", "<h:title>Prueba &secret;</h:title>", 1)
+    assert hostile != xform and "&secret;" in hostile
+    survey = transform(hostile.encode())
+    assert "root:" not in survey.form and "root:" not in survey.model
