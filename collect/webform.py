@@ -36,7 +36,10 @@ from collect.store import FormVersion, Store
 
 DIST = Path(__file__).resolve().parent / "webform_dist"
 FORM_PATH = "/v1/key/{token}/projects/{project}/forms/{form_id}"
-REBUILD = "pip install -e . (or, from a source checkout with Node 20 or 22: cd webform && npm ci && npm run build)"
+REBUILD = (
+    "git checkout -- collect/webform_dist (a git checkout) or pip install -e . (a fresh copy of the project), "
+    "or rebuild it with Node 20 or 22: cd webform && npm ci && npm run build"
+)
 
 # The page and the worker name the current bundle: always revalidate them, so that a release reaches phones.
 REVALIDATE = {"Cache-Control": "no-cache"}
