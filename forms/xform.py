@@ -322,7 +322,7 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
     for node in form.nodes:
         parent = node.path.rsplit("/", 1)[0]
         condition = node.bind.get("relevant")
-        relevant[node.path] = relevant[parent] and (condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path)))
+        relevant[node.path] = relevant[parent] and (condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path, instances=form.choices)))
         values[node.path] = ""
         if node.is_group or not relevant[node.path]:
             continue
@@ -342,7 +342,7 @@ def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata:
     if "preload" in bind:
         return metadata.preload(bind["preload"], bind.get("preloadParams", ""))
     if "calculate" in bind:
-        return xpath.string(xpath.evaluate(bind["calculate"], values, node.path))
+        return xpath.string(xpath.evaluate(bind["calculate"], values, node.path, instances=form.choices))
     if bind.get("type") == "binary" and node.name == "audit":
         return "audit.csv"
     if node.name in answers:
