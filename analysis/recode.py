@@ -216,7 +216,7 @@ def disputes_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]
 
 
 def discrimination_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
-    """16.b.1 for everyone, and by ground: discriminated_<ground>_12m from the v2 yes/no per ground, else from the
+    """16.b.1 for everyone, and by ground: discrim_<ground>_12m from the v2 yes/no per ground, else from the
     v1 select_multiple (a ground not ticked = no; nothing ticked = refused, as v1's hint said)."""
     overall = discriminated_12m(_column(frame, "discrimination_5y"), _column(frame, "discrimination_12m"))
     out = {"discriminated_12m": overall}
@@ -224,8 +224,8 @@ def discrimination_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.S
     for ground in GROUNDS:
         ticked = selected_any(v1, (ground,)).map({True: "yes", False: "no"})
         ticked = ticked.where(v1.notna() | (overall != "yes"), RF)
-        answer = _first_answered(_column(frame, f"discrimination_{ground}"), ticked)
-        out[f"discriminated_{ground}_12m"] = answer.where(overall == "yes", overall)
+        answer = _first_answered(_column(frame, f"discrim_{ground}"), ticked)
+        out[f"discrim_{ground}_12m"] = answer.where(overall == "yes", overall)
     return out
 
 
@@ -240,7 +240,7 @@ STEP_SOURCES = {  # the submission columns each step reads (carried through the 
     "bribery": {"bribe_asked_12m", "bribe_paid_12m"},
     "disputes": {"dispute_2y", "dispute_mechanisms_self", "dispute_mechanisms", "dispute_no_mechanism_reason"},
     "discrimination": {"discrimination_5y", "discrimination_12m", "discrimination_grounds",
-                       *(f"discrimination_{g}" for g in GROUNDS)},
+                       *(f"discrim_{g}" for g in GROUNDS)},
 }
 
 
@@ -312,7 +312,7 @@ def derived_choices() -> pd.DataFrame:
              for v in yes_no]
     rows += [(f"dispute_access{t}", v, v.replace("_", " ")) for t in ("", "_formal", "_informal")
              for v in ("yes", "no", "self_excluded", RF)]
-    rows += [(f"discriminated{g}_12m", v, v.replace("_", " ")) for g in ("", *(f"_{x}" for x in GROUNDS))
+    rows += [(name, v, v.replace("_", " ")) for name in ("discriminated_12m", *(f"discrim_{g}_12m" for g in GROUNDS))
              for v in yes_no]
     rows += [("age_group", g, g) for g in AGE_GROUPS]
     rows += [("youth", "18-29", "18-29"), ("youth", "30+", "30+")]

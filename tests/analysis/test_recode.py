@@ -150,9 +150,9 @@ def test_violence_from_the_v2_batteries_and_the_v1_questions():
 
 def test_discrimination_by_ground_from_v2_answers_and_v1_ticks():
     subs = frame(discrimination_5y=["yes", "yes", "no", "yes", "yes"], discrimination_12m=["yes", "yes", NA, "no", "yes"],
-                 discrimination_sex=["yes", NA, NA, NA, NA], discrimination_age=["no", NA, NA, NA, NA],
+                 discrim_sex=["yes", NA, NA, NA, NA], discrim_age=["no", NA, NA, NA, NA],
                  discrimination_grounds=[NA, "age residence", NA, NA, NA])
     out = recode(subs, RecodeSpec(derive=("discrimination",))).data
-    assert out["discriminated_sex_12m"].tolist() == ["yes", "no", "no", "no", "refused"]
-    assert out["discriminated_age_12m"].tolist() == ["no", "yes", "no", "no", "refused"]
+    assert out["discrim_sex_12m"].tolist() == ["yes", "no", "no", "no", "refused"]
+    assert out["discrim_age_12m"].tolist() == ["no", "yes", "no", "no", "refused"]
     assert out["discriminated_12m"].tolist() == ["yes", "yes", "no", "no", "yes"]

@@ -40,10 +40,10 @@ VICTIMISATION = ["assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon
 CONTACTS = [f"contact_{k}_12m" for k in ["police", "justice", "municipality", "registry", "health", "education", "tax",
                                          "other"]]
 ATTRIBUTES = {
-    "health": ["access", "affordability", "quality", "equal_treatment", "courtesy"],
-    "school_primary": ["access", "affordability", "quality", "equal_treatment", "teaching"],
-    "school_secondary": ["access", "affordability", "quality", "equal_treatment", "teaching"],
-    "gov_services": ["access", "affordability", "delivery", "equal_treatment", "timeliness"],
+    "health": ["access", "affordability", "quality", "equality", "courtesy"],
+    "school_primary": ["access", "affordability", "quality", "equality", "teaching"],
+    "school_secondary": ["access", "affordability", "quality", "equality", "teaching"],
+    "gov_services": ["access", "affordability", "delivery", "equality", "timeliness"],
 }
 SERVICES = list(ATTRIBUTES)
 CONTACT_RESULTS = ["contact", "noncontact", "refused_door", "vacant", "not_dwelling", "no_access"]
@@ -101,7 +101,7 @@ CONTRACT = {
     **{f"{s}_satisfaction": (ONE, SATISFACTION4) for s in SERVICES},
     "say_in_government": (ONE, SAY5), "influence_on_politics": (ONE, SAY5),
     "discrimination_5y": (ONE, YNDR), "discrimination_12m": (ONE, YNDR),
-    **{f"discrimination_{g}": (ONE, YNDR) for g in GROUNDS},
+    **{f"discrim_{g}": (ONE, YNDR) for g in GROUNDS},
     "dispute_types_2y": (MANY, DISPUTE_TYPES), "dispute_2y": (CALC, None), "dispute_recent_type": (ONE, DISPUTE_TYPES),
     "dispute_mechanisms_self": (MANY, MECHANISMS), "dispute_no_mechanism_reason": (ONE, REASONS),
     "main_problems": (MANY, ["robbery", "extortion", "gangs", "drugs", "violence_women", "youth_violence", "other", "none"]),
@@ -305,7 +305,7 @@ SKIP_LOGIC = {
     "say_in_government": [INTERVIEW],
     "discrimination_5y": [INTERVIEW],
     "discrimination_12m": [INTERVIEW, "${discrimination_5y} = 'yes'"],
-    **{f"discrimination_{g}": [INTERVIEW, "${discrimination_12m} = 'yes'"] for g in GROUNDS},
+    **{f"discrim_{g}": [INTERVIEW, "${discrimination_12m} = 'yes'"] for g in GROUNDS},
     "dispute_types_2y": [INTERVIEW],
     "dispute_recent_type": [INTERVIEW, "${dispute_2y} = 'yes'"],
     "dispute_mechanisms_self": [INTERVIEW, "${dispute_2y} = 'yes'"],
@@ -497,7 +497,7 @@ def test_follow_ups_are_skipped_when_nothing_happened(filled):
                "dispute_recent_type", "dispute_mechanisms_self", "dispute_no_mechanism_reason", "used_linea100",
                "used_cem", "years_in_peru"}
     skipped |= {f"reported_{v}" for v in REPORTED} | {f"reported_to_{v}" for v in REPORTED}
-    skipped |= {f"discrimination_{g}" for g in GROUNDS}
+    skipped |= {f"discrim_{g}" for g in GROUNDS}
     skipped |= {f"{s}_{a}" for s in SERVICES for a in ATTRIBUTES[s] + ["satisfaction"]}
     assert asked & skipped == set()
     assert {"expects_victim_12m", "say_in_government", "influence_on_politics", "trust_police"} <= asked
@@ -513,7 +513,7 @@ def test_follow_ups_are_asked_when_they_apply(filled):
     asked = filled["events"].asked
     expected = {"would_feel_safe_after_dark", "bribe_asked_12m", "bribe_paid_12m", "discrimination_12m",
                 "dispute_recent_type", "dispute_no_mechanism_reason", "years_in_peru"}
-    expected |= {f"discrimination_{g}" for g in GROUNDS} | {f"health_{a}" for a in ATTRIBUTES["health"] + ["satisfaction"]}
+    expected |= {f"discrim_{g}" for g in GROUNDS} | {f"health_{a}" for a in ATTRIBUTES["health"] + ["satisfaction"]}
     assert expected <= set(asked)
     other_services = {f"{s}_{a}" for s in SERVICES[1:] for a in ATTRIBUTES[s] + ["satisfaction"]}
     assert set(asked) & (other_services | {"used_cem"}) == set()
@@ -532,7 +532,7 @@ def test_bribery_is_asked_only_with_contact(filled):
 
 def test_grounds_need_12_months_and_reason_needs_no_mechanism(filled):
     asked = filled["discriminated earlier, mechanism used"].asked
-    assert "discrimination_12m" in asked and "discrimination_sex" not in asked
+    assert "discrimination_12m" in asked and "discrim_sex" not in asked
     assert "dispute_mechanisms_self" in asked and "dispute_no_mechanism_reason" not in asked
 
 
