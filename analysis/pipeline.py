@@ -35,7 +35,8 @@ from scipy import sparse
 from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.estimate import estimate_many
-from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices, read_form_fields
+from analysis.plan import (Indicator, Plan, check_against_data, evaluate_domain, expression_columns, read_form_choices,
+                           read_form_fields)
 from analysis.recode import derived_choices, recode
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
@@ -101,12 +102,13 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
 
 
 def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
-    """Submissions of an older form version lack the questions added later: a field of the plan's form that the
-    plan reads and the data lack is added as unanswered (so v1 rows sit outside a v2-only base), while a column
-    that is in neither stays an error of the plan."""
+    """Submissions of an older form version lack the questions added later: a question of the plan's form that an
+    indicator reads (its variable or domain) and the data lack is added as unanswered, so v1 rows sit outside a
+    v2-only base; design, margin and breakdown columns, and anything not in the form, stay errors of the plan."""
     if plan.form is None:
         return responses
-    wanted = plan.required_columns() - set(responses.columns)
+    read = {c for i in plan.indicators for c in ([i.variable] if i.variable else []) + sorted(expression_columns(i.domain) if i.domain else [])}
+    wanted = read - set(responses.columns)
     added = [name for name in read_form_fields(plan.form)["name"] if name in wanted]
     if not added:
         return responses

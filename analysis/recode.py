@@ -95,9 +95,9 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec(), columns: 
     if spec.household_adults:
         _require(frame, spec.household_adults)
         frame["design_weight"] = household_weight(frame[spec.household_adults])
-    for step in spec.derive:
-        for name, column in DERIVE_STEPS[step](frame, spec).items():
-            frame[name] = column
+    derived = {name: column for step in spec.derive for name, column in DERIVE_STEPS[step](frame, spec).items()}
+    if derived:  # joined at once: ~60 columns added one by one fragment the frame (pandas PerformanceWarning)
+        frame = pd.concat([frame.drop(columns=[c for c in derived if c in frame.columns]), pd.DataFrame(derived)], axis=1)
     return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]), eligible=keep)
 
 
