@@ -241,13 +241,20 @@ class _Parser:
             raise XPathError(f"instance() takes the instance id as a string in the XPath {self.text!r}")
         self.take()
         self.take(")")
-        steps, predicate = [], None
+        steps, key, predicate = [], None, None
         while self.peek()[1] == "/":
             self.take("/")
             steps.append(self.take())
             if self.peek()[1] == "[":
                 self.take("[")
-                predicate = self.binary(0)
+                if self.peek()[0] == "name" and self.peek(1)[1] == "=":  # [column = value]: one value, looked up
+                    key = self.take()
+                    self.take("=")
+                    predicate = self.binary(3)  # the value alone: a path, constant or arithmetic
+                    if self.peek()[1] != "]":
+                        raise XPathError(f"only [column = value] or a predicate over the item is supported in {self.text!r}")
+                else:
+                    predicate = self.binary(0)
                 self.take("]")
         if steps[:2] != ["root", "item"] or len(steps) != 3:
             raise XPathError(f"only instance('id')/root/item[...]/column is supported, in the XPath {self.text!r}")
@@ -255,7 +262,11 @@ class _Parser:
 
         def lookup(scope: _Scope) -> Nodes:
             items = (scope.instances or {}).get(name, ())
-            kept = [i for i in items if predicate is None or boolean(predicate(_Scope(scope.values, scope.here, i)))]
+            if key is not None:  # the value does not depend on the item: evaluated once, not per item
+                wanted = string(predicate(scope))
+                kept = [i for i in items if i.get(key) == wanted]
+            else:
+                kept = [i for i in items if predicate is None or boolean(predicate(_Scope(scope.values, scope.here, i)))]
             return Nodes(item[column] for item in kept if column in item)
 
         return lookup
