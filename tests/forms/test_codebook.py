@@ -47,8 +47,9 @@ def test_row_shows_type_choices_and_relevance_in_context(codebook):
     assert row["type"] == "select_multiple authorities"
     assert row["choices"].startswith("police = Policía Nacional (comisaría) / National Police (police station); ")
     assert row["relevant"] == "${reported_robbery} = 'yes'"
-    assert row["relevant_in_context"] == "(${consent} = 'yes') and (${age} >= 18) and (${reported_robbery} = 'yes')"
-    assert row["analysis_role"] == "competent authority"
+    assert row["relevant_in_context"] == ("(${consent} = 'yes' and ${age} >= 18) and (${privacy_check} = 'alone' or "
+                                          "${privacy_check} = 'others_left') and (${reported_robbery} = 'yes')")
+    assert row["analysis_role"] == "competent authority (sets declared in the plan)"
 
 
 def test_choices_from_a_file_name_the_file_and_filter(codebook):
