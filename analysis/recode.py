@@ -1,5 +1,11 @@
 """Submissions → analysis variables: who is eligible, typed ages, groups, flags, design weight, derived answers.
 
+Every step is one the plan's `[recode]` declares (a plan that declares none applies none: a CSV of another
+questionnaire is never filtered or recoded by defaults meant for this one). The derived-variable steps
+(`DERIVE_STEPS`) are the shipped questionnaire's: they read the v2 questions where a submission has them and the v1
+question otherwise (`_first_answered`), so one plan analyses both versions; which bodies count as competent
+authorities (16.3.1) and which mechanisms are formal or informal (16.3.3) come from the plan, not from here.
+
 Input is the store's frame (CONTRACT.md "Store → analysis frame": every answer a string, select_multiple
 space-separated, missing = NaN). Output keeps every original column and adds the analysis variables. Rows are
 dropped only for eligibility (rejected, no consent, under age, unusable age): every eligible respondent stays,
