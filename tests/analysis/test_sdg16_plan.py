@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 from analysis.pipeline import run
-from analysis.plan import COMPARABILITY, DesignSpec, EstimationSpec, WeightsSpec, load_plan
+from analysis.plan import (
+    COMPARABILITY,
+    DesignSpec,
+    EstimationSpec,
+    WeightsSpec,
+    load_plan,
+)
 
 PLAN = load_plan(Path(__file__).resolve().parents[2] / "analysis" / "plans" / "sdg16.toml")
 WG = ["wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating"]

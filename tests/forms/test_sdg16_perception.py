@@ -309,9 +309,9 @@ SKIP_LOGIC = {
     "dispute_types_2y": [INTERVIEW],
     "dispute_recent_type": [INTERVIEW, "${dispute_2y} = 'yes'"],
     "dispute_mechanisms_self": [INTERVIEW, "${dispute_2y} = 'yes'"],
-    "dispute_no_mechanism_reason": [INTERVIEW, "selected(${dispute_mechanisms_self}, 'none') or "
-                                    "(selected(${dispute_mechanisms_self}, 'family_friends') and "
-                                    "count-selected(${dispute_mechanisms_self}) = 1)"],
+    "dispute_no_mechanism_reason": [INTERVIEW, ("selected(${dispute_mechanisms_self}, 'none') or "
+                                                "(selected(${dispute_mechanisms_self}, 'family_friends') and "
+                                                "count-selected(${dispute_mechanisms_self}) = 1)")],
     "visit_end_note": ["not(${consent} = 'yes' and ${age} >= 18)"],
 }
 
@@ -459,7 +459,7 @@ def test_a_complete_interview_can_be_finalised(filled):
         "contact_official_12m": "no", "dispute_2y": "no", "disposition": "complete", "expects_victim_12m": "yes",
     }
     today = datetime.strptime(values["today"], "%Y-%m-%d")
-    months = "enero febrero marzo abril mayo junio julio agosto setiembre octubre noviembre diciembre".split()
+    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "setiembre", "octubre", "noviembre", "diciembre"]
     assert (values["ref_month_es"], values["ref_year_1"]) == (months[today.month - 1], str(today.year - 1))
     assert re.fullmatch(r"wichanzao \d{4}-\d\d-\d\d \d\d:\d\d", values["instanceName"])
     assert values["instanceID"].startswith("uuid:")
