@@ -61,12 +61,16 @@ def write_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, pd
 
 
 def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: str) -> dict[str, pd.DataFrame | str]:
-    """What the XLSX metadata sheets say: the plan, margins with their source and assumption, warnings,
+    """What the XLSX metadata sheets say: the plan, margins with their source and assumption, warnings, each
+    indicator's comparability with the SDG metadata (exact / comparable / local, with its note),
     weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
     metadata: dict[str, pd.DataFrame | str] = {
         "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
-        "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none", **extra,
+        "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none",
+        "comparability": "\n".join(f"{i.id} [{i.series or 'no series'}]: {i.comparability or 'not stated'}"
+                                    + (f" — {i.comparability_note}" if i.comparability_note else "")
+                                    for i in plan.indicators), **extra,
         "weighting": result.diagnostics, "recode_log": result.recode_log,
     }
     for number, table in enumerate(result.margins, start=1):

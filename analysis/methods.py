@@ -20,6 +20,17 @@ CI_METHODS = {
 }
 
 
+def _respondents(plan: Plan) -> str:
+    """Who is in the analysis, as the plan's [recode] declares it (a plan may declare no eligibility rule)."""
+    recode = plan.recode
+    rules = ([f"who consented (`{recode.consent}` = yes)"] if recode.consent else []) + (
+        [f"aged {recode.min_age}+ (`{recode.age}`)"] if recode.age else [])
+    if not rules:
+        return "Respondents: every submission (the plan declares no eligibility rule)."
+    one = ", one per household" if recode.household_adults else ""
+    return f"Respondents: people {' and '.join(rules)}{one}."
+
+
 def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
     """Markdown: data, design, weighting (with `margins.margin_assumption`), estimation, reliability rules,
     indicators, caveats. `synthetic` puts a warning at the top (the app's demo round)."""
@@ -37,8 +48,8 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
     lines += [
         "",
         "## Data",
-        f"Respondents: adults aged {plan.recode.min_age}+ who consented (`{plan.recode.consent}`), one per household. "
-        "Submissions rejected in review are excluded; edited submissions count once, in their latest version.",
+        _respondents(plan) + " Submissions rejected in review are excluded; edited submissions count once, in their "
+        "latest version.",
         "",
         "## Sampling design",
         f"- Strata: `{design.strata}`" if design.strata else "- No stratification.",
@@ -76,10 +87,14 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         f"Breakdowns: {', '.join(est.by)}" + (f"; each also within `{est.area}`." if est.area else "."),
         "",
         "## Indicators",
-        "| id | series | name | success | excluded | domain |",
-        "|---|---|---|---|---|---|",
+        "Comparability with the SDG metadata: **exact** (same question, scale, base and computation), "
+        "**comparable** (with the caveats noted), **local** (a local measure: never report it as the SDG series).",
+        "",
+        "| id | series | name | success | excluded | domain | comparability | note |",
+        "|---|---|---|---|---|---|---|---|",
         *[f"| {i.id} | {i.series} | {i.name} | {', '.join(i.success) or 'mean of ' + ', '.join(i.mean_of)} | "
-          f"{', '.join(i.exclude)} | {i.domain} |" for i in plan.indicators],
+          f"{', '.join(i.exclude)} | {i.domain} | {i.comparability or 'not stated'} | {i.comparability_note} |"
+          for i in plan.indicators],
         "",
         "## Caveats",
         "- Neighbourhood boundaries, centroids and population shares are working assumptions of the project "

@@ -35,7 +35,8 @@ from scipy import sparse
 from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.estimate import estimate_many
-from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
+from analysis.plan import (Indicator, Plan, check_against_data, evaluate_domain, expression_columns, read_form_choices,
+                           read_form_fields)
 from analysis.recode import derived_choices, recode
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
@@ -80,7 +81,7 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
 
 
 def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
-    recoded = recode(responses, plan.recode, columns=plan.required_columns())
+    recoded = recode(_with_form_fields(plan, responses), plan.recode, columns=plan.required_columns())
     data = recoded.data
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
@@ -98,6 +99,20 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
                   eligible=recoded.eligible, warnings=warnings, margins=margins)
+
+
+def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
+    """Submissions of an older form version lack the questions added later: a question of the plan's form that an
+    indicator reads (its variable or domain) and the data lack is added as unanswered, so v1 rows sit outside a
+    v2-only base; design, margin and breakdown columns, and anything not in the form, stay errors of the plan."""
+    if plan.form is None:
+        return responses
+    read = {c for i in plan.indicators for c in ([i.variable] if i.variable else []) + sorted(expression_columns(i.domain) if i.domain else [])}
+    wanted = read - set(responses.columns)
+    added = [name for name in read_form_fields(plan.form)["name"] if name in wanted]
+    if not added:
+        return responses
+    return responses.assign(**{name: pd.Series(np.nan, index=responses.index, dtype=object) for name in added})
 
 
 @contextmanager

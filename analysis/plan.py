@@ -27,6 +27,9 @@ from analysis.errors import AnalysisError
 CI_METHODS = ("logit", "beta", "wilson")
 WEIGHT_METHODS = ("rake", "poststratify", "none")
 LONELY_PSU = ("adjust", "certainty", "remove", "fail")
+# How an indicator stands against its SDG metadata: the same question, scale, base and computation; comparable with
+# the caveats its comparability_note states; or a local measure that must not be reported as the SDG series.
+COMPARABILITY = ("exact", "comparable", "local")
 # The plan of the shipped questionnaire: what the CLI and the dashboard use unless given another.
 DEFAULT_PLAN = Path(__file__).resolve().parent / "plans" / "sdg16.toml"
 
@@ -76,12 +79,26 @@ class WeightsSpec:
 
 @dataclass(frozen=True)
 class RecodeSpec:
-    """`[recode]`: which fields carry consent, age and household size ("" switches a step off)."""
+    """`[recode]`: the questionnaire-specific steps a plan declares; a plan that declares none applies none.
 
-    consent: str = "consent"
-    age: str = "age"
+    `consent` / `age` + `min_age`: eligibility (consent = yes; min_age <= age <= 120); `age_groups`: the 16.7.2 age
+    bands and youth from `age`; `disability`: the six Washington Group columns → `disability`; `household_adults`:
+    the design weight of one adult chosen per household; `derive`: named derived-variable steps of analysis/recode.py
+    (see `recode.DERIVE_STEPS`); `competent_strict` / `competent_broad`: the bodies that count as competent for
+    16.3.1 (strict series and its broad local variant); `dispute_formal` / `dispute_informal`: the 16.3.3 mechanism
+    types."""
+
+    consent: str = ""
+    age: str = ""
     min_age: int = 18
-    household_adults: str = "household_adults"
+    age_groups: bool = False
+    disability: tuple[str, ...] = ()
+    household_adults: str = ""
+    derive: tuple[str, ...] = ()
+    competent_strict: tuple[str, ...] = ()
+    competent_broad: tuple[str, ...] = ()
+    dispute_formal: tuple[str, ...] = ()
+    dispute_informal: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,8 @@ class Indicator:
     mean_of: tuple[str, ...] = ()
     mean_over: str = "all"
     note: str = ""
+    comparability: str = ""  # "exact" | "comparable" | "local": against the SDG metadata (see COMPARABILITY)
+    comparability_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -283,6 +302,14 @@ def _check_values(plan: Plan) -> list[str]:
         problems.append(f"[weights] min_cell = {w.min_cell!r} must be a whole number >= 1")
     if not _strings(est.by):
         problems.append("[estimation] by must be a list of column names, e.g. by = [\"sex\"]")
+    r = plan.recode
+    if not (isinstance(r.age_groups, bool) and isinstance(r.min_age, int)):
+        problems.append("[recode] age_groups must be true or false and min_age a whole number")
+    for key in ("disability", "derive", "competent_strict", "competent_broad", "dispute_formal", "dispute_informal"):
+        if not _strings(getattr(r, key)):
+            problems.append(f"[recode] {key} must be a list of names, e.g. {key} = [\"a\", \"b\"]")
+    if r.age_groups and not r.age:
+        problems.append("[recode] age_groups = true needs the age column (age = \"...\")")
     if d.lonely_psu not in LONELY_PSU:
         problems.append(f"[design] lonely_psu = '{d.lonely_psu}' is not one of {', '.join(LONELY_PSU)}")
     ids = [i.id for i in plan.indicators]
@@ -297,6 +324,8 @@ def _check_values(plan: Plan) -> list[str]:
 
 def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str]) -> list[str]:
     where = f"indicator {ind.id}"
+    if ind.comparability not in ("", *COMPARABILITY):
+        return [f"{where}: comparability = '{ind.comparability}' must be one of {', '.join(COMPARABILITY)}"]
     wrong = [k for k in _LIST_KEYS if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
     if wrong:
         return [f"{where}: {k} must be a list of strings, e.g. {k} = [\"yes\"]" for k in wrong]

@@ -1,5 +1,11 @@
 """Submissions → analysis variables: who is eligible, typed ages, groups, flags, design weight, derived answers.
 
+Every step is one the plan's `[recode]` declares (a plan that declares none applies none: a CSV of another
+questionnaire is never filtered or recoded by defaults meant for this one). The derived-variable steps
+(`DERIVE_STEPS`) are the shipped questionnaire's: they read the v2 questions where a submission has them and the v1
+question otherwise (`_first_answered`), so one plan analyses both versions; which bodies count as competent
+authorities (16.3.1) and which mechanisms are formal or informal (16.3.3) come from the plan, not from here.
+
 Input is the store's frame (CONTRACT.md "Store → analysis frame": every answer a string, select_multiple
 space-separated, missing = NaN). Output keeps every original column and adds the analysis variables. Rows are
 dropped only for eligibility (rejected, no consent, under age, unusable age): every eligible respondent stays,
@@ -19,22 +25,26 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.margins import AGE_GROUPS
-from analysis.plan import RecodeSpec, by_unique, selected_any
+from analysis.plan import RecodeSpec, selected_any
 
 DK, RF = "dont_know", "refused"
-WG_DOMAINS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating")
+SKIPPED = "module_skipped"  # the privacy check skipped the self-completed module: not asked, counted apart
 WG_DISABLED = ("a_lot_of_difficulty", "cannot_do_at_all")
 WG_NOT_DISABLED = ("no_difficulty", "some_difficulty")
-VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")
-COMPETENT_AUTHORITIES = ("police", "prosecutor", "judiciary", "cem", "linea_100", "demuna")
+VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")  # the reporting questions (reported_<type>)
+GROUNDS = ("sex", "age", "disability", "ethnicity", "migration", "socioeconomic", "residence", "religion", "marital",
+           "sexual_orientation", "political", "other")
 SELF_EXCLUDED = ("not_needed", "resolved_directly")
-DERIVED_SOURCES = {  # derived variable → the questions it is made from (made only when all are present)
-    "safe_after_dark": ("feels_safe_after_dark", "would_feel_safe_after_dark"),
-    "bribe_asked_or_paid": ("bribe_asked_12m", "bribe_paid_12m"),
-    **{f"competent_report_{k}": (f"reported_{k}", f"reported_to_{k}") for k in VIOLENCE_TYPES},
-    "dispute_access": ("dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"),
-    "discriminated_12m": ("discrimination_5y", "discrimination_12m"),
+# v2 batteries (any yes = yes) and the v1 single question each falls back to, per derived violence variable
+BATTERIES = {
+    "assault": (("assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"), "victim_physical_12m"),
+    "robbery": (("robbery_force_12m",), "victim_robbery_12m"),
+    "psychological": (("threat_12m", "harassment_12m"), "victim_psychological_12m"),
+    "sexual": (("sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"), "victim_sexual_12m"),
 }
+# the derived variables' reporting question is asked of the victims of: physical → assault (VC_PRR_PHYV)
+REPORT_DOMAIN = {"physical": "assault", "robbery": "robbery", "sexual": "sexual", "psychological": "psychological"}
+PRIVATE = ("alone", "others_left")  # privacy_check answers with which the violence module was asked
 
 
 @dataclass(frozen=True)
@@ -47,13 +57,18 @@ class Recoded:
 
 
 def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec(), columns: set[str] | None = None) -> Recoded:
-    """Filter to eligible adults and add age groups, disability, design weight and derived indicator variables.
+    """Apply the plan's declared steps: eligibility, age groups, disability, design weight, derived variables.
 
+    A plan that declares no step gets the submissions as they are (only review rejections removed): nothing here
+    is a default that a CSV from another questionnaire would have to switch off.
     `columns` limits the submission columns carried into `data` (default: all); the ones recode itself reads are
     always carried. Filtering rows copies every carried column, and at 1M submissions that copy of the form's 89
     text columns took 1–3 s of the pipeline's time (benchmarks/analysis.md), so the pipeline carries only what
     its plan reads and filters the rest when the microdata is asked for.
     """
+    unknown = sorted(set(spec.derive) - set(DERIVE_STEPS))
+    if unknown:
+        raise AnalysisError(f"[recode] derive: unknown step(s) {', '.join(unknown)} (known: {', '.join(DERIVE_STEPS)})")
     steps = [("submissions", len(submissions))]
     keep = np.ones(len(submissions), dtype=bool)  # one row filter at the end: each filter copies every column
     if "review_state" in submissions.columns:
@@ -76,28 +91,31 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec(), columns: 
     if spec.age:
         frame = frame.assign(**{spec.age: age[keep].astype("int64")})
     frame = frame.reset_index(drop=True)  # a new frame: the caller's submissions are never modified below
-    if spec.age:
+    if spec.age_groups:
         frame["age_group"] = age_groups(frame[spec.age])
         frame["youth"] = np.where(frame[spec.age] <= 29, "18-29", "30+")
-    if all(c in frame.columns for c in WG_DOMAINS):
-        frame["disability"] = washington_group(frame[list(WG_DOMAINS)])
+    if spec.disability:
+        for column in spec.disability:
+            _require(frame, column)
+        frame["disability"] = washington_group(frame[list(spec.disability)])
     if spec.household_adults:
         _require(frame, spec.household_adults)
         frame["design_weight"] = household_weight(frame[spec.household_adults])
-    for name, column in derived_columns(frame).items():
-        frame[name] = column
+    derived = {name: column for step in spec.derive for name, column in DERIVE_STEPS[step](frame, spec).items()}
+    if derived:  # joined at once: ~60 columns added one by one fragment the frame (pandas PerformanceWarning)
+        frame = pd.concat([frame.drop(columns=[c for c in derived if c in frame.columns]), pd.DataFrame(derived)], axis=1)
     return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]), eligible=keep)
 
 
 def _recode_inputs(spec: RecodeSpec) -> set[str]:
-    inputs = {spec.consent, spec.age, spec.household_adults, *WG_DOMAINS}
-    return inputs.union(*DERIVED_SOURCES.values()) - {""}
+    inputs = {spec.consent, spec.age, spec.household_adults, *spec.disability}
+    return inputs.union(*(STEP_SOURCES[step] for step in spec.derive if step in STEP_SOURCES)) - {""}
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:
     if column not in frame.columns:
-        raise AnalysisError(f"recode needs the column '{column}' (set it in the plan's [recode] section, or \"\" "
-                            f"to skip that step)")
+        raise AnalysisError(f"recode needs the column '{column}' (declared in the plan's [recode] section; "
+                            f"remove that step if the data has no such column)")
 
 
 def age_groups(age: pd.Series) -> pd.Series:
@@ -127,25 +145,109 @@ def household_weight(adults: pd.Series) -> pd.Series:
     return count.where(count >= 1).fillna(1.0).astype("float64")
 
 
-def derived_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """The derived indicator variables whose source questions are present (names in `derived_choices`)."""
-    out = {}
-    present = {name for name, sources in DERIVED_SOURCES.items() if set(sources) <= set(frame.columns)}
-    if "safe_after_dark" in present:
-        never = frame["feels_safe_after_dark"] == "never_alone_after_dark"
-        out["safe_after_dark"] = frame["feels_safe_after_dark"].where(~never, frame["would_feel_safe_after_dark"])
-    if "bribe_asked_or_paid" in present:
-        out["bribe_asked_or_paid"] = any_yes(frame[["bribe_asked_12m", "bribe_paid_12m"]])
-    for kind in VIOLENCE_TYPES:
-        if f"competent_report_{kind}" in present:
-            out[f"competent_report_{kind}"] = competent_report(frame[f"reported_{kind}"],
-                                                                   frame[f"reported_to_{kind}"])
-    if "dispute_access" in present:
-        out["dispute_access"] = dispute_access(frame["dispute_2y"], frame["dispute_mechanisms"],
-                                               frame["dispute_no_mechanism_reason"])
-    if "discriminated_12m" in present:
-        out["discriminated_12m"] = discriminated_12m(frame["discrimination_5y"], frame["discrimination_12m"])
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column, or all-missing when this version of the form did not have it (v1 and v2 rows share one frame)."""
+    return frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index, dtype=object)
+
+
+def _first_answered(*columns: pd.Series) -> pd.Series:
+    """Per row, the first non-missing answer: a v2 answer where the row is v2, else the v1 one."""
+    out = columns[0]
+    for column in columns[1:]:
+        out = out.where(out.notna(), column)
     return out
+
+
+def safe_after_dark_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.1.4: those who never go out alone after dark answer how safe they would feel."""
+    feels = _column(frame, "feels_safe_after_dark")
+    never = feels == "never_alone_after_dark"
+    return {"safe_after_dark": feels.where(~never, _column(frame, "would_feel_safe_after_dark"))}
+
+
+def violence_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.1.3: violence_<type>_12m from the v2 batteries (any act = yes), else the v1 single question.
+
+    Physical violence is assault OR robbery (the metadata: "physical assault and robbery"); `any` is physical,
+    psychological or sexual. Where the privacy check skipped the module the answer is `module_skipped`: not a
+    'no', and out of every base (counted in n_excluded where the plan excludes it).
+    """
+    out = {}
+    for kind, (battery, v1) in BATTERIES.items():
+        v2 = any_yes(pd.concat([_column(frame, c) for c in battery], axis=1))
+        out[f"violence_{kind}_12m"] = _first_answered(v2, _column(frame, v1))
+    out["violence_physical_12m"] = any_yes(pd.concat([out["violence_assault_12m"], out["violence_robbery_12m"]], axis=1))
+    out["violence_any_12m"] = any_yes(pd.concat([out["violence_physical_12m"], out["violence_psychological_12m"],
+                                                 out["violence_sexual_12m"]], axis=1))
+    privacy = _column(frame, "privacy_check")
+    skipped = privacy.notna() & ~privacy.isin(PRIVATE)
+    return {name: column.astype(object).mask(skipped, SKIPPED) for name, column in out.items()}
+
+
+def reporting_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.3.1: report_competent_<type> (the plan's strict set, VC_PRR_*) and report_broad_<type> (its broad local
+    set, e.g. with Línea 100, CEM and DEMUNA), from the most recent incident's reporting questions."""
+    if not spec.competent_strict:
+        raise AnalysisError("[recode] derive = \"reporting\" needs competent_strict (the competent authorities)")
+    out = {}
+    for kind in VIOLENCE_TYPES:
+        reported, told = _column(frame, f"reported_{kind}"), _column(frame, f"reported_to_{kind}")
+        out[f"report_competent_{kind}"] = competent_report(reported, told, spec.competent_strict)
+        if spec.competent_broad:
+            out[f"report_broad_{kind}"] = competent_report(reported, told, spec.competent_broad)
+    return out
+
+
+def bribery_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.5.1: asked for OR paid a bribe."""
+    return {"bribe_asked_or_paid": any_yes(pd.concat([_column(frame, "bribe_asked_12m"),
+                                                      _column(frame, "bribe_paid_12m")], axis=1))}
+
+
+def disputes_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.3.3: dispute_access (any mechanism of the plan's types) and by type (dispute_access_formal / _informal).
+
+    v2 asks what the respondent did (`dispute_mechanisms_self`); v1 asked "you or the other party"
+    (`dispute_mechanisms`), used only where the v2 answer is missing.
+    """
+    if not (spec.dispute_formal or spec.dispute_informal):
+        raise AnalysisError("[recode] derive = \"disputes\" needs dispute_formal and/or dispute_informal")
+    dispute, reason = _column(frame, "dispute_2y"), _column(frame, "dispute_no_mechanism_reason")
+    mechanisms = _first_answered(_column(frame, "dispute_mechanisms_self"), _column(frame, "dispute_mechanisms"))
+    out = {"dispute_access": dispute_access(dispute, mechanisms, reason, spec.dispute_formal + spec.dispute_informal)}
+    for kind, types in (("formal", spec.dispute_formal), ("informal", spec.dispute_informal)):
+        if types:
+            out[f"dispute_access_{kind}"] = dispute_access(dispute, mechanisms, reason, types)
+    return out
+
+
+def discrimination_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
+    """16.b.1 for everyone, and by ground: discrim_<ground>_12m from the v2 yes/no per ground, else from the
+    v1 select_multiple (a ground not ticked = no; nothing ticked = refused, as v1's hint said)."""
+    overall = discriminated_12m(_column(frame, "discrimination_5y"), _column(frame, "discrimination_12m"))
+    out = {"discriminated_12m": overall}
+    v1 = _column(frame, "discrimination_grounds")
+    for ground in GROUNDS:
+        ticked = selected_any(v1, (ground,)).map({True: "yes", False: "no"})
+        ticked = ticked.where(v1.notna() | (overall != "yes"), RF)
+        answer = _first_answered(_column(frame, f"discrim_{ground}"), ticked)
+        out[f"discrim_{ground}_12m"] = answer.where(overall == "yes", overall)
+    return out
+
+
+DERIVE_STEPS = {
+    "safe_after_dark": safe_after_dark_step, "violence": violence_step, "reporting": reporting_step,
+    "bribery": bribery_step, "disputes": disputes_step, "discrimination": discrimination_step,
+}
+STEP_SOURCES = {  # the submission columns each step reads (carried through the row filter)
+    "safe_after_dark": {"feels_safe_after_dark", "would_feel_safe_after_dark"},
+    "violence": {c for battery, v1 in BATTERIES.values() for c in (*battery, v1)} | {"privacy_check"},
+    "reporting": {f"reported{t}_{k}" for k in VIOLENCE_TYPES for t in ("", "_to")},
+    "bribery": {"bribe_asked_12m", "bribe_paid_12m"},
+    "disputes": {"dispute_2y", "dispute_mechanisms_self", "dispute_mechanisms", "dispute_no_mechanism_reason"},
+    "discrimination": {"discrimination_5y", "discrimination_12m", "discrimination_grounds",
+                       *(f"discrim_{g}" for g in GROUNDS)},
+}
 
 
 def any_yes(answers: pd.DataFrame) -> pd.Series:
@@ -160,26 +262,29 @@ def any_yes(answers: pd.DataFrame) -> pd.Series:
     return _choose([yes, no, refused, dk], ["yes", "no", RF, DK], answers.index)
 
 
-def competent_report(reported: pd.Series, reported_to: pd.Series) -> pd.Series:
-    """16.3.1: the most recent incident reported to a competent authority (serenazgo and 'other' are not).
+def competent_report(reported: pd.Series, reported_to: pd.Series, competent: tuple[str, ...]) -> pd.Series:
+    """16.3.1: the most recent incident reported to one of the `competent` bodies (declared in the plan).
 
-    Not reported, or reported only to non-competent bodies → 'no'; DK/RF pass through; 'yes' with no
-    authority recorded stays missing (unknown) rather than being guessed.
+    Not reported, or told only other bodies → 'no'; DK/RF pass through; a refusal or don't know on whom they
+    told is that answer, and so is v1's blank list ("leave blank if the person prefers not to say"): a refusal,
+    counted as such, never a blank that silently leaves the base.
     """
-    competent = selected_any(reported_to, COMPETENT_AUTHORITIES)
+    hit = selected_any(reported_to, competent)
     said_yes = reported == "yes"
-    return _choose([said_yes & (competent == True), said_yes & (competent == False), reported == "no",  # noqa: E712
-                    reported == DK, reported == RF], ["yes", "no", "no", DK, RF], reported.index)
+    refused_whom = said_yes & (reported_to.isna() | (reported_to == RF))
+    return _choose([said_yes & (hit == True) & ~refused_whom, refused_whom, said_yes & (reported_to == DK),
+                    said_yes & (hit == False), reported == "no", reported == DK, reported == RF],
+                   ["yes", RF, DK, "no", "no", DK, RF], reported.index)
 
 
-def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series) -> pd.Series:
-    """16.3.3: 'yes' used any mechanism; 'self_excluded' did not need one (not needed / resolved directly);
-    'no' otherwise (including an unknown reason: not voluntary as far as we know). Only for people with a dispute.
-    """
-    used = by_unique(mechanisms, lambda answer: bool(set(answer.split()) - {"none"}))
+def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series, counted: tuple[str, ...]) -> pd.Series:
+    """16.3.3: 'yes' used a mechanism of the `counted` types; 'self_excluded' used none of them because none was
+    needed (not needed / resolved directly); 'refused' would not say; 'no' otherwise (an unknown reason is not
+    voluntary as far as we know). Only for people with a dispute."""
+    used = selected_any(mechanisms, counted)
     had = dispute == "yes"
-    return _choose([had & (used == True), had & (used == False) & reason.isin(SELF_EXCLUDED),  # noqa: E712
-                    had & (used == False)], ["yes", "self_excluded", "no"], dispute.index)  # noqa: E712
+    return _choose([had & (used == True), had & (mechanisms == RF), had & (used == False) & reason.isin(SELF_EXCLUDED),
+                    had & (used == False)], ["yes", RF, "self_excluded", "no"], dispute.index)
 
 
 def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:
@@ -203,12 +308,18 @@ def _choose(conditions: list, labels: list[str], index: pd.Index) -> pd.Series:
 
 def derived_choices() -> pd.DataFrame:
     """(variable, value, label) for the variables made here, so plans can be checked and microdata labelled."""
+    yes_no = ("yes", "no", DK, RF)
     rows = [("safe_after_dark", v, v.replace("_", " ")) for v in
             ("very_safe", "safe", "unsafe", "very_unsafe", DK, RF)]
-    rows += [("bribe_asked_or_paid", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
-    rows += [(f"competent_report_{k}", v, v.replace("_", " ")) for k in VIOLENCE_TYPES for v in ("yes", "no", DK, RF)]
-    rows += [("dispute_access", v, v.replace("_", " ")) for v in ("yes", "no", "self_excluded")]
-    rows += [("discriminated_12m", v, v.replace("_", " ")) for v in ("yes", "no", DK, RF)]
+    rows += [("bribe_asked_or_paid", v, v.replace("_", " ")) for v in yes_no]
+    rows += [(f"violence_{k}_12m", v, v.replace("_", " ")) for k in (*BATTERIES, "physical", "any")
+             for v in (*yes_no, SKIPPED)]
+    rows += [(f"report_{s}_{k}", v, v.replace("_", " ")) for s in ("competent", "broad") for k in VIOLENCE_TYPES
+             for v in yes_no]
+    rows += [(f"dispute_access{t}", v, v.replace("_", " ")) for t in ("", "_formal", "_informal")
+             for v in ("yes", "no", "self_excluded", RF)]
+    rows += [(name, v, v.replace("_", " ")) for name in ("discriminated_12m", *(f"discrim_{g}_12m" for g in GROUNDS))
+             for v in yes_no]
     rows += [("age_group", g, g) for g in AGE_GROUPS]
     rows += [("youth", "18-29", "18-29"), ("youth", "30+", "30+")]
     rows += [("disability", v, v) for v in ("yes", "no", "unknown")]

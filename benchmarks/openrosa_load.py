@@ -32,8 +32,8 @@ FORM = next(form for form in build_all() if form.form_id == SHIPPED_FORM_ID)
 ANSWERS = "".join(
     f"<{name}>{value}</{name}>"
     for name, value in [
-        ("district", "trujillo"), ("neighbourhood", "trujillo"), ("psu", "B012"), ("consent", "yes"), ("age", "34"), ("sex", "female"),
-        ("education", "secondary"), ("feels_safe_after_dark", "unsafe"), ("victim_robbery_12m", "yes"), ("reported_robbery", "no"),
+        ("district", "trujillo"), ("neighbourhood", "trujillo"), ("block", "T-021"), ("contact_result", "contact"), ("consent", "yes"), ("age", "34"), ("sex", "female"),
+        ("education", "secondary"), ("feels_safe_after_dark", "unsafe"), ("robbery_force_12m", "yes"), ("reported_robbery", "no"),
         ("contact_official_12m", "yes"), ("bribe_asked_12m", "no"), ("bribe_paid_12m", "no"), ("say_in_government", "very_little"),
         ("main_problems", "robbery gangs drugs"), ("trust_police", "little"),
     ]

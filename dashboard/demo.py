@@ -10,7 +10,11 @@ the road. So this module does not write rows into the store. It
 2. answers the questions from a small model of a plausible population (see `_answers`): more women and young
    people than the population (who is at home when volunteers knock), victims feel less safe, women feel less safe
    after dark, the programme districts report more victimisation but know the help services better, don't-know
-   and refusal answers, a few consent refusals and under-18 screen-outs;
+   and refusal answers, a few consent refusals and under-18 screen-outs, and privacy checks that skip the
+   violence module now and then;
+   every visit to a selected dwelling is a submission, as the questionnaire asks: nobody home (visited again up
+   to three times), household refusals at the door, vacant dwellings and businesses, unreachable dwellings, no
+   adult at home, the selected person away (visited again) — so the round has AAPOR dispositions to count;
 3. plays a field round: volunteers (real accounts with tokens, obviously fake names) working clusters of blocks
    over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
    version, one with an unreliable GPS; a few GPS points outside their neighbourhood; one byte-identical resend
@@ -83,6 +87,7 @@ class Area:
     lon: float
     population: float
     risk: float
+    blocks: tuple[str, ...] = ()  # the selected blocks of blocks.csv in this neighbourhood
 
     @property
     def programme(self) -> bool:
@@ -125,14 +130,17 @@ def demo_volunteers(count: int = 12) -> list[DemoVolunteer]:
     return team
 
 
-def read_areas(neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Random) -> list[Area]:
-    """The neighbourhoods with their population (district census × assumed share) and a drawn insecurity level.
+def read_areas(neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Random, blocks: bytes | None = None) -> list[Area]:
+    """The neighbourhoods with their population (district census × assumed share), a drawn insecurity level and
+    their selected blocks (the form's blocks.csv media; data/blocks.csv when not given).
 
     Insecurity is higher in the programme districts (the reason the programme went there) and lower in the
     coastal residential Víctor Larco and the rural inland districts, with noise between neighbourhoods.
     """
     frame = pd.read_csv(io.BytesIO(neighbourhoods))
     frame = frame.merge(populations[["district", "population_2017"]], on="district", how="left")
+    selected = pd.read_csv(io.BytesIO(blocks or (DATA_DIR / "blocks.csv").read_bytes()), dtype=str)
+    by_area = selected.groupby("neighbourhood")["name"].apply(tuple).to_dict()
     base = {"victor_larco_herrera": 0.7, "simbal": 0.55, "poroto": 0.55, "trujillo": 1.0}
     return [
         Area(
@@ -142,6 +150,7 @@ def read_areas(neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Ran
             float(row.lon),
             float(row.population_2017) * float(row.population_share),
             (1.3 if row.district in PROGRAMME_DISTRICTS else base.get(row.district, 0.9)) * rng.uniform(0.85, 1.15),
+            by_area.get(row.name, ()),
         )
         for row in frame.itertuples(index=False)
     ]
@@ -186,6 +195,18 @@ class _Asker:
 
 _AGE_GROUPS = ((18, 29, 0.42), (30, 44, 0.29), (45, 59, 0.18), (60, 85, 0.11))  # census 18+: about .30 .31 .22 .17
 _SERVICES = {"health": 0.35, "school_primary": 0.7, "school_secondary": 0.55, "gov_services": 0.45}
+_ATTRIBUTES = {
+    "health": ("access", "affordability", "quality", "equality", "courtesy"),
+    "school_primary": ("access", "affordability", "quality", "equality", "teaching"),
+    "school_secondary": ("access", "affordability", "quality", "equality", "teaching"),
+    "gov_services": ("access", "affordability", "delivery", "equality", "timeliness"),
+}
+_EDUCATION = {"none": ("no_schooling",), "primary": ("primary_incomplete", "primary_complete"),
+              "secondary": ("secondary_incomplete", "secondary_complete", "secondary_complete"),
+              "technical": ("tertiary_nonuniv_incomplete", "tertiary_nonuniv_complete"),
+              "university": ("university_incomplete", "university_complete", "postgraduate")}
+_OFFICIALS = {"police": 0.15, "justice": 0.05, "municipality": 0.18, "registry": 0.2, "health": 0.22, "education": 0.1,
+              "tax": 0.05, "other": 0.05}
 _AGREE = ("strongly_disagree", "disagree", "agree", "strongly_agree")
 _SATISFACTION = ("very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied")
 _OTHER_TEXTS = ("ruidos y fiestas", "falta de alumbrado", "perros sueltos", "basura en la calle", "mototaxis informales")
@@ -210,29 +231,45 @@ class _Person:
         return self.age >= 60
 
 
-def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, psu: str, gps: str | None, rushed: bool = False) -> dict[str, str | None]:
-    """One respondent's answers by field name (the form decides which of them are asked).
+def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, slot: _Slot, gps: str | None, rushed: bool = False) -> dict[str, str | None]:
+    """One visit's answers by field name (the form decides which of them are asked).
 
-    The correlations are the ones a researcher should find again: victimisation is higher for the young and in
-    insecure areas; fear after dark rises with being a woman, a victim, older age and the area's insecurity;
-    programme districts feel a little safer than a year ago, know Línea 100, the CEM and Barrio Seguro better and
-    trust their neighbourhood committees more; satisfaction follows the service attributes; sexual violence is
-    reported mostly to the CEM and the police. A `rushed` interview straight-lines the service batteries.
+    The visit's outcome comes from the slot (nobody home, refused at the door, vacant, ...); a household that
+    opens gets its adults counted and the next-birthday person selected. The correlations are the ones a
+    researcher should find again: victimisation is higher for the young and in insecure areas; fear after dark
+    rises with being a woman, a victim, older age and the area's insecurity; programme districts feel a little
+    safer than a year ago, know Línea 100, the CEM and Barrio Seguro better and trust their neighbourhood
+    committees more; satisfaction follows the service attributes; sexual violence is reported mostly to the CEM
+    and the police. A `rushed` interview straight-lines the service batteries.
     The modules are drawn in the questionnaire's order, so a given seed always gives the same answers.
     """
     ask = _Asker(rng, 0.012 * volunteer.dk_factor)
-    answers: dict[str, str | None] = {"district": area.district, "neighbourhood": area.name, "psu": psu, "gps": gps}
-    answers["consent"] = "no" if ask.chance(0.02) else "yes"
+    answers: dict[str, str | None] = {"district": area.district, "neighbourhood": area.name, "block": slot.block,
+                                      "dwelling_number": str(slot.dwelling), "visit_number": str(slot.visit), "gps": gps}
+    answers["contact_result"] = "contact" if slot.outcome in ("interview", "no_adults", "away") else slot.outcome
+    if answers["contact_result"] != "contact":
+        return answers
+    answers["eligible_adults"] = "0" if slot.outcome == "no_adults" else ask.one({"1": 12, "2": 35, "3": 25, "4": 16, "5": 8, "6": 4})
+    if slot.outcome == "no_adults":
+        return answers
+    answers["selected_name_initials"] = "".join(rng.choices("ABCDEFGHIJLMNOPRSTVY", k=2)) if ask.chance(0.4) else None
+    answers["selected_available"] = "no" if slot.outcome == "away" else "yes"
+    if slot.outcome == "away":
+        return answers
     if ask.chance(0.015):
         answers["age"] = str(rng.randint(15, 17))  # screened out: the form ends for under-18s
         return answers
+    answers["consent"] = "no" if ask.chance(0.02) else "yes"
     person = _respondent(ask, area, answers)
-    victim = _violence(ask, person, answers)
+    if answers["consent"] == "no":
+        return answers
+    victim = _experiences(ask, person)  # what happened to them, asked later (after the privacy check)
     fear = _safety_after_dark(ask, person, any(victim.values()), answers)
+    _trujillo(ask, person, fear, answers)
+    _violence(ask, person, victim, answers)
     _bribery(ask, person, answers)
     _services(ask, person, rushed, answers)
     _voice_discrimination_disputes(ask, person, answers)
-    _trujillo(ask, person, victim, fear, answers)
     answers["volunteer_notes"] = rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido.")) if ask.chance(0.03) else None
     return answers
 
@@ -245,10 +282,19 @@ def _respondent(ask: _Asker, area: Area, answers: dict) -> _Person:
     female = ask.chance(0.6)
     young, old = age < 30, age >= 60
     answers |= {"age": str(age), "sex": "female" if female else "male"}
-    answers["education"] = ask.answer(
-        ask.one({"none": 0.03 + 0.1 * old, "primary": 0.12 + 0.25 * old, "secondary": 0.45, "technical": 0.2, "university": 0.2 + 0.08 * young}),
-        dk=False,
-    )
+    education = ask.one({"none": 0.03 + 0.1 * old, "primary": 0.12 + 0.25 * old, "secondary": 0.45, "technical": 0.2, "university": 0.2 + 0.08 * young})
+    answers["education_level"] = ask.answer(ask.rng.choice(_EDUCATION[education]), dk=False)
+    answers["ethnicity"] = ask.answer(ask.one({"mestizo": 0.72, "quechua": 0.07, "white": 0.07, "afroperuvian": 0.04, "other_indigenous": 0.01, "amazonian_indigenous": 0.005, "other": 0.02}))
+    answers["ethnicity_other"] = ask.rng.choice(("trujillano", "norteño", "peruano"))
+    answers["mother_tongue"] = ask.answer(ask.one({"spanish": 0.93, "quechua": 0.05, "other_native": 0.005, "other_foreign": 0.005}))
+    migrant = ask.chance(0.06 if young else 0.03)
+    answers["nationality"] = ask.answer(ask.one({"venezuelan": 0.85, "colombian": 0.1, "ecuadorian": 0.05}) if migrant else "peruvian", dk=False)
+    answers["years_in_peru"] = str(min(age, ask.rng.randint(0, 8)))
+    answers["employment_status"] = ask.answer(ask.one(
+        {"employed": 0.55, "unemployed": 0.06, "student": 0.12 * young + 0.01, "home_care": 0.14 * female, "retired": 0.3 * old, "unable": 0.02, "other": 0.02}))
+    answers["income_sufficiency"] = ask.answer(ask.one({"save": 0.12 + 0.1 * (education == "university"), "just_enough": 0.45, "difficulties": 0.3, "great_difficulties": 0.1}))
+    assets = ask.many({"refrigerator": 0.7, "washing_machine": 0.45, "computer": 0.35 + 0.2 * (education == "university"), "internet": 0.55, "car": 0.12, "motorcycle": 0.15}, none="none")
+    answers["household_assets"] = "refused" if ask.chance(ask.dk / 2) else assets
     frailty = max(0, age - 40) / 45
     domains = {"seeing": 2.0, "hearing": 1.0, "walking": 1.5, "remembering": 1.0, "selfcare": 0.5, "communicating": 0.5}
     for domain, boost in domains.items():
@@ -257,22 +303,36 @@ def _respondent(ask: _Asker, area: Area, answers: dict) -> _Person:
         )
     disability = any(answers[f"wg_{domain}"] in ("a_lot_of_difficulty", "cannot_do_at_all") for domain in domains)
     answers["years_in_neighbourhood"] = str(min(age, int(ask.rng.expovariate(1 / 14))))
-    answers["household_adults"] = ask.one({"1": 12, "2": 35, "3": 25, "4": 16, "5": 8, "6": 4})
-    return _Person(area, age, female, answers["education"], disability)
+    return _Person(area, age, female, education, disability)
 
 
-def _violence(ask: _Asker, person: _Person, answers: dict) -> dict[str, bool]:
-    """Victimisation in the last 12 months (higher for the young and in insecure areas; sexual violence mostly
-    against young women), whether the most recent incident was reported, and to whom."""
+def _experiences(ask: _Asker, person: _Person) -> dict[str, bool]:
+    """Victimisation in the last 12 months: higher for the young and in insecure areas; sexual violence mostly
+    against young women."""
     risk, young, female = person.area.risk, person.young, person.female
-    victim = {
-        "robbery": ask.chance(min(0.6, 0.2 * risk * (1.3 if young else 1.0))),
+    return {
+        "robbery": ask.chance(min(0.5, 0.15 * risk * (1.3 if young else 1.0))),
         "physical": ask.chance(0.045 * risk * (1.5 if young else 1.0)),
         "psychological": ask.chance(0.07 * risk * (1.4 if female else 1.0)),
         "sexual": ask.chance(0.012 * risk * ((3.5 if young else 2.0) if female else 0.4)),
     }
-    for kind, happened in victim.items():
-        answers[f"victim_{kind}_12m"] = ask.answer("yes" if happened else "no")
+
+
+def _violence(ask: _Asker, person: _Person, victim: Mapping[str, bool], answers: dict) -> None:
+    """The self-completed module, when the privacy check lets it be asked: the experiences as batteries of acts,
+    robbery apart from snatch theft, extortion, whether the most recent incident was reported, and to whom."""
+    risk, young, female = person.area.risk, person.young, person.female
+    answers["privacy_check"] = ask.one({"alone": 0.78, "others_left": 0.12, "others_present": 0.08, "respondent_declined": 0.02})
+    acts = {"physical": ("assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"),
+            "psychological": ("threat_12m", "harassment_12m"),
+            "sexual": ("sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"), "robbery": ("robbery_force_12m",)}
+    for kind, names in acts.items():
+        committed = {ask.rng.choice(names)} if victim[kind] else set()
+        committed |= {name for name in names if victim[kind] and ask.chance(0.25)}
+        for name in names:
+            answers[name] = ask.answer("yes" if name in committed else "no")
+    answers["snatch_theft_12m"] = ask.yes(min(0.4, 0.12 * risk))
+    answers["extortion_12m"] = ask.yes(0.05 * risk * (1.4 if person.area.programme else 1.0))
     report_rate = {"robbery": 0.17, "physical": 0.3, "psychological": 0.12, "sexual": 0.16}
     authorities = {
         "robbery": {"police": 0.85, "serenazgo": 0.3, "prosecutor": 0.05, "other": 0.03},
@@ -283,13 +343,16 @@ def _violence(ask: _Asker, person: _Person, answers: dict) -> dict[str, bool]:
     for kind in victim:
         programme_boost = 1.4 if person.area.programme and kind in ("psychological", "sexual") else 1.0
         answers[f"reported_{kind}"] = ask.yes(report_rate[kind] * programme_boost)
-        answers[f"reported_to_{kind}"] = ask.many(authorities[kind])
+        answers[f"reported_to_{kind}"] = "refused" if ask.chance(0.04) else ask.many(authorities[kind])
+    violence_victim = victim["physical"] or victim["psychological"] or victim["sexual"]
+    answers["used_linea100"] = ask.yes(0.25 if violence_victim and female else 0.03)
+    answers["used_cem"] = ask.yes(0.3 if violence_victim and female else 0.02)
     answers["violence_mode"] = "self" if ask.chance(0.55 if young else 0.3) else "interviewer"
-    return victim
 
 
 def _safety_after_dark(ask: _Asker, person: _Person, victimised: bool, answers: dict) -> float:
-    """16.1.4 from a latent fear score, returned for the questions that follow it."""
+    """16.1.4 (and its day-time companion) from a latent fear score, returned for the questions that follow it.
+    Victims feel less safe, although v2 asks this before the victimisation questions."""
     fear = ask.rng.gauss(0, 1) + 0.5 * person.female + 0.6 * victimised + 0.6 * (person.area.risk - 1) + 0.25 * person.old
     fear -= 0.2 * (person.young and not person.female)
     scale = ("very_safe", "safe", "unsafe", "very_unsafe")
@@ -298,13 +361,16 @@ def _safety_after_dark(ask: _Asker, person: _Person, victimised: bool, answers: 
         answers["would_feel_safe_after_dark"] = ask.scale(fear, scale, (-1.1, 0.0, 1.0))
     else:
         answers["feels_safe_after_dark"] = ask.scale(fear, scale, (-1.1, 0.1, 1.1))
+    answers["feels_safe_daytime"] = ask.scale(fear - 1.2, scale, (-1.1, 0.1, 1.1))
+    answers["expects_victim_12m"] = ask.yes(min(0.95, 0.6 + 0.15 * (fear > 0) + 0.15 * victimised))
     return fear
 
 
 def _bribery(ask: _Asker, person: _Person, answers: dict) -> None:
     """16.5.1: contact with officials (more in working age); bribes asked more where insecurity is high."""
-    contact = ask.chance(0.3 + 0.1 * (30 <= person.age < 60))
-    answers["contact_official_12m"] = ask.answer("yes" if contact else "no")
+    working_age = 1.3 if 30 <= person.age < 60 else 1.0
+    for official, rate in _OFFICIALS.items():
+        answers[f"contact_{official}_12m"] = ask.yes(rate * working_age)
     asked = ask.chance(0.1 * person.area.risk)
     answers["bribe_asked_12m"] = ask.answer("yes" if asked else "no")
     answers["bribe_paid_12m"] = ask.yes(0.4 if asked else 0.01)
@@ -319,7 +385,7 @@ def _services(ask: _Asker, person: _Person, rushed: bool, answers: dict) -> None
         answers[f"used_{service}_12m"] = ask.yes(use[service])
         opinion = ask.rng.gauss(0, 1) + quality - 0.2 * (person.area.risk - 1)
         attributes = []
-        for attribute in ("access", "affordability", "quality", "courtesy", "timeliness"):
+        for attribute in _ATTRIBUTES[service]:
             score = opinion + ask.rng.gauss(0, 0.6)
             attributes.append(score)
             value = "not_applicable" if attribute == "affordability" and ask.chance(0.05) else ask.scale(score, _AGREE, (-0.8, 0.0, 1.4))
@@ -338,27 +404,32 @@ def _voice_discrimination_disputes(ask: _Asker, person: _Person, answers: dict) 
     discriminated = ask.chance(0.2 + 0.06 * female + 0.12 * person.disability + 0.05 * programme)
     answers["discrimination_5y"] = ask.answer("yes" if discriminated else "no")
     answers["discrimination_12m"] = ask.yes(0.55)
-    answers["discrimination_grounds"] = ask.many({
+    grounds = ask.many({
         "socioeconomic": 0.4, "residence": 0.5 if programme else 0.25, "sex": 0.3 if female else 0.06, "age": 0.3 if person.young or person.old else 0.05,
         "ethnicity": 0.2, "disability": 0.6 if person.disability else 0.01, "migration": 0.04, "religion": 0.03, "marital": 0.04,
         "sexual_orientation": 0.03, "political": 0.04, "other": 0.03,
-    })
+    }).split()
+    for ground in ("sex", "age", "disability", "ethnicity", "migration", "socioeconomic", "residence", "religion", "marital", "sexual_orientation", "political", "other"):
+        answers[f"discrim_{ground}"] = ask.answer("yes" if ground in grounds else "no")
     answers["discrimination_grounds_other"] = ask.rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
-    answers["dispute_2y"] = ask.yes(0.18)
-    answers["dispute_mechanisms"] = "none" if ask.chance(0.3) else ask.many({
-        "police": 0.2, "court": 0.1, "prosecutor": 0.05, "lawyer": 0.12, "ombudsman": 0.02, "municipality": 0.15,
+    types = ask.many({"land_housing": 0.05, "neighbours": 0.07, "family": 0.05, "money_debts": 0.04, "employment": 0.03,
+                      "consumer": 0.03, "utilities": 0.03, "government": 0.02, "injury_accident": 0.01}, none="none")
+    answers["dispute_types_2y"] = ask.answer(types)
+    answers["dispute_recent_type"] = ask.rng.choice(types.split())
+    answers["dispute_mechanisms_self"] = "none" if ask.chance(0.3) else ("family_friends" if ask.chance(0.1) else ask.many({
+        "police": 0.2, "court": 0.1, "prosecutor": 0.05, "lawyer": 0.12, "conciliation": 0.08, "ombudsman": 0.02, "municipality": 0.15,
         "justice_of_peace": 0.15, "community_leader": 0.12, "religious_leader": 0.03, "other": 0.03,
-    })
+    }))
     answers["dispute_mechanisms_other"] = ask.rng.choice(("junta vecinal", "ronda campesina", "sindicato"))
     answers["dispute_no_mechanism_reason"] = ask.answer(ask.one({
         "not_needed": 0.2, "resolved_directly": 0.3, "didnt_know": 0.1, "too_expensive": 0.1, "too_far": 0.05, "no_trust": 0.15, "fear": 0.05, "other": 0.02,
     }))
 
 
-def _trujillo(ask: _Asker, person: _Person, victim: Mapping[str, bool], fear: float, answers: dict) -> None:
-    """The local module: problems (extortion where the programme works), change in safety, trust, help services
-    (better known in the programme districts, used by women who suffered violence), expecting to be a victim."""
-    area, female, victimised = person.area, person.female, any(victim.values())
+def _trujillo(ask: _Asker, person: _Person, fear: float, answers: dict) -> None:
+    """The local module, asked before victimisation: problems (extortion where the programme works), change in
+    safety, trust, awareness of the help services (better known in the programme districts)."""
+    area, female, victimised = person.area, person.female, fear > 1  # the fearful trust less, as victims do
     answers["main_problems"] = ask.many({
         "robbery": 0.8, "extortion": 0.5 if area.programme else 0.35, "gangs": 0.35 * area.risk, "drugs": 0.3, "violence_women": 0.3 if female else 0.15,
         "youth_violence": 0.25, "other": 0.04,
@@ -368,13 +439,9 @@ def _trujillo(ask: _Asker, person: _Person, victim: Mapping[str, bool], fear: fl
     trust = ask.rng.gauss(0, 1) - 0.3 * victimised
     for institution, shift in (("police", -0.3), ("serenazgo", 0.1), ("neighbourhood_committee", 0.4 if area.programme else 0.0)):
         answers[f"trust_{institution}"] = ask.scale(-(trust + shift + ask.rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8))
-    violence_victim = victim["physical"] or victim["psychological"] or victim["sexual"]
     answers["knows_linea100"] = ask.yes(0.68 + 0.12 * area.programme)
-    answers["used_linea100"] = ask.yes(0.25 if violence_victim and female else 0.03)
     answers["knows_cem"] = ask.yes(0.45 + 0.2 * area.programme + 0.05 * female)
-    answers["used_cem"] = ask.yes(0.3 if violence_victim and female else 0.02)
     answers["knows_barrio_seguro"] = ask.yes(0.25 + 0.3 * area.programme)
-    answers["expects_victim_12m"] = ask.yes(min(0.95, 0.6 + 0.15 * (fear > 0) + 0.15 * victimised))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -395,18 +462,30 @@ class DemoSubmission:
 
 @dataclass(frozen=True)
 class _Slot:
-    """One interview to do: the area and block (PSU) it happens in."""
+    """One visit to make: the area, the block (PSU), the dwelling and visit number, and what the visit finds
+    (`interview`, `no_adults`, `away`, or a contact result other than contact: `noncontact`, `refused_door`, ...)."""
 
     area: Area
-    psu: str
+    block: str
+    dwelling: int = 1
+    visit: int = 1
+    outcome: str = "interview"
 
 
-def _allocate(areas: list[Area], size: int) -> list[_Slot]:
-    """Interviews per neighbourhood ∝ √population, programme neighbourhoods ×1.5, at least 2 %; blocks of ~12.
+_OUTCOMES = {"interview": 0.72, "noncontact": 0.1, "away": 0.06, "refused_door": 0.045, "vacant": 0.035,
+             "not_dwelling": 0.015, "no_access": 0.008, "no_adults": 0.01}
+REVISITED = ("noncontact", "away")  # visited again, up to the third visit
+
+
+def _allocate(areas: list[Area], size: int, rng: random.Random | None = None) -> list[_Slot]:
+    """`size` visits: per neighbourhood ∝ √population, programme neighbourhoods ×1.5, at least 2 %; about 12
+    dwellings per block, each visited until it yields an outcome (nobody home and selected person away are
+    visited again, up to three times), every visit its own submission.
 
     A square-root allocation is the usual compromise between precise neighbourhood estimates (equal sizes) and
     precise city estimates (proportional sizes); it also gives the weights something to correct.
     """
+    rng = rng or random.Random(DEMO_SEED)
     shares = [math.sqrt(area.population) * (1.5 if area.programme else 1.0) for area in areas]
     floor = 0.02 * sum(shares)
     shares = [max(share, floor) for share in shares]
@@ -415,9 +494,19 @@ def _allocate(areas: list[Area], size: int) -> list[_Slot]:
     for index in sorted(range(len(areas)), key=lambda i: exact[i] - counts[i], reverse=True)[: size - sum(counts)]:
         counts[index] += 1
     slots = []
-    for number, (area, count) in enumerate(zip(areas, counts), start=1):
-        blocks = max(1, round(count / 12))
-        slots += [_Slot(area, f"Z{number:02d}-B{1 + k * blocks // max(count, 1):02d}") for k in range(count)]
+    for area, count in zip(areas, counts):
+        blocks = area.blocks or (f"{area.name[:3].upper()}-001",)
+        visits: list[_Slot] = []
+        dwelling = 0
+        while len(visits) < count:
+            dwelling += 1
+            block = blocks[(dwelling - 1) // 12 % len(blocks)]
+            for visit in (1, 2, 3):
+                outcome = rng.choices(list(_OUTCOMES), list(_OUTCOMES.values()))[0]
+                visits.append(_Slot(area, block, (dwelling - 1) % 12 * 3 + 2, visit, outcome))
+                if outcome not in REVISITED or len(visits) == count:
+                    break
+        slots += visits
     return slots
 
 
@@ -465,7 +554,7 @@ def _gps(rng: random.Random, area: Area, volunteer: DemoVolunteer) -> str | None
 
 def _interviewed(answers: Mapping[str, str | None]) -> bool:
     """Consented and adult: the whole questionnaire was asked."""
-    return answers["consent"] == "yes" and int(answers["age"]) >= 18
+    return answers.get("consent") == "yes" and int(answers.get("age") or 0) >= 18
 
 
 def _short(rng: random.Random, answers: Mapping[str, str | None], start: datetime, end: datetime) -> datetime:
@@ -487,14 +576,14 @@ def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int
     """
     rng = random.Random(seed)
     team = demo_volunteers(max(12, round(size / 170)))
-    slots = _allocate(areas, size)
+    slots = _allocate(areas, size, random.Random(seed))
     devices = {member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team}
     for index, member in enumerate(team):
         own = slots[index * len(slots) // len(team) : (index + 1) * len(slots) // len(team)]
         version_form = outdated if member.outdated_form and outdated is not None else form
         resend, twin = index % 12 == 2, index % 12 == 4
         for number, (slot, (start, end, rushed)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):
-            answers = _answers(rng, slot.area, member, slot.psu, _gps(rng, slot.area, member), rushed)
+            answers = _answers(rng, slot.area, member, slot, _gps(rng, slot.area, member), rushed)
             end = _short(rng, answers, start, end)
             submission = _submission(version_form, member, devices[member.name], answers, start, end, rng)
             yield submission
@@ -698,7 +787,7 @@ def shipped_round(size: int, *, seed: int = DEMO_SEED) -> Iterator[DemoSubmissio
 def _areas(media: Mapping[str, bytes], seed: int) -> list[Area]:
     """The neighbourhoods the form offers (its CSV media, else data/neighbourhoods.csv) with census populations."""
     neighbourhoods = media.get("neighbourhoods.csv") or (DATA_DIR / "neighbourhoods.csv").read_bytes()
-    return read_areas(neighbourhoods, pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(seed))
+    return read_areas(neighbourhoods, pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(seed), media.get("blocks.csv"))
 
 
 def _media(store: Store, form_id: str, version: str) -> dict[str, bytes]:

@@ -25,7 +25,8 @@ NOT_DATA = {"note"}  # notes store nothing worth describing
 
 
 def codebook_frame(xlsx_path: Path) -> pd.DataFrame:
-    """One row per field: field, type, group, label/hint per language, choices, relevance, constraint, indicator, role.
+    """One row per field: field, type, group, label/hint per language, choices, relevance, constraint, calculation,
+    indicator, role.
 
     `relevant` is the field's own condition; `relevant_in_context` joins it with every enclosing group's, i.e.
     who is actually asked (e.g. a reporting question is also behind the consent and age gates).
@@ -125,6 +126,7 @@ def _row(element: dict, groups: tuple[str, ...], conditions: tuple[str, ...], la
     row["relevant"] = relevant
     row["relevant_in_context"] = " and ".join(f"({c})" for c in in_context) if len(in_context) > 1 else relevant
     row["constraint"] = bind.get("constraint", "")
+    row["calculation"] = bind.get("calculate", "")  # e.g. the disposition code, the v1 names v2 computes
     row["sdg_indicator"] = element.get("sdg_indicator", "")
     row["analysis_role"] = element.get("analysis_role", "")
     return row

@@ -56,6 +56,7 @@ class XFormError(ValueError):
 IDENTITY = {"instanceID", "deprecatedID"}  # the submission's identity, not a field
 NUMERIC = {"int": re.compile(r"^-?\d+$"), "decimal": re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")}
 # pyxform's itemset: a list instance, an optional choice_filter predicate, optionally inside randomize(..., seed).
+_COLUMN_IS_FIELD = re.compile(r"^\s*([A-Za-z_][\w.-]*)\s*=\s*(/[\w/.-]+)\s*$")  # a choice_filter `name= /data/x `
 _ITEMSET = re.compile(r"^\s*(?:randomize\(\s*)?instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*(?:,[^\]]*)?\)?\s*$", re.DOTALL)
 
 
@@ -113,7 +114,12 @@ class XForm:
         if node.choices not in self.choices:
             raise XFormError(f"the choices of {node.name} ({node.choices}) were not read: read the form with its media files")
         items = self.choices[node.choices]
-        if node.choice_filter:
+        simple = _COLUMN_IS_FIELD.match(node.choice_filter or "")
+        if simple:  # pyxform's cascade `column = ${field}`: a string comparison, not one XPath run per item
+            column, path = simple.groups()
+            wanted = values.get(path, "")
+            items = [item for item in items if item.get(column) == wanted]
+        elif node.choice_filter:
             items = [item for item in items if xpath.boolean(xpath.evaluate(node.choice_filter, values, node.path, item))]
         return [item.get(node.value, "") for item in items]
 
@@ -322,7 +328,7 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
     for node in form.nodes:
         parent = node.path.rsplit("/", 1)[0]
         condition = node.bind.get("relevant")
-        relevant[node.path] = relevant[parent] and (condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path)))
+        relevant[node.path] = relevant[parent] and (condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path, instances=form.choices)))
         values[node.path] = ""
         if node.is_group or not relevant[node.path]:
             continue
@@ -342,7 +348,7 @@ def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata:
     if "preload" in bind:
         return metadata.preload(bind["preload"], bind.get("preloadParams", ""))
     if "calculate" in bind:
-        return xpath.string(xpath.evaluate(bind["calculate"], values, node.path))
+        return xpath.string(xpath.evaluate(bind["calculate"], values, node.path, instances=form.choices))
     if bind.get("type") == "binary" and node.name == "audit":
         return "audit.csv"
     if node.name in answers:

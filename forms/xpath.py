@@ -9,7 +9,9 @@ it covers what pyxform emits and refuses anything else by name (`XPathError`).
 Values are the instance's text keyed by absolute path (`/data/group/field`); `.` is the context node; inside a
 `choice_filter` a bare name is a column of the choice item being filtered. Public API: `evaluate`,
 `compile_xpath`, and XPath's conversions `string`, `number`, `boolean` (a filled form needs them to turn a
-result into a value or a truth).
+result into a value or a truth). A secondary instance is read as pyxform writes a lookup into it,
+`instance('id')/root/item[column = expression]/column` (e.g. a block's recorded inclusion probability from the
+blocks media file), over the items given as `instances`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import functools
 import math
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +49,7 @@ class _Scope:
     values: Mapping[str, str]
     here: str = ""
     item: Mapping[str, str] | None = None
+    instances: Mapping[str, Sequence[Mapping[str, str]]] | None = None
 
 
 def string(value) -> str:
@@ -137,7 +140,13 @@ _FUNCTIONS = {
     "if": lambda condition, then, otherwise: then if boolean(condition) else otherwise,
     "format-date-time": _format_date_time,
     "format-date": _format_date_time,
+    "selected-at": lambda values, index: _selected_at(string(values).split(), number(index)),
 }
+
+
+def _selected_at(chosen: list[str], index: float) -> str:
+    """ODK's selected-at(): the space-separated value at a 0-based index, '' outside the list."""
+    return chosen[int(index)] if not math.isnan(index) and 0 <= index < len(chosen) else ""
 
 
 class _Parser:
@@ -203,6 +212,8 @@ class _Parser:
             inner = self.binary(0)
             self.take(")")
             return inner
+        if kind == "name" and value == "instance" and self.peek(1)[1] == "(":
+            return self.secondary()
         if kind == "name" and self.peek(1)[1] == "(":
             return self.call()
         return self.path()
@@ -220,6 +231,45 @@ class _Parser:
                 self.take()
         self.take(")")
         return lambda scope: function(*(argument(scope) for argument in arguments))
+
+    def secondary(self):
+        """`instance('id')/root/item[predicate]/column`: the column of the items the predicate keeps."""
+        self.take("instance")
+        self.take("(")
+        kind, identifier = self.peek()
+        if kind != "string":
+            raise XPathError(f"instance() takes the instance id as a string in the XPath {self.text!r}")
+        self.take()
+        self.take(")")
+        steps, key, predicate = [], None, None
+        while self.peek()[1] == "/":
+            self.take("/")
+            steps.append(self.take())
+            if self.peek()[1] == "[":
+                self.take("[")
+                if self.peek()[0] == "name" and self.peek(1)[1] == "=":  # [column = value]: one value, looked up
+                    key = self.take()
+                    self.take("=")
+                    predicate = self.binary(3)  # the value alone: a path, constant or arithmetic
+                    if self.peek()[1] != "]":
+                        raise XPathError(f"only [column = value] or a predicate over the item is supported in {self.text!r}")
+                else:
+                    predicate = self.binary(0)
+                self.take("]")
+        if steps[:2] != ["root", "item"] or len(steps) != 3:
+            raise XPathError(f"only instance('id')/root/item[...]/column is supported, in the XPath {self.text!r}")
+        column, name = steps[2], identifier[1:-1]
+
+        def lookup(scope: _Scope) -> Nodes:
+            items = (scope.instances or {}).get(name, ())
+            if key is not None:  # the value does not depend on the item: evaluated once, not per item
+                wanted = string(predicate(scope))
+                kept = [i for i in items if i.get(key) == wanted]
+            else:
+                kept = [i for i in items if predicate is None or boolean(predicate(_Scope(scope.values, scope.here, i)))]
+            return Nodes(item[column] for item in kept if column in item)
+
+        return lookup
 
     def path(self):
         absolute = self.peek()[1] == "/"
@@ -277,7 +327,9 @@ def compile_xpath(text: str):
     return _Parser(text).parse()
 
 
-def evaluate(text: str, values: Mapping[str, str], here: str = "", item: Mapping[str, str] | None = None):
-    """Evaluate an XForm expression over instance values keyed by absolute path (`.` is `here`)."""
-    return compile_xpath(text)(_Scope(values, here, item))
+def evaluate(text: str, values: Mapping[str, str], here: str = "", item: Mapping[str, str] | None = None,
+             instances: Mapping[str, Sequence[Mapping[str, str]]] | None = None):
+    """Evaluate an XForm expression over instance values keyed by absolute path (`.` is `here`); `instances` are
+    the secondary instances' items by id (what `instance('id')/root/item` reads)."""
+    return compile_xpath(text)(_Scope(values, here, item, instances))
 

@@ -172,17 +172,21 @@ def test_metadata_is_what_collect_fills(round_2000):
 @pytest.mark.parametrize(
     "field, condition",
     [
-        ("reported_physical", lambda f: f["victim_physical_12m"] == "yes"),
-        ("reported_sexual", lambda f: f["victim_sexual_12m"] == "yes"),
+        ("eligible_adults", lambda f: f["contact_result"] == "contact"),
+        ("selected_available", lambda f: pd.to_numeric(f["eligible_adults"]) >= 1),
+        ("age", lambda f: f["selected_available"] == "yes"),
+        ("consent", lambda f: pd.to_numeric(f["age"]) >= 18),
+        ("sex", lambda f: (f["consent"] == "yes") & (pd.to_numeric(f["age"]) >= 18)),
+        ("assault_hit_12m", lambda f: f["privacy_check"].isin(["alone", "others_left"])),
+        ("reported_robbery", lambda f: f["robbery_force_12m"] == "yes"),
+        ("reported_sexual", lambda f: f[["sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"]].eq("yes").any(axis=1)),
         ("reported_to_robbery", lambda f: f["reported_robbery"] == "yes"),
         ("would_feel_safe_after_dark", lambda f: f["feels_safe_after_dark"] == "never_alone_after_dark"),
         ("bribe_paid_12m", lambda f: f["contact_official_12m"] == "yes"),
         ("health_satisfaction", lambda f: f["used_health_12m"] == "yes"),
-        ("discrimination_grounds", lambda f: f["discrimination_12m"] == "yes"),
-        ("dispute_no_mechanism_reason", lambda f: f["dispute_mechanisms"].fillna("").str.split().apply(lambda v: "none" in v)),
-        ("used_cem", lambda f: f["knows_cem"] == "yes"),
-        ("sex", lambda f: (f["consent"] == "yes") & (pd.to_numeric(f["age"]) >= 18)),
-        ("age", lambda f: f["consent"] == "yes"),
+        ("discrim_residence", lambda f: f["discrimination_12m"] == "yes"),
+        ("dispute_no_mechanism_reason", lambda f: f["dispute_mechanisms_self"].fillna("").str.split().apply(lambda v: "none" in v or v == ["family_friends"])),
+        ("used_cem", lambda f: (f["knows_cem"] == "yes") & f["privacy_check"].isin(["alone", "others_left"])),
     ],
 )
 def test_a_field_is_sent_exactly_when_relevant(round_2000, sent, field, condition):
@@ -204,9 +208,11 @@ def test_constraints_hold(round_2000, xform):
     people = adults(frame)
     assert (pd.to_numeric(people["years_in_neighbourhood"]) <= pd.to_numeric(people["age"])).all()
     assert (pd.to_numeric(people["household_adults"]) >= 1).all()
-    psu_rule = re.search(r"regex\(\., '([^']+)'\)", xform["binds"]["psu"]["constraint"]).group(1)
-    assert frame["psu"].str.match(psu_rule).all()
-    for field in ("dispute_mechanisms", "main_problems"):
+    assert (frame["psu"] == frame["block"]).all()
+    blocks = pd.read_csv(DATA_DIR / "blocks.csv", dtype=str).set_index("name")
+    assert (blocks.loc[frame["block"], "neighbourhood"].to_numpy() == frame["neighbourhood"].to_numpy()).all()
+    assert (blocks.loc[frame["block"], "prob_block"].to_numpy() == frame["prob_block"].to_numpy()).all()
+    for field in ("dispute_mechanisms_self", "main_problems"):
         choices = people[field].dropna().str.split()
         assert not choices.apply(lambda values: "none" in values and len(values) > 1).any(), field
 
@@ -214,8 +220,8 @@ def test_constraints_hold(round_2000, xform):
 def test_the_population_model_only_names_fields_of_the_form(round_2000, xform):
     """Guards against the form and the model drifting apart (a renamed question would get generic answers)."""
     rng = random.Random(1)
-    area = demo.Area("trujillo", "trujillo", -8.1, -79.0, 1000.0, 1.0)
-    names = set(demo._answers(rng, area, demo.demo_volunteers()[0], "Z01-B01", None))
+    area = demo.Area("trujillo", "trujillo", -8.1, -79.0, 1000.0, 1.0, ("T-021",))
+    names = set(demo._answers(rng, area, demo.demo_volunteers()[0], demo._Slot(area, "T-021", 5, 1), None))
     leaf_names = {path.rsplit("/", 1)[-1] for path in xform["paths"]}
     assert names <= leaf_names, names - leaf_names
 
@@ -226,14 +232,14 @@ def test_the_population_model_only_names_fields_of_the_form(round_2000, xform):
 def test_the_round_has_the_designed_imbalance_and_correlations(round_2000):
     _, frame = round_2000
     stored = frame[~frame["resend"]]
-    assert len(stored) == 2001  # 2000 respondents + the interview saved twice
-    assert 20 <= (stored["consent"] == "no").sum() <= 70
-    assert 15 <= (pd.to_numeric(stored["age"]) < 18).sum() <= 60
+    assert len(stored) == 2001  # 2000 visits + the interview saved twice
+    assert 15 <= (stored["consent"] == "no").sum() <= 60
+    assert 10 <= (pd.to_numeric(stored["age"]) < 18).sum() <= 50
     people = adults(stored)
     assert (people["sex"] == "female").mean() > 0.55  # census 18+: about 0.51
     assert (pd.to_numeric(people["age"]) < 30).mean() > 0.36  # census 18+: about 0.30
     unsafe = people["feels_safe_after_dark"].isin(["unsafe", "very_unsafe"])
-    victim = people["victim_robbery_12m"] == "yes"
+    victim = people[["assault_hit_12m", "assault_weapon_12m", "robbery_force_12m"]].eq("yes").any(axis=1)
     assert unsafe[victim].mean() > unsafe[~victim].mean() + 0.05
     female = people["sex"] == "female"
     assert unsafe[female].mean() > unsafe[~female].mean() + 0.05
@@ -249,7 +255,7 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
     by_volunteer = frame.assign(minutes=minutes).groupby("volunteer")
     median = by_volunteer["minutes"].median()
     assert median.min() < 0.7 * median.median()  # the speeder
-    battery = frame[[f"health_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness")]].dropna()
+    battery = frame[[f"health_{a}" for a in ("access", "affordability", "quality", "equality", "courtesy")]].dropna()
     straight = (battery.nunique(axis=1) == 1).groupby(frame.loc[battery.index, "volunteer"]).mean()
     assert straight[median.idxmin()] > 2 * straight.median()  # ... who also straight-lines
     dk = frame.drop(columns=["resend"]).isin(["dont_know", "refused"]).sum(axis=1) / frame.notna().sum(axis=1)
@@ -269,6 +275,24 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
     answer_columns = [c for c in frame.columns if c not in ("start", "end", "today", "instance_id", "instanceName", "resend")]
     twins = adults(frame[~frame["resend"]]).duplicated(subset=answer_columns, keep=False)
     assert twins.sum() == 2  # the interview saved twice, under two instanceIDs
+
+
+def test_every_visit_is_a_submission_with_its_disposition(round_2000):
+    """Non-interviews are sent too (CONTRACT_FIELDWORK.md): the round has every contact result, and revisits of
+    dwellings where nobody was home or the selected person was away."""
+    _, frame = round_2000
+    stored = frame[~frame["resend"]]
+    assert set(stored["contact_result"]) == {"contact", "noncontact", "refused_door", "vacant", "not_dwelling", "no_access"}
+    counts = stored["disposition"].value_counts()
+    assert set(counts.index) == {"complete", "refused", "refused_door", "noncontact", "respondent_away", "unknown_eligibility",
+                                 "not_eligible", "vacant", "not_dwelling"}
+    assert 0.6 < counts["complete"] / len(stored) < 0.8
+    assert (stored["disposition"] == "complete").sum() == len(adults(stored))
+    revisits = stored[pd.to_numeric(stored["visit_number"]) > 1]
+    assert len(revisits) and revisits.duplicated(subset=["block", "dwelling_number"], keep=False).sum() < len(stored)
+    interviews = stored[stored["disposition"] == "complete"]
+    assert interviews["privacy_check"].isin(["others_present", "respondent_declined"]).any()
+    assert interviews.loc[interviews["privacy_check"] == "others_present", "assault_hit_12m"].isna().all()
 
 
 def test_same_seed_same_bytes_other_seed_other_data():
@@ -344,9 +368,10 @@ def test_sdg16_demo_command_loads_the_configured_store(tmp_path, monkeypatch):
     monkeypatch.delenv("SDG16_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["demo", "--size", "30"])
     assert result.exit_code == 0, result.output
-    assert "synthetic" in result.output and "31 new" in result.output
     store = Store.open()
-    assert len(store.submissions_frame("sdg16_perception")) == 31
+    stored = len(store.submissions_frame("sdg16_perception"))
+    assert 30 <= stored <= 31  # 30 visits (+ the interview saved twice, when that volunteer's visits include one)
+    assert "synthetic" in result.output and f"{stored} new" in result.output
     store.close()
 
 

@@ -33,15 +33,16 @@ def test_every_form_compiles_and_passes_odk_validate(xlsx, build_dir, built):
 
 
 def test_built_form_describes_itself(built):
-    assert (built.form_id, built.version) == ("sdg16_perception", "2026112801")
+    assert (built.form_id, built.version) == ("sdg16_perception", "2026120401")
     assert "ODS 16" in built.title
     assert built.xlsx_bytes == (FORMS_DIR / "sdg16_perception.xlsx").read_bytes()
     assert built.xform_md5 == hashlib.md5(built.xform_path.read_bytes()).hexdigest()
 
 
 def test_media_are_copied_beside_the_xform_with_their_md5(built):
-    [media] = built.media
-    assert media.name == "neighbourhoods.csv"
+    blocks, media = built.media
+    assert (blocks.name, media.name) == ("blocks.csv", "neighbourhoods.csv")
+    assert blocks.path.read_bytes() == (DATA_DIR / "blocks.csv").read_bytes()
     assert media.path.parent == built.xform_path.parent / "sdg16_perception-media"
     assert media.path.read_bytes() == (DATA_DIR / "neighbourhoods.csv").read_bytes()
     assert media.md5 == hashlib.md5(media.path.read_bytes()).hexdigest()

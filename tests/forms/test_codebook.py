@@ -8,15 +8,17 @@ from forms.codebook import codebook_frame, write_codebook
 # The survey-based SDG 16 indicators of the reference table, with fields each must list.
 INDICATOR_FIELDS = {
     "16.1.4": {"feels_safe_after_dark", "would_feel_safe_after_dark"},
-    "16.1.3": {"victim_physical_12m", "victim_psychological_12m", "victim_sexual_12m", "victim_robbery_12m"},
+    "16.1.3": {"assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m", "robbery_force_12m", "threat_12m",
+               "harassment_12m", "sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"},
     "16.3.1": {"reported_physical", "reported_to_physical", "reported_sexual", "reported_robbery"},
-    "16.3.3": {"dispute_2y", "dispute_mechanisms", "dispute_no_mechanism_reason"},
-    "16.5.1": {"contact_official_12m", "bribe_asked_12m", "bribe_paid_12m"},
-    "16.6.2": {"used_health_12m", "health_access", "health_satisfaction", "gov_services_satisfaction"},
+    "16.3.3": {"dispute_types_2y", "dispute_2y", "dispute_recent_type", "dispute_mechanisms_self",
+               "dispute_no_mechanism_reason"},
+    "16.5.1": {"contact_police_12m", "contact_official_12m", "bribe_asked_12m", "bribe_paid_12m"},
+    "16.6.2": {"used_health_12m", "health_access", "health_equality", "health_satisfaction", "school_primary_teaching",
+               "gov_services_satisfaction"},
     "16.7.2": {"say_in_government", "influence_on_politics"},
-    "16.b.1": {"discrimination_5y", "discrimination_12m", "discrimination_grounds"},
+    "16.b.1": {"discrimination_5y", "discrimination_12m", "discrim_disability", "discrim_migration"},
 }
-
 
 @pytest.fixture(scope="module")
 def codebook(questionnaire) -> pd.DataFrame:
@@ -45,8 +47,9 @@ def test_row_shows_type_choices_and_relevance_in_context(codebook):
     assert row["type"] == "select_multiple authorities"
     assert row["choices"].startswith("police = Policía Nacional (comisaría) / National Police (police station); ")
     assert row["relevant"] == "${reported_robbery} = 'yes'"
-    assert row["relevant_in_context"] == "(${consent} = 'yes') and (${age} >= 18) and (${reported_robbery} = 'yes')"
-    assert row["analysis_role"] == "competent authority"
+    assert row["relevant_in_context"] == ("(${consent} = 'yes' and ${age} >= 18) and (${privacy_check} = 'alone' or "
+                                          "${privacy_check} = 'others_left') and (${reported_robbery} = 'yes')")
+    assert row["analysis_role"] == "competent authority (sets declared in the plan)"
 
 
 def test_choices_from_a_file_name_the_file_and_filter(codebook):
@@ -62,3 +65,11 @@ def test_written_as_csv_and_markdown(tmp_path, codebook, questionnaire):
     for indicator in INDICATOR_FIELDS:
         assert f"- **{indicator}**: " in markdown
     assert "| feels_safe_after_dark | select_one safe_dark |" in markdown
+
+
+def test_calculations_are_described(codebook):
+    """The v2 calculates (the disposition, the v1 names computed from v2 answers) say how they are computed."""
+    calc = codebook.set_index("field")["calculation"]
+    assert calc["psu"] == "${block}" and calc["household_adults"] == "${eligible_adults}"
+    assert "'complete'" in calc["disposition"] and calc["sex"] == ""
+

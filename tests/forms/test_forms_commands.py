@@ -13,8 +13,8 @@ def test_build_prints_what_it_built(build_dir, built):
     forms_dir = built.xlsx_path.parent
     result = runner.invoke(app, ["build", "--forms-dir", str(forms_dir), "--out", str(build_dir)])
     assert result.exit_code == 0, result.output
-    assert f"sdg16_perception version 2026112801: {built.xform_path}" in result.stdout
-    assert "media: neighbourhoods.csv; ODK Validate OK" in result.stdout
+    assert f"sdg16_perception version 2026120401: {built.xform_path}" in result.stdout
+    assert "media: blocks.csv, neighbourhoods.csv; ODK Validate OK" in result.stdout
 
 
 def test_broken_form_exits_non_zero_with_pyxforms_message(tmp_path, xlsform_from_md):

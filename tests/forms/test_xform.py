@@ -191,26 +191,35 @@ def test_what_is_not_an_xform_is_named(xml, message):
 
 # --- the shipped questionnaire filled here and in javarosa, with the same answers ------------------------------
 
-VIOLENCE = ["physical", "psychological", "sexual", "robbery"]
-PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "psu": "LE-001"}
-ADULT = {**PLACE, "consent": "yes", "age": "30"}
+PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "block": "W-004", "dwelling_number": "6",
+         "visit_number": "1"}
+ADULT = {**PLACE, "contact_result": "contact", "eligible_adults": "2", "selected_available": "yes", "age": "30",
+         "consent": "yes", "privacy_check": "alone"}
 # Named answers; every other relevant question gets a generic answer from `fill`, which javarosa is then given too.
 ANSWER_SETS = {
-    "no consent": {**PLACE, "consent": "no"},
-    "under 18": {**PLACE, "consent": "yes", "age": "16"},
+    "nobody home": {**PLACE, "contact_result": "noncontact"},
+    "no consent": {**PLACE, "contact_result": "contact", "eligible_adults": "1", "selected_available": "yes",
+                   "age": "44", "consent": "no"},
+    "selected person away": {**PLACE, "contact_result": "contact", "eligible_adults": "3", "selected_available": "no"},
     "victim, contact with officials": {
-        **ADULT, "victim_physical_12m": "yes", "victim_robbery_12m": "yes", "victim_sexual_12m": "refused",
+        **ADULT, "assault_hit_12m": "yes", "robbery_force_12m": "yes", "sexual_touching_12m": "refused",
         "reported_physical": "yes", "reported_to_physical": "police serenazgo", "reported_robbery": "no",
-        "feels_safe_after_dark": "never_alone_after_dark", "contact_official_12m": "yes", "bribe_asked_12m": "no",
-        "dispute_2y": "yes", "dispute_mechanisms": "none", "used_health_12m": "yes",
+        "feels_safe_after_dark": "never_alone_after_dark", "contact_police_12m": "yes", "bribe_asked_12m": "no",
+        "dispute_types_2y": "neighbours family", "dispute_mechanisms_self": "none", "used_health_12m": "yes",
+        "nationality": "venezuelan",
     },
-    "not a victim, no contact": {
-        **ADULT, **{f"victim_{v}_12m": "no" for v in VIOLENCE}, "feels_safe_after_dark": "safe",
-        "contact_official_12m": "no", "discrimination_5y": "yes", "discrimination_12m": "yes", "dispute_2y": "no",
+    "privacy not possible, no contact": {
+        **ADULT, "privacy_check": "others_present", "feels_safe_after_dark": "safe",
+        **{f"contact_{k}_12m": "no" for k in ["police", "justice", "municipality", "registry", "health", "education",
+                                               "tax", "other"]},
+        "discrimination_5y": "yes", "discrimination_12m": "yes", "dispute_types_2y": "none",
         "knows_linea100": "yes", "knows_cem": "no",
     },
 }
-PHONE_FILLED = {"start", "end", "today", "deviceid", "username", "instanceID", "instanceName", "audit"}
+# What the phone fills itself (times, device, identity) and what is computed from the interview date (javarosa's
+# today is the day the test runs).
+PHONE_FILLED = {"start", "end", "today", "deviceid", "username", "instanceID", "instanceName", "audit", "ref_month_num",
+                "ref_month_es", "ref_month_en", "ref_year_1", "ref_year_2", "ref_year_5"}
 
 
 @pytest.fixture(scope="module")
