@@ -32,8 +32,8 @@ from analysis.errors import AnalysisError
 from analysis.margins import DATA, margin_assumption
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.database import data_dir
-from collect.frame import LiveFrame
 from collect.errors import NotFound
+from collect.frame import LiveFrame
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
 from dashboard.snapshot import Round, Snapshot

@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError
-from analysis.fieldwork import final_dispositions, has_visit_records, response_rates, unplaced
+from analysis.fieldwork import (
+    final_dispositions,
+    has_visit_records,
+    response_rates,
+    unplaced,
+)
 
 VISITS = pd.DataFrame(
     [  # block, dwelling, visit, disposition, volunteer, review_state
