@@ -46,7 +46,8 @@ def has_visit_records(visits: pd.DataFrame) -> bool:
 
 def final_dispositions(visits: pd.DataFrame, max_visits: int = MAX_VISITS) -> pd.DataFrame:
     """One row per visited dwelling (block, dwelling_number): its last visit's disposition and AAPOR group, the
-    visits made, who made the last one, and whether it is still open (nobody found yet, fewer than `max_visits`).
+    visits made, who made the last one, whether it is still open (nobody found yet, fewer than `max_visits`) and
+    `row`, the index label of the final visit in `visits`.
     Rejected submissions (review) are not visits; rows without block or dwelling number cannot be placed and
     are left out (count them with `unplaced`)."""
     missing = [c for c in VISIT_COLUMNS if c not in visits.columns]
@@ -57,8 +58,9 @@ def final_dispositions(visits: pd.DataFrame, max_visits: int = MAX_VISITS) -> pd
     if unknown:
         raise AnalysisError(f"disposición desconocida / unknown disposition(s): {', '.join(map(str, unknown))} "
                             f"(expected {', '.join(AAPOR)})")
-    rows = rows.assign(_visit=pd.to_numeric(rows.get("visit_number"), errors="coerce").fillna(1),
-                       _order=np.arange(len(rows)))
+    visit = rows["visit_number"] if "visit_number" in rows.columns else pd.Series(1, index=rows.index)
+    rows = rows.assign(_visit=pd.to_numeric(visit, errors="coerce").fillna(1), _order=np.arange(len(rows)),
+                       row=rows.index)
     keys = ["block", "dwelling_number"]
     order = ["_visit", "received_at", "_order"] if "received_at" in rows.columns else ["_visit", "_order"]
     last = rows.sort_values(keys + order, kind="stable").groupby(keys, sort=True).tail(1)
@@ -68,7 +70,7 @@ def final_dispositions(visits: pd.DataFrame, max_visits: int = MAX_VISITS) -> pd
                          aapor_code=final["disposition"].map(lambda d: AAPOR[d][1]),
                          open=final["disposition"].isin(NO_CONTACT_YET) & (final["_visit"] < max_visits))
     columns = ["block", "dwelling_number", *[c for c in ("neighbourhood", "volunteer") if c in final.columns],
-               "visits", "disposition", "aapor", "aapor_code", "open"]
+               "visits", "disposition", "aapor", "aapor_code", "open", "row"]
     return final[columns]
 
 

@@ -35,6 +35,7 @@ from scipy import sparse
 from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.estimate import estimate_many
+from analysis.nonresponse import SampleWeights, design_weights
 from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
 from analysis.recode import derived_choices, recode
 
@@ -56,6 +57,7 @@ class Result:
     eligible: np.ndarray = field(repr=False)  # which of them `recode` kept
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
+    sample: SampleWeights = field(default_factory=lambda: SampleWeights(probability=False))
 
     @cached_property
     def microdata(self) -> pd.DataFrame:
@@ -81,13 +83,14 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
 
 def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
     recoded = recode(responses, plan.recode, columns=plan.required_columns())
-    data = recoded.data
+    data, sample = design_weights(plan, responses, recoded.data, recoded.eligible)
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
-    warnings = check_against_data(plan, data, choices)
+    warnings = sample.warnings + check_against_data(plan, data, choices)
     margins, data, margin_warnings = margins_for_sample(plan, data)
     warnings += margin_warnings
-    data = expand_to_strata(plan, data, margins)
+    if not sample.probability:  # recorded probabilities already estimate the population: nothing to scale
+        data = expand_to_strata(plan, data, margins)
     ys, base, excluded = indicator_columns(plan, data)
     scores = composite_scores(plan, ys, base)
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
@@ -97,7 +100,7 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=recoded.eligible, warnings=warnings, margins=margins)
+                  eligible=recoded.eligible, warnings=warnings, margins=margins, sample=sample)
 
 
 @contextmanager
