@@ -10,9 +10,10 @@ and non-respondents are alike — and nothing here is assumed that was not recor
    (take_b minus the dwellings with a record) are added as unknown-eligibility cases: the sample does not shrink
    silently when a volunteer stops early.
 2. Weighting classes (`[nonresponse] classes`, finest first, e.g. block then neighbourhood, each crossed with
-   `by`): a class with fewer than `min_respondents` respondents or a factor above `max_factor` is dissolved and its
-   dwellings move to the next level; at the last level any class with a respondent is kept (a warning names thin
-   ones) and a class without one is left out (a warning says how many eligible dwellings that leaves unrepresented).
+   `by`): a class with fewer than `min_respondents` respondents or a factor above `max_factor` is merged with an
+   adjacent class (code order: neighbouring blocks) of the same next-level group, until none is thin; what is
+   still thin when its whole group is one class is kept with a warning, and a class without any respondent is left
+   out (a warning says how many eligible dwellings that leaves unrepresented).
 3. Per class, unknown eligibility (AAPOR U) is spread over the known cases, f_U = Σw(all) / Σw(known); the
    ineligible drop out; the eligible non-respondents' weight goes to the respondents, f_NR = Σw(eligible) /
    Σw(respondents). Respondents (complete, partial) get w₀ · f_U · f_NR: R's postStratify of the respondents to the
@@ -130,29 +131,62 @@ def _dwellings(final, responses, selection, spec, psu):
 
 
 def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
-    """Assign each dwelling its weighting class, coarsening thin classes level by level; the factors per class."""
-    dwellings = dwellings.assign(**{"class": pd.Series(np.nan, index=dwellings.index, dtype=object)})
-    rows, warnings = [], []
-    for depth, level in enumerate(spec.classes):
-        last = depth == len(spec.classes) - 1
-        open_rows = dwellings[dwellings["class"].isna()]
-        if open_rows.empty:
-            break
-        keys = [level, *spec.by]
-        labels = open_rows[keys].astype(str).agg(" × ".join, axis=1).radd(f"{' × '.join(keys)} = ")
-        for label, part in open_rows.groupby(labels, sort=True):
-            row = _factors(part, label, level)
-            usable = row["respondents"] >= spec.min_respondents and row["factor"] <= spec.max_factor
-            if usable or (last and row["respondents"] > 0):
-                if not usable:
-                    warnings.append(f"non-response class {label} kept although thin ({row['respondents']} "
-                                    f"respondent(s), factor {row['factor']:.2f}): no coarser class left")
-                dwellings.loc[part.index, "class"] = label
-                rows.append(row)
-            elif last:
-                warnings.append(f"non-response class {label} has no respondent yet: its {row['eligible']} eligible "
-                                "dwelling(s) are not represented by the weights")
-    return dwellings, pd.DataFrame(rows), warnings
+    """Each dwelling's weighting class and the factors per class (step 2 of the module docstring).
+
+    Classes start at the finest level (e.g. the block × `by`); within each group of the next level (e.g. the
+    neighbourhood × `by`), a thin class is merged with its neighbour in code order (the frame's geographic order:
+    adjacent blocks are alike), the neighbour with fewer respondents, until no class of the group is thin or the
+    group is one class; a group left as one thin class is merged likewise within the level after, and so on.
+    """
+    levels = [[level, *spec.by] for level in spec.classes]
+    unit = _labels(dwellings, levels[0])
+    for keys in levels[1:]:
+        unit = _merge_within(dwellings, unit, _labels(dwellings, keys), spec)
+    rows, warnings, kept = [], [], pd.Series(True, index=dwellings.index)
+    for label, part in dwellings.groupby(unit, sort=True):
+        row = _factors(part, label, " × ".join(levels[0]) if " + " not in label else "merged")
+        if row["respondents"] == 0:
+            warnings.append(f"non-response class {label} has no respondent yet: its {row['eligible']} eligible "
+                            "dwelling(s) are not represented by the weights")
+            kept[part.index] = False
+            continue
+        if _thin(row, spec):
+            warnings.append(f"non-response class {label} kept although thin ({row['respondents']} respondent(s), "
+                            f"factor {row['factor']:.2f}): no coarser class left")
+        rows.append(row)
+    return dwellings.assign(**{"class": unit.where(kept)}), pd.DataFrame(rows), warnings
+
+
+def _labels(dwellings: pd.DataFrame, keys: list[str]) -> pd.Series:
+    values = dwellings[keys].astype(str).agg(" × ".join, axis=1)
+    return values.radd(f"{' × '.join(keys)} = ")
+
+
+def _thin(row: dict, spec: NonresponseSpec) -> bool:
+    return row["respondents"] < spec.min_respondents or row["factor"] > spec.max_factor
+
+
+def _merge_within(dwellings: pd.DataFrame, unit: pd.Series, group: pd.Series, spec: NonresponseSpec) -> pd.Series:
+    """Merge thin classes with an adjacent class of the same group (see `_classes`)."""
+    unit = unit.copy()
+    for _, members in unit.groupby(group, sort=False):
+        names = sorted(members.unique())
+        while len(names) > 1:
+            stats = {n: _factors(dwellings.loc[members.index[members == n]], n, "") for n in names}
+            thin = [i for i, n in enumerate(names) if _thin(stats[n], spec)]
+            if not thin:
+                break
+            i = thin[0]
+            if i == 0 or i == len(names) - 1:
+                j = 1 if i == 0 else i - 1
+            else:
+                j = min((i - 1, i + 1), key=lambda k: stats[names[k]]["respondents"])
+            a, b = sorted((i, j))
+            merged = f"{names[a]} + {names[b]}"
+            members = members.replace({names[a]: merged, names[b]: merged})
+            names[a:b + 1] = [merged]
+        unit[members.index] = members
+    return unit
 
 
 def _factors(part: pd.DataFrame, label: str, level: str) -> dict:
