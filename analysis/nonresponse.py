@@ -85,7 +85,7 @@ def _final(responses: pd.DataFrame, selection: SelectionSpec, psu: str) -> pd.Da
     visits = responses[responses[selection.disposition].notna()]
     renamed = pd.DataFrame({"block": visits[psu], "dwelling_number": visits[selection.dwelling],
                             "disposition": visits[selection.disposition],
-                            "visit_number": visits[selection.visit] if selection.visit in visits else 1},
+                            "visit_number": visits.get(selection.visit, 1)},
                            index=visits.index)
     for column in ("review_state", "received_at"):
         if column in visits.columns:

@@ -11,7 +11,13 @@ from analysis import nonresponse
 from analysis.errors import AnalysisError
 from analysis.methods import methods_note
 from analysis.pipeline import run
-from analysis.plan import NonresponseSpec, PlanError, SelectionSpec, load_plan, parse_plan
+from analysis.plan import (
+    NonresponseSpec,
+    PlanError,
+    SelectionSpec,
+    load_plan,
+    parse_plan,
+)
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent / "analysis")]
 
-from field_round import field_round, frame, margins, population  # noqa: E402
+from field_round import field_round, frame, margins, population
 
-from analysis.sampling import SampleSpec, plan_sample, read_frame  # noqa: E402
+from analysis.sampling import SampleSpec, plan_sample, read_frame
 
 
 def main() -> None:
