@@ -130,6 +130,10 @@ def _dwellings(final, responses, selection, spec, psu):
     return dwellings, warnings
 
 
+SUMS = ("dwellings", "unknown", "not_eligible", "eligible", "respondents", "w_all", "w_known", "w_eligible",
+        "w_responded")
+
+
 def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
     """Each dwelling's weighting class and the factors per class (step 2 of the module docstring).
 
@@ -137,68 +141,86 @@ def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
     neighbourhood × `by`), a thin class is merged with its neighbour in code order (the frame's geographic order:
     adjacent blocks are alike), the neighbour with fewer respondents, until no class of the group is thin or the
     group is one class; a group left as one thin class is merged likewise within the level after, and so on.
+    Works on the classes' sums (one groupby), so merging costs nothing per dwelling.
     """
     levels = [[level, *spec.by] for level in spec.classes]
-    unit = _labels(dwellings, levels[0])
-    for keys in levels[1:]:
-        unit = _merge_within(dwellings, unit, _labels(dwellings, keys), spec)
-    rows, warnings, kept = [], [], pd.Series(True, index=dwellings.index)
-    for label, part in dwellings.groupby(unit, sort=True):
-        row = _factors(part, label, " × ".join(levels[0]) if " + " not in label else "merged")
+    finest = _labels(dwellings, levels[0])
+    sums = _sums(dwellings).groupby(finest.to_numpy()).sum()
+    groups = [_labels(dwellings, keys).groupby(finest.to_numpy()).first() for keys in levels[1:]]
+    unit = pd.Series(sums.index, index=sums.index)  # finest class → its class now
+    classes = {name: row.to_numpy() for name, row in sums.iterrows()}
+    for group in groups:
+        unit, classes = _merge_within(unit, classes, group.reindex(unit.index), spec)
+    rows, warnings, dropped = [], [], []
+    for name in sorted(classes):
+        row = _row(name, classes[name], "merged" if " + " in name else " × ".join(levels[0]))
         if row["respondents"] == 0:
-            warnings.append(f"non-response class {label} has no respondent yet: its {row['eligible']} eligible "
+            warnings.append(f"non-response class {name} has no respondent yet: its {row['eligible']} eligible "
                             "dwelling(s) are not represented by the weights")
-            kept[part.index] = False
-            continue
-        if _thin(row, spec):
-            warnings.append(f"non-response class {label} kept although thin ({row['respondents']} respondent(s), "
-                            f"factor {row['factor']:.2f}): no coarser class left")
-        rows.append(row)
-    return dwellings.assign(**{"class": unit.where(kept)}), pd.DataFrame(rows), warnings
+            dropped.append(name)
+        else:
+            if _thin(row, spec):
+                warnings.append(f"non-response class {name} kept although thin ({row['respondents']} "
+                                f"respondent(s), factor {row['factor']:.2f}): no coarser class left")
+            rows.append(row)
+    label = finest.map(unit).where(lambda c: ~c.isin(dropped))
+    return dwellings.assign(**{"class": label}), pd.DataFrame(rows), warnings
+
+
+def _sums(dwellings: pd.DataFrame) -> pd.DataFrame:
+    """Per dwelling, the counts and base-weight sums a class adds up (columns SUMS)."""
+    group, w = dwellings["aapor"], dwellings["w0"].to_numpy()
+    known, eligible, responded = (group != "U").to_numpy(), group.isin(ELIGIBLE).to_numpy(), \
+        group.isin(RESPONDED).to_numpy()
+    return pd.DataFrame({"dwellings": 1, "unknown": (~known).astype(int), "not_eligible": (group == "NE").astype(int),
+                         "eligible": eligible.astype(int), "respondents": responded.astype(int), "w_all": w,
+                         "w_known": w * known, "w_eligible": w * eligible, "w_responded": w * responded},
+                        index=dwellings.index)
+
+
+def _row(name: str, sums: np.ndarray, level: str) -> dict:
+    """A class's report row: its counts, f_U = Σw(all)/Σw(known), f_NR = Σw(eligible)/Σw(respondents), factor."""
+    values = dict(zip(SUMS, sums))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_unknown = values["w_all"] / values["w_known"] if values["w_known"] else np.inf
+        f_nonresponse = values["w_eligible"] / values["w_responded"] if values["w_responded"] else np.inf
+    counts = {k: int(values[k]) for k in ("dwellings", "unknown", "not_eligible", "eligible", "respondents")}
+    return {"class": name, "level": level, **counts, "base_weight_sum": values["w_all"], "f_unknown": f_unknown,
+            "f_nonresponse": f_nonresponse, "factor": f_unknown * f_nonresponse}
 
 
 def _labels(dwellings: pd.DataFrame, keys: list[str]) -> pd.Series:
-    values = dwellings[keys].astype(str).agg(" × ".join, axis=1)
-    return values.radd(f"{' × '.join(keys)} = ")
+    values = dwellings[keys[0]].astype(str)
+    for key in keys[1:]:
+        values = values + " × " + dwellings[key].astype(str)
+    return f"{' × '.join(keys)} = " + values
 
 
 def _thin(row: dict, spec: NonresponseSpec) -> bool:
     return row["respondents"] < spec.min_respondents or row["factor"] > spec.max_factor
 
 
-def _merge_within(dwellings: pd.DataFrame, unit: pd.Series, group: pd.Series, spec: NonresponseSpec) -> pd.Series:
+def _merge_within(unit: pd.Series, classes: dict, group: pd.Series, spec: NonresponseSpec):
     """Merge thin classes with an adjacent class of the same group (see `_classes`)."""
-    unit = unit.copy()
+    classes = dict(classes)
     for _, members in unit.groupby(group, sort=False):
         names = sorted(members.unique())
         while len(names) > 1:
-            stats = {n: _factors(dwellings.loc[members.index[members == n]], n, "") for n in names}
-            thin = [i for i, n in enumerate(names) if _thin(stats[n], spec)]
+            stats = [_row(n, classes[n], "") for n in names]
+            thin = [i for i, row in enumerate(stats) if _thin(row, spec)]
             if not thin:
                 break
             i = thin[0]
-            if i == 0 or i == len(names) - 1:
+            if i in (0, len(names) - 1):
                 j = 1 if i == 0 else i - 1
             else:
-                j = min((i - 1, i + 1), key=lambda k: stats[names[k]]["respondents"])
+                j = min((i - 1, i + 1), key=lambda k: stats[k]["respondents"])
             a, b = sorted((i, j))
             merged = f"{names[a]} + {names[b]}"
-            members = members.replace({names[a]: merged, names[b]: merged})
+            classes[merged] = classes.pop(names[a]) + classes.pop(names[b])
+            unit = unit.replace({names[a]: merged, names[b]: merged})
             names[a:b + 1] = [merged]
-        unit[members.index] = members
-    return unit
-
-
-def _factors(part: pd.DataFrame, label: str, level: str) -> dict:
-    group, w = part["aapor"], part["w0"]
-    w_all, w_known = w.sum(), w[group != "U"].sum()
-    w_eligible, w_responded = w[group.isin(ELIGIBLE)].sum(), w[group.isin(RESPONDED)].sum()
-    f_unknown = w_all / w_known if w_known else np.inf
-    f_nonresponse = w_eligible / w_responded if w_responded else np.inf
-    return {"class": label, "level": level, "dwellings": len(part), "unknown": int((group == "U").sum()),
-            "not_eligible": int((group == "NE").sum()), "eligible": int(group.isin(ELIGIBLE).sum()),
-            "respondents": int(group.isin(RESPONDED).sum()), "base_weight_sum": w_all, "f_unknown": f_unknown,
-            "f_nonresponse": f_nonresponse, "factor": f_unknown * f_nonresponse}
+    return unit, classes
 
 
 @dataclass(frozen=True)

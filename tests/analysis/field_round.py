@@ -60,8 +60,11 @@ def margins(people: pd.DataFrame) -> list[pd.DataFrame]:
 def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Every visit of the round as a submission (strings), the final visit last for each dwelling."""
     rng = np.random.default_rng(seed)
-    homes = dwellings.set_index(["block", "dwelling"])
-    persons = people.set_index(["block", "dwelling"]).sort_index()
+    homes = dict(zip(zip(dwellings["block"], dwellings["dwelling"]), zip(dwellings["status"], dwellings["adults"])))
+    persons: dict[tuple, list[dict]] = {}
+    for block, number, sex, age, victim in zip(people["block"], people["dwelling"], people["sex"], people["age"],
+                                               people["victim"]):
+        persons.setdefault((block, number), []).append({"sex": sex, "age": age, "victim": victim})
     rows = []
     for block in plan.blocks.itertuples():
         contact = rng.beta(6, 3)  # this block's chance of finding someone home at a visit
@@ -69,7 +72,7 @@ def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame,
         if rng.random() < 0.1:
             numbers = numbers[: len(numbers) - 2]  # the volunteer stopped early
         for number in numbers:
-            home = homes.loc[(block.name, number)]
+            home = homes[(block.name, number)]
             base = {"neighbourhood": block.neighbourhood, "district": block.district, "psu": block.name,
                     "block": block.name, "prob_block": repr(block.prob_block), "block_take": str(block.take),
                     "block_dwellings": str(block.dwellings), "dwelling_number": str(number)}
@@ -81,8 +84,9 @@ def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame,
 
 
 def _visits(rng, home, persons, key, contact):
-    if home["status"] != "household":
-        yield 1, home["status"], {}
+    status, adults = home
+    if status != "household":
+        yield 1, status, {}
         return
     if rng.random() < 0.02:
         yield 1, "unknown_eligibility", {}
@@ -96,11 +100,10 @@ def _visits(rng, home, persons, key, contact):
     if rng.random() < 0.08:
         yield visit, "refused_door", {}
         return
-    adults = int(home["adults"])
     if adults == 0:
         yield visit, "not_eligible", {"eligible_adults": "0"}
         return
-    chosen = persons.loc[[key]].iloc[rng.integers(adults)]
+    chosen = persons[key][rng.integers(adults)]
     refuses = rng.random() < (0.3 if chosen["sex"] == "male" else 0.12)
     answers = {"eligible_adults": str(adults), "age": str(chosen["age"])}
     if refuses:
