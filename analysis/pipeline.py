@@ -33,7 +33,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from analysis import weights as weighting
-from analysis.design import Design, make_design
+from analysis.design import Design, make_design, with_fpc
 from analysis.estimate import estimate_many
 from analysis.nonresponse import SampleWeights, design_weights
 from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
@@ -94,8 +94,8 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     ys, base, excluded = indicator_columns(plan, data)
     scores = composite_scores(plan, ys, base)
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
-    design = calibrate(plan, make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight,
-                                         plan.design.lonely_psu), margins)
+    design = make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight, plan.design.lonely_psu)
+    design = calibrate(plan, frame_fpc(plan, design), margins)
     table = _estimate_columns(plan, design)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
@@ -244,6 +244,15 @@ def expand_to_strata(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]
     stratum_population = np.append(population.reindex(strata_seen).to_numpy(dtype=float), np.nan)[codes]
     factor = stratum_population / base.groupby(codes).transform("sum")
     return data.assign(**{weight: base * factor})
+
+
+def frame_fpc(plan: Plan, design: Design) -> Design:
+    """`[design] fpc`: the frame's blocks per stratum as the first-stage finite population correction."""
+    if not plan.design.fpc:
+        return design
+    frame = pd.read_csv(plan.design.fpc, dtype=str)
+    column = plan.design.strata if plan.design.strata in frame.columns else "neighbourhood"
+    return with_fpc(design, frame.groupby(column).size())
 
 
 def _design_columns(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]) -> list[str]:

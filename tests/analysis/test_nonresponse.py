@@ -127,3 +127,16 @@ def test_plan_keys_are_checked(plan):
     with pytest.raises(PlanError, match="needs `psu`"):
         parse_plan({"design": {"weight_from": "probabilities"}, "weights": {"method": "none"},
                     "indicator": [{"id": "x", "variable": "v", "success": ["y"]}]})
+
+
+def test_fpc_from_the_frame_matches_r(tmp_path, visits):
+    text = (GOLDEN / "nonresponse_plan.toml").read_text().replace(
+        'weight_from = "probabilities"', f'weight_from = "probabilities"\nfpc = "{GOLDEN / "nonresponse_frame.csv"}"')
+    text = text.replace('file = "nonresponse_margins', f'file = "{GOLDEN}/nonresponse_margins')
+    (tmp_path / "plan.toml").write_text(text)
+    table = run(load_plan(tmp_path / "plan.toml"), visits).estimates
+    ours = table[table["area"].isna()].set_index(["by", "group"])
+    r = pd.read_csv(GOLDEN / "nonresponse_estimates_fpc.csv", dtype={"group": str})
+    for row in r.itertuples():
+        assert ours.loc[(row.by, row.group), "se"] == pytest.approx(row.se, rel=1e-7)
+    assert ours.loc[("overall", "all"), "se"] < pd.read_csv(GOLDEN / "nonresponse_estimates.csv")["se"][0]

@@ -12,7 +12,8 @@
 #   weight x eligible_adults; then svydesign(ids=~psu, strata=~neighbourhood, weights=, nest=TRUE), rake() to
 #   neighbourhood x sex and neighbourhood x age group, svymean / svyby of victim == "yes".
 # Output: nonresponse_weights.csv (instance_id, base = 1/P from svydesign(probs=), nonresponse, raked) and
-#         nonresponse_estimates.csv (by, group, estimate, se).
+#         nonresponse_estimates.csv (by, group, estimate, se); nonresponse_estimates_fpc.csv, the same with
+#         fpc = ~N_h (blocks per neighbourhood in nonresponse_frame.csv).
 # Run from the repository root:  Rscript tests/golden/nonresponse.R
 
 suppressMessages(library(survey))
@@ -100,3 +101,19 @@ for (by in c("neighbourhood", "sex")) {
 out <- do.call(rbind, rows)
 out$estimate <- full(out$estimate); out$se <- full(out$se)
 write.csv(out, file.path(here, "nonresponse_estimates.csv"), row.names = FALSE, quote = FALSE)
+
+# the same with the first-stage finite population correction: blocks per neighbourhood in the frame
+frame <- read.csv(file.path(here, "nonresponse_frame.csv"), stringsAsFactors = FALSE)
+resp$N_h <- as.numeric(table(frame$neighbourhood)[resp$neighbourhood])
+des_fpc <- svydesign(ids = ~psu, strata = ~neighbourhood, weights = ~w_nr, fpc = ~N_h, nest = TRUE, data = resp)
+raked_fpc <- rake(des_fpc, list(~neighbourhood + sex, ~neighbourhood + age_group), list(m_sex, m_age),
+                  control = list(maxit = 100, epsilon = 1e-12))
+overall <- svymean(~victim_yes, raked_fpc)
+rows <- list(data.frame(by = "overall", group = "all", estimate = as.numeric(coef(overall)),
+                        se = as.numeric(SE(overall))))
+b <- svyby(~victim_yes, ~neighbourhood, raked_fpc, svymean)
+rows[[2]] <- data.frame(by = "neighbourhood", group = b$neighbourhood, estimate = as.numeric(coef(b)),
+                        se = as.numeric(SE(b)))
+out <- do.call(rbind, rows)
+out$estimate <- full(out$estimate); out$se <- full(out$se)
+write.csv(out, file.path(here, "nonresponse_estimates_fpc.csv"), row.names = FALSE, quote = FALSE)
