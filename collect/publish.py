@@ -14,7 +14,14 @@ from pathlib import Path
 
 from collect.errors import SamplePlanError
 from collect.store import FormVersion, Store
-from forms.build import BUILD_DIR, FORMS_DIR, SHIPPED_FORM_ID, BuiltForm, build_all, build_form
+from forms.build import (
+    BUILD_DIR,
+    FORMS_DIR,
+    SHIPPED_FORM_ID,
+    BuiltForm,
+    build_all,
+    build_form,
+)
 
 BLOCKS = "blocks.csv"  # the round's selected blocks (analysis.sampling), the form's select_one_from_file list
 BLOCK_COLUMNS = ("name", "label", "neighbourhood", "district", "prob_block", "dwellings", "take", "interval", "start",

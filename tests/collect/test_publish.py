@@ -2,10 +2,9 @@ import hashlib
 
 import pytest
 
-from forms.build import build_all
-
 from collect.publish import publish_shipped_forms
 from collect.store import Store
+from forms.build import build_all
 
 
 def test_shipped_forms_are_published_with_xlsform_and_media_idempotently(engine):
@@ -44,10 +43,11 @@ def _blocks(seed: int) -> bytes:
 def test_a_new_sample_plan_goes_out_as_a_new_version_with_its_blocks(store, client, volunteer):
     import xml.etree.ElementTree as ET
 
-    from collect.errors import SamplePlanError
-    from collect.publish import publish_sample
     from collect_samples import tiny_xform
     from test_openrosa import MANIFEST, XFORMS_LIST, base
+
+    from collect.errors import SamplePlanError
+    from collect.publish import publish_sample
 
     with pytest.raises(SamplePlanError, match="has no blocks.csv"):
         publish_sample(store, _blocks(1), form_id="tiny")
@@ -71,8 +71,9 @@ def test_a_new_sample_plan_goes_out_as_a_new_version_with_its_blocks(store, clie
 
 
 def test_the_next_questionnaire_version_keeps_the_published_plan(store, tmp_path):
-    from collect.publish import publish_built, publish_sample
     from collect_samples import tiny_xform
+
+    from collect.publish import publish_built, publish_sample
     from forms.build import BuiltForm, MediaFile
 
     rows = "| | select_one_from_file blocks.csv | block | Block |\n"
