@@ -24,6 +24,7 @@ import io
 import json
 import math
 import re
+import zipfile
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -314,6 +315,15 @@ def plan_files(plan: SamplePlan) -> dict[str, bytes]:
     for volunteer, rows in plan.blocks.groupby("volunteer", sort=True):
         files[f"lists/{_slug(volunteer or 'sin_asignar')}.html"] = printable_list(volunteer, rows).encode("utf-8")
     return files
+
+
+def plan_zip(plan: SamplePlan) -> bytes:
+    """`plan_files` in one ZIP archive (the coordinator page's download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in plan_files(plan).items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 def printable_list(volunteer: str, blocks: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ PAGES = [
     ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
     ("views/estimates.py", "Estimates", ":material/query_stats:", "estimates", EVERYONE),
     ("views/downloads.py", "Downloads", ":material/download:", "downloads", EVERYONE),
+    ("views/sample.py", "Sample plan", ":material/map:", "sample", STAFF),
     ("views/volunteers.py", "Volunteers & forms", ":material/groups:", "volunteers", STAFF),
     ("views/importing.py", "Import", ":material/upload_file:", "import", STAFF),
     ("views/account.py", "Account", ":material/account_circle:", "account", EVERYONE),
