@@ -17,7 +17,8 @@
 # Run from the repository root:  Rscript tests/golden/nonresponse.R
 
 suppressMessages(library(survey))
-here <- "tests/golden"
+args <- commandArgs(trailingOnly = TRUE)
+here <- if (length(args)) args[1] else "tests/golden"  # the benchmark passes another folder
 v <- read.csv(file.path(here, "nonresponse_input.csv"), stringsAsFactors = FALSE)
 m_sex <- read.csv(file.path(here, "nonresponse_margins_sex.csv"), stringsAsFactors = FALSE)
 m_age <- read.csv(file.path(here, "nonresponse_margins_age.csv"), stringsAsFactors = FALSE)
