@@ -30,10 +30,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.pipeline import run  # noqa: E402
-from analysis.plan import load_plan  # noqa: E402
-from analysis.sampling import SampleSpec, plan_sample, read_frame  # noqa: E402
-from sdg16.sample_commands import SHIPPED_PLAN  # noqa: E402
+from analysis.pipeline import run
+from analysis.plan import load_plan
+from analysis.sampling import SampleSpec, plan_sample, read_frame
+from sdg16.sample_commands import SHIPPED_PLAN
 
 
 def _field_round():
