@@ -140,3 +140,16 @@ def test_fpc_from_the_frame_matches_r(tmp_path, visits):
     for row in r.itertuples():
         assert ours.loc[(row.by, row.group), "se"] == pytest.approx(row.se, rel=1e-7)
     assert ours.loc[("overall", "all"), "se"] < pd.read_csv(GOLDEN / "nonresponse_estimates.csv")["se"][0]
+
+
+def test_exports_state_the_sample(plan, result, tmp_path):
+    from analysis import export
+
+    metadata = export.table_metadata(plan, result, "margins")
+    assert metadata["sample"] == result.sample.note and "nonresponse" in metadata
+    export.write_table(result.estimates, tmp_path / "t.csv", metadata=metadata)
+    assert (pd.read_csv(tmp_path / "t.csv")["sample"] == nonresponse.PROBABILITY).all()
+    export.write_table(result.estimates, tmp_path / "t.xlsx", metadata=metadata)
+    sheets = pd.read_excel(tmp_path / "t.xlsx", sheet_name=None)
+    assert nonresponse.PROBABILITY in sheets["metadata"]["value"].tolist()
+    assert sheets["nonresponse"]["factor"].between(1, 3).all()
