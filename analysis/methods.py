@@ -8,6 +8,7 @@ the XLSX metadata sheet and the command line all give the same note.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from analysis.margins import margin_assumption
 from analysis.pipeline import Result
@@ -32,7 +33,7 @@ def _weight_line(plan: Plan, result: Result) -> str:
                 f"adjusted within weighting classes ({' → '.join(plan.nonresponse.classes)}"
                 + (f" × {', '.join(plan.nonresponse.by)}" if plan.nonresponse.by else "")
                 + f"; a class with fewer than {plan.nonresponse.min_respondents} respondents or a factor above "
-                f"{plan.nonresponse.max_factor:g} is merged into the next): {len(classes)} classes, {factors}. "
+                f"{plan.nonresponse.max_factor:g} is merged with a neighbouring class): {len(classes)} classes, {factors}. "
                 "Selected dwellings never visited count as unknown eligibility; visit records without an interview "
                 "enter the adjustment and then leave the estimation base.")
     if design.weight:
@@ -67,6 +68,8 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         f"- Strata: `{design.strata}`" if design.strata else "- No stratification.",
         f"- Primary sampling units (clusters): `{design.psu}`" if design.psu else "- Each respondent is their own PSU.",
         _weight_line(plan, result),
+        *([f"- First-stage finite population correction from the frame `{Path(design.fpc).name}` (blocks per "
+           "stratum, as R svydesign(fpc = ~N_h))."] if design.fpc else []),
         f"- Strata with a single PSU: `{design.lonely_psu}` (as R survey's options(survey.lonely.psu)).",
         "",
         "## Weighting",
@@ -80,7 +83,7 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "```",
     ]
     if overall is not None:
-        shown = [c for c in ("n", "n_eff", "deff_w", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
+        shown = [c for c in ("n", "n_eff", "deff_w", "weight_cv", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
         lines += ["", "Weight diagnostics (all respondents): " + ", ".join(f"{c} = {float(overall[c]):.3g}" for c in shown)
                   + " (deff_w: Kish design effect of the weights; n_eff: effective sample size; g: final ÷ design weight)."]
     for warning in result.warnings:
