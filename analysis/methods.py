@@ -85,7 +85,8 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
     if overall is not None:
         shown = [c for c in ("n", "n_eff", "deff_w", "weight_cv", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
         lines += ["", "Weight diagnostics (all respondents): " + ", ".join(f"{c} = {float(overall[c]):.3g}" for c in shown)
-                  + " (deff_w: Kish design effect of the weights; n_eff: effective sample size; g: final ÷ design weight)."]
+                  + " (deff_w: Kish design effect of the weights = 1 + weight_cv²; n_eff: effective sample size; g: final ÷ "
+                  "design weight)."]
     for warning in result.warnings:
         lines.append(f"- Note: {warning}")
     lines += [
