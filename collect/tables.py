@@ -119,6 +119,7 @@ dashboard_users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("language", sa.String(8), nullable=True),  # the dashboard language the user chose; NULL: not chosen
 )
 
 # Field-work targets coordinators set in the app: completed interviews per neighbourhood or per volunteer (`kind`).

@@ -32,7 +32,7 @@ def _manage_accounts(me: str) -> None:
         try:
             password = accounts().add(username, role)
         except AuthError as error:
-            st.error(str(error))
+            st.error(signin.error_text(error))
         else:
             st.success(f"Account {username!r} created. One-time password (shown once): `{password}`")
     others = [u.username for u in accounts().list() if u.username != me]
@@ -43,7 +43,7 @@ def _manage_accounts(me: str) -> None:
                 try:
                     accounts().remove(username)
                 except AuthError as error:
-                    st.error(str(error))
+                    st.error(signin.error_text(error))
                 else:
                     st.success(f"Account {username!r} removed.")
 

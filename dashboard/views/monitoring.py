@@ -12,6 +12,7 @@ import streamlit as st
 from analysis import fieldwork, quality
 from collect.store import REVIEW_STATES
 from dashboard import data, freshness, signin
+from dashboard.i18n import _
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
 MAP_POINTS = 5000  # the points travel to the browser as JSON: 100k of them cost more than a second per rerun
@@ -108,17 +109,17 @@ def _progress(frame: pd.DataFrame, kind: str, keys: list[str], default: int | No
 def _response_rates(frame: pd.DataFrame) -> None:
     """AAPOR RR1/RR3 of the visited dwellings (analysis.fieldwork) per volunteer and per block, against the plan."""
     if not fieldwork.has_visit_records(frame):
-        st.info("These submissions have no visit records (block, dwelling number, disposition): response rates "
-                "need the questionnaire's visit section.")
+        st.info(_("These submissions have no visit records (block, dwelling number, disposition): response rates "
+                  "need the questionnaire's visit section."))
         return
     final = fieldwork.final_dispositions(frame)
     plan = data.sample_blocks()
     whole = fieldwork.response_rates(final, plan=plan).iloc[0]
-    st.caption(f"{int(whole['visited']):,} dwellings visited"
-               + (f" of {int(whole['planned']):,} planned" if "planned" in whole else "")
-               + f"; RR1 {whole['RR1']:.0%}, RR3 {whole['RR3']:.0%} (e = {whole['e']:.2f}, the eligibility rate of "
-               "known cases); open = nobody found yet, fewer than 3 visits.")
-    by = st.segmented_control("Per", ["volunteer", "block", "neighbourhood"], default="volunteer", key="rates_by")
+    planned = _(" of {planned:,} planned").format(planned=int(whole["planned"])) if "planned" in whole else ""
+    st.caption(_("{visited:,} dwellings visited{planned}; RR1 {rr1:.0%}, RR3 {rr3:.0%} (e = {e:.2f}, the eligibility "
+                 "rate of known cases); open = nobody found yet, fewer than 3 visits.")
+               .format(visited=int(whole["visited"]), planned=planned, rr1=whole["RR1"], rr3=whole["RR3"], e=whole["e"]))
+    by = st.segmented_control(_("Per"), ["volunteer", "block", "neighbourhood"], default="volunteer", key="rates_by")
     table = fieldwork.response_rates(final, by or "volunteer", plan)
     shown = [c for c in (by or "volunteer", "planned", "visited", "not_visited", "open", *fieldwork.GROUPS, "RR1", "RR3")
              if c in table.columns]
@@ -127,11 +128,11 @@ def _response_rates(frame: pd.DataFrame) -> None:
         "RR3": st.column_config.ProgressColumn("RR3", format="percent", min_value=0, max_value=1)})
     long = table.melt(id_vars=[by or "volunteer"], value_vars=["RR1", "RR3"], var_name="rate", value_name="value")
     st.altair_chart(alt.Chart(long).mark_bar().encode(
-        x=alt.X("value:Q", title="response rate", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x=alt.X("value:Q", title=_("response rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         y=alt.Y(f"{by or 'volunteer'}:N", title=None), yOffset="rate:N", color=alt.Color("rate:N", title=None),
         tooltip=[f"{by or 'volunteer'}:N", "rate:N", alt.Tooltip("value:Q", format=".0%")]), width="stretch")
-    st.caption("I complete, P partial, R refused, NC non-contact, O other, U unknown eligibility, NE not eligible "
-               "(AAPOR). RR1 = I / (I+P+R+NC+O+U); RR3 counts only the share e of U as eligible.")
+    st.caption(_("I complete, P partial, R refused, NC non-contact, O other, U unknown eligibility, NE not eligible "
+                 "(AAPOR). RR1 = I / (I+P+R+NC+O+U); RR3 counts only the share e of U as eligible."))
 
 
 def _per_day(frame: pd.DataFrame) -> None:

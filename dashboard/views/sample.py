@@ -23,6 +23,7 @@ from analysis.synthetic_frame import FRAME_FILE
 from collect.errors import CollectError
 from collect.publish import publish_sample
 from dashboard import data, signin
+from dashboard.i18n import _
 from dashboard.targets import TargetError
 
 PLAN = "sample_plan_drawn"  # st.session_state key of the drawn plan
@@ -30,23 +31,23 @@ PLAN = "sample_plan_drawn"  # st.session_state key of the drawn plan
 
 def render() -> None:
     signin.require("admin", "coordinator")
-    st.title("Sample plan")
-    st.markdown("Upload a **frame of blocks** (CSV: `block`, `neighbourhood`, `dwellings`; optional `district`, "
-                "`description`), choose the precision, and draw the round: blocks with probability proportional to "
-                "their dwellings, the dwellings to visit in each, a list per volunteer.")
+    st.title(_("Sample plan"))
+    st.markdown(_("Upload a **frame of blocks** (CSV: `block`, `neighbourhood`, `dwellings`; optional `district`, "
+                  "`description`), choose the precision, and draw the round: blocks with probability proportional "
+                  "to their dwellings, the dwellings to visit in each, a list per volunteer."))
     with st.form("sample_plan"):
-        frame_file = st.file_uploader("Frame of blocks (CSV)", type=["csv"])
-        st.caption(f"Without a file the SYNTHETIC demo frame is used ({FRAME_FILE.name}).")
+        frame_file = st.file_uploader(_("Frame of blocks (CSV)"), type=["csv"])
+        st.caption(_("Without a file the SYNTHETIC demo frame is used ({file}).").format(file=FRAME_FILE.name))
         left, right = st.columns(2)
-        moe = left.number_input("Margin of error per neighbourhood", 0.01, 0.5, 0.12, 0.01, key="sample_moe")
-        deff = left.number_input("Design effect", 1.0, 5.0, 1.5, 0.1, key="sample_deff")
-        p = left.number_input("Expected share", 0.05, 0.95, 0.5, 0.05, key="sample_p")
-        rate = right.number_input("Expected response rate", 0.1, 1.0, 0.7, 0.05, key="sample_rate")
-        per_block = right.number_input("Interviews per block", 1, 50, 8, key="sample_per_block")
-        seed = right.number_input("Random seed", 0, 2**31 - 1, 2026, key="sample_seed")
-        sizes = st.file_uploader("Sizes instead of the formula (CSV: neighbourhood, interviews)", type=["csv"])
-        volunteers = st.file_uploader("Volunteers (CSV: volunteer[, neighbourhood])", type=["csv"])
-        drawn = st.form_submit_button("Plan the round", type="primary", key="sample_draw")
+        moe = left.number_input(_("Margin of error per neighbourhood"), 0.01, 0.5, 0.12, 0.01, key="sample_moe")
+        deff = left.number_input(_("Design effect"), 1.0, 5.0, 1.5, 0.1, key="sample_deff")
+        p = left.number_input(_("Expected share"), 0.05, 0.95, 0.5, 0.05, key="sample_p")
+        rate = right.number_input(_("Expected response rate"), 0.1, 1.0, 0.7, 0.05, key="sample_rate")
+        per_block = right.number_input(_("Interviews per block"), 1, 50, 8, key="sample_per_block")
+        seed = right.number_input(_("Random seed"), 0, 2**31 - 1, 2026, key="sample_seed")
+        sizes = st.file_uploader(_("Sizes instead of the formula (CSV: neighbourhood, interviews)"), type=["csv"])
+        volunteers = st.file_uploader(_("Volunteers (CSV: volunteer[, neighbourhood])"), type=["csv"])
+        drawn = st.form_submit_button(_("Plan the round"), type="primary", key="sample_draw")
     if drawn:
         _draw(frame_file, sizes, volunteers, SampleSpec(moe=moe, p=p, deff=deff, response_rate=rate,
                                                         per_block=int(per_block), seed=int(seed)))
@@ -72,20 +73,21 @@ def _draw(frame_file, sizes, volunteers, spec: SampleSpec) -> None:
 
 
 def _show(plan) -> None:
-    st.subheader("The round")
-    st.caption(f"{len(plan.blocks):,} blocks in {len(plan.areas)} neighbourhoods, {len(plan.assignments):,} dwellings "
-               f"to visit, seed {plan.spec.seed} (the same seed and frame give the same plan).")
+    st.subheader(_("The round"))
+    st.caption(_("{blocks:,} blocks in {areas} neighbourhoods, {dwellings:,} dwellings to visit, seed {seed} (the same "
+                 "seed and frame give the same plan).").format(blocks=len(plan.blocks), areas=len(plan.areas),
+                                                               dwellings=len(plan.assignments), seed=plan.spec.seed))
     st.dataframe(plan.areas, hide_index=True)
-    with st.expander("Selected blocks (blocks.csv)"):
+    with st.expander(_("Selected blocks (blocks.csv)")):
         st.dataframe(plan.blocks, hide_index=True)
     with st.container(horizontal=True):
-        st.download_button("Download the plan (ZIP)", plan_zip(plan), "sample_plan.zip", "application/zip",
+        st.download_button(_("Download the plan (ZIP)"), plan_zip(plan), "sample_plan.zip", "application/zip",
                            icon=":material/download:", on_click="ignore", key="download_plan")
         st.download_button("blocks.csv", plan_files(plan)["blocks.csv"], "blocks.csv", "text/csv",
                            icon=":material/download:", on_click="ignore", key="download_blocks")
-        if st.button("Publish blocks.csv to the phones", key="publish_blocks"):
+        if st.button(_("Publish blocks.csv to the phones"), key="publish_blocks"):
             _publish(plan)
-        if st.button("Use these targets on the monitoring page", key="plan_targets"):
+        if st.button(_("Use these targets on the monitoring page"), key="plan_targets"):
             _targets(plan)
 
 
@@ -96,7 +98,8 @@ def _publish(plan) -> None:
         st.error(str(error))
         return
     data.changed()
-    st.success(f"Published as form version {version.version}: phones get the new blocks at their next form update.")
+    st.success(_("Published as form version {version}: phones get the new blocks at their next form update.")
+               .format(version=version.version))
 
 
 def _targets(plan) -> None:
@@ -106,7 +109,7 @@ def _targets(plan) -> None:
     except TargetError as error:
         st.error(str(error))
         return
-    st.success("Targets saved: completed interviews per neighbourhood (and volunteer) as planned.")
+    st.success(_("Targets saved: completed interviews per neighbourhood (and volunteer) as planned."))
 
 
 if __name__ == "__main__":

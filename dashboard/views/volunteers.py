@@ -12,8 +12,9 @@ import streamlit as st
 
 from collect.errors import CollectError
 from collect.volunteers import add_volunteer, collect_settings, list_volunteers, revoke_volunteer, settings_payload
-from collect.webform import webform_url
+from collect.webform import webform_problem, webform_url
 from dashboard import data, signin
+from dashboard.i18n import _
 
 INSTRUCTIONS = """
 **ODK Collect / KoboCollect (this server).** Add a volunteer above, then on the phone: *Add project →
@@ -72,6 +73,10 @@ def _add() -> None:
         st.image(png.getvalue(), caption=f"ODK Collect settings for {new.volunteer.name}", width=280)
         st.download_button("Download the QR code (PNG)", png.getvalue(), f"odk-collect-{new.volunteer.name}.png", "image/png")
         st.code(url, language=None)
+        problem = webform_problem(data.store(), data.FORM_ID)
+        if problem:
+            st.warning(_("Do not hand out the web form link yet, it cannot work: {problem}. A volunteer who opens it "
+                         "sees a page asking them to tell you.").format(problem=problem))
         st.caption("Web form for a volunteer without Android (works offline only over HTTPS):")
         st.code(webform_url(url, data.FORM_ID), language=None)
 
