@@ -8,7 +8,7 @@ them in `design$postStrata`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,7 @@ class Design:
     psu_codes: np.ndarray
     psu_stratum: np.ndarray
     calibration: tuple[CalibrationStep | Raking, ...] = field(default=())
+    fpc: np.ndarray | None = None  # PSUs in the population per stratum (R `fpc = ~N_h`), None = no correction
 
     @property
     def n(self) -> int:
@@ -132,6 +133,24 @@ def make_design(
             "choose 'adjust', 'certainty' or 'remove', or merge the stratum with a neighbour"
         )
     return design
+
+
+def with_fpc(design: Design, population_psus: pd.Series) -> Design:
+    """The design with a first-stage finite population correction: `population_psus` gives, per stratum label,
+    the number of PSUs (blocks) in the frame. The variance of each stratum is then multiplied by 1 − n_h / N_h, as
+    R's `svydesign(..., fpc = ~N_h)` does when only the first stage is given (certainty strata, n_h = N_h, add no
+    first-stage variance)."""
+    counts = pd.to_numeric(population_psus, errors="coerce")
+    labels = [str(label) for label in design.stratum_labels]
+    lookup = {str(k): v for k, v in counts.items()}
+    missing = [label for label in labels if label not in lookup]
+    if missing:
+        raise DesignError(f"fpc: stratum {', '.join(missing[:5])} is not in the frame")
+    population = np.array([lookup[label] for label in labels], dtype=float)
+    over = [label for label, n, big in zip(labels, design.psu_per_stratum, population) if not n <= big]
+    if over:
+        raise DesignError(f"fpc: stratum {', '.join(over[:5])} has more sampled PSUs than the frame has")
+    return replace(design, fpc=population)
 
 
 def degf(design: Design, in_domain: np.ndarray | None = None) -> int:

@@ -579,6 +579,8 @@ def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix) -> np.nd
     centred = squares.reshape(n_strata, width) + (n_h[:, None] - nonzero.reshape(n_strata, width)) * means**2
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(lonely, 1.0, n_h / (n_h - 1))
+    if design.fpc is not None:  # first-stage finite population correction, R's 1 − n_h / N_h
+        scale = scale * (1 - n_h / design.fpc)
     return (scale[:, None] * centred).sum(0)
 
 

@@ -3,7 +3,8 @@
 Why this module exists: the 2017 census totals we hold are per district and for all ages, with no sex or age
 breakdown (see data/README.md). Raking needs adult totals per neighbourhood by sex and by age group, so the
 default margins are *derived* from the district totals with an explicitly stated split. Every number below
-that is not in data/ is an ASSUMPTION, written out in `DefaultMargins.assumption` so that the app, the XLSX
+that is not in data/ is an ASSUMPTION (the explicit fallback: `sdg16 margins import` makes margins from INEI's
+census table by district × sex × single year of age instead, analysis/census.py), written out in `DefaultMargins.assumption` so that the app, the XLSX
 metadata sheet and the committed `analysis/plans/margins_default.md` show it. Users replace these margins with
 their own files (e.g. tabulated from INEI REDATAM for the 2017 census) by pointing the plan's `[[margins]]` at them.
 
@@ -135,4 +136,6 @@ def margin_assumption(plan: Plan, data: Path = DATA) -> str:
     the default margins' stated assumption when the plan uses them, otherwise a pointer to the plan's sources."""
     if {m.file.resolve() for m in plan.margins} & set(DEFAULT_FILES):
         return default_margins_from(data).assumption
-    return "the plan's own margins: see each margin's source"
+    notes = sorted({m.file.parent / "margins_census.md" for m in plan.margins})
+    made = [n.read_text(encoding="utf-8").strip() for n in notes if n.is_file()]  # `sdg16 margins import` wrote it
+    return "\n\n".join(made) or "the plan's own margins: see each margin's source"

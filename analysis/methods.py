@@ -8,6 +8,7 @@ the XLSX metadata sheet and the command line all give the same note.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from analysis.margins import margin_assumption
 from analysis.pipeline import Result
@@ -31,6 +32,28 @@ def _respondents(plan: Plan) -> str:
     return f"Respondents: people {' and '.join(rules)}{one}."
 
 
+def _weight_line(plan: Plan, result: Result) -> str:
+    """How the design weight was made: from the recorded probabilities (with the non-response classes), or not."""
+    design, selection = plan.design, plan.selection
+    if result.sample.probability:
+        classes = result.sample.classes
+        factors = f"factors {classes['factor'].min():.3g}–{classes['factor'].max():.3g}" if len(classes) else ""
+        return (f"- Design weight `{design.weight}` = 1 / (P(block) · P(dwelling | block) · P(person | dwelling)) from the "
+                f"recorded `{selection.prob_block}`, `{selection.take}` / `{selection.dwellings}` and 1 / "
+                f"`{selection.eligible_adults}` (next-birthday selection); unknown eligibility and non-response "
+                f"adjusted within weighting classes ({' → '.join(plan.nonresponse.classes)}"
+                + (f" × {', '.join(plan.nonresponse.by)}" if plan.nonresponse.by else "")
+                + f"; a class with fewer than {plan.nonresponse.min_respondents} respondents or a factor above "
+                f"{plan.nonresponse.max_factor:g} is merged with a neighbouring class): {len(classes)} classes, {factors}. "
+                "Selected dwellings never visited count as unknown eligibility; visit records without an interview "
+                "enter the adjustment and then leave the estimation base.")
+    if design.weight:
+        return (f"- Design (base) weight: `{design.weight}` (adults in the household, for one adult interviewed per "
+                "household), scaled within each stratum to the stratum's population. No selection probability was "
+                "recorded: the estimates rest on the calibration model.")
+    return "- Equal base weights within strata. No selection probability was recorded: the estimates rest on the calibration model."
+
+
 def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
     """Markdown: data, design, weighting (with `margins.margin_assumption`), estimation, reliability rules,
     indicators, caveats. `synthetic` puts a warning at the top (the app's demo round)."""
@@ -43,6 +66,7 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by sdg16-survey from the analysis plan "
         f"`{plan.path.name if plan.path else 'plan'}`.",
     ]
+    lines += ["", f"**{result.sample.note}**"]
     if synthetic:
         lines += ["", "**SYNTHETIC DATA: these results come from the generated demo round, not from a real survey.**"]
     lines += [
@@ -54,8 +78,9 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "## Sampling design",
         f"- Strata: `{design.strata}`" if design.strata else "- No stratification.",
         f"- Primary sampling units (clusters): `{design.psu}`" if design.psu else "- Each respondent is their own PSU.",
-        f"- Design (base) weight: `{design.weight}` (adults in the household, for one adult interviewed per household), "
-        "scaled within each stratum to the stratum's population." if design.weight else "- Equal base weights within strata.",
+        _weight_line(plan, result),
+        *([f"- First-stage finite population correction from the frame `{Path(design.fpc).name}` (blocks per "
+           "stratum, as R svydesign(fpc = ~N_h))."] if design.fpc else []),
         f"- Strata with a single PSU: `{design.lonely_psu}` (as R survey's options(survey.lonely.psu)).",
         "",
         "## Weighting",
@@ -69,9 +94,10 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "```",
     ]
     if overall is not None:
-        shown = [c for c in ("n", "n_eff", "deff_w", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
+        shown = [c for c in ("n", "n_eff", "deff_w", "weight_cv", "weight_ratio", "g_min", "g_max") if c in diagnostics.columns]
         lines += ["", "Weight diagnostics (all respondents): " + ", ".join(f"{c} = {float(overall[c]):.3g}" for c in shown)
-                  + " (deff_w: Kish design effect of the weights; n_eff: effective sample size; g: final ÷ design weight)."]
+                  + " (deff_w: Kish design effect of the weights = 1 + weight_cv²; n_eff: effective sample size; g: final ÷ "
+                  "design weight)."]
     for warning in result.warnings:
         lines.append(f"- Note: {warning}")
     lines += [

@@ -33,8 +33,9 @@ import pyarrow as pa
 from scipy import sparse
 
 from analysis import weights as weighting
-from analysis.design import Design, make_design
+from analysis.design import Design, make_design, with_fpc
 from analysis.estimate import estimate_many
+from analysis.nonresponse import SampleWeights, design_weights
 from analysis.plan import (Indicator, Plan, check_against_data, evaluate_domain, expression_columns, read_form_choices,
                            read_form_fields)
 from analysis.recode import derived_choices, recode
@@ -57,6 +58,7 @@ class Result:
     eligible: np.ndarray = field(repr=False)  # which of them `recode` kept
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
+    sample: SampleWeights = field(default_factory=lambda: SampleWeights(probability=False))
 
     @cached_property
     def microdata(self) -> pd.DataFrame:
@@ -82,23 +84,24 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
 
 def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
     recoded = recode(_with_form_fields(plan, responses), plan.recode, columns=plan.required_columns())
-    data = recoded.data
+    data, sample = design_weights(plan, responses, recoded.data, recoded.eligible)
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
-    warnings = check_against_data(plan, data, choices)
+    warnings = sample.warnings + check_against_data(plan, data, choices)
     margins, data, margin_warnings = margins_for_sample(plan, data)
     warnings += margin_warnings
-    data = expand_to_strata(plan, data, margins)
+    if not sample.probability:  # recorded probabilities already estimate the population: nothing to scale
+        data = expand_to_strata(plan, data, margins)
     ys, base, excluded = indicator_columns(plan, data)
     scores = composite_scores(plan, ys, base)
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
-    design = calibrate(plan, make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight,
-                                         plan.design.lonely_psu), margins)
+    design = make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight, plan.design.lonely_psu)
+    design = calibrate(plan, frame_fpc(plan, design), margins)
     table = _estimate_columns(plan, design)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=recoded.eligible, warnings=warnings, margins=margins)
+                  eligible=recoded.eligible, warnings=warnings, margins=margins, sample=sample)
 
 
 def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
@@ -256,6 +259,15 @@ def expand_to_strata(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]
     stratum_population = np.append(population.reindex(strata_seen).to_numpy(dtype=float), np.nan)[codes]
     factor = stratum_population / base.groupby(codes).transform("sum")
     return data.assign(**{weight: base * factor})
+
+
+def frame_fpc(plan: Plan, design: Design) -> Design:
+    """`[design] fpc`: the frame's blocks per stratum as the first-stage finite population correction."""
+    if not plan.design.fpc:
+        return design
+    frame = pd.read_csv(plan.design.fpc, dtype=str)
+    column = plan.design.strata if plan.design.strata in frame.columns else "neighbourhood"
+    return with_fpc(design, frame.groupby(column).size())
 
 
 def _design_columns(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +44,43 @@ class PlanError(AnalysisError):
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """`[design]`: the sampling design columns (None = not used) and R's survey.lonely.psu rule."""
+    """`[design]`: the sampling design columns (None = not used), R's survey.lonely.psu rule, where the design
+    weight comes from (`weight_from`: "column" = the `weight` column as recoded; "probabilities" = the recorded
+    selection probabilities of `[selection]`, adjusted for non-response as `[nonresponse]` says, written to the
+    `weight` column) and `fpc`: a frame CSV (block, neighbourhood) whose block counts give the finite population
+    correction of the first stage ("" = none)."""
 
     strata: str | None = None
     psu: str | None = None
     weight: str | None = None
     lonely_psu: str = "adjust"
+    weight_from: str = "column"
+    fpc: str = ""
+
+
+@dataclass(frozen=True)
+class SelectionSpec:
+    """`[selection]`: the submission fields that record the sample (questionnaire v2's visit section)."""
+
+    prob_block: str = "prob_block"
+    take: str = "block_take"
+    dwellings: str = "block_dwellings"
+    eligible_adults: str = "eligible_adults"
+    dwelling: str = "dwelling_number"
+    visit: str = "visit_number"
+    disposition: str = "disposition"
+
+
+@dataclass(frozen=True)
+class NonresponseSpec:
+    """`[nonresponse]`: weighting classes for the eligibility and non-response adjustments, finest first (a class
+    with fewer than `min_respondents` respondents or an adjustment factor above `max_factor` is merged into the
+    next level), each crossed with `by` (what is known for respondents and non-respondents alike)."""
+
+    classes: tuple[str, ...] = ("psu", "neighbourhood")
+    by: tuple[str, ...] = ()
+    min_respondents: int = 3
+    max_factor: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,8 @@ class Plan:
     indicators: tuple[Indicator, ...]
     estimation: EstimationSpec
     form: Path | None = None
+    selection: SelectionSpec = SelectionSpec()
+    nonresponse: NonresponseSpec = NonresponseSpec()
 
     def indicator(self, indicator_id: str) -> Indicator:
         return next(i for i in self.indicators if i.id == indicator_id)
@@ -158,7 +191,8 @@ class Plan:
 
     def required_columns(self) -> set[str]:
         """Every data column the plan refers to (after recode)."""
-        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight) if c}
+        made = self.design.weight if self.design.weight_from == "probabilities" else None
+        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight) if c and c != made}
         columns.update(c for m in self.margins for c in m.columns)
         if self.estimation.area:
             columns.add(self.estimation.area)
@@ -173,8 +207,11 @@ class Plan:
 
 _SECTIONS = {
     "design": DesignSpec, "weights": WeightsSpec, "recode": RecodeSpec, "estimation": EstimationSpec,
+    "selection": SelectionSpec, "nonresponse": NonresponseSpec,
 }
-_TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicator", "estimation"}
+_TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicator", "estimation", "selection",
+             "nonresponse"}
+WEIGHT_FROM = ("column", "probabilities")
 _MARGIN_KEYS = {"file", "source"}
 _INDICATOR_KEYS = tuple(Indicator.__dataclass_fields__)
 _LIST_KEYS = ("success", "exclude", "by", "mean_of")
@@ -210,7 +247,12 @@ def parse_plan(raw: dict, base: Path = Path("."), path: Path | None = None) -> P
         problems.append(f"form: file not found: {form_path}")
     plan = Plan(path=path, title=str(raw.get("title", "")), design=sections["design"], margins=margins,
                 weights=sections["weights"], recode=sections["recode"], indicators=indicators,
-                estimation=sections["estimation"], form=form_path)
+                estimation=sections["estimation"], form=form_path, selection=sections["selection"],
+                nonresponse=sections["nonresponse"])
+    if plan.design.fpc:
+        plan = replace(plan, design=replace(plan.design, fpc=str((base / plan.design.fpc).resolve())))
+        if not Path(plan.design.fpc).is_file():
+            problems.append(f"[design] fpc: frame file not found: {plan.design.fpc}")
     problems += _check_values(plan)
     problems += _check_margin_totals(margins)
     if problems:
@@ -310,6 +352,16 @@ def _check_values(plan: Plan) -> list[str]:
             problems.append(f"[recode] {key} must be a list of names, e.g. {key} = [\"a\", \"b\"]")
     if r.age_groups and not r.age:
         problems.append("[recode] age_groups = true needs the age column (age = \"...\")")
+    if d.weight_from not in WEIGHT_FROM:
+        problems.append(f"[design] weight_from = '{d.weight_from}' is not one of {', '.join(WEIGHT_FROM)}")
+    if d.weight_from == "probabilities" and not (d.weight and d.psu):
+        problems.append("[design] weight_from = 'probabilities' needs `psu` (the block) and `weight` (the column the "
+                        "adjusted weight is written to)")
+    nr = plan.nonresponse
+    if not (_strings(nr.classes) and nr.classes and _strings(nr.by)):
+        problems.append("[nonresponse] classes (at least one) and by must be lists of column names")
+    if not (isinstance(nr.min_respondents, int) and nr.min_respondents >= 1 and nr.max_factor > 1):
+        problems.append("[nonresponse] needs min_respondents >= 1 (whole number) and max_factor > 1")
     if d.lonely_psu not in LONELY_PSU:
         problems.append(f"[design] lonely_psu = '{d.lonely_psu}' is not one of {', '.join(LONELY_PSU)}")
     ids = [i.id for i in plan.indicators]

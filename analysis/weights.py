@@ -70,7 +70,8 @@ def rake(
 def diagnostics(design: Design, by: str | None = None) -> pd.DataFrame:
     """Weight diagnostics overall and per group of `by` (default: per stratum).
 
-    Kish's design effect due to unequal weighting is n·Σw²/(Σw)² and the effective sample size (Σw)²/Σw²;
+    Kish's design effect due to unequal weighting is n·Σw²/(Σw)² = 1 + CV² (CV: the weights' coefficient of
+    variation, population form) and the effective sample size (Σw)²/Σw²;
     g is the adjustment factor calibrated weight / design weight (1 when the design is not calibrated).
     """
     by = by if by is not None else design.strata
@@ -95,6 +96,7 @@ def _diagnostics_row(by: str, group, part: pd.DataFrame) -> dict:
         "weight_min": w.min(),
         "weight_max": w.max(),
         "weight_ratio": w.max() / w.min(),
+        "weight_cv": w.std() / w.mean(),
         "deff_w": len(w) * squares / total**2,
         "n_eff": total**2 / squares,
         "g_min": part["g"].min(),

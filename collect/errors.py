@@ -39,3 +39,7 @@ class ImportRowError(CollectError):
     """A row of an import cannot be stored; nothing of the import is kept."""
 
     status_code = 422
+
+
+class SamplePlanError(CollectError):
+    """A sample plan (blocks.csv) that cannot be published with the form; the message says what to fix."""

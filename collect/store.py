@@ -589,6 +589,15 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(tables.settings.c.value).where(tables.settings.c.key == key)).scalar()
 
+    def put_setting(self, key: str, value: str) -> None:
+        """Set a server-wide setting (create or replace), e.g. the round's sample plan."""
+        t = tables.settings
+        with self.write() as conn:
+            if conn.execute(sa.select(t.c.key).where(t.c.key == key)).first() is None:
+                conn.execute(t.insert().values(key=key, value=value))
+            else:
+                conn.execute(t.update().where(t.c.key == key).values(value=value))
+
     def identity(self) -> str:
         """A random name given to this database on first use: files derived from it (the dashboard's saved frame
         and snapshot) carry it, so that they are never read back into another store."""

@@ -16,6 +16,7 @@ and assign, never modify in place.
 """
 
 import contextlib
+import io
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from analysis.errors import AnalysisError
 from analysis.margins import DATA, margin_assumption
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.database import data_dir
+from collect.errors import NotFound
 from collect.frame import LiveFrame
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
@@ -93,6 +95,14 @@ def is_empty() -> bool:
 def neighbourhoods() -> pd.DataFrame:
     """data/neighbourhoods.csv: the areas (code `name`, `label`, district, centroid)."""
     return pd.read_csv(DATA / "neighbourhoods.csv")
+
+
+def sample_blocks() -> pd.DataFrame | None:
+    """The round's selected blocks: the `blocks.csv` media file of the form phones download now (None without)."""
+    try:
+        return pd.read_csv(io.BytesIO(store().media_file(FORM_ID, None, "blocks.csv")), dtype={"name": str})
+    except NotFound:
+        return None
 
 
 @st.cache_data

@@ -17,6 +17,7 @@ PAGES = [
     ("views/monitoring.py", N_("Field monitoring"), ":material/monitoring:", "monitoring", STAFF),
     ("views/estimates.py", N_("Estimates"), ":material/query_stats:", "estimates", EVERYONE),
     ("views/downloads.py", N_("Downloads"), ":material/download:", "downloads", EVERYONE),
+    ("views/sample.py", N_("Sample plan"), ":material/map:", "sample", STAFF),
     ("views/volunteers.py", N_("Volunteers & forms"), ":material/groups:", "volunteers", STAFF),
     ("views/importing.py", N_("Import"), ":material/upload_file:", "import", STAFF),
     ("views/account.py", N_("Account"), ":material/account_circle:", "account", EVERYONE),

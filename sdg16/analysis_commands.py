@@ -1,4 +1,4 @@
-"""`sdg16 estimate`, `sdg16 export microdata`, `sdg16 margins default`: the analysis from the command line.
+"""`sdg16 estimate`, `sdg16 export microdata`, `sdg16 margins default|import`: the analysis from the command line.
 
 The CLI is the one place allowed to join the parts: it reads responses from a CSV/XLSX export or from the store
 (`collect.store`), the choice labels from the XLSForm, and hands DataFrames to `analysis/`, which imports
@@ -88,6 +88,41 @@ def margins_default(out: Path = typer.Option(DEFAULT_PLAN.parent, help="Folder f
     """Write margins_sex.csv, margins_age.csv and margins_default.md (the stated assumption) from data/."""
     for path in write_default_margins(out, data):
         typer.echo(f"wrote {path}")
+
+
+@margins_app.command("import")
+def margins_import(census: Path = typer.Option(..., "--census", help="INEI Cuadro N° 1 (district × sex × single "
+                                                                     "year of age), CSV or XLSX."),
+                   frame: Path = typer.Option(..., "--frame", help="The frame of blocks (neighbourhood, dwellings): "
+                                                                   "neighbourhood shares of each district."),
+                   out: Path = typer.Option(..., "--out", help="Folder for margins_sex.csv, margins_age.csv, "
+                                                               "margins_census.md."),
+                   source: str = typer.Option("INEI, Censos Nacionales 2017, Resultados Definitivos, Tomo I, "
+                                              "Cuadro N° 1", help="Where the table comes from (written in the plan)."),
+                   neighbourhoods: Path = typer.Option(margins_module.DATA / "neighbourhoods.csv",
+                                                       help="The neighbourhood list (name, district)."),
+                   min_age: int = typer.Option(18, help="Youngest age in the survey's population.")) -> None:
+    """Margins from a census table (replacing the assumed split of `sdg16 margins default`)."""
+    from analysis import census as census_module
+    from analysis.sampling import read_frame
+
+    try:
+        places = pd.read_csv(neighbourhoods)
+        blocks = read_frame(pd.read_csv(frame, dtype=str, keep_default_na=False, na_values=[""]), places)
+        made = census_module.census_margins(census_module.read_cuadro1(census), blocks, places, min_age, source)
+    except (AnalysisError, OSError) as error:
+        _fail(str(error))
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "margins_sex.csv", out / "margins_age.csv", out / "margins_census.md"]
+    made.sex.to_csv(paths[0], index=False, lineterminator="\n")
+    made.age.to_csv(paths[1], index=False, lineterminator="\n")
+    paths[2].write_text(f"# Raking margins from a census table\n\nMade by `sdg16 margins import --census {census.name} "
+                        f"--frame {frame.name}`.\n\n{made.note}\n", encoding="utf-8")
+    for path in paths:
+        typer.echo(f"escrito / wrote {path}")
+    typer.echo("En el plan / in the plan:\n" + "".join(
+        f'[[margins]]\nfile = "{p.name}"\nsource = "{source}; neighbourhoods by the frame\'s dwellings (margins_census.md)"\n'
+        for p in paths[:2]))
 
 
 def write_default_margins(out: Path, data: Path = margins_module.DATA) -> list[Path]:

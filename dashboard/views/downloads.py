@@ -77,7 +77,7 @@ def _written(write, suffix: str) -> bytes:
 
 def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
     metadata = None
-    if suffix == ".xlsx":
+    if suffix in (".xlsx", ".csv"):  # the CSV carries the sample statement in a column
         metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result),
                                          synthetic="YES: generated demo round" if _synthetic() else "no")
     return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx=sdmx), suffix)

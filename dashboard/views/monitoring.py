@@ -9,15 +9,16 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis import quality
+from analysis import fieldwork, quality
 from collect.store import REVIEW_STATES
 from dashboard import data, freshness, signin
+from dashboard.i18n import _
 from dashboard.targets import DEFAULT_PER_NEIGHBOURHOOD, TargetError
 
 MAP_POINTS = 5000  # the points travel to the browser as JSON: 100k of them cost more than a second per rerun
 REVIEW_CHOICES = 200  # a longer list is unusable on a phone; narrow it with the filters instead
 REVIEW_LABELS = {"approved": "Approve", "has_issues": "Has issues", "rejected": "Reject", "received": "Back to received"}
-TABS = ["Progress", "Per day", "Quality flags", "Map", "Review"]
+TABS = ["Progress", "Response rates", "Per day", "Quality flags", "Map", "Review"]
 
 
 def render() -> None:
@@ -32,11 +33,14 @@ def render() -> None:
     frame = _date_filter(frame)
     _headline(frame)
     # Only the open tab runs (on_change="rerun"): a rerun draws one tab, not five (benchmarks/dashboard.md).
-    progress, daily, quality, where, review = st.tabs(TABS, key="monitoring_tab", on_change="rerun")
+    progress, rates, daily, quality, where, review = st.tabs(TABS, key="monitoring_tab", on_change="rerun")
     if progress.open:
         with progress:
             _progress(frame, "neighbourhood", data.neighbourhoods()["name"].tolist(), DEFAULT_PER_NEIGHBOURHOOD)
             _progress(frame, "volunteer", sorted(frame["volunteer"].dropna().unique()), None)
+    if rates.open:
+        with rates:
+            _response_rates(frame)
     if daily.open:
         with daily:
             _per_day(frame)
@@ -100,6 +104,35 @@ def _progress(frame: pd.DataFrame, kind: str, keys: list[str], default: int | No
             else:
                 st.success("Targets saved.")
                 st.rerun()
+
+
+def _response_rates(frame: pd.DataFrame) -> None:
+    """AAPOR RR1/RR3 of the visited dwellings (analysis.fieldwork) per volunteer and per block, against the plan."""
+    if not fieldwork.has_visit_records(frame):
+        st.info(_("These submissions have no visit records (block, dwelling number, disposition): response rates "
+                  "need the questionnaire's visit section."))
+        return
+    final = fieldwork.final_dispositions(frame)
+    plan = data.sample_blocks()
+    whole = fieldwork.response_rates(final, plan=plan).iloc[0]
+    planned = _(" of {planned:,} planned").format(planned=int(whole["planned"])) if "planned" in whole else ""
+    st.caption(_("{visited:,} dwellings visited{planned}; RR1 {rr1:.0%}, RR3 {rr3:.0%} (e = {e:.2f}, the eligibility "
+                 "rate of known cases); open = nobody found yet, fewer than 3 visits.")
+               .format(visited=int(whole["visited"]), planned=planned, rr1=whole["RR1"], rr3=whole["RR3"], e=whole["e"]))
+    by = st.segmented_control(_("Per"), ["volunteer", "block", "neighbourhood"], default="volunteer", key="rates_by")
+    table = fieldwork.response_rates(final, by or "volunteer", plan)
+    shown = [c for c in (by or "volunteer", "planned", "visited", "not_visited", "open", *fieldwork.GROUPS, "RR1", "RR3")
+             if c in table.columns]
+    st.dataframe(table[shown], hide_index=True, column_config={
+        "RR1": st.column_config.ProgressColumn("RR1", format="percent", min_value=0, max_value=1),
+        "RR3": st.column_config.ProgressColumn("RR3", format="percent", min_value=0, max_value=1)})
+    long = table.melt(id_vars=[by or "volunteer"], value_vars=["RR1", "RR3"], var_name="rate", value_name="value")
+    st.altair_chart(alt.Chart(long).mark_bar().encode(
+        x=alt.X("value:Q", title=_("response rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y(f"{by or 'volunteer'}:N", title=None), yOffset="rate:N", color=alt.Color("rate:N", title=None),
+        tooltip=[f"{by or 'volunteer'}:N", "rate:N", alt.Tooltip("value:Q", format=".0%")]), width="stretch")
+    st.caption(_("I complete, P partial, R refused, NC non-contact, O other, U unknown eligibility, NE not eligible "
+                 "(AAPOR). RR1 = I / (I+P+R+NC+O+U); RR3 counts only the share e of U as eligible."))
 
 
 def _per_day(frame: pd.DataFrame) -> None:

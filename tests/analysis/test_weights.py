@@ -174,6 +174,7 @@ def test_diagnostics_per_stratum(design, margins):
     assert overall["deff_w"] == pytest.approx(1 + np.var(w) / np.mean(w) ** 2)  # Kish: 1 + CV²
     assert overall["n_eff"] == pytest.approx(len(w) / overall["deff_w"])
     assert overall["weight_ratio"] == pytest.approx(w.max() / w.min())
+    assert overall["deff_w"] == pytest.approx(1 + overall["weight_cv"] ** 2)
     assert overall["g_min"] == pytest.approx((w / design.weights).min())
     tiny = table.set_index("group").loc["vista_alegre"]
     assert tiny["n"] == 8 and tiny["weight_sum"] == pytest.approx(3100)

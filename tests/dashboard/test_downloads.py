@@ -29,6 +29,7 @@ def test_estimate_files(demo_data):
     sheets = pd.read_excel(io.BytesIO(downloads._table_file(result, ".xlsx")), sheet_name=None)
     assert {"estimates", "metadata", "weighting"} <= set(sheets)
     assert "YES: generated demo round" in sheets["metadata"]["value"].astype(str).tolist()
+    assert tidy["sample"].str.startswith("muestra no probabilística").all()  # the demo round records no sample
     sdmx = pd.read_csv(io.BytesIO(downloads._table_file(result, ".csv", sdmx=True)))
     assert set(sdmx["SERIES"]) >= {"VC_SNS_WALN_DRK", "IU_COR_BRIB"} and (sdmx["UNIT_MEASURE"] == "PT").all()
 

@@ -75,3 +75,31 @@ def test_a_review_shows_at_once_and_the_page_says_its_figures_are_being_updated(
 def test_map_shows_the_gps_points(demo_data, app_as):
     at = app_as("coordinator", "monitoring", "Map")
     assert any("have a GPS point" in c.value for c in at.caption)
+
+
+def test_response_rates_tab_needs_visit_records(demo_data, app_as):
+    at = app_as("coordinator", "monitoring", "Response rates")
+    assert not at.exception
+    assert "no visit records" in _texts(at)
+
+
+def test_response_rates_per_volunteer_from_visit_records(demo_data, app_as, monkeypatch):
+    """The demo round (v1 form) given a visit section: every 4th dwelling refused, the rest completed."""
+    shown = data.submissions
+
+    def with_visits(include_rejected=False):
+        frame = shown(include_rejected)
+        k = pd.Series(range(len(frame)), index=frame.index)
+        return frame.assign(block=frame["psu"], dwelling_number=(k + 1).astype(str), visit_number="1",
+                            disposition=k.mod(4).map(lambda r: "refused" if r == 0 else "complete"))
+
+    monkeypatch.setattr(data, "submissions", with_visits)
+    at = app_as("coordinator", "monitoring", "Response rates")
+    assert not at.exception
+    table = at.dataframe[0].value
+    frame = with_visits(include_rejected=True)
+    assert set(table["volunteer"]) == set(frame["volunteer"])
+    visited = frame[frame["review_state"] != "rejected"]
+    assert table["visited"].sum() == len(visited)
+    assert table["I"].sum() == (visited["disposition"] == "complete").sum()
+    assert "RR1" in _texts(at)
