@@ -139,20 +139,39 @@ def _with_progress(run: Callable[[Callable[[int, int], None]], object], label: s
 
 
 def _report(summary) -> None:
-    typer.echo(f"Imported {summary.added} new submissions; {summary.unchanged} were already stored with the same values.")
+    typer.echo(
+        f"Importadas {summary.added} submissions nuevas; {summary.unchanged} ya estaban guardadas con los mismos valores; {summary.reviews} revisiones tomadas. / "
+        f"Imported {summary.added} new submissions; {summary.unchanged} were already stored with the same values; {summary.reviews} review states taken."
+    )
+
+
+def _kobo_versions(pairs: list[str] | None) -> dict[str, str] | None:
+    """`--kobo-version vAbc=2026112801` options as a map (None when none is given)."""
+    if not pairs:
+        return None
+    bad = [pair for pair in pairs if "=" not in pair]
+    if bad:
+        raise _fail(ValueError(f"--kobo-version espera KOBO=VERSIÓN / expects KOBO=VERSION, got {', '.join(bad)}"))
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+KOBO_VERSION_OPTION = typer.Option(None, "--kobo-version", help="Kobo deployment id (__version__) = form version here, e.g. vLnrnT6P=2026112801; repeatable.")
+ATTACHMENTS_OPTION = typer.Option(False, "--attachments", help="Also download every submission's attachments (photos, audio) and store them.")
 
 
 @import_app.command("file")
 def import_file_command(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Kobo or Central export, CSV or XLSX, with XML values and headers."),
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Kobo or Central export (CSV, XLSX or Central's .csv.zip) with XML values and headers."),
     form: str = typer.Option(..., help="Form id (as published here) whose fields the columns are."),
     version: str = typer.Option(None, help="Form version for rows without a FormVersion column [default: latest]."),
+    kobo_version: list[str] = KOBO_VERSION_OPTION,
 ) -> None:
     """Import an export file: every row or, if one is bad, none (the error names the row)."""
     from collect.importers.file import import_file
 
+    versions = _kobo_versions(kobo_version)
     try:
-        result = _with_progress(lambda progress: import_file(_store_with_forms(), path, form, version, progress=progress), path.name)
+        result = _with_progress(lambda progress: import_file(_store_with_forms(), path, form, version, progress=progress, kobo_versions=versions), path.name)
     except CollectError as error:
         raise _fail(error) from None
     _report(result.summary)
@@ -166,15 +185,18 @@ def import_kobo_command(
     form: str = typer.Option(..., help="Form id (as published here) whose fields the records are."),
     server: str = typer.Option("https://kf.kobotoolbox.org", help="KoboToolbox server."),
     token: str = typer.Option(..., envvar="KOBO_TOKEN", help="Kobo API token (Account settings → Security)."),
-    version: str = typer.Option(None, help="Form version to record [default: latest]."),
+    version: str = typer.Option(None, help="Form version for records without a Kobo deployment id [default: latest]."),
+    kobo_version: list[str] = KOBO_VERSION_OPTION,
+    attachments: bool = ATTACHMENTS_OPTION,
 ) -> None:
-    """Import every submission of a KoboToolbox asset through its API (paged)."""
+    """Import every submission of a KoboToolbox asset through its API (paged); edits and reviews made on Kobo follow."""
     import httpx
 
     from collect.importers.kobo import import_kobo
 
+    versions = _kobo_versions(kobo_version)
     try:
-        summary = _with_progress(lambda progress: import_kobo(_store_with_forms(), server, token, asset, form, version, progress=progress), asset)
+        summary = _with_progress(lambda progress: import_kobo(_store_with_forms(), server, token, asset, form, version, progress=progress, attachments=attachments, kobo_versions=versions), asset)
     except (CollectError, httpx.HTTPError) as error:
         raise _fail(error) from None
     _report(summary)
@@ -187,8 +209,9 @@ def import_central_command(
     project: int = typer.Option(None, help="Central project id [default: pyodk config's default_project_id]."),
     config: Path = typer.Option(None, help="pyodk config file [default: PYODK_CONFIG_FILE or ~/.pyodk_config.toml]."),
     version: str = typer.Option(None, help="Form version for records without one [default: latest]."),
+    attachments: bool = ATTACHMENTS_OPTION,
 ) -> None:
-    """Import every submission of an ODK Central form through its OData API (pyodk)."""
+    """Import every submission of an ODK Central form through its OData API (pyodk); edits and reviews follow."""
     from pyodk.client import Client
     from pyodk.errors import PyODKError
 
@@ -196,7 +219,7 @@ def import_central_command(
 
     try:
         with Client(config_path=config) as client:
-            summary = _with_progress(lambda progress: import_central(_store_with_forms(), client, form, central_form, project, version, progress=progress), central_form or form)
+            summary = _with_progress(lambda progress: import_central(_store_with_forms(), client, form, central_form, project, version, progress=progress, attachments=attachments), central_form or form)
     except (CollectError, PyODKError) as error:
         raise _fail(error) from None
     _report(summary)
