@@ -42,7 +42,7 @@ PLAN_OPTION = typer.Option(DEFAULT_PLAN, "--plan", help="Analysis plan (TOML).")
 def estimate(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Path = PLAN_OPTION,
              out: Path = typer.Option(..., "--out", help="OUT.csv or OUT.xlsx (OUT.csv with --format sdmx)."),
              format: str = typer.Option("tidy", "--format", help="tidy (the estimate table) or sdmx (SDMX-CSV)."),
-             ref_area: str = typer.Option("PE_TRUJILLO", help="SDMX REF_AREA code of the whole survey area."),
+             geo_info_url: str = typer.Option(None, help="SDMX GEO_INFO_URL: where the survey area's boundary (GeoJSON) is published."),
              time_period: str = typer.Option(None, help="SDMX TIME_PERIOD (default: this year).")) -> None:
     """Weighted SDG 16 estimates with CIs for every indicator and breakdown of the plan."""
     if format not in ("tidy", "sdmx"):
@@ -53,32 +53,57 @@ def estimate(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Pa
     metadata = export.table_metadata(loaded, result, margins_module.margin_assumption(loaded),
                                      methods=methods_note(loaded, result), responses=responses)
     try:
-        export.write_table(result.estimates, out, metadata=metadata, sdmx=format == "sdmx", ref_area=ref_area,
-                           time_period=time_period)
+        export.write_table(result.estimates, out, metadata=metadata, sdmx_csv=format == "sdmx", plan=loaded,
+                           time_period=time_period, geo_info_url=geo_info_url)
     except AnalysisError as error:
         _fail(str(error))
     typer.echo(f"wrote {out}: {len(result.estimates)} estimates ({(result.estimates['flag'] == 'ok').sum()} ok)")
+    if format == "sdmx":
+        from analysis.sdmx import left_out
+
+        reasons = left_out(result.estimates)["reason"].value_counts()
+        for reason, count in reasons.items():
+            typer.echo(f"  no incluidas en SDMX / not in SDMX: {count} — {reason}")
 
 
 @export_app.command("microdata")
 def microdata(responses: str = typer.Argument(..., help=RESPONSES_HELP), plan: Path = PLAN_OPTION,
-              out: Path = typer.Option(..., "--out", help="OUT.csv, OUT.dta (Stata) or OUT.sav (SPSS)."),
-              include_identifiers: bool = typer.Option(False, "--include-identifiers",
-                                                       help="Keep GPS, device ids, free text and instance ids.")) -> None:
-    """Weighted respondent-level data, value-labelled from the XLSForm, without direct identifiers."""
+              out: Path = typer.Option(..., "--out", help="OUT.csv, OUT.dta (Stata 12, R foreign) or OUT.sav (SPSS)."),
+              level: str = typer.Option("researcher", "--level",
+                                        help="researcher (no identifiers, disclosure control) or full (admins: "
+                                             "everything, logged; needs --reason and --user)."),
+              reason: str = typer.Option("", "--reason", help="Why full detail is needed (logged)."),
+              user: str = typer.Option("", "--user", help="Who takes the full-detail file (logged)."),
+              k: int = typer.Option(5, "--k", help="k-anonymity threshold of the researcher level.")) -> None:
+    """Weighted respondent-level data with labels; researcher level under disclosure control (report beside it)."""
     if out.suffix.lower() not in (".csv", ".dta", ".sav"):
         _fail(f"--out {out.name}: write .csv, .dta or .sav")
+    if level not in ("researcher", "full"):
+        _fail(f"--level debe ser researcher o full / --level must be researcher or full, not {level!r}")
+    if level == "full" and not (reason.strip() and user.strip()):
+        _fail("--level full requiere --reason y --user (se registra) / --level full needs --reason and --user (it is logged)")
     loaded, result = _run(responses, plan)
     fields = read_form_fields(loaded.form) if loaded.form else None
     choices = _choices(loaded)
-    frame = export.microdata_for_export(result.microdata, fields, keep=tuple(c for c in [loaded.design.psu] if c),
-                                        include_identifiers=include_identifiers)
+    if level == "full":
+        frame, metadata = export.full_microdata(result.microdata, fields, choices)
+    else:
+        frame, metadata = export.researcher_microdata(result.microdata, fields, choices,
+                                                      keep=tuple(c for c in [loaded.design.psu] if c), k=k)
     try:
-        export.write_microdata(frame, out, choices, fields)
+        export.write_microdata(frame, out, choices, fields, file_label=metadata["microdata_level"])
     except AnalysisError as error:
         _fail(str(error))
-    typer.echo(f"wrote {out}: {len(frame)} respondents, {frame.shape[1]} variables"
-               + (" (WITH identifiers)" if include_identifiers else ""))
+    if level == "full":
+        from collect.access_log import record_full_download
+
+        record_full_download(user, reason, f"microdata {out.name}", len(frame), "cli")
+    note = out.with_name(out.name + ".metadata.md")
+    note.write_text(export.metadata_text(metadata), encoding="utf-8")
+    typer.echo(f"escrito / wrote {out}: {len(frame)} encuestados / respondents, {frame.shape[1]} variables; "
+               f"metadatos / metadata: {note}" + (" (CON identificadores / WITH identifiers, logged)" if level == "full" else ""))
+    if level == "researcher":
+        typer.echo(metadata["k_anonymity_after"])
 
 
 @margins_app.command("default")
@@ -127,14 +152,15 @@ def read_responses(source: str) -> pd.DataFrame:
             return store.submissions_frame(source.partition(":")[2] or SHIPPED_FORM_ID)
         finally:
             store.close()
-    from collect.importers.file import read_export
     from collect.errors import ImportRowError
+    from collect.importers.file import read_export
+    from collect.importers.records import xml_text
 
     path = Path(source)
     if not path.is_file():
         _fail(f"responses file not found: {path} (or use `store` / `store:FORM_ID`)")
     try:
-        frame = read_export(path)
+        frame = read_export(path).main.map(xml_text)  # typed XLSX cells as the XML text the frame has
     except ImportRowError as error:
         _fail(str(error))
     return bare_names(frame)
