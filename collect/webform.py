@@ -21,7 +21,9 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-DIST = Path(__file__).resolve().parent.parent / "webform" / "dist"
+# The checkout's webform/dist, or the copy an installed wheel carries as sdg16/webform (setup.py).
+DIST = next((d for d in (Path(__file__).resolve().parent.parent / p for p in ("webform/dist", "sdg16/webform")) if d.is_dir()),
+            Path(__file__).resolve().parent.parent / "webform" / "dist")
 FORM_PATH = "/v1/key/{token}/projects/{project}/forms/{form_id}"
 NOT_BUILT = "The web form has not been built: run `cd webform && npm ci && npm run build`.\n"
 
