@@ -1,6 +1,6 @@
 """Submissions → analysis variables: who is eligible, typed ages, groups, flags, design weight, derived answers.
 
-Input is the store's frame (CONTRACT.md "Store → analysis frame": every answer a string, select_multiple
+Input is the store's frame (docs/DESIGN.md, "Store → analysis frame": every answer a string, select_multiple
 space-separated, missing = NaN). Output keeps every original column and adds the analysis variables. Rows are
 dropped only for eligibility (rejected, no consent, under age, unusable age): every eligible respondent stays,
 so that weights are computed on all of them and each indicator's base is a domain of that one design (as R's

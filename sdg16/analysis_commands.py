@@ -27,7 +27,7 @@ from analysis.pipeline import Result, run
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan, read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 
-# Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (CONTRACT.md)
+# Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (docs/DESIGN.md, "Store → analysis frame")
 EXPORT_COLUMNS = {"instanceID": "instance_id", "SubmitterName": "volunteer", "_submitted_by": "volunteer",
                   "ReviewState": "review_state", "FormVersion": "form_version", "DeviceID": "device_id",
                   "SubmissionDate": "received_at", "_submission_time": "received_at"}

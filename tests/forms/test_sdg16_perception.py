@@ -38,7 +38,8 @@ with open(DATA_DIR / "neighbourhoods.csv", encoding="utf-8") as f:
     NEIGHBOURHOODS = list(csv.DictReader(f))
 
 ONE, MANY = "select one", "select all that apply"
-# Every field CONTRACT.md names, with its pyxform type and choice names in order (None: not a select).
+# Every field the shipped form defines (docs/DESIGN.md), with its pyxform type and choice names in order
+# (None: not a select).
 CONTRACT = {
     "start": ("start", None), "end": ("end", None), "today": ("today", None), "deviceid": ("deviceid", None),
     "username": ("username", None), "audit": ("audit", None),
