@@ -16,6 +16,8 @@ from dashboard import session_routes
 from dashboard.data import accounts, keep_warm, store
 
 # The page script by absolute path: this file also runs from an installed wheel, as sdg16/app.py (setup.py).
-app = st.App(str(Path(dashboard.__file__).parent / "main.py"), routes=[*session_routes.routes(store()), *routes(store())])
+app = st.App(
+    str(Path(dashboard.__file__).parent / "main.py"), routes=[*session_routes.routes(store()), *routes(store())]
+)
 accounts()  # on first run, creates the admin account and prints its one-time password on this console
 keep_warm()  # load the last run's snapshot; recompute the pages' data in the background whenever the store changes

@@ -31,9 +31,16 @@ def check_modules() -> None:
     from collect.database import MIGRATIONS
     from sdg16.dashboard_commands import app_script
 
-    for path in (DATA / "neighbourhoods.csv", DATA / "population_trujillo_2017.csv", DATA / "neighbourhoods.geojson",
-                 MIGRATIONS / "env.py", MIGRATIONS / "versions" / "0001_initial.py", app_script(),
-                 SITE / "analysis" / "plans" / "sdg16.toml", SITE / "forms" / "sdg16_perception.xlsx"):
+    for path in (
+        DATA / "neighbourhoods.csv",
+        DATA / "population_trujillo_2017.csv",
+        DATA / "neighbourhoods.geojson",
+        MIGRATIONS / "env.py",
+        MIGRATIONS / "versions" / "0001_initial.py",
+        app_script(),
+        SITE / "analysis" / "plans" / "sdg16.toml",
+        SITE / "forms" / "sdg16_perception.xlsx",
+    ):
         assert path.is_file() and path.resolve().is_relative_to(SITE), f"missing from the wheel: {path}"
     print("modules and package data load from", SITE)
 
@@ -54,8 +61,13 @@ def free_port() -> int:
 def check_app(sdg16: str) -> None:
     port = free_port()
     env = os.environ | {"SDG16_DATA_DIR": str(Path("data-dir").resolve())}
-    server = subprocess.Popen([sdg16, "app", "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sdg16, "app", "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while True:
@@ -66,7 +78,9 @@ def check_app(sdg16: str) -> None:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 assert server.poll() is None and time.monotonic() < deadline, "the app did not start"
                 time.sleep(1)
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/projects/trujillo/formList", headers={"X-OpenRosa-Version": "1.0"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/projects/trujillo/formList", headers={"X-OpenRosa-Version": "1.0"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 status, headers = answer.status, answer.headers

@@ -51,8 +51,10 @@ class Report:
 
     def as_metadata(self) -> dict[str, str]:
         def describe(stats: dict[str, float]) -> str:
-            return (f"k mínimo {stats['min_k']:.0f}; {stats['unique']:.1%} únicos; {stats['below_k']:.1%} en clases < {self.k} / "
-                    f"minimum k {stats['min_k']:.0f}; {stats['unique']:.1%} unique; {stats['below_k']:.1%} in classes < {self.k}")
+            return (
+                f"k mínimo {stats['min_k']:.0f}; {stats['unique']:.1%} únicos; {stats['below_k']:.1%} en clases < {self.k} / "
+                f"minimum k {stats['min_k']:.0f}; {stats['unique']:.1%} unique; {stats['below_k']:.1%} in classes < {self.k}"
+            )
 
         return {
             "disclosure_control": f"nivel investigador, k = {self.k} / researcher level, k = {self.k}",
@@ -115,7 +117,9 @@ def rare_to_other(values: pd.Series, k: int = K) -> tuple[pd.Series, list[str]]:
     return values.where(~values.astype("string").isin(rare), OTHER), rare
 
 
-def control(frame: pd.DataFrame, *, integer_columns: list[str] = (), k: int = K, seed: int | None = None) -> tuple[pd.DataFrame, Report]:
+def control(
+    frame: pd.DataFrame, *, integer_columns: list[str] = (), k: int = K, seed: int | None = None
+) -> tuple[pd.DataFrame, Report]:
     """The researcher-level file and its report (see the module docstring); `frame` is left unchanged.
 
     `integer_columns` are the form's integer questions (top-coded); `seed` fixes the PSU codes' order (tests)."""
@@ -124,24 +128,33 @@ def control(frame: pd.DataFrame, *, integer_columns: list[str] = (), k: int = K,
     quasi = [c for c in QUASI_IDENTIFIERS if c in out.columns]
     original = out.assign(age_group=out["age"]) if "age" in out.columns and "age_group" in quasi else out
     before = k_anonymity(_with_day(original, frame), quasi, k)
-    steps = ["edad exacta → grupo de edad / exact age → age band",
-             "fecha de entrevista → mes / interview date → month"]
+    steps = ["edad exacta → grupo de edad / exact age → age band", "fecha de entrevista → mes / interview date → month"]
     out = out.drop(columns=[c for c in EXACT_COLUMNS if c in out.columns])
     if "psu" in out.columns:  # keyed with the stratum: blocks are nested in neighbourhoods (nest=TRUE)
-        block = out["psu"].astype("string") + "\x00" + out["neighbourhood"].astype("string") if "neighbourhood" in out.columns else out["psu"]
+        block = (
+            out["psu"].astype("string") + "\x00" + out["neighbourhood"].astype("string")
+            if "neighbourhood" in out.columns
+            else out["psu"]
+        )
         out["psu"] = pseudonymous_psu(block.where(out["psu"].notna()), seed)
-        steps.append("manzana → código arbitrario de conglomerado; se conserva el barrio / block → arbitrary cluster code; neighbourhood kept")
+        steps.append(
+            "manzana → código arbitrario de conglomerado; se conserva el barrio / block → arbitrary cluster code; neighbourhood kept"
+        )
     for column in integer_columns:
         if column in out.columns and column not in DESIGN_COLUMNS and column != "age":
             out[column], cap = top_code(out[column], k)
             if cap is not None:
-                steps.append(f"{column}: recodificado arriba en {cap:g} (= {cap:g} o más) / top-coded at {cap:g} (= {cap:g} or more)")
+                steps.append(
+                    f"{column}: recodificado arriba en {cap:g} (= {cap:g} o más) / top-coded at {cap:g} (= {cap:g} or more)"
+                )
     for column in quasi:
         if column in ("neighbourhood", "interview_month"):
             continue
         out[column], rare = rare_to_other(out[column], k)
         if rare:
-            steps.append(f"{column}: categorías con < {k} personas → {OTHER} ({', '.join(rare)}) / rare categories → {OTHER}")
+            steps.append(
+                f"{column}: categorías con < {k} personas → {OTHER} ({', '.join(rare)}) / rare categories → {OTHER}"
+            )
     for column in SUPPRESS_ORDER:
         if column not in quasi:
             continue
@@ -149,7 +162,9 @@ def control(frame: pd.DataFrame, *, integer_columns: list[str] = (), k: int = K,
         if not small.any():
             break
         out.loc[small, column] = pd.NA
-        steps.append(f"{column}: suprimido para {int(small.sum())} personas en clases < {k} / suppressed for {int(small.sum())} respondents in classes < {k}")
+        steps.append(
+            f"{column}: suprimido para {int(small.sum())} personas en clases < {k} / suppressed for {int(small.sum())} respondents in classes < {k}"
+        )
     report = Report(k, quasi, before, k_anonymity(out, quasi, k), steps)
     return out, report
 

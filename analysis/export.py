@@ -18,7 +18,7 @@ Stata files are format 115 (Stata 12), which Stata ≥ 12, R's `foreign::read.dt
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +30,40 @@ from analysis.errors import AnalysisError
 from analysis.pipeline import Result
 from analysis.plan import Plan
 
-IDENTIFYING_TYPES = {"text", "geopoint", "geotrace", "geoshape", "deviceid", "username", "phonenumber", "email",
-                     "audit", "start", "end", "image", "audio", "video", "file", "barcode", "simserial",
-                     "subscriberid", "background-audio", "start-geopoint"}
-IDENTIFYING_COLUMNS = {"instance_id", "instanceName", "device_id", "deviceid", "username", "gps", "audit", "start",
-                       "end", "received_at"}
+IDENTIFYING_TYPES = {
+    "text",
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    "deviceid",
+    "username",
+    "phonenumber",
+    "email",
+    "audit",
+    "start",
+    "end",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "barcode",
+    "simserial",
+    "subscriberid",
+    "background-audio",
+    "start-geopoint",
+}
+IDENTIFYING_COLUMNS = {
+    "instance_id",
+    "instanceName",
+    "device_id",
+    "deviceid",
+    "username",
+    "gps",
+    "audit",
+    "start",
+    "end",
+    "received_at",
+}
 STATA_VERSION = 12  # format 115: R's foreign::read.dta reads Stata ≤ 12 files, Stata 13+ files it cannot
 DERIVED_LABELS = {
     "respondent_id": "Número de encuestado (sin relación con el ID de envío) / respondent number",
@@ -55,16 +84,24 @@ DERIVED_LABELS = {
 REPLICATE_PREFIXES = ("repw", "rep_weight", "replicate")
 
 
-def write_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, pd.DataFrame | str] | None = None,
-                sdmx_csv: bool = False, time_period: str | None = None, plan: Plan | None = None,
-                geo_info_url: str | None = None) -> Path:
+def write_table(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    metadata: dict[str, pd.DataFrame | str] | None = None,
+    sdmx_csv: bool = False,
+    time_period: str | None = None,
+    plan: Plan | None = None,
+    geo_info_url: str | None = None,
+) -> Path:
     """Write the tidy table as CSV, XLSX (with `metadata` sheets) or SDMX-CSV, by suffix and `sdmx_csv`
     (`plan` gives the indicators' comparability to SDMX's COMMENT_OBS)."""
     path = Path(path)
     if sdmx_csv:
-        period = time_period or str(datetime.now(timezone.utc).year)
-        sdmx.to_sdmx(table, time_period=period, comparability=plan_comparability(plan),
-                     geo_info_url=geo_info_url).to_csv(path, index=False)
+        period = time_period or str(datetime.now(UTC).year)
+        sdmx.to_sdmx(
+            table, time_period=period, comparability=plan_comparability(plan), geo_info_url=geo_info_url
+        ).to_csv(path, index=False)
     elif path.suffix.lower() == ".csv":
         table.to_csv(path, index=False)
     elif path.suffix.lower() == ".xlsx":
@@ -78,10 +115,14 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
     """What the XLSX metadata sheets say: the plan, margins with their source and assumption, warnings,
     weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
     metadata: dict[str, pd.DataFrame | str] = {
-        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
+        "plan_file": str(plan.path),
+        "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
-        "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none", **extra,
-        "weighting": result.diagnostics, "recode_log": result.recode_log,
+        "margin_assumption": margin_assumption,
+        "warnings": "\n".join(result.warnings) or "none",
+        **extra,
+        "weighting": result.diagnostics,
+        "recode_log": result.recode_log,
     }
     for number, table in enumerate(result.margins, start=1):
         metadata[f"margins_{number}"] = table
@@ -92,7 +133,7 @@ def write_xlsx(table: pd.DataFrame, path: Path, metadata: dict[str, pd.DataFrame
     """Estimates on the first sheet; then a `metadata` sheet (key/value, text broken into lines) and one sheet
     per DataFrame in `metadata` (e.g. weighting diagnostics, margins)."""
     texts = {k: v for k, v in metadata.items() if isinstance(v, str)}
-    texts.setdefault("written_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    texts.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
     rows = [(key, line) for key, text in texts.items() for line in (str(text).splitlines() or [""])]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="estimates", index=False)
@@ -106,16 +147,23 @@ def plan_comparability(plan: Plan | None) -> dict[str, tuple[str, str]]:
     """Indicator id → (exact|comparable|local, note), as the plan's `comparability` keys say (absent: none)."""
     if plan is None:
         return {}
-    return {i.id: (getattr(i, "comparability", "") or "", getattr(i, "comparability_note", "") or "")
-            for i in plan.indicators}
+    return {
+        i.id: (getattr(i, "comparability", "") or "", getattr(i, "comparability_note", "") or "")
+        for i in plan.indicators
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
 # microdata
 
 
-def microdata_for_export(microdata: pd.DataFrame, fields: pd.DataFrame | None = None, *,
-                         keep: tuple[str, ...] = ("psu",), include_identifiers: bool = False) -> pd.DataFrame:
+def microdata_for_export(
+    microdata: pd.DataFrame,
+    fields: pd.DataFrame | None = None,
+    *,
+    keep: tuple[str, ...] = ("psu",),
+    include_identifiers: bool = False,
+) -> pd.DataFrame:
     """The weighted respondent file without direct identifiers (unless `include_identifiers`).
 
     `fields` (name, type[, label]) from the XLSForm says which questions are free text, GPS or device ids;
@@ -136,9 +184,15 @@ def microdata_for_export(microdata: pd.DataFrame, fields: pd.DataFrame | None = 
     return frame.reset_index(drop=True)
 
 
-def researcher_microdata(microdata: pd.DataFrame, fields: pd.DataFrame | None = None,
-                         choices: pd.DataFrame | None = None, *, keep: tuple[str, ...] = ("psu",),
-                         k: int = disclosure.K, seed: int | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+def researcher_microdata(
+    microdata: pd.DataFrame,
+    fields: pd.DataFrame | None = None,
+    choices: pd.DataFrame | None = None,
+    *,
+    keep: tuple[str, ...] = ("psu",),
+    k: int = disclosure.K,
+    seed: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """The researcher download: no direct identifiers, disclosure control, select_multiple as 0/1 columns; with
     the metadata (key → text) that reports the control and its k-anonymity check."""
     dates = microdata[[c for c in disclosure.DATE_COLUMNS if c in microdata.columns]].reset_index(drop=True)
@@ -146,11 +200,15 @@ def researcher_microdata(microdata: pd.DataFrame, fields: pd.DataFrame | None = 
     frame = pd.concat([frame, dates.drop(columns=[c for c in dates.columns if c in frame.columns])], axis=1)
     integers = [] if fields is None else fields.loc[fields["type"] == "integer", "name"].tolist()
     frame, report = disclosure.control(frame, integer_columns=integers, k=k, seed=seed)
-    return with_choice_columns(frame, fields, choices), {"microdata_level": "investigador / researcher", **report.as_metadata()}
+    return with_choice_columns(frame, fields, choices), {
+        "microdata_level": "investigador / researcher",
+        **report.as_metadata(),
+    }
 
 
-def full_microdata(microdata: pd.DataFrame, fields: pd.DataFrame | None = None,
-                   choices: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+def full_microdata(
+    microdata: pd.DataFrame, fields: pd.DataFrame | None = None, choices: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Everything, identifiers included: for admins who chose it explicitly (the caller logs the choice)."""
     frame = microdata_for_export(microdata, fields, include_identifiers=True)
     level = "completo, con identificadores: uso restringido / full detail with identifiers: restricted use"
@@ -162,7 +220,9 @@ def choice_columns(name: str, values: list[str], taken: frozenset[str] = frozens
     longer than Stata's and SPSS's 32 characters, not a valid variable name, or the name of another field in
     `taken` (`main_problems_other` is the form's free-text "other" question)."""
     readable = {v: f"{name}_{v}" for v in values}
-    if all(len(c) <= 32 and c.replace("_", "a").isalnum() and c.isascii() and c not in taken for c in readable.values()):
+    if all(
+        len(c) <= 32 and c.replace("_", "a").isalnum() and c.isascii() and c not in taken for c in readable.values()
+    ):
         return readable
     return {v: f"{name}_{i}" for i, v in enumerate(values, start=1)}
 
@@ -179,8 +239,10 @@ def with_choice_columns(frame: pd.DataFrame, fields: pd.DataFrame | None, choice
         values = choices.loc[choices["variable"] == name, "value"].astype(str).tolist()
         answered = out[name].notna() & (out[name].astype("string") != "")
         chosen = out[name].astype("string").fillna("").str.split()
-        dummies = {column: np.where(answered, chosen.map(lambda c, v=value: float(v in c)), np.nan)
-                   for value, column in choice_columns(name, values, taken).items()}
+        dummies = {
+            column: np.where(answered, chosen.map(lambda c, v=value: float(v in c)), np.nan)
+            for value, column in choice_columns(name, values, taken).items()
+        }
         at = out.columns.get_loc(name) + 1
         out = pd.concat([out.iloc[:, :at], pd.DataFrame(dummies, index=out.index), out.iloc[:, at:]], axis=1)
     return out
@@ -191,7 +253,9 @@ def variable_labels(frame: pd.DataFrame, fields: pd.DataFrame | None, choices: p
     replicate weights by number; the column name otherwise (Stata and SPSS show it)."""
     labels: dict[str, str] = {}
     if fields is not None:
-        labels |= fields.dropna(subset=["label"]).drop_duplicates("name").set_index("name")["label"].astype(str).to_dict()
+        labels |= (
+            fields.dropna(subset=["label"]).drop_duplicates("name").set_index("name")["label"].astype(str).to_dict()
+        )
     labels |= DERIVED_LABELS
     if fields is not None and choices is not None:
         taken = frozenset(fields["name"])
@@ -219,8 +283,13 @@ def metadata_text(metadata: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def write_microdata(frame: pd.DataFrame, path: str | Path, choices: pd.DataFrame | None = None,
-                    fields: pd.DataFrame | None = None, file_label: str = "") -> Path:
+def write_microdata(
+    frame: pd.DataFrame,
+    path: str | Path,
+    choices: pd.DataFrame | None = None,
+    fields: pd.DataFrame | None = None,
+    file_label: str = "",
+) -> Path:
     """CSV, Stata .dta (format 115) or SPSS .sav by suffix. For .dta/.sav, select_one answers become integer
     codes (the order of the form's choices) with the choice labels as value labels, and every variable gets a
     label (`variable_labels`); select_multiple answers stay space-separated text beside their 0/1 columns. CSV
@@ -235,15 +304,28 @@ def write_microdata(frame: pd.DataFrame, path: str | Path, choices: pd.DataFrame
     coded, value_labels = _coded(frame, choices)
     too_long = [c for c in coded.columns if len(c) > 32 or (suffix == ".dta" and c in value_labels and len(c) > 31)]
     if too_long:
-        raise AnalysisError(f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata/SPSS allow 32 "
-                            "characters, Stata 31 for a labelled variable); rename them or export CSV")
+        raise AnalysisError(
+            f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata/SPSS allow 32 "
+            "characters, Stata 31 for a labelled variable); rename them or export CSV"
+        )
     column_labels = variable_labels(coded, fields, choices)
     if suffix == ".sav":
-        pyreadstat.write_sav(coded, str(path), column_labels=column_labels, variable_value_labels=value_labels,
-                             file_label=_fit(file_label, 64))
+        pyreadstat.write_sav(
+            coded,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=value_labels,
+            file_label=_fit(file_label, 64),
+        )
     else:
-        pyreadstat.write_dta(coded, str(path), column_labels=column_labels, variable_value_labels=value_labels,
-                             version=STATA_VERSION, file_label=_fit(file_label, 80))
+        pyreadstat.write_dta(
+            coded,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=value_labels,
+            version=STATA_VERSION,
+            file_label=_fit(file_label, 80),
+        )
     return path
 
 
@@ -266,7 +348,7 @@ def _coded(frame: pd.DataFrame, choices: pd.DataFrame | None) -> tuple[pd.DataFr
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             numbers = pd.to_numeric(out[column], errors="coerce")
             if numbers.notna().sum() == out[column].notna().sum() and out[column].notna().any():
-                out[column] = numbers.astype("float64")   # integer questions arrive as text
+                out[column] = numbers.astype("float64")  # integer questions arrive as text
             else:
                 out[column] = out[column].astype(object).where(out[column].notna(), "").astype(str)
     return out, value_labels

@@ -35,22 +35,60 @@ from pathlib import Path
 import pandas as pd
 
 STRUCTURE_ID = "IAEG-SDGs:SDG(1.14)"
-DIMENSIONS = ["FREQ", "REPORTING_TYPE", "SERIES", "REF_AREA", "SEX", "AGE", "URBANISATION", "INCOME_WEALTH_QUANTILE",
-              "EDUCATION_LEV", "OCCUPATION", "CUST_BREAKDOWN", "COMPOSITE_BREAKDOWN", "DISABILITY_STATUS", "ACTIVITY",
-              "PRODUCT", "TIME_PERIOD"]
-ATTRIBUTES = ["OBS_STATUS", "UNIT_MULT", "UNIT_MEASURE", "NATURE", "LOWER_BOUND", "UPPER_BOUND", "COMMENT_OBS",
-              "SOURCE_DETAIL", "GEO_INFO_TYPE", "GEO_INFO_URL"]
+DIMENSIONS = [
+    "FREQ",
+    "REPORTING_TYPE",
+    "SERIES",
+    "REF_AREA",
+    "SEX",
+    "AGE",
+    "URBANISATION",
+    "INCOME_WEALTH_QUANTILE",
+    "EDUCATION_LEV",
+    "OCCUPATION",
+    "CUST_BREAKDOWN",
+    "COMPOSITE_BREAKDOWN",
+    "DISABILITY_STATUS",
+    "ACTIVITY",
+    "PRODUCT",
+    "TIME_PERIOD",
+]
+ATTRIBUTES = [
+    "OBS_STATUS",
+    "UNIT_MULT",
+    "UNIT_MEASURE",
+    "NATURE",
+    "LOWER_BOUND",
+    "UPPER_BOUND",
+    "COMMENT_OBS",
+    "SOURCE_DETAIL",
+    "GEO_INFO_TYPE",
+    "GEO_INFO_URL",
+]
 COLUMNS = ["STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS, "OBS_VALUE", *ATTRIBUTES]
 REF_AREA = "604"  # Peru
 SEX_CODES = {"female": "F", "male": "M"}
-AGE_CODES = {"18-24": "Y18T24", "25-34": "Y25T34", "35-44": "Y35T44", "45-54": "Y45T54", "55-64": "Y55T64",
-             "65+": "Y_GE65", "18-29": "Y18T29"}
+AGE_CODES = {
+    "18-24": "Y18T24",
+    "25-34": "Y25T34",
+    "35-44": "Y35T44",
+    "45-54": "Y45T54",
+    "55-64": "Y55T64",
+    "65+": "Y_GE65",
+    "18-29": "Y18T29",
+}
 DISABILITY_CODES = {"yes": "PD", "no": "PWD"}
-BREAKDOWNS = {"sex": ("SEX", SEX_CODES), "age_group": ("AGE", AGE_CODES), "youth": ("AGE", AGE_CODES),
-              "disability": ("DISABILITY_STATUS", DISABILITY_CODES)}
-COMPARABILITY = {"exact": "definición SDG exacta / exact SDG definition",
-                 "comparable": "comparable con la definición SDG / comparable to the SDG definition",
-                 "local": "indicador local, no comparable / local indicator, not comparable"}
+BREAKDOWNS = {
+    "sex": ("SEX", SEX_CODES),
+    "age_group": ("AGE", AGE_CODES),
+    "youth": ("AGE", AGE_CODES),
+    "disability": ("DISABILITY_STATUS", DISABILITY_CODES),
+}
+COMPARABILITY = {
+    "exact": "definición SDG exacta / exact SDG definition",
+    "comparable": "comparable con la definición SDG / comparable to the SDG definition",
+    "local": "indicador local, no comparable / local indicator, not comparable",
+}
 SOURCE = "Encuesta de percepción SDG 16, Trujillo (sdg16-survey) / SDG 16 perception survey, Trujillo (sdg16-survey)"
 
 
@@ -68,8 +106,13 @@ def _comparability(table: pd.DataFrame, comparability: dict[str, tuple[str, str]
         note = table["comparability_note"].fillna("") if "comparability_note" in table.columns else ""
         return pd.DataFrame({"level": level, "note": note}, index=table.index)
     given = comparability or {}
-    return pd.DataFrame({"level": table["indicator"].map(lambda i: given.get(i, ("", ""))[0]),
-                         "note": table["indicator"].map(lambda i: given.get(i, ("", ""))[1])}, index=table.index)
+    return pd.DataFrame(
+        {
+            "level": table["indicator"].map(lambda i: given.get(i, ("", ""))[0]),
+            "note": table["indicator"].map(lambda i: given.get(i, ("", ""))[1]),
+        },
+        index=table.index,
+    )
 
 
 def _reasons(table: pd.DataFrame) -> pd.Series:
@@ -82,12 +125,18 @@ def _reasons(table: pd.DataFrame) -> pd.Series:
     reason[(reason == "") & (table["flag"] == "suppressed")] = "suprimida (n pequeño) / suppressed (small n)"
     area = table["area"].notna() if "area" in table.columns else pd.Series(False, index=table.index)
     local = (table["by"] == "neighbourhood") | area
-    reason[(reason == "") & local] = "barrio: la DSD no tiene áreas subnacionales / neighbourhood: no sub-national key in the DSD"
+    reason[(reason == "") & local] = (
+        "barrio: la DSD no tiene áreas subnacionales / neighbourhood: no sub-national key in the DSD"
+    )
     for by, (dimension, mapping) in BREAKDOWNS.items():
         uncoded = (table["by"] == by) & ~table["group"].map(mapping).isin(codes()[dimension])
-        reason[(reason == "") & uncoded] = f"{by}=" + table["group"].astype(str) + f" sin código en {dimension} / no {dimension} code"
+        reason[(reason == "") & uncoded] = (
+            f"{by}=" + table["group"].astype(str) + f" sin código en {dimension} / no {dimension} code"
+        )
     other = ~table["by"].isin(["overall", "neighbourhood", *BREAKDOWNS])
-    reason[(reason == "") & other] = "desagregación " + table["by"].astype(str) + " sin dimensión en la DSD / breakdown has no DSD dimension"
+    reason[(reason == "") & other] = (
+        "desagregación " + table["by"].astype(str) + " sin dimensión en la DSD / breakdown has no DSD dimension"
+    )
     return reason
 
 
@@ -98,8 +147,13 @@ def left_out(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[reasons != "", columns].assign(reason=reasons[reasons != ""]).reset_index(drop=True)
 
 
-def to_sdmx(table: pd.DataFrame, *, time_period: str, comparability: dict[str, tuple[str, str]] | None = None,
-            geo_info_url: str | None = None) -> pd.DataFrame:
+def to_sdmx(
+    table: pd.DataFrame,
+    *,
+    time_period: str,
+    comparability: dict[str, tuple[str, str]] | None = None,
+    geo_info_url: str | None = None,
+) -> pd.DataFrame:
     """SDMX-CSV 2.0 rows of the estimates that fit the DSD (see the module docstring for the codes).
 
     `comparability` maps indicator ids to (exact|comparable|local, note) as the plan declares them;
@@ -110,8 +164,15 @@ def to_sdmx(table: pd.DataFrame, *, time_period: str, comparability: dict[str, t
     out.insert(0, "ACTION", "I")
     out.insert(0, "STRUCTURE_ID", STRUCTURE_ID)
     out.insert(0, "STRUCTURE", "datastructure")
-    out = out.assign(FREQ="A", REPORTING_TYPE="N", SERIES=rows["series"], REF_AREA=REF_AREA, AGE="Y_GE18",
-                     URBANISATION="CITY", TIME_PERIOD=str(time_period))
+    out = out.assign(
+        FREQ="A",
+        REPORTING_TYPE="N",
+        SERIES=rows["series"],
+        REF_AREA=REF_AREA,
+        AGE="Y_GE18",
+        URBANISATION="CITY",
+        TIME_PERIOD=str(time_period),
+    )
     for by, (dimension, mapping) in BREAKDOWNS.items():
         here = rows["by"] == by
         out.loc[here, dimension] = rows.loc[here, "group"].map(mapping)
@@ -127,7 +188,9 @@ def to_sdmx(table: pd.DataFrame, *, time_period: str, comparability: dict[str, t
     out["UPPER_BOUND"] = (100 * rows["ci_high"]).round(4)
     stated = level["level"].map(COMPARABILITY).fillna("comparabilidad no indicada / comparability not stated")
     note = level["note"].where(level["note"] == "", "; " + level["note"].astype(str))
-    flag = unreliable.map({True: "; poco fiable: menos encuestados que min_n / unreliable: fewer respondents than min_n", False: ""})
+    flag = unreliable.map(
+        {True: "; poco fiable: menos encuestados que min_n / unreliable: fewer respondents than min_n", False: ""}
+    )
     out["COMMENT_OBS"] = stated + note + flag
     out["SOURCE_DETAIL"] = SOURCE
     out["GEO_INFO_TYPE"] = "GeoJSON_1_1" if geo_info_url else ""

@@ -25,7 +25,14 @@ def record_full_download(user: str, reason: str, what: str, rows: int, channel: 
     """Append one entry (UTC time, user, channel, what, rows, reason); refuses an empty reason."""
     if not reason.strip():
         raise ValueError("indique el motivo / a reason is required for full-detail microdata")
-    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "user": user, "channel": channel, "what": what, "rows": rows, "reason": reason.strip()}
+    entry = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "user": user,
+        "channel": channel,
+        "what": what,
+        "rows": rows,
+        "reason": reason.strip(),
+    }
     folder = data_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(log_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

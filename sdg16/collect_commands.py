@@ -17,13 +17,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from collect.database import data_dir
 from collect.errors import CollectError
 from collect.store import Store
-from collect.volunteers import DEFAULT_PROJECT, NewVolunteer, add_volunteer, collect_settings, list_volunteers, reissue_token, revoke_volunteer, write_settings_qr
+from collect.volunteers import (
+    DEFAULT_PROJECT,
+    NewVolunteer,
+    add_volunteer,
+    collect_settings,
+    list_volunteers,
+    reissue_token,
+    revoke_volunteer,
+    write_settings_qr,
+)
 from collect.webform import webform_url
 from forms.build import SHIPPED_FORM_ID
 
 app = typer.Typer()
-volunteer_app = typer.Typer(help="Volunteer accounts: server links with a secret token, QR codes for ODK Collect.", no_args_is_help=True)
-import_app = typer.Typer(help="Import submissions from KoboToolbox or ODK Central (files or APIs); all rows or none.", no_args_is_help=True)
+volunteer_app = typer.Typer(
+    help="Volunteer accounts: server links with a secret token, QR codes for ODK Collect.", no_args_is_help=True
+)
+import_app = typer.Typer(
+    help="Import submissions from KoboToolbox or ODK Central (files or APIs); all rows or none.", no_args_is_help=True
+)
 app.add_typer(volunteer_app, name="volunteer")
 app.add_typer(import_app, name="import")
 
@@ -70,7 +83,9 @@ def _print_access(created: NewVolunteer, base: str) -> None:
     typer.echo(f"Server URL (ODK Collect / KoboCollect): {url}")
     typer.echo(f"QR code (Collect: Project settings → Reconfigure with QR code): {qr.resolve()}")
     typer.echo(f"Web form (browser, no Android; offline needs HTTPS): {webform_url(url, SHIPPED_FORM_ID)}")
-    typer.echo(f"Digest login for plain-HTTP LANs: server {base}/projects/{project}, username {name!r}, password = the token in the URL.")
+    typer.echo(
+        f"Digest login for plain-HTTP LANs: server {base}/projects/{project}, username {name!r}, password = the token in the URL."
+    )
     typer.echo("The token is shown only now; `sdg16 volunteer reissue` gives a new one.")
 
 
@@ -78,7 +93,9 @@ def _print_access(created: NewVolunteer, base: str) -> None:
 def volunteer_add(
     name: str = typer.Argument(..., help="The volunteer's name: shown in the data and used as Digest username."),
     project: str = typer.Option(DEFAULT_PROJECT, help="Project (group of volunteers) the account belongs to."),
-    server_url: str = typer.Option(None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."),
+    server_url: str = typer.Option(
+        None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."
+    ),
 ) -> None:
     """Create a volunteer: prints their server URL (with token) and writes their ODK Collect QR code."""
     try:
@@ -92,7 +109,9 @@ def volunteer_add(
 @volunteer_app.command("reissue")
 def volunteer_reissue(
     name: str,
-    server_url: str = typer.Option(None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."),
+    server_url: str = typer.Option(
+        None, help="Public base URL of the server [default: SDG16_PUBLIC_URL or http://<LAN address>:8501]."
+    ),
 ) -> None:
     """Give a volunteer a new token (and reactivate a revoked one); the old token stops working at once."""
     try:
@@ -155,13 +174,24 @@ def _kobo_versions(pairs: list[str] | None) -> dict[str, str] | None:
     return dict(pair.split("=", 1) for pair in pairs)
 
 
-KOBO_VERSION_OPTION = typer.Option(None, "--kobo-version", help="Kobo deployment id (__version__) = form version here, e.g. vLnrnT6P=2026112801; repeatable.")
-ATTACHMENTS_OPTION = typer.Option(False, "--attachments", help="Also download every submission's attachments (photos, audio) and store them.")
+KOBO_VERSION_OPTION = typer.Option(
+    None,
+    "--kobo-version",
+    help="Kobo deployment id (__version__) = form version here, e.g. vLnrnT6P=2026112801; repeatable.",
+)
+ATTACHMENTS_OPTION = typer.Option(
+    False, "--attachments", help="Also download every submission's attachments (photos, audio) and store them."
+)
 
 
 @import_app.command("file")
 def import_file_command(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Kobo or Central export (CSV, XLSX or Central's .csv.zip) with XML values and headers."),
+    path: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="Kobo or Central export (CSV, XLSX or Central's .csv.zip) with XML values and headers.",
+    ),
     form: str = typer.Option(..., help="Form id (as published here) whose fields the columns are."),
     version: str = typer.Option(None, help="Form version for rows without a FormVersion column [default: latest]."),
     kobo_version: list[str] = KOBO_VERSION_OPTION,
@@ -171,7 +201,12 @@ def import_file_command(
 
     versions = _kobo_versions(kobo_version)
     try:
-        result = _with_progress(lambda progress: import_file(_store_with_forms(), path, form, version, progress=progress, kobo_versions=versions), path.name)
+        result = _with_progress(
+            lambda progress: import_file(
+                _store_with_forms(), path, form, version, progress=progress, kobo_versions=versions
+            ),
+            path.name,
+        )
     except CollectError as error:
         raise _fail(error) from None
     _report(result.summary)
@@ -196,7 +231,20 @@ def import_kobo_command(
 
     versions = _kobo_versions(kobo_version)
     try:
-        summary = _with_progress(lambda progress: import_kobo(_store_with_forms(), server, token, asset, form, version, progress=progress, attachments=attachments, kobo_versions=versions), asset)
+        summary = _with_progress(
+            lambda progress: import_kobo(
+                _store_with_forms(),
+                server,
+                token,
+                asset,
+                form,
+                version,
+                progress=progress,
+                attachments=attachments,
+                kobo_versions=versions,
+            ),
+            asset,
+        )
     except (CollectError, httpx.HTTPError) as error:
         raise _fail(error) from None
     _report(summary)
@@ -219,7 +267,19 @@ def import_central_command(
 
     try:
         with Client(config_path=config) as client:
-            summary = _with_progress(lambda progress: import_central(_store_with_forms(), client, form, central_form, project, version, progress=progress, attachments=attachments), central_form or form)
+            summary = _with_progress(
+                lambda progress: import_central(
+                    _store_with_forms(),
+                    client,
+                    form,
+                    central_form,
+                    project,
+                    version,
+                    progress=progress,
+                    attachments=attachments,
+                ),
+                central_form or form,
+            )
     except (CollectError, PyODKError) as error:
         raise _fail(error) from None
     _report(summary)

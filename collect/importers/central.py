@@ -30,11 +30,15 @@ ATTACHMENT_URL = "projects/{project}/forms/{form}/submissions/{instance}/attachm
 log = logging.getLogger(__name__)
 
 
-def central_records(client: Client, central_form_id: str, project_id: int | None, page_size: int = PAGE_SIZE) -> Iterator[tuple[int, dict]]:
+def central_records(
+    client: Client, central_form_id: str, project_id: int | None, page_size: int = PAGE_SIZE
+) -> Iterator[tuple[int, dict]]:
     """(total, flattened record) for every submission of a Central form, page by page."""
     skip = 0
     while True:
-        page = client.submissions.get_table(form_id=central_form_id, project_id=project_id, skip=skip, top=page_size, count=True)
+        page = client.submissions.get_table(
+            form_id=central_form_id, project_id=project_id, skip=skip, top=page_size, count=True
+        )
         for record in page["value"]:
             yield page["@odata.count"], flatten_record(record)
         skip += len(page["value"])
@@ -42,7 +46,9 @@ def central_records(client: Client, central_form_id: str, project_id: int | None
             return
 
 
-def central_attachments(client: Client, central_form_id: str, project_id: int | None, instance_id: str) -> list[Attachment]:
+def central_attachments(
+    client: Client, central_form_id: str, project_id: int | None, instance_id: str
+) -> list[Attachment]:
     """The attachments Central holds for a submission (its current version), downloaded."""
     project = project_id if project_id is not None else client.project_id
     listed = SubmissionAttachmentService(client.session, project).list(form_id=central_form_id, instance_id=instance_id)
@@ -50,9 +56,17 @@ def central_attachments(client: Client, central_form_id: str, project_id: int | 
     for attachment in listed:
         if not attachment.exists:
             continue
-        url = client.session.urlformat(ATTACHMENT_URL, project=project, form=central_form_id, instance=instance_id, name=attachment.name)
+        url = client.session.urlformat(
+            ATTACHMENT_URL, project=project, form=central_form_id, instance=instance_id, name=attachment.name
+        )
         response = client.session.response_or_error(method="GET", url=url, logger=log)
-        found.append(Attachment(attachment.name, response.content, response.headers.get("Content-Type") or mimetypes.guess_type(attachment.name)[0]))
+        found.append(
+            Attachment(
+                attachment.name,
+                response.content,
+                response.headers.get("Content-Type") or mimetypes.guess_type(attachment.name)[0],
+            )
+        )
     return found
 
 
@@ -73,14 +87,22 @@ def import_central(
     defaults to `form_id`, `project_id` to the client's default project; `attachments` downloads them too.
     """
     form = store.form_version(form_id, version)
-    mapping = FormMapping(form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), "odk-central")
+    mapping = FormMapping(
+        form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), "odk-central"
+    )
     totals: list[int] = []
     remote_form = central_form_id or form_id
 
     def records():
         for number, (total, record) in enumerate(central_records(client, remote_form, project_id, page_size), start=1):
             totals.append(total)
-            files = central_attachments(client, remote_form, project_id, record["__id"]) if attachments and record.get("__system/attachmentsPresent") else ()
+            files = (
+                central_attachments(client, remote_form, project_id, record["__id"])
+                if attachments and record.get("__system/attachmentsPresent")
+                else ()
+            )
             yield mapping.record(record, number, attachments=files)
 
-    return store.import_records(records(), progress=None if progress is None else lambda done: progress(done, totals[-1]))
+    return store.import_records(
+        records(), progress=None if progress is None else lambda done: progress(done, totals[-1])
+    )

@@ -54,11 +54,21 @@ def _read_csv(handle: io.BufferedIOBase | Path) -> pd.DataFrame:
 def _read_zip(path: Path) -> Export:
     """Central's `.csv.zip`: the table without PARENT_KEY is the main one; the others are repeats."""
     with zipfile.ZipFile(path) as archive:
-        tables = {name: _read_csv(archive.open(name)) for name in archive.namelist() if name.lower().endswith(".csv") and not name.startswith("media/")}
-        media = {PurePosixPath(name).name: archive.read(name) for name in archive.namelist() if name.startswith("media/") and not name.endswith("/")}
+        tables = {
+            name: _read_csv(archive.open(name))
+            for name in archive.namelist()
+            if name.lower().endswith(".csv") and not name.startswith("media/")
+        }
+        media = {
+            PurePosixPath(name).name: archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("media/") and not name.endswith("/")
+        }
     mains = [name for name, table in tables.items() if "PARENT_KEY" not in table.columns]
     if len(mains) != 1:
-        raise ImportRowError(f"{path.name}: expected one main table (a .csv without PARENT_KEY) in the archive, found {len(mains)}: {', '.join(mains) or 'none'}")
+        raise ImportRowError(
+            f"{path.name}: expected one main table (a .csv without PARENT_KEY) in the archive, found {len(mains)}: {', '.join(mains) or 'none'}"
+        )
     repeats: dict[str, list[dict]] = {}
     for name, table in tables.items():
         if name == mains[0]:
@@ -89,7 +99,11 @@ def read_export(path: Path) -> Export:
 
 def _attachments(row: Mapping[str, object], mapping: FormMapping, media: Mapping[str, bytes]) -> list[Attachment]:
     """The media files a row's file questions name, when the archive carries them."""
-    names = {str(value) for key, value in row.items() if key in mapping.fields and mapping.fields[key].type == "binary" and value}
+    names = {
+        str(value)
+        for key, value in row.items()
+        if key in mapping.fields and mapping.fields[key].type == "binary" and value
+    }
     return [Attachment(name, media[name], mimetypes.guess_type(name)[0]) for name in sorted(names) if name in media]
 
 
@@ -109,7 +123,9 @@ def import_file(
     several). `progress(done, total)` is called per row. Row numbers in errors are the spreadsheet's (header = 1).
     """
     form = store.form_version(form_id, version)
-    mapping = FormMapping(form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), source, kobo_versions)
+    mapping = FormMapping(
+        form_id, form.version, read_xform(store.form_xml(form_id, form.version)).fields(), source, kobo_versions
+    )
     export = read_export(path)
     frame = export.main.rename(columns=mapping.header_names([str(c) for c in export.main.columns]))
     _check_kobo_versions(frame, mapping)

@@ -37,7 +37,14 @@ def kobo_records(client: httpx.Client, asset_uid: str, page_size: int = PAGE_SIZ
     """(total, record) for every submission of an asset, page by page."""
     start = 0
     while True:
-        page = _get(client, f"/api/v2/assets/{asset_uid}/data/", f"asset {asset_uid}", format="json", start=start, limit=page_size).json()
+        page = _get(
+            client,
+            f"/api/v2/assets/{asset_uid}/data/",
+            f"asset {asset_uid}",
+            format="json",
+            start=start,
+            limit=page_size,
+        ).json()
         for record in page["results"]:
             yield page["count"], record
         start += len(page["results"])
@@ -47,7 +54,17 @@ def kobo_records(client: httpx.Client, asset_uid: str, page_size: int = PAGE_SIZ
 
 def deployed_version(client: httpx.Client, asset_uid: str, kobo_version: str) -> str | None:
     """The XLSForm `version` setting of one Kobo deployment, or None when its content has none."""
-    content = _get(client, f"/api/v2/assets/{asset_uid}/versions/{kobo_version}/", f"version {kobo_version} of asset {asset_uid}", format="json").json().get("content") or {}
+    content = (
+        _get(
+            client,
+            f"/api/v2/assets/{asset_uid}/versions/{kobo_version}/",
+            f"version {kobo_version} of asset {asset_uid}",
+            format="json",
+        )
+        .json()
+        .get("content")
+        or {}
+    )
     settings = content.get("settings") or {}
     if isinstance(settings, list):  # older content keeps settings as a one-row sheet
         settings = settings[0] if settings else {}
@@ -104,13 +121,21 @@ def import_kobo(
     """
     form = store.form_version(form_id, version)
     fields = read_xform(store.form_xml(form_id, form.version)).fields()
-    with httpx.Client(base_url=server, headers={"Authorization": f"Token {token}"}, transport=transport, timeout=60) as client:
-        mapping = FormMapping(form_id, form.version, fields, "kobo", _VersionMap(client, asset_uid, kobo_versions or {}))
+    with httpx.Client(
+        base_url=server, headers={"Authorization": f"Token {token}"}, transport=transport, timeout=60
+    ) as client:
+        mapping = FormMapping(
+            form_id, form.version, fields, "kobo", _VersionMap(client, asset_uid, kobo_versions or {})
+        )
         totals: list[int] = []
 
         def records():
             for number, (total, record) in enumerate(kobo_records(client, asset_uid, page_size), start=1):
                 totals.append(total)
-                yield mapping.record(record, number, attachments=kobo_attachments(client, record) if attachments else ())
+                yield mapping.record(
+                    record, number, attachments=kobo_attachments(client, record) if attachments else ()
+                )
 
-        return store.import_records(records(), progress=None if progress is None else lambda done: progress(done, totals[-1]))
+        return store.import_records(
+            records(), progress=None if progress is None else lambda done: progress(done, totals[-1])
+        )

@@ -59,7 +59,17 @@ REVIEW_STATES = {
 JSON_TYPES = (str, int, float, bool, list, dict, type(None))
 SELECTED = {"1", "1.0", "True", "true", "TRUE"}
 # Platform bookkeeping that is neither a field nor read above: not reported as unmatched.
-BOOKKEEPING = {"formhub/uuid", "meta/rootUuid", "meta-rootUuid", "SubmitterID", "AttachmentsPresent", "AttachmentsExpected", "Status", "Edits", KOBO_VERSION}
+BOOKKEEPING = {
+    "formhub/uuid",
+    "meta/rootUuid",
+    "meta-rootUuid",
+    "SubmitterID",
+    "AttachmentsPresent",
+    "AttachmentsExpected",
+    "Status",
+    "Edits",
+    KOBO_VERSION,
+}
 # Where Kobo's XLSX export writes typed cells, the project's clock: start/end arrive without their offset.
 LOCAL_TIMEZONE = "America/Lima"
 
@@ -136,7 +146,15 @@ class FormMapping:
     version on deploy, and without the map the version-drift check would see every Kobo row as current.
     """
 
-    def __init__(self, form_id: str, form_version: str, fields: list[Field], source: str, kobo_versions: Mapping[str, str] | None = None, timezone: str = LOCAL_TIMEZONE):
+    def __init__(
+        self,
+        form_id: str,
+        form_version: str,
+        fields: list[Field],
+        source: str,
+        kobo_versions: Mapping[str, str] | None = None,
+        timezone: str = LOCAL_TIMEZONE,
+    ):
         self.form_id = form_id
         self.form_version = form_version
         self.source = source
@@ -156,8 +174,24 @@ class FormMapping:
         self.by_name = {field.name: field for field in self.fields.values()}
 
     def _known(self, header: str) -> bool:
-        metadata = {*BOOKKEEPING, *INSTANCE_ID, *ROOT_ID, *DEPRECATED_ID, *RECEIVED_AT, *SUBMITTER, *DEVICE, *REVIEW, *FORM_VERSION}
-        return header in self.fields or header in self.expanded or header in self.geopoint_parts or header in metadata or header.startswith("_")
+        metadata = {
+            *BOOKKEEPING,
+            *INSTANCE_ID,
+            *ROOT_ID,
+            *DEPRECATED_ID,
+            *RECEIVED_AT,
+            *SUBMITTER,
+            *DEVICE,
+            *REVIEW,
+            *FORM_VERSION,
+        }
+        return (
+            header in self.fields
+            or header in self.expanded
+            or header in self.geopoint_parts
+            or header in metadata
+            or header.startswith("_")
+        )
 
     def unmatched(self, headers: list[str]) -> list[str]:
         """Headers that are neither a field of the form nor metadata this importer reads: reported, not stored."""
@@ -187,7 +221,12 @@ class FormMapping:
 
     def _behind_separator(self, header: str) -> bool:
         for name in self.by_name:
-            if header.endswith(name) and len(header) > len(name) and not header[-len(name) - 1].isalnum() and header[-len(name) - 1] != "_":
+            if (
+                header.endswith(name)
+                and len(header) > len(name)
+                and not header[-len(name) - 1].isalnum()
+                and header[-len(name) - 1] != "_"
+            ):
                 return True
         return False
 
@@ -202,15 +241,26 @@ class FormMapping:
             return self.kobo_versions[kobo]
         except KeyError:
             known = ", ".join(f"{k}={v}" for k, v in self.kobo_versions.items()) or "none"
-            raise ImportRowError(f"row {row_number}: la versión de Kobo {kobo!r} no tiene equivalente / Kobo version {kobo!r} is not mapped to a version of {self.form_id!r} (mapped: {known})") from None
+            raise ImportRowError(
+                f"row {row_number}: la versión de Kobo {kobo!r} no tiene equivalente / Kobo version {kobo!r} is not mapped to a version of {self.form_id!r} (mapped: {known})"
+            ) from None
 
-    def record(self, raw: Mapping[str, object], row_number: int, repeats: Sequence[Mapping[str, object]] = (), attachments: Sequence[Attachment] = ()) -> ImportRecord:
+    def record(
+        self,
+        raw: Mapping[str, object],
+        row_number: int,
+        repeats: Sequence[Mapping[str, object]] = (),
+        attachments: Sequence[Attachment] = (),
+    ) -> ImportRecord:
         """One exported row as an ImportRecord; ImportRowError names the row and what is wrong with it.
 
         `repeats` are the row's repeat-group rows (Central's `.csv.zip`): a field answered only there keeps its
         first value, as OpenRosa submissions do, and every row stays in the source record.
         """
-        row = {key: xml_text(value, self.fields[key].type if key in self.fields else "string", self.timezone) for key, value in raw.items()}
+        row = {
+            key: xml_text(value, self.fields[key].type if key in self.fields else "string", self.timezone)
+            for key, value in raw.items()
+        }
         instance_id = _first(row, INSTANCE_ID)
         if not instance_id:
             raise ImportRowError(f"row {row_number}: no instance ID (looked for {', '.join(INSTANCE_ID)})")
@@ -227,7 +277,9 @@ class FormMapping:
         review = _first(row, REVIEW)
         if review not in REVIEW_STATES:
             raise ImportRowError(f"row {row_number}: review state {review!r} is not one Kobo or Central uses")
-        source_record = {key: value if isinstance(value, JSON_TYPES) else row[key] for key, value in raw.items()}  # typed XLSX cells as text
+        source_record = {
+            key: value if isinstance(value, JSON_TYPES) else row[key] for key, value in raw.items()
+        }  # typed XLSX cells as text
         if repeats:
             source_record["repeats"] = [dict(r) for r in repeats]
         return ImportRecord(

@@ -24,8 +24,13 @@ from collect.access_log import record_full_download
 from dashboard import data, demo, freshness, signin
 from forms.codebook import codebook_frame
 
-MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ".dta": "application/x-stata-dta", ".sav": "application/x-spss-sav", ".md": "text/markdown"}
+MIME = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".dta": "application/x-stata-dta",
+    ".sav": "application/x-spss-sav",
+    ".md": "text/markdown",
+}
 
 
 def render() -> None:
@@ -35,25 +40,36 @@ def render() -> None:
         return
     result = data.estimates()
     if result is None or isinstance(result, AnalysisError):
-        st.info("Nothing to download yet: the Estimates page says why." if result is not None else
-                "No submissions yet.")
+        st.info(
+            "Nothing to download yet: the Estimates page says why." if result is not None else "No submissions yet."
+        )
         return
     prefix = "SYNTHETIC-demo-" if _synthetic() else ""
     st.subheader("Estimates")
     st.caption(f"{len(result.estimates):,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.")
     _button("Tidy table (CSV)", lambda: _table_file(result, ".csv"), f"{prefix}sdg16-estimates.csv")
-    _button("Tidy table with metadata sheets (XLSX)", lambda: _table_file(result, ".xlsx"), f"{prefix}sdg16-estimates.xlsx")
-    _button("SDMX-CSV (SDG series, for UN SDG data exchange)", lambda: _table_file(result, ".csv", sdmx=True),
-            f"{prefix}sdg16-estimates-sdmx.csv")
+    _button(
+        "Tidy table with metadata sheets (XLSX)", lambda: _table_file(result, ".xlsx"), f"{prefix}sdg16-estimates.xlsx"
+    )
+    _button(
+        "SDMX-CSV (SDG series, for UN SDG data exchange)",
+        lambda: _table_file(result, ".csv", sdmx=True),
+        f"{prefix}sdg16-estimates-sdmx.csv",
+    )
     st.subheader("Weighted microdata (researcher level, disclosure control)")
-    st.caption("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
-               "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
-               "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
-               "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS.")
+    st.caption(
+        "One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
+        "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
+        "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
+        "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS."
+    )
     for label, suffix in (("CSV", ".csv"), ("Stata (.dta)", ".dta"), ("SPSS (.sav)", ".sav")):
         _button(label, lambda suffix=suffix: _microdata_file(result, suffix), f"{prefix}sdg16-microdata{suffix}")
-    _button("Disclosure report (Markdown)", lambda: export.metadata_text(_researcher(result)[1]).encode("utf-8"),
-            f"{prefix}sdg16-microdata-metadata.md")
+    _button(
+        "Disclosure report (Markdown)",
+        lambda: export.metadata_text(_researcher(result)[1]).encode("utf-8"),
+        f"{prefix}sdg16-microdata-metadata.md",
+    )
     if user.role == "admin":
         _full_detail(result, user.username, prefix)
     st.subheader("Documentation")
@@ -64,8 +80,15 @@ def render() -> None:
 
 
 def _button(label: str, make, file_name: str) -> None:
-    st.download_button(label, make, file_name, MIME[Path(file_name).suffix], icon=":material/download:",
-                       on_click="ignore", key=f"download_{file_name}")
+    st.download_button(
+        label,
+        make,
+        file_name,
+        MIME[Path(file_name).suffix],
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"download_{file_name}",
+    )
 
 
 def _synthetic() -> bool:
@@ -87,10 +110,17 @@ def _written(write, suffix: str) -> bytes:
 def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
     metadata = None
     if suffix == ".xlsx":
-        metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result),
-                                         synthetic="YES: generated demo round" if _synthetic() else "no")
-    return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx_csv=sdmx,
-                                                    plan=data.plan()), suffix)
+        metadata = export.table_metadata(
+            data.plan(),
+            result,
+            data.margins_assumption(),
+            methods=note(result),
+            synthetic="YES: generated demo round" if _synthetic() else "no",
+        )
+    return _written(
+        lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx_csv=sdmx, plan=data.plan()),
+        suffix,
+    )
 
 
 def _choices() -> pd.DataFrame:
@@ -99,8 +129,9 @@ def _choices() -> pd.DataFrame:
 
 def _researcher(result: Result) -> tuple[pd.DataFrame, dict[str, str]]:
     plan = data.plan()
-    return export.researcher_microdata(result.microdata, read_form_fields(plan.form), _choices(),
-                                       keep=tuple(c for c in [plan.design.psu] if c))
+    return export.researcher_microdata(
+        result.microdata, read_form_fields(plan.form), _choices(), keep=tuple(c for c in [plan.design.psu] if c)
+    )
 
 
 def _microdata_file(result: Result, suffix: str, full_for: tuple[str, str] | None = None) -> bytes:
@@ -118,16 +149,21 @@ def _microdata_file(result: Result, suffix: str, full_for: tuple[str, str] | Non
 def _full_detail(result: Result, username: str, prefix: str) -> None:
     """Admins only: identifiable microdata after a stated reason and an explicit choice; every file made is logged."""
     with st.expander("Full detail with identifiers (admins only, logged)"):
-        st.warning("These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
-                   "Keep them off shared drives and e-mail; every download is logged with your name and reason.")
+        st.warning(
+            "These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
+            "Keep them off shared drives and e-mail; every download is logged with your name and reason."
+        )
         reason = st.text_input("Reason (logged)", key="full_detail_reason")
         chosen = st.checkbox("I need full detail and take responsibility for protecting it", key="full_detail_choice")
         if not (chosen and reason.strip()):
             st.caption("State a reason and tick the box to get the files.")
             return
         for label, suffix in (("Full CSV", ".csv"), ("Full Stata (.dta)", ".dta"), ("Full SPSS (.sav)", ".sav")):
-            _button(label, lambda suffix=suffix: _microdata_file(result, suffix, (username, reason)),
-                    f"{prefix}sdg16-microdata-FULL{suffix}")
+            _button(
+                label,
+                lambda suffix=suffix: _microdata_file(result, suffix, (username, reason)),
+                f"{prefix}sdg16-microdata-FULL{suffix}",
+            )
 
 
 def _codebook() -> bytes:

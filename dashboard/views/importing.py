@@ -44,8 +44,13 @@ def _import(upload, form_id: str, source: str) -> None:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            result = import_file(data.store(), path, form_id, source=source,
-                                 progress=lambda done, total: bar.progress(done / max(total, 1)))
+            result = import_file(
+                data.store(),
+                path,
+                form_id,
+                source=source,
+                progress=lambda done, total: bar.progress(done / max(total, 1)),
+            )
         except CollectError as error:
             bar.empty()
             st.error(f"{upload.name}: {error}. Nothing was imported.")
@@ -53,7 +58,9 @@ def _import(upload, form_id: str, source: str) -> None:
     data.changed()
     bar.progress(1.0, text="Done")
     summary = result.summary
-    st.success(f"{upload.name}: {summary.added:,} submissions added, {summary.unchanged:,} already stored, {summary.reviews:,} review states taken.")
+    st.success(
+        f"{upload.name}: {summary.added:,} submissions added, {summary.unchanged:,} already stored, {summary.reviews:,} review states taken."
+    )
     if result.ignored_columns:
         st.warning("Columns that match no field of the form (not imported): " + ", ".join(result.ignored_columns))
 

@@ -1,14 +1,14 @@
 """Exports read back: CSV/XLSX tables, SDMX-CSV codes, microdata without identifiers, labelled .sav/.dta, CLI."""
 
-from pathlib import Path
-
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from synthetic import synthetic_submissions
 from typer.testing import CliRunner
 
 from analysis import disclosure, export
@@ -17,7 +17,6 @@ from analysis.pipeline import run
 from analysis.plan import load_plan, read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 from sdg16.cli import app
-from synthetic import synthetic_submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = load_plan(ROOT / "analysis" / "plans" / "sdg16.toml")
@@ -37,7 +36,9 @@ def test_csv_and_xlsx_round_trip(result, tmp_path):
     export.write_table(table, tmp_path / "t.csv")
     back = pd.read_csv(tmp_path / "t.csv", keep_default_na=False, na_values=[""])
     assert np.allclose(back["estimate"], table["estimate"], equal_nan=True)
-    export.write_table(table, tmp_path / "t.xlsx", metadata={"plan": "line one\nline two", "weighting": result.diagnostics})
+    export.write_table(
+        table, tmp_path / "t.xlsx", metadata={"plan": "line one\nline two", "weighting": result.diagnostics}
+    )
     sheets = pd.read_excel(tmp_path / "t.xlsx", sheet_name=None)
     assert list(sheets) == ["estimates", "metadata", "weighting"]
     assert len(sheets["estimates"]) == len(table)
@@ -54,8 +55,18 @@ def test_unknown_table_format_is_refused(result, tmp_path):
 
 def test_microdata_leave_out_direct_identifiers(result):  # the step before disclosure control
     frame = export.microdata_for_export(result.microdata, FIELDS)
-    for column in ("gps", "deviceid", "device_id", "username", "instance_id", "start", "end", "volunteer_notes",
-                   "audit", "received_at"):
+    for column in (
+        "gps",
+        "deviceid",
+        "device_id",
+        "username",
+        "instance_id",
+        "start",
+        "end",
+        "volunteer_notes",
+        "audit",
+        "received_at",
+    ):
         assert column not in frame.columns
     assert frame["respondent_id"].tolist() == list(range(1, len(frame) + 1))
     assert frame["volunteer"].str.fullmatch(r"V\d{3}").all()
@@ -78,10 +89,12 @@ def test_labelled_microdata_read_back(result, tmp_path, suffix, reader):
     assert meta.column_names_to_labels["age_group"].startswith("Grupo de edad")
     problems = CHOICES.loc[CHOICES["variable"] == "main_problems", "value"].tolist()
     robbery = export.choice_columns("main_problems", problems, frozenset(FIELDS["name"]))["robbery"]
-    assert meta.column_names_to_labels[robbery].endswith(": Robo (0/1)") or meta.column_names_to_labels[robbery].endswith("(0/1)")
+    assert meta.column_names_to_labels[robbery].endswith(": Robo (0/1)") or meta.column_names_to_labels[
+        robbery
+    ].endswith("(0/1)")
     safe = CHOICES[CHOICES["variable"] == "feels_safe_after_dark"]
     assert set(meta.variable_value_labels["feels_safe_after_dark"].values()) == set(safe["label"])
-    assert data["main_problems"].iloc[0] == frame["main_problems"].iloc[0]   # select_multiple stays text, beside 0/1
+    assert data["main_problems"].iloc[0] == frame["main_problems"].iloc[0]  # select_multiple stays text, beside 0/1
 
 
 def test_select_multiple_answers_also_as_0_1_columns(result):
@@ -109,16 +122,18 @@ def test_researcher_level_controls_disclosure_and_reports_k_anonymity(result):
     assert frame["psu"].str.fullmatch(r"P\d{3,}").all() and frame["psu"].nunique() == blocks.nunique()
     assert not set(frame["psu"]) & set(result.microdata["psu"].astype(str))
     adults = pd.to_numeric(frame["household_adults"], errors="coerce")
-    assert (adults == adults.max()).sum() >= 5   # top-coded: at least k respondents at the cap
+    assert (adults == adults.max()).sum() >= 5  # top-coded: at least k respondents at the cap
     quasi = [c for c in disclosure.QUASI_IDENTIFIERS if c in frame.columns]
     sizes = frame[quasi].astype("string").fillna("-").groupby(quasi)[quasi[0]].transform("size")
-    small = frame[sizes < 5]   # strict count; those left have nothing but the neighbourhood
+    small = frame[sizes < 5]  # strict count; those left have nothing but the neighbourhood
     assert small[[c for c in quasi if c != "neighbourhood"]].isna().all().all()
     assert disclosure.k_anonymity(frame, quasi)["below_k"] < 0.02
     assert "90" not in metadata["k_anonymity_after"].split("%")[0]
     assert metadata["quasi_identifiers"] == ", ".join(quasi)
-    before = disclosure.k_anonymity(result.microdata.assign(interview_month=result.microdata["start"].str[:10]),
-                                    ["psu", "age", "sex", "education", "disability", "interview_month"])
+    before = disclosure.k_anonymity(
+        result.microdata.assign(interview_month=result.microdata["start"].str[:10]),
+        ["psu", "age", "sex", "education", "disability", "interview_month"],
+    )
     assert before["unique"] > 0.5 and f"{before['unique']:.1%}" in metadata["k_anonymity_before"]
 
 
@@ -128,7 +143,9 @@ def test_disclosure_helpers():
     assert cap == 4 and capped.dropna().astype(float).max() == 4 and capped.isna().sum() == 1
     grouped, rare = disclosure.rare_to_other(pd.Series(["a"] * 5 + ["b"] * 2 + ["c"]), k=3)
     assert rare == ["b", "c"] and grouped.tolist() == ["a"] * 5 + ["other"] * 3
-    month = disclosure.interview_month(pd.DataFrame({"start": ["2026-11-20T09:00:00-05:00", None], "today": [None, "2026-12-01"]}))
+    month = disclosure.interview_month(
+        pd.DataFrame({"start": ["2026-11-20T09:00:00-05:00", None], "today": [None, "2026-12-01"]})
+    )
     assert month.tolist() == ["2026-11", "2026-12"]
 
 
@@ -136,8 +153,12 @@ def test_disclosure_helpers():
 def test_r_foreign_reads_the_stata_file(result, tmp_path):
     frame, _ = export.researcher_microdata(result.microdata, FIELDS, CHOICES, seed=1)
     path = export.write_microdata(frame, tmp_path / "m.dta", CHOICES, FIELDS)
-    done = subprocess.run(["Rscript", str(ROOT / "tests" / "golden" / "read_microdata.R"), str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["Rscript", str(ROOT / "tests" / "golden" / "read_microdata.R"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     read = dict(line.split("\t", 1) for line in done.stdout.splitlines())
     assert (int(read["rows"]), int(read["columns"])) == frame.shape
@@ -157,11 +178,16 @@ def test_microdata_format_and_name_errors(result, tmp_path):
 
 # ---- the command line ------------------------------------------------------------------------------------
 
+
 def central_style_export(path: Path) -> Path:
     """A CSV like ODK Central's: group paths joined with '-', meta-instanceID, SubmitterName, ReviewState."""
     subs = synthetic_submissions(700, seed=13)
-    groups = {"sex": "consented-interview-respondent-sex", "instance_id": "meta-instanceID",
-              "volunteer": "SubmitterName", "review_state": "ReviewState"}
+    groups = {
+        "sex": "consented-interview-respondent-sex",
+        "instance_id": "meta-instanceID",
+        "volunteer": "SubmitterName",
+        "review_state": "ReviewState",
+    }
     subs.rename(columns=groups).to_csv(path, index=False)
     return path
 
@@ -175,8 +201,9 @@ def test_cli_estimate_tidy_xlsx_and_sdmx(tmp_path):
     assert {"estimates", "metadata", "weighting"} <= set(sheets)
     keys = set(sheets["metadata"]["key"])
     assert {"plan", "margins", "margin_assumption", "written_at"} <= keys
-    done = runner.invoke(app, ["estimate", str(responses), "--out", str(tmp_path / "s.csv"), "--format", "sdmx",
-                               "--time-period", "2026"])
+    done = runner.invoke(
+        app, ["estimate", str(responses), "--out", str(tmp_path / "s.csv"), "--format", "sdmx", "--time-period", "2026"]
+    )
     assert done.exit_code == 0, done.output
     assert set(pd.read_csv(tmp_path / "s.csv")["TIME_PERIOD"]) == {2026}
 
@@ -189,7 +216,9 @@ def test_cli_microdata_and_errors(tmp_path):
     data, _ = pyreadstat.read_dta(str(tmp_path / "m.dta"))
     assert "gps" not in data.columns and "age" not in data.columns and len(data) > 0
     assert "k mínimo" in (tmp_path / "m.dta.metadata.md").read_text(encoding="utf-8")
-    refused = runner.invoke(app, ["export", "microdata", str(responses), "--out", str(tmp_path / "f.csv"), "--level", "full"])
+    refused = runner.invoke(
+        app, ["export", "microdata", str(responses), "--out", str(tmp_path / "f.csv"), "--level", "full"]
+    )
     assert refused.exit_code == 1 and "--reason" in refused.output and not (tmp_path / "f.csv").exists()
     bad = runner.invoke(app, ["estimate", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "e.csv")])
     assert bad.exit_code == 1 and "responses file not found" in bad.output
@@ -210,16 +239,28 @@ def test_cli_reads_the_store(tmp_path, monkeypatch):
     meta = {"instance_id", "form_id", "form_version", "volunteer", "device_id", "review_state", "source"}
     store = Store.open()
     try:
-        store.import_records(ImportRecord(
-            instance_id=r["instance_id"], form_id="sdg16_perception", form_version=r["form_version"],
-            fields={k: v for k, v in r.items() if k not in meta and isinstance(v, str)}, source="file",
-            source_record={}, volunteer=r["volunteer"], review_state=r["review_state"]) for r in subs.to_dict("records"))
+        store.import_records(
+            ImportRecord(
+                instance_id=r["instance_id"],
+                form_id="sdg16_perception",
+                form_version=r["form_version"],
+                fields={k: v for k, v in r.items() if k not in meta and isinstance(v, str)},
+                source="file",
+                source_record={},
+                volunteer=r["volunteer"],
+                review_state=r["review_state"],
+            )
+            for r in subs.to_dict("records")
+        )
     finally:
         store.close()
     done = CliRunner().invoke(app, ["estimate", "store:sdg16_perception", "--out", str(tmp_path / "e.csv")])
     assert done.exit_code == 0, done.output
     table = pd.read_csv(tmp_path / "e.csv")
     overall = table[(table["indicator"] == "16.1.4") & (table["by"] == "overall")]
-    eligible = (subs["consent"] == "yes") & (pd.to_numeric(subs["age"], errors="coerce") >= 18) \
+    eligible = (
+        (subs["consent"] == "yes")
+        & (pd.to_numeric(subs["age"], errors="coerce") >= 18)
         & (subs["review_state"] != "rejected")
+    )
     assert overall["n"].iloc[0] == eligible.sum()

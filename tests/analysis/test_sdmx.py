@@ -33,8 +33,11 @@ def read_dsd():
 def dsd_codes(message) -> dict:
     dsd = message.structure["SDG"]
     components = [*dsd.dimensions.components, *dsd.attributes.components]
-    enumerated = {c.id: c.local_representation.enumerated for c in components
-                  if c.local_representation is not None and c.local_representation.enumerated is not None}
+    enumerated = {
+        c.id: c.local_representation.enumerated
+        for c in components
+        if c.local_representation is not None and c.local_representation.enumerated is not None
+    }
     return {"structure": sg_urn(dsd), "codes": {k: sorted(v.items) for k, v in enumerated.items() if k not in LARGE}}
 
 
@@ -62,10 +65,14 @@ def test_committed_code_lists_are_the_dsds(message):
 
 def test_file_parses_against_the_dsd_with_every_dimension_and_coded_value(message, table, tmp_path):
     plan, estimates = table
-    comparability = {"16.1.4": ("exact", "pregunta del manual ODS"), "16.5.1": ("local", "solo funcionarios municipales")}
+    comparability = {
+        "16.1.4": ("exact", "pregunta del manual ODS"),
+        "16.5.1": ("local", "solo funcionarios municipales"),
+    }
     path = tmp_path / "sdmx.csv"
-    sdg.to_sdmx(estimates, time_period="2026", comparability=comparability,
-                geo_info_url="https://example.org/trujillo.geojson").to_csv(path, index=False)
+    sdg.to_sdmx(
+        estimates, time_period="2026", comparability=comparability, geo_info_url="https://example.org/trujillo.geojson"
+    ).to_csv(path, index=False)
     dsd = message.structure["SDG"]
     header = pd.read_csv(path, nrows=0).columns.tolist()
     assert header[:3] == ["STRUCTURE", "STRUCTURE_ID", "ACTION"]
@@ -94,8 +101,12 @@ def test_file_parses_against_the_dsd_with_every_dimension_and_coded_value(messag
     assert set(frame["REF_AREA"]) == {"604"} and set(frame["URBANISATION"]) == {"CITY"}
     assert set(frame["DISABILITY_STATUS"]) == {"PD", "PWD", "_T"} and set(frame["NATURE"]) == {"E"}
     assert set(frame["AGE"]) <= {"Y_GE18", "Y18T24", "Y25T34", "Y35T44", "Y45T54", "Y55T64", "Y_GE65", "Y18T29"}
-    overall = frame[(frame["SERIES"] == "IU_COR_BRIB") & (frame["SEX"] == "_T") & (frame["AGE"] == "Y_GE18")
-                    & (frame["DISABILITY_STATUS"] == "_T")]
+    overall = frame[
+        (frame["SERIES"] == "IU_COR_BRIB")
+        & (frame["SEX"] == "_T")
+        & (frame["AGE"] == "Y_GE18")
+        & (frame["DISABILITY_STATUS"] == "_T")
+    ]
     expected = estimates[(estimates["indicator"] == "16.5.1") & (estimates["by"] == "overall")]["estimate"].iloc[0]
     assert float(overall["OBS_VALUE"].iloc[0]) == pytest.approx(100 * expected, abs=1e-4)
     assert overall["OBS_STATUS"].iloc[0] == "D" and "solo funcionarios municipales" in overall["COMMENT_OBS"].iloc[0]

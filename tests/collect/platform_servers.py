@@ -28,12 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import uvicorn
+from collect_samples import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
-from collect_samples import free_port
 
 
 @contextmanager
@@ -72,9 +71,16 @@ class Kobo:
         self.files[uid] = (content, mimetype)
         url = f"{self.base}/api/v2/assets/{self.asset}/data/{record_id}/attachments/{uid}/"
         return {
-            "download_url": url, "download_large_url": url + "?suffix=large", "download_medium_url": url + "?suffix=medium",
-            "download_small_url": url + "?suffix=small", "mimetype": mimetype, "filename": f"ana/attachments/f7bef041/{uid}/{filename}",
-            "media_file_basename": filename, "question_xpath": "photo", "uid": uid, "is_deleted": False,
+            "download_url": url,
+            "download_large_url": url + "?suffix=large",
+            "download_medium_url": url + "?suffix=medium",
+            "download_small_url": url + "?suffix=small",
+            "mimetype": mimetype,
+            "filename": f"ana/attachments/f7bef041/{uid}/{filename}",
+            "media_file_basename": filename,
+            "question_xpath": "photo",
+            "uid": uid,
+            "is_deleted": False,
         }
 
     def app(self) -> Starlette:
@@ -89,8 +95,14 @@ class Kobo:
                 return JSONResponse({"detail": "Not found."}, 404)
             start, limit = int(request.query_params.get("start", 0)), int(request.query_params.get("limit", 100))
             end = start + limit
-            following = f"{self.base}/api/v2/assets/{self.asset}/data/?format=json&limit={limit}&start={end}" if end < len(self.records) else None
-            return JSONResponse({"count": len(self.records), "next": following, "previous": None, "results": self.records[start:end]})
+            following = (
+                f"{self.base}/api/v2/assets/{self.asset}/data/?format=json&limit={limit}&start={end}"
+                if end < len(self.records)
+                else None
+            )
+            return JSONResponse(
+                {"count": len(self.records), "next": following, "previous": None, "results": self.records[start:end]}
+            )
 
         async def version(request: Request) -> Response:
             if not authorised(request):
@@ -99,7 +111,14 @@ class Kobo:
             if uid not in self.deployments:
                 return JSONResponse({"detail": "Not found."}, 404)
             content = {"schema": "1", "survey": [], "choices": [], "settings": self.deployments[uid]}
-            return JSONResponse({"version_id": uid, "date_deployed": "2026-11-28T10:00:00Z", "date_modified": "2026-11-28T10:00:00Z", "content": content})
+            return JSONResponse(
+                {
+                    "version_id": uid,
+                    "date_deployed": "2026-11-28T10:00:00Z",
+                    "date_modified": "2026-11-28T10:00:00Z",
+                    "content": content,
+                }
+            )
 
         async def attachment(request: Request) -> Response:
             if not authorised(request):
@@ -109,11 +128,13 @@ class Kobo:
             content, mimetype = self.files[request.path_params["attachment"]]
             return Response(content, media_type=mimetype)
 
-        return Starlette(routes=[
-            Route("/api/v2/assets/{uid}/data/", data),
-            Route("/api/v2/assets/{uid}/versions/{version}/", version),
-            Route("/api/v2/assets/{uid}/data/{record}/attachments/{attachment}/", attachment),
-        ])
+        return Starlette(
+            routes=[
+                Route("/api/v2/assets/{uid}/data/", data),
+                Route("/api/v2/assets/{uid}/versions/{version}/", version),
+                Route("/api/v2/assets/{uid}/data/{record}/attachments/{attachment}/", attachment),
+            ]
+        )
 
 
 @dataclass
@@ -136,8 +157,16 @@ class Central:
         async def sessions(request: Request) -> Response:
             body = await request.json()
             if not body.get("email") or not body.get("password"):
-                return JSONResponse({"message": "Could not authenticate with the provided credentials.", "code": 401.2}, 401)
-            return JSONResponse({"token": "session-token", "expiresAt": "2099-01-01T00:00:00.000Z", "createdAt": "2026-12-01T00:00:00.000Z"})
+                return JSONResponse(
+                    {"message": "Could not authenticate with the provided credentials.", "code": 401.2}, 401
+                )
+            return JSONResponse(
+                {
+                    "token": "session-token",
+                    "expiresAt": "2099-01-01T00:00:00.000Z",
+                    "createdAt": "2026-12-01T00:00:00.000Z",
+                }
+            )
 
         async def odata(request: Request) -> Response:
             if not authorised(request):
@@ -146,7 +175,13 @@ class Central:
                 return JSONResponse(not_found, 404)
             skip, top = int(request.query_params.get("$skip", 0)), int(request.query_params.get("$top", 250))
             context = f"{request.base_url}v1/projects/{self.project}/forms/{self.form}.svc/$metadata#Submissions"
-            return JSONResponse({"@odata.context": context, "value": self.submissions[skip : skip + top], "@odata.count": len(self.submissions)})
+            return JSONResponse(
+                {
+                    "@odata.context": context,
+                    "value": self.submissions[skip : skip + top],
+                    "@odata.count": len(self.submissions),
+                }
+            )
 
         async def attachments(request: Request) -> Response:
             if not authorised(request):
@@ -164,9 +199,11 @@ class Central:
                 return JSONResponse(not_found, 404)
             return Response(held[0], media_type=held[1])
 
-        return Starlette(routes=[
-            Route("/v1/sessions", sessions, methods=["POST"]),
-            Route("/v1/projects/{project}/forms/{form}.svc/Submissions", odata),
-            Route("/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments", attachments),
-            Route("/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments/{name}", attachment),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1/sessions", sessions, methods=["POST"]),
+                Route("/v1/projects/{project}/forms/{form}.svc/Submissions", odata),
+                Route("/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments", attachments),
+                Route("/v1/projects/{project}/forms/{form}/submissions/{instance}/attachments/{name}", attachment),
+            ]
+        )

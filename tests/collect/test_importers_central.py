@@ -4,13 +4,13 @@ platform_servers.py for the sources): `POST /v1/sessions` → token, the OData `
 attachments."""
 
 import pytest
+from collect_samples import tiny_xform
+from platform_servers import Central, serve
 from pyodk._utils.config import CentralConfig, Config
 from pyodk.client import Client
 
 from collect.errors import ImportRowError
 from collect.importers.central import import_central
-from collect_samples import tiny_xform
-from platform_servers import Central, serve
 
 GEO_VERSION = "2026120101"
 
@@ -58,19 +58,36 @@ def central():
 
 
 def client_for(tmp_path, central) -> Client:
-    config = Config(central=CentralConfig(base_url=central.base, username="coordinator@example.org", password="secret", default_project_id=3))
+    config = Config(
+        central=CentralConfig(
+            base_url=central.base, username="coordinator@example.org", password="secret", default_project_id=3
+        )
+    )
     return Client(config=config, cache_path=tmp_path / "pyodk_cache.toml")
 
 
 def test_imports_every_page_through_pyodk(geo_store, tmp_path, central):
     central.submissions = [central_submission(1, "approved"), central_submission(2, "hasIssues"), central_submission(3)]
     progress = []
-    summary = import_central(geo_store, client_for(tmp_path, central), "tiny", page_size=2, progress=lambda d, t: progress.append((d, t)))
+    summary = import_central(
+        geo_store, client_for(tmp_path, central), "tiny", page_size=2, progress=lambda d, t: progress.append((d, t))
+    )
     assert summary.added == 3 and progress[-1] == (3, 3)
     assert central.requests.count("/v1/projects/3/forms/tiny.svc/Submissions") == 2
     frame = geo_store.submissions_frame("tiny").set_index("instance_id")
-    assert frame.loc["uuid:central-1", ["psu", "age", "main_problems", "review_state", "source", "volunteer", "device_id", "form_version", "gps"]].tolist() == [
-        "B1", "31", "robbery gangs", "approved", "odk-central", "Ana Torres", "collect:dev1", GEO_VERSION, "-8.11 -79.02 35.2 4.5"
+    assert frame.loc[
+        "uuid:central-1",
+        ["psu", "age", "main_problems", "review_state", "source", "volunteer", "device_id", "form_version", "gps"],
+    ].tolist() == [
+        "B1",
+        "31",
+        "robbery gangs",
+        "approved",
+        "odk-central",
+        "Ana Torres",
+        "collect:dev1",
+        GEO_VERSION,
+        "-8.11 -79.02 35.2 4.5",
     ]
     assert frame.loc["uuid:central-2", "review_state"] == "has_issues"
     again = import_central(geo_store, client_for(tmp_path, central), "tiny")
@@ -85,7 +102,8 @@ def test_an_edit_in_central_supersedes_and_a_review_is_taken(geo_store, tmp_path
     assert (summary.added, summary.unchanged, summary.reviews) == (1, 1, 1)
     frame = geo_store.submissions_frame("tiny", include_rejected=True)
     assert sorted(frame[["instance_id", "psu", "review_state"]].values.tolist()) == [
-        ["uuid:central-1-v3", "B77", "received"], ["uuid:central-2", "B2", "rejected"]
+        ["uuid:central-1-v3", "B77", "received"],
+        ["uuid:central-2", "B2", "rejected"],
     ]
 
 
@@ -96,9 +114,15 @@ def test_attachments_are_downloaded_when_asked(geo_store, tmp_path, central):
     central.files = {"uuid:central-1": {"1700000000.jpg": (b"\xff\xd8central jpeg", "image/jpeg")}}
     import_central(geo_store, client_for(tmp_path, central), "tiny", attachments=True)
     [attachment] = geo_store.attachments("uuid:central-1")
-    assert (attachment.filename, attachment.content, attachment.content_type) == ("1700000000.jpg", b"\xff\xd8central jpeg", "image/jpeg")
+    assert (attachment.filename, attachment.content, attachment.content_type) == (
+        "1700000000.jpg",
+        b"\xff\xd8central jpeg",
+        "image/jpeg",
+    )
     assert geo_store.attachments("uuid:central-2") == []
-    assert "/v1/projects/3/forms/tiny/submissions/uuid:central-2/attachments" not in central.requests  # none present: not asked
+    assert (
+        "/v1/projects/3/forms/tiny/submissions/uuid:central-2/attachments" not in central.requests
+    )  # none present: not asked
 
 
 def test_bad_record_imports_nothing(geo_store, tmp_path, central):

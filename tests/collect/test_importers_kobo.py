@@ -3,15 +3,18 @@ paging, deployments mapped back to form versions, edits through `meta/rootUuid`,
 attachments downloaded with the token."""
 
 import pytest
-
-from collect.errors import CollectError, ImportRowError
-from collect.importers.kobo import import_kobo
 from collect_samples import tiny_xform
 from platform_servers import Kobo, serve
 
+from collect.errors import CollectError, ImportRowError
+from collect.importers.kobo import import_kobo
+
 ASSET = "aNGKgubTJPARiJzgtTBqRN"
 TOKEN = "kobo-token-123"
-DEPLOYED = {"vLnrnT6Pvzgeh4DVfj6eDz": {"version": "2026112801", "form_id": "tiny"}, "vQ7uLbPsdF3xyoYk9BeiRZ": {"version": "2026120101", "form_id": "tiny"}}
+DEPLOYED = {
+    "vLnrnT6Pvzgeh4DVfj6eDz": {"version": "2026112801", "form_id": "tiny"},
+    "vQ7uLbPsdF3xyoYk9BeiRZ": {"version": "2026120101", "form_id": "tiny"},
+}
 
 
 def kobo_record(n: int, **overrides) -> dict:
@@ -34,7 +37,14 @@ def kobo_record(n: int, **overrides) -> dict:
         "_submission_time": f"2026-11-2{n % 10}T12:00:00",
         "_tags": [],
         "_notes": [],
-        "_validation_status": {"timestamp": 1700000000, "uid": "validation_status_on_hold", "by_whom": "coord", "label": "On Hold"} if n == 2 else {},
+        "_validation_status": {
+            "timestamp": 1700000000,
+            "uid": "validation_status_on_hold",
+            "by_whom": "coord",
+            "label": "On Hold",
+        }
+        if n == 2
+        else {},
         "_submitted_by": "ana",
     }
     return record | overrides
@@ -61,7 +71,9 @@ def test_pages_through_all_records_and_maps_deployments_to_versions(store, kobo)
     assert [p for p in kobo.requests if p.endswith("/data/")] == [f"/api/v2/assets/{ASSET}/data/"] * 3
     assert sum(p.endswith("/versions/vLnrnT6Pvzgeh4DVfj6eDz/") for p in kobo.requests) == 1  # asked once per deployment
     frame = store.submissions_frame("tiny").set_index("instance_id")
-    assert frame.loc["uuid:kobo-2", ["psu", "age", "review_state", "source", "volunteer", "device_id", "form_version"]].tolist() == ["B02", "22", "has_issues", "kobo", "ana", "collect:dev2", "2026112801"]
+    assert frame.loc[
+        "uuid:kobo-2", ["psu", "age", "review_state", "source", "volunteer", "device_id", "form_version"]
+    ].tolist() == ["B02", "22", "has_issues", "kobo", "ana", "collect:dev2", "2026112801"]
     assert frame.loc["uuid:kobo-5", "form_version"] == "2026120101"
     again = run(store, kobo, page_size=2)
     assert (again.added, again.unchanged) == (0, 5)
@@ -81,7 +93,15 @@ def test_edits_in_kobo_supersede_the_imported_version_through_root_uuid(store, k
     run(store, kobo)
     # Edited twice on Kobo between imports: deprecatedID names a version this store never saw; rootUuid stays.
     kobo.records = [
-        kobo_record(1, **{"meta/instanceID": "uuid:kobo-1c", "meta/deprecatedID": "uuid:kobo-1b", "_uuid": "kobo-1c", "household/psu": "B99"}),
+        kobo_record(
+            1,
+            **{
+                "meta/instanceID": "uuid:kobo-1c",
+                "meta/deprecatedID": "uuid:kobo-1b",
+                "_uuid": "kobo-1c",
+                "household/psu": "B99",
+            },
+        ),
         kobo_record(2),
     ]
     summary = run(store, kobo)
@@ -99,7 +119,10 @@ def test_validation_status_set_in_kobo_after_an_import_is_taken(store, kobo):
     summary = run(store, kobo)
     assert (summary.unchanged, summary.reviews) == (2, 1)
     states = store.submissions_frame("tiny").set_index("instance_id")["review_state"]
-    assert states.to_dict() == {"uuid:kobo-1": "approved", "uuid:kobo-2": "approved"}  # no status on Kobo leaves a local review
+    assert states.to_dict() == {
+        "uuid:kobo-1": "approved",
+        "uuid:kobo-2": "approved",
+    }  # no status on Kobo leaves a local review
     assert store.review_history("uuid:kobo-1")["reviewer"].tolist() == ["kobo import"]
 
 
@@ -111,7 +134,11 @@ def test_attachments_are_downloaded_when_asked(store, kobo):
     assert store.attachments("uuid:kobo-1") == []
     run(store, kobo, attachments=True)  # a second import with attachments adds them to the stored submission
     [attachment] = store.attachments("uuid:kobo-1")
-    assert (attachment.filename, attachment.content, attachment.content_type) == ("1700000000.jpg", b"\xff\xd8jpeg bytes", "image/jpeg")
+    assert (attachment.filename, attachment.content, attachment.content_type) == (
+        "1700000000.jpg",
+        b"\xff\xd8jpeg bytes",
+        "image/jpeg",
+    )
 
 
 def test_bad_record_or_bad_token_imports_nothing(store, kobo):
