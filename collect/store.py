@@ -120,22 +120,40 @@ def md5_hex(content: bytes) -> str:
     return hashlib.md5(content).hexdigest()
 
 
-def decode_fields(texts: Sequence[str], index: pd.Index) -> pd.DataFrame:
+def decode_fields(texts: Sequence[str], index: pd.Index, names: Sequence[str] = ()) -> pd.DataFrame:
     """Stored answers (one flat JSON object of strings per submission) as one string column per key, on `index`.
 
     Decoded by pyarrow's JSON reader (C++, all cores) rather than `json.loads` and `DataFrame.from_records`, which
     spent most of the dashboard's cold start at 100k submissions (benchmarks/openrosa_frame.py prints both).
-    Values are cast to strings whatever JSON type an importer stored, as the XML would have given them. The reader
-    infers timestamps from date-like text ("2026-11-20" would come back "2026-11-20 00:00:00"), so when it inferred
-    any the text is read again with those columns declared strings."""
+    `names` (the form's fields) are declared strings up front: the reader would otherwise infer timestamps from
+    date-like text ("2026-11-20" would come back "2026-11-20 00:00:00"). Other keys are inferred, and read again
+    as strings should any be inferred temporal; values are cast to strings whatever JSON type an importer stored,
+    as the XML would have given them."""
     if not texts:
         return pd.DataFrame(index=index)
     data = "\n".join(texts).encode()
-    table = pa_json.read_json(io.BytesIO(data))
-    dates = pa.schema([(column.name, pa.string()) for column in table.schema if pa.types.is_temporal(column.type)])
-    if len(dates):
-        table = pa_json.read_json(io.BytesIO(data), parse_options=pa_json.ParseOptions(explicit_schema=dates, unexpected_field_behavior="infer"))
-    return table.cast(pa.schema([(name, pa.string()) for name in table.column_names])).to_pandas().set_axis(index)
+
+    def read(strings: Sequence[str]) -> pa.Table:
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([(n, pa.string()) for n in strings]), unexpected_field_behavior="infer"
+        )
+        return pa_json.read_json(io.BytesIO(data), parse_options=options)
+
+    declared = list(names)
+    try:
+        table = read(declared)
+    except pa.ArrowInvalid:  # a field stored as a JSON number: infer everything, then re-read dates as text
+        declared = []
+        table = read(declared)
+    dates = [column.name for column in table.schema if pa.types.is_temporal(column.type)]
+    if dates:
+        table = read([*declared, *dates])
+    answered = [
+        name for name, column in zip(table.column_names, table.columns) if column.null_count < len(column)
+    ]  # as without a schema
+    return (
+        table.select(answered).cast(pa.schema([(name, pa.string()) for name in answered])).to_pandas().set_axis(index)
+    )
 
 
 def in_arrival_order(rows: pd.DataFrame) -> pd.DataFrame:
@@ -538,7 +556,7 @@ class Store:
         index = pd.Index([row[0] for row in rows], dtype="int64", name="pk")
         meta = pd.DataFrame([row[1:-1] for row in rows], columns=FRAME_COLUMNS, index=index, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
-        values = decode_fields([row[-1] for row in rows], index)
+        values = decode_fields([row[-1] for row in rows], index, self.form_field_names(form_id))
         return pd.concat([meta, values.drop(columns=FRAME_COLUMNS, errors="ignore")], axis=1)
 
     def compose_frame(self, form_id: str, rows: pd.DataFrame) -> pd.DataFrame:
