@@ -2,8 +2,9 @@
 
 CSV: the delimiter is sniffed (Kobo's default is `;`, Central's `,`) and a UTF-8 byte-order mark (Excel) is
 skipped; every cell is text, exactly as exported, so codes such as "007" keep their zeros. XLSX: the first sheet
-holds the main table (later sheets are repeat groups, kept in the source record); Kobo writes typed cells there
-(numbers, `today` as a date, `start`/`end` as datetimes without offset), read back as ODK's XML text.
+holds the main table, later sheets the repeat groups (rows linked by `_parent_index` to the main row's `_index`:
+a field answered only there keeps its first value, every row stays in the source record); Kobo writes typed
+cells (numbers, `today` as a date, `start`/`end` as datetimes without offset), read back as ODK's XML text.
 
 Central's `.csv.zip` (Central's `lib/data/briefcase.js`): `{form}.csv` is the main table, `{form}-{repeat}.csv`
 one table per repeat group whose rows point at their submission through `PARENT_KEY` (`uuid:…` or
@@ -79,6 +80,21 @@ def _read_zip(path: Path) -> Export:
     return Export(tables[mains[0]], repeats, media)
 
 
+def _read_xlsx(path: Path) -> Export:
+    """Kobo's XLSX: the first sheet is the main table; each later sheet a repeat group whose rows name their
+    submission's `_index` in `_parent_index` (formpack's `export.py`)."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object, keep_default_na=False)
+    tables = {name: frame.astype(object).where(frame.notna(), "") for name, frame in sheets.items()}
+    names = list(tables)
+    repeats: dict[str, list[dict]] = {}
+    for name in names[1:]:
+        if "_parent_index" not in tables[name].columns:
+            continue
+        for row in tables[name].to_dict("records"):
+            repeats.setdefault(f"_index:{row['_parent_index']}", []).append({"_repeat": name, **row})
+    return Export(tables[names[0]], repeats)
+
+
 def read_export(path: Path) -> Export:
     """An export file as its tables ("" for empty cells); raises ImportRowError for unreadable files."""
     path = Path(path)
@@ -86,8 +102,7 @@ def read_export(path: Path) -> Export:
     suffix = ".csv.zip" if name.endswith(".csv.zip") else path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, keep_default_na=False)
-            return Export(frame.astype(object).where(frame.notna(), ""))
+            return _read_xlsx(path)
         if suffix == ".csv":
             return Export(_read_csv(path))
         if suffix in (".csv.zip", ".zip"):
@@ -133,7 +148,7 @@ def import_file(
 
     def records():
         for number, row in enumerate(frame.to_dict("records"), start=2):
-            key = str(row.get("KEY", ""))
+            key = str(row["KEY"]) if row.get("KEY") else f"_index:{row.get('_index', '')}"
             yield mapping.record(row, number, export.repeats.get(key, ()), _attachments(row, mapping, export.media))
 
     summary = store.import_records(records(), progress=None if progress is None else lambda done: progress(done, total))
