@@ -9,6 +9,8 @@ Layouts from kpi's API (`kpi/views/v2/data.py`, `kpi/serializers/v2/asset_versio
   The deployment's own content, `GET …/assets/{uid}/versions/{__version__}/` → `content.settings.version`,
   gives back the XLSForm's version, so that rows keep the version they were filled in (the version-drift check);
   `kobo_versions` maps ids the content does not name;
+- a repeat group is a list of objects under its path (`"visits": [{"visits/visitor": …}]`): a field answered
+  only there keeps its first value, as OpenRosa submissions do, and the record keeps them all;
 - `_attachments[]` carries `download_url` (kpi's `…/data/{_id}/attachments/{uid}/`), `filename` (the stored path,
   whose base name is the answer), `mimetype`, `is_deleted`; downloaded with the same token when asked.
 """
@@ -83,6 +85,17 @@ def kobo_attachments(client: httpx.Client, record: Mapping) -> list[Attachment]:
     return found
 
 
+def kobo_repeats(record: Mapping) -> list[dict]:
+    """The rows of a record's repeat groups: lists of objects under the groups' paths (not Kobo's `_` lists)."""
+    return [
+        row
+        for key, value in record.items()
+        if not key.startswith("_") and isinstance(value, list)
+        for row in value
+        if isinstance(row, dict)
+    ]
+
+
 class _VersionMap(dict):
     """Kobo deployment id → form version, asked of the server the first time an id is met."""
 
@@ -133,7 +146,7 @@ def import_kobo(
             for number, (total, record) in enumerate(kobo_records(client, asset_uid, page_size), start=1):
                 totals.append(total)
                 yield mapping.record(
-                    record, number, attachments=kobo_attachments(client, record) if attachments else ()
+                    record, number, kobo_repeats(record), kobo_attachments(client, record) if attachments else ()
                 )
 
         return store.import_records(

@@ -79,6 +79,16 @@ def test_pages_through_all_records_and_maps_deployments_to_versions(store, kobo)
     assert (again.added, again.unchanged) == (0, 5)
 
 
+def test_repeat_groups_arrive_as_lists(store, kobo):
+    rows = "| | begin repeat | visits | Visits |\n| | text | visitor | Visitor |\n| | end repeat | | |\n"
+    store.publish_form(tiny_xform("2026120101", rows))
+    visits = [{"visits/visitor": "Luis"}, {"visits/visitor": "Rosa"}]
+    kobo.records = [kobo_record(1, __version__="vQ7uLbPsdF3xyoYk9BeiRZ", visits=visits)]
+    run(store, kobo)
+    frame = store.submissions_frame("tiny")
+    assert frame[["visitor", "form_version"]].values.tolist() == [["Luis", "2026120101"]]
+
+
 def test_a_deployment_without_a_version_needs_the_map(store, kobo):
     kobo.deployments["vLnrnT6Pvzgeh4DVfj6eDz"] = {"form_id": "tiny"}
     kobo.records = [kobo_record(1)]
