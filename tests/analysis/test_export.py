@@ -208,6 +208,25 @@ def test_cli_estimate_tidy_xlsx_and_sdmx(tmp_path):
     assert set(pd.read_csv(tmp_path / "s.csv")["TIME_PERIOD"]) == {2026}
 
 
+def test_cli_full_microdata_is_logged(tmp_path, monkeypatch):
+    from collect import access_log
+
+    monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path / "data"))
+    responses = central_style_export(tmp_path / "export.csv")
+    args = ["export", "microdata", str(responses), "--out", str(tmp_path / "full.csv"), "--level", "full"]
+    done = CliRunner().invoke(app, [*args, "--user", "ana", "--reason", "panel re-contact"])
+    assert done.exit_code == 0, done.output
+    assert "instance_id" in pd.read_csv(tmp_path / "full.csv", nrows=1).columns
+    [entry] = access_log.entries()
+    assert (entry["user"], entry["reason"], entry["channel"], entry["what"]) == (
+        "ana",
+        "panel re-contact",
+        "cli",
+        "microdata full.csv",
+    )
+    assert (access_log.log_path().stat().st_mode & 0o777) == 0o600
+
+
 def test_cli_microdata_and_errors(tmp_path):
     responses = central_style_export(tmp_path / "export.csv")
     runner = CliRunner()
