@@ -12,8 +12,9 @@ keeps everything, for admins who choose it explicitly (the caller logs that choi
 select_multiple answer as 0/1 columns, one per choice, beside the space-separated text.
 
 Stata files are format 115 (Stata 12), which Stata ≥ 12, R's `foreign::read.dta` and `haven` all read
-(tests/golden/read_microdata.R checks it with R); variable labels come from the form's questions, and from
-`DERIVED_LABELS` for the weights and the variables the analysis derives.
+(tests/golden/read_microdata.R checks it with R). Their text is UTF-8, as pyreadstat writes it: R and Stata ≥ 14
+show the accents; Stata 12-13, which predate Unicode, show them garbled (the values are right). Variable labels
+come from the form's questions, and from `DERIVED_LABELS` for the weights and the variables the analysis derives.
 """
 
 from __future__ import annotations
