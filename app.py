@@ -6,12 +6,18 @@ is a process-wide resource); the warmer started here turns each change of the st
 pages' data within seconds (dashboard.data).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
+import dashboard
 from collect.asgi import routes
 from dashboard import session_routes
 from dashboard.data import accounts, keep_warm, store
 
-app = st.App("dashboard/main.py", routes=[*session_routes.routes(store()), *routes(store())])
+# The page script by absolute path: this file also runs from an installed wheel, as sdg16/app.py (setup.py).
+app = st.App(
+    str(Path(dashboard.__file__).parent / "main.py"), routes=[*session_routes.routes(store()), *routes(store())]
+)
 accounts()  # on first run, creates the admin account and prints its one-time password on this console
 keep_warm()  # load the last run's snapshot; recompute the pages' data in the background whenever the store changes

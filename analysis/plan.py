@@ -1,4 +1,5 @@
-"""The analysis plan: a TOML file saying how responses become estimates (format in DESIGN.md).
+"""The analysis plan: a TOML file saying how responses become estimates (format in docs/DESIGN.md, "Analysis
+plan", and analysis/plans/README.md).
 
 Why a module of its own: every mistake a plan can hold (a misspelt key, a column the data lacks, margins that
 disagree, a `success` value that is a label instead of a choice name) must surface as one clear message *before*

@@ -90,6 +90,8 @@ class ImportRecord:
     device_id: str | None = None
     review_state: str = "received"
     deprecated_id: str | None = None
+    root_id: str | None = None  # the submission across its edits (Central's KEY/__id, Kobo's meta/rootUuid)
+    attachments: tuple["Attachment", ...] = ()
     row: int = 0
 
 
@@ -99,6 +101,7 @@ class ImportSummary:
 
     added: int = 0
     unchanged: int = 0
+    reviews: int = 0  # review states taken from the platform for rows already stored
     instance_ids: list[str] = field(default_factory=list)
 
 
@@ -117,17 +120,40 @@ def md5_hex(content: bytes) -> str:
     return hashlib.md5(content).hexdigest()
 
 
-def decode_fields(texts: Sequence[str], index: pd.Index) -> pd.DataFrame:
+def decode_fields(texts: Sequence[str], index: pd.Index, names: Sequence[str] = ()) -> pd.DataFrame:
     """Stored answers (one flat JSON object of strings per submission) as one string column per key, on `index`.
 
     Decoded by pyarrow's JSON reader (C++, all cores) rather than `json.loads` and `DataFrame.from_records`, which
     spent most of the dashboard's cold start at 100k submissions (benchmarks/openrosa_frame.py prints both).
-    Values are cast to strings whatever JSON type an importer stored, as the XML would have given them."""
+    `names` (the form's fields) are declared strings up front: the reader would otherwise infer timestamps from
+    date-like text ("2026-11-20" would come back "2026-11-20 00:00:00"). Other keys are inferred, and read again
+    as strings should any be inferred temporal; values are cast to strings whatever JSON type an importer stored,
+    as the XML would have given them."""
     if not texts:
         return pd.DataFrame(index=index)
-    table = pa_json.read_json(io.BytesIO("\n".join(texts).encode()))
-    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
-    return table.to_pandas().set_axis(index)
+    data = "\n".join(texts).encode()
+
+    def read(strings: Sequence[str]) -> pa.Table:
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([(n, pa.string()) for n in strings]), unexpected_field_behavior="infer"
+        )
+        return pa_json.read_json(io.BytesIO(data), parse_options=options)
+
+    declared = list(names)
+    try:
+        table = read(declared)
+    except pa.ArrowInvalid:  # a field stored as a JSON number: infer everything, then re-read dates as text
+        declared = []
+        table = read(declared)
+    dates = [column.name for column in table.schema if pa.types.is_temporal(column.type)]
+    if dates:
+        table = read([*declared, *dates])
+    answered = [
+        name for name, column in zip(table.column_names, table.columns) if column.null_count < len(column)
+    ]  # as without a schema
+    return (
+        table.select(answered).cast(pa.schema([(name, pa.string()) for name in answered])).to_pandas().set_axis(index)
+    )
 
 
 def in_arrival_order(rows: pd.DataFrame) -> pd.DataFrame:
@@ -378,8 +404,9 @@ class Store:
         """Store imported rows in ONE transaction: any bad row raises and nothing of the import is kept.
 
         A row whose instanceID is already stored with the same fields is `unchanged` (importing a file twice
-        adds nothing); with different fields it is an error naming the row. `progress(n)` is called after each
-        row so that the CLI and the app can draw a progress bar.
+        adds nothing); with different fields it is an error naming the row. An edit made on the platform (a new
+        instanceID under the same `root_id`) supersedes the version stored before; a review state set there since
+        is taken. `progress(n)` is called after each row so that the CLI and the app can draw a progress bar.
         """
         summary = ImportSummary()
         with self.write() as conn:
@@ -395,13 +422,16 @@ class Store:
     def _import_one(self, conn: sa.Connection, record: ImportRecord, summary: ImportSummary) -> None:
         if record.review_state not in REVIEW_STATES:
             raise InvalidSubmission(f"review state {record.review_state!r} is not one of {', '.join(REVIEW_STATES)}")
-        existing = conn.execute(sa.select(tables.submissions.c.fields, tables.submissions.c.form_id).where(tables.submissions.c.instance_id == record.instance_id)).first()
+        s = tables.submissions
+        existing = conn.execute(sa.select(s.c.id, s.c.fields, s.c.form_id, s.c.review_state).where(s.c.instance_id == record.instance_id)).first()
         if existing is not None:
             if existing.fields != record.fields or existing.form_id != record.form_id:
                 raise Conflict(f"instanceID {record.instance_id} is already stored with different values")
+            summary.reviews += self._take_review(conn, existing, record)
+            self._add_attachments(conn, existing.id, record.attachments)
             summary.unchanged += 1
             return
-        self._insert(
+        pk, _ = self._insert(
             conn,
             instance_id=record.instance_id,
             form_id=record.form_id,
@@ -409,7 +439,7 @@ class Store:
             xml=None,
             source_record=record.source_record,
             fields=record.fields,
-            deprecated_id=record.deprecated_id,
+            deprecated_id=self._edit_of(conn, record),
             complete=True,
             volunteer=record.volunteer,
             device_id=record.device_id,
@@ -417,8 +447,34 @@ class Store:
             source=record.source,
             review_state=record.review_state,
         )
+        self._add_attachments(conn, pk, record.attachments)
         summary.added += 1
         summary.instance_ids.append(record.instance_id)
+
+    def _edit_of(self, conn: sa.Connection, record: ImportRecord) -> str | None:
+        """The version an imported edit replaces: the current head of the chain its root (Central's KEY, Kobo's
+        rootUuid) started — found by the root itself or by the first stored version that named the root — else
+        the record's own deprecatedID. A root never stored is named, so that it is superseded should it arrive."""
+        if record.root_id is None or record.root_id == record.instance_id:
+            return record.deprecated_id
+        s = tables.submissions
+        head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where((s.c.instance_id == record.root_id) | (s.c.deprecated_id == record.root_id)).order_by(s.c.id).limit(1)).first()
+        if head is None:
+            return record.deprecated_id or record.root_id
+        while head.superseded_by is not None:
+            head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where(s.c.instance_id == head.superseded_by)).first()
+        return head.instance_id
+
+    def _take_review(self, conn: sa.Connection, existing, record: ImportRecord) -> bool:
+        """A review made on the platform since the last import (Central's ReviewState, Kobo's validation status)
+        is taken and logged as a review event by `<source> import`; "no review" there leaves a local one alone."""
+        if record.review_state == "received" or record.review_state == existing.review_state:
+            return False
+        now = datetime.now(UTC)
+        reviewer = f"{record.source} import"
+        conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(review_state=record.review_state, review_comment=None, reviewed_at=now, reviewed_by=reviewer))
+        conn.execute(tables.review_events.insert().values(submission_pk=existing.id, review_state=record.review_state, comment=None, reviewer=reviewer, at=now))
+        return True
 
     def submission_xml(self, instance_id: str) -> bytes | None:
         """The raw XML of a submission exactly as received (None for rows imported from an export)."""
@@ -500,7 +556,7 @@ class Store:
         index = pd.Index([row[0] for row in rows], dtype="int64", name="pk")
         meta = pd.DataFrame([row[1:-1] for row in rows], columns=FRAME_COLUMNS, index=index, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
-        values = decode_fields([row[-1] for row in rows], index)
+        values = decode_fields([row[-1] for row in rows], index, self.form_field_names(form_id))
         return pd.concat([meta, values.drop(columns=FRAME_COLUMNS, errors="ignore")], axis=1)
 
     def compose_frame(self, form_id: str, rows: pd.DataFrame) -> pd.DataFrame:

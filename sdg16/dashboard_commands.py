@@ -1,8 +1,13 @@
-"""`sdg16 user add|list|remove`: the dashboard's accounts from the command line (e.g. the first admin).
+"""`sdg16 user add|list|remove`: the dashboard's accounts from the command line (e.g. the first admin); `sdg16 app`
+starts the app (`streamlit run app.py`, also from an installed wheel).
 
 Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds this app's
 groups at the top level, so the commands read `sdg16 user add …`.
 """
+
+import os
+import sys
+from pathlib import Path
 
 import typer
 
@@ -53,3 +58,15 @@ def user_remove(username: str) -> None:
     except AuthError as error:
         raise typer.BadParameter(str(error)) from error
     typer.echo(f"Removed {username!r}.")
+
+
+def app_script() -> Path:
+    """The app entry: the checkout's app.py, or sdg16/app.py in an installed wheel (setup.py puts it there)."""
+    here = Path(__file__).resolve().parent
+    return next((p for p in (here.parent / "app.py", here / "app.py") if p.is_file()), here / "app.py")
+
+
+@app.command("app", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_app(context: typer.Context) -> None:
+    """Start the dashboard and the phones' endpoint: `streamlit run app.py` (extra options go to Streamlit)."""
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app_script()), *context.args])
