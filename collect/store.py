@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import make_engine, migrate, writer
-from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
+from collect.errors import CollectError, Conflict, Forbidden, ImportRowError, InvalidSubmission, NotFound, UnknownForm, quoted
 from collect.group_commit import GroupCommit
 from collect.submission import ParsedSubmission, parse_submission
 from forms.xform import XFormError, read_xform
@@ -110,6 +110,12 @@ class StoreVersion(NamedTuple):
     reviews: int
     last_review: int
     last_form: int
+
+
+def may_edit(form_id: str, volunteer: str | None, edit: Mapping[str, object]) -> bool:
+    """Whether `edit` (a submission's column values) may replace a submission of `form_id` sent by `volunteer`:
+    only an edit of the same form, sent by the same volunteer or imported by a coordinator (not over OpenRosa)."""
+    return edit["form_id"] == form_id and (edit["source"] != "openrosa" or edit["volunteer"] == volunteer)
 
 
 def md5_hex(content: bytes) -> str:
@@ -216,7 +222,7 @@ class Store:
         query = query.where(tables.forms.c.version == version) if version is not None else query.order_by(tables.forms.c.id.desc()).limit(1)
         row = conn.execute(query).first()
         if row is None:
-            raise NotFound(f"form {form_id!r}" + (f" version {version!r}" if version is not None else "") + " is not published on this server")
+            raise NotFound(f"form {quoted(form_id)}" + (f" version {quoted(version)}" if version is not None else "") + " is not published on this server")
         return row
 
     def _form_version(self, conn: sa.Connection, row) -> FormVersion:
@@ -278,7 +284,7 @@ class Store:
             row = self._form_row(conn, form_id, version)
             content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar()
         if content is None:
-            raise NotFound(f"form {form_id!r} version {row.version!r} has no media file {filename!r}")
+            raise NotFound(f"form {quoted(form_id)} version {quoted(row.version)} has no media file {quoted(filename)}")
         return content
 
     # --- submissions -------------------------------------------------------------------------------------------
@@ -311,7 +317,7 @@ class Store:
         existing = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)).first()
         if existing is not None:
             if existing.xml != xml:
-                raise Conflict(f"a different submission with instanceID {parsed.instance_id} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
+                raise Conflict(f"a different submission with instanceID {quoted(parsed.instance_id)} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
             self._add_attachments(conn, existing.id, attachments)
             if complete and not existing.complete:
                 conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
@@ -343,24 +349,37 @@ class Store:
             return
         versions = conn.execute(sa.select(tables.forms.c.version).where(tables.forms.c.form_id == form_id)).scalars().all()
         if not versions:
-            raise UnknownForm(f"form {form_id!r} is not published on this server")
+            raise UnknownForm(f"form {quoted(form_id)} is not published on this server")
         if version not in versions:
-            raise UnknownForm(f"form {form_id!r} has no version {version!r} on this server (published: {', '.join(sorted(versions))})")
+            raise UnknownForm(f"form {quoted(form_id)} has no version {quoted(version)} on this server (published: {', '.join(sorted(versions))})")
         self._known_forms.add((form_id, version))
 
     def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
-        """Insert one submission row, linking it into its edit chain; returns its key and what it superseded."""
+        """Insert one submission row, linking it into its edit chain; returns its key and what it superseded.
+
+        Only an edit its original's submitter may make (`may_edit`) links: one naming another volunteer's or another
+        form's submission is refused (Forbidden), and one that arrived before its original supersedes that original
+        only if it could have edited it, so naming an instanceID in advance cannot hide a submission still to come."""
+        s = tables.submissions
         instance_id, deprecated_id = values["instance_id"], values["deprecated_id"]
-        successor = conn.execute(sa.select(tables.submissions.c.instance_id).where(tables.submissions.c.deprecated_id == instance_id).limit(1)).scalar()
+        edited_by = sa.or_(s.c.source != "openrosa", s.c.volunteer.is_not_distinct_from(values["volunteer"]))
+        successor = conn.execute(
+            sa.select(s.c.instance_id).where(s.c.deprecated_id == instance_id, s.c.form_id == values["form_id"], edited_by).order_by(s.c.id).limit(1)
+        ).scalar()
         superseded = None
         if deprecated_id is not None:
-            old = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.superseded_by).where(tables.submissions.c.instance_id == deprecated_id)).first()
+            old = conn.execute(sa.select(s.c.id, s.c.superseded_by, s.c.form_id, s.c.volunteer).where(s.c.instance_id == deprecated_id)).first()
             if old is not None:
+                if not may_edit(old.form_id, old.volunteer, values):
+                    raise Forbidden(
+                        f"esta edición reemplaza el envío {quoted(deprecated_id)}, que no es suyo o es de otro formulario: no se guardó nada"
+                        f" / this edit replaces submission {quoted(deprecated_id)}, which another volunteer sent or which belongs to another form: nothing was stored"
+                    )
                 if old.superseded_by is not None:
-                    raise Conflict(f"submission {deprecated_id} was already replaced by edit {old.superseded_by}; edit that version instead")
-                conn.execute(tables.submissions.update().where(tables.submissions.c.id == old.id).values(superseded=True, superseded_by=instance_id))
+                    raise Conflict(f"submission {quoted(deprecated_id)} was already replaced by edit {quoted(old.superseded_by)}; edit that version instead")
+                conn.execute(s.update().where(s.c.id == old.id).values(superseded=True, superseded_by=instance_id))
                 superseded = deprecated_id
-        pk = conn.execute(tables.submissions.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
+        pk = conn.execute(s.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
         return pk, superseded
 
     def _add_attachments(self, conn: sa.Connection, submission_pk: int, attachments: Sequence[Attachment]) -> None:
@@ -369,7 +388,7 @@ class Store:
             digest = md5_hex(attachment.content)
             if attachment.filename in stored:
                 if stored[attachment.filename] != digest:
-                    raise Conflict(f"attachment {attachment.filename!r} is already stored with different content")
+                    raise Conflict(f"attachment {quoted(attachment.filename)} is already stored with different content")
                 continue
             conn.execute(tables.attachments.insert().values(submission_pk=submission_pk, filename=attachment.filename, content_type=attachment.content_type, content=attachment.content, md5=digest))
             stored[attachment.filename] = digest
@@ -394,11 +413,11 @@ class Store:
 
     def _import_one(self, conn: sa.Connection, record: ImportRecord, summary: ImportSummary) -> None:
         if record.review_state not in REVIEW_STATES:
-            raise InvalidSubmission(f"review state {record.review_state!r} is not one of {', '.join(REVIEW_STATES)}")
+            raise InvalidSubmission(f"review state {quoted(record.review_state)} is not one of {', '.join(REVIEW_STATES)}")
         existing = conn.execute(sa.select(tables.submissions.c.fields, tables.submissions.c.form_id).where(tables.submissions.c.instance_id == record.instance_id)).first()
         if existing is not None:
             if existing.fields != record.fields or existing.form_id != record.form_id:
-                raise Conflict(f"instanceID {record.instance_id} is already stored with different values")
+                raise Conflict(f"instanceID {quoted(record.instance_id)} is already stored with different values")
             summary.unchanged += 1
             return
         self._insert(
@@ -425,7 +444,7 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(tables.submissions.c.xml).where(tables.submissions.c.instance_id == instance_id)).first()
         if row is None:
-            raise NotFound(f"no submission with instanceID {instance_id}")
+            raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
         return row.xml
 
     def attachments(self, instance_id: str) -> list[Attachment]:
@@ -449,7 +468,7 @@ class Store:
         with self.write() as conn:
             submission_pk = conn.execute(sa.select(tables.submissions.c.id).where(tables.submissions.c.instance_id == instance_id)).scalar()
             if submission_pk is None:
-                raise NotFound(f"no submission with instanceID {instance_id}")
+                raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
             conn.execute(tables.submissions.update().where(tables.submissions.c.id == submission_pk).values(review_state=state, review_comment=comment, reviewed_at=now, reviewed_by=reviewer))
             conn.execute(tables.review_events.insert().values(submission_pk=submission_pk, review_state=state, comment=comment, reviewer=reviewer, at=now))
 
