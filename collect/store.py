@@ -24,7 +24,16 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import make_engine, migrate, writer
-from collect.errors import CollectError, Conflict, Forbidden, ImportRowError, InvalidSubmission, NotFound, UnknownForm, quoted
+from collect.errors import (
+    CollectError,
+    Conflict,
+    Forbidden,
+    ImportRowError,
+    InvalidSubmission,
+    NotFound,
+    UnknownForm,
+    quoted,
+)
 from collect.group_commit import GroupCommit
 from collect.submission import ParsedSubmission, parse_submission
 from forms.xform import XFormError, read_xform

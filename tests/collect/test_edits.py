@@ -3,12 +3,12 @@
 import xml.etree.ElementTree as ET
 
 import pytest
-
-from collect.errors import Forbidden
-from collect.volunteers import add_volunteer
 from collect_samples import tiny_submission, tiny_xform
 from test_openrosa import base, message, post, stored
 from test_store import record
+
+from collect.errors import Forbidden
+from collect.volunteers import add_volunteer
 
 
 @pytest.fixture
