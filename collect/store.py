@@ -35,7 +35,7 @@ from collect.errors import (
     quoted,
 )
 from collect.group_commit import GroupCommit
-from collect.submission import ParsedSubmission, parse_submission
+from collect.submission import FormShape, ParsedSubmission, parse_submission
 from forms.xform import XFormError, read_xform
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
@@ -44,6 +44,7 @@ FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_
 # Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
 INSERT_ATTEMPTS = 3
 ROWS_CHUNK = 5_000  # row keys per query when reading chosen submissions
+NAME_LIMIT = 255  # characters of the String(255) columns: identifiers, names, file names, content types
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,24 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def check_storable(what: str, value: str | None, limit: int = NAME_LIMIT) -> None:
+    """Refuse (InvalidSubmission, 400) a value that one of the databases cannot store in a String column, before
+    anything is written, so that SQLite and PostgreSQL answer alike: a NUL character (PostgreSQL text cannot hold
+    one; the driver fails) or more than `limit` characters (PostgreSQL enforces varchar(255), SQLite would keep it)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InvalidSubmission(f"{what} contiene un carácter NUL / {what} contains a NUL character: {quoted(value)}")
+    if len(value) > limit:
+        raise InvalidSubmission(f"{what} tiene {len(value)} caracteres, más de {limit} / {what} has {len(value)} characters, more than {limit}: {quoted(value)}")
+
+
+def findable(*values: str | None) -> bool:
+    """Whether a name asked for could be stored at all (no NUL): a lookup of one that could not is simply not found,
+    where PostgreSQL's driver would fail."""
+    return not any(value is not None and "\x00" in value for value in values)
+
+
 def xform_identity(xform: bytes) -> tuple[str, str, str]:
     """The form id, version and title of an XForm (`forms.xform` reads it): what a form version is stored under."""
     try:
@@ -165,6 +184,8 @@ def xform_identity(xform: bytes) -> tuple[str, str, str]:
         raise InvalidSubmission(str(error)) from None
     if not form.form_id:
         raise InvalidSubmission(f"the XForm's primary instance <{form.root.name}> has no id attribute")
+    check_storable("form_id", form.form_id)
+    check_storable("version", form.version)
     return form.form_id, form.version, form.title
 
 
@@ -180,7 +201,7 @@ class Store:
         # handler, which sleeps between retries; other processes (the CLI importing) still queue on busy_timeout.
         # Submissions go through the group-commit writer thread (collect.group_commit), which takes the same lock.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        self._known_forms: set[tuple[str, str]] = set()
+        self._shapes: dict[tuple[str, str], FormShape] = {}
         self._field_names: dict[str, tuple[int, list[str]]] = {}
         self._group_commit = GroupCommit(self._writer, self._write_lock) if engine.dialect.name == "sqlite" else None
 
@@ -227,6 +248,8 @@ class Store:
         return self.form_version(form_id, version)
 
     def _form_row(self, conn: sa.Connection, form_id: str, version: str | None):
+        if not findable(form_id, version):
+            raise NotFound(f"form {quoted(form_id)} is not published on this server")
         query = sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).where(tables.forms.c.form_id == form_id)
         query = query.where(tables.forms.c.version == version) if version is not None else query.order_by(tables.forms.c.id.desc()).limit(1)
         row = conn.execute(query).first()
@@ -291,7 +314,7 @@ class Store:
         """The bytes of one media file of a form version (latest when `version` is None)."""
         with self.engine.connect() as conn:
             row = self._form_row(conn, form_id, version)
-            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar()
+            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar() if findable(filename) else None
         if content is None:
             raise NotFound(f"form {quoted(form_id)} version {quoted(row.version)} has no media file {quoted(filename)}")
         return content
@@ -305,11 +328,19 @@ class Store:
           (this is how Collect's split uploads, `*isIncomplete*`, assemble into one submission);
         - the same instanceID with different XML raises Conflict (409);
         - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded;
-        - a form id / version never published here raises UnknownForm (404).
+        - a form id / version never published here raises UnknownForm (404);
+        - XML its form version does not allow (collect.submission.FormShape) raises InvalidSubmission (400).
         `device_id` is the client's (Collect's `?deviceID=`); without it, the form's `deviceid` question.
         `complete=False` records that more parts of a split upload are still to come.
         """
-        parsed = parse_submission(xml)
+        parsed = parse_submission(xml, self.form_shape)
+        check_storable("meta/instanceID", parsed.instance_id)
+        check_storable("meta/deprecatedID", parsed.deprecated_id)
+        check_storable("volunteer", volunteer)
+        check_storable("deviceID", device_id or parsed.device_id)
+        for attachment in attachments:
+            check_storable("attachment file name", attachment.filename)
+            check_storable("attachment content type", attachment.content_type)
         job = functools.partial(self._receive, parsed=parsed, xml=xml, attachments=attachments, volunteer=volunteer, device_id=device_id or parsed.device_id, complete=complete)
         if self._group_commit is not None:
             return self._group_commit.run(job)
@@ -331,7 +362,6 @@ class Store:
             if complete and not existing.complete:
                 conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
             return Receipt(parsed.instance_id, "duplicate")
-        self._check_form(conn, parsed.form_id, parsed.form_version)
         submission_pk, superseded = self._insert(
             conn,
             instance_id=parsed.instance_id,
@@ -352,16 +382,19 @@ class Store:
             self._add_attachments(conn, submission_pk, attachments)
         return Receipt(parsed.instance_id, "created", superseded)
 
-    def _check_form(self, conn: sa.Connection, form_id: str, version: str) -> None:
-        # Published versions are never removed, so a version once seen needs no query again.
-        if (form_id, version) in self._known_forms:
-            return
-        versions = conn.execute(sa.select(tables.forms.c.version).where(tables.forms.c.form_id == form_id)).scalars().all()
+    def form_shape(self, form_id: str, version: str) -> FormShape:
+        """What a submission of a published form version may contain; UnknownForm if it was never published here.
+        Published versions never change and are never removed, so each is read once."""
+        shape = self._shapes.get((form_id, version))
+        if shape is not None:
+            return shape
+        with self.engine.connect() as conn:
+            versions = dict(conn.execute(sa.select(tables.forms.c.version, tables.forms.c.xform).where(tables.forms.c.form_id == form_id)).all())
         if not versions:
             raise UnknownForm(f"form {quoted(form_id)} is not published on this server")
         if version not in versions:
             raise UnknownForm(f"form {quoted(form_id)} has no version {quoted(version)} on this server (published: {', '.join(sorted(versions))})")
-        self._known_forms.add((form_id, version))
+        return self._shapes.setdefault((form_id, version), FormShape.of(versions[version]))
 
     def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
         """Insert one submission row, linking it into its edit chain; returns its key and what it superseded.
@@ -421,6 +454,8 @@ class Store:
         return summary
 
     def _import_one(self, conn: sa.Connection, record: ImportRecord, summary: ImportSummary) -> None:
+        for what in ("instance_id", "form_id", "form_version", "volunteer", "device_id", "deprecated_id"):
+            check_storable(what, getattr(record, what))
         if record.review_state not in REVIEW_STATES:
             raise InvalidSubmission(f"review state {quoted(record.review_state)} is not one of {', '.join(REVIEW_STATES)}")
         existing = conn.execute(sa.select(tables.submissions.c.fields, tables.submissions.c.form_id).where(tables.submissions.c.instance_id == record.instance_id)).first()

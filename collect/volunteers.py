@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.errors import Conflict, NotFound
-from collect.store import Store, utc
+from collect.store import Store, findable, utc
 
 DIGEST_REALM = "sdg16"
 DEFAULT_PROJECT = "sdg16"
@@ -128,6 +128,8 @@ def volunteer_by_token(store: Store, token: str) -> Volunteer | None:
 
 def volunteer_digest(store: Store, name: str) -> tuple[Volunteer, str] | None:
     """A volunteer and their Digest HA1, looked up by username, or None."""
+    if not findable(name):
+        return None
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
     return None if row is None else (_volunteer(row), row.digest_ha1)
