@@ -120,6 +120,12 @@ def redeem_ticket(store: Store, ticket_hash: str, token_hash: str, now: datetime
     return username
 
 
+def add_session(store: Store, token_hash: str, username: str, now: datetime) -> None:
+    """Open a session of an existing account under `token_hash` (a tab signed in by the form)."""
+    with store.write() as conn:
+        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now))
+
+
 def get_session(store: Store, token_hash: str) -> tuple[StoredSession, Account] | None:
     """The session stored under `token_hash` with its account (one query: it runs on every rerun), or None."""
     query = (sa.select(sessions.c.token_hash, sessions.c.signed_in_at, sessions.c.last_seen, users)

@@ -11,7 +11,9 @@ Sessions are kept by the server so that a reload or a second tab stays signed in
 random token in an HttpOnly cookie (dashboard/session_routes.py) and the database only its SHA-256, the session's
 `key`. Because a script cannot set a cookie, signing in makes a one-time ticket (random, stored hashed, valid
 TICKET_LIFETIME) that the browser trades for the cookie. A session ends on sign-out, when idle for IDLE_TIMEOUT, at
-MAX_SESSION after sign-in, when its user's password changes and when its user is removed.
+MAX_SESSION after sign-in, when its user's password changes and when its user is removed. Every session is kept
+by the server, the one a tab holds from the sign-in form too (`open_session`), so these apply to every tab, whether
+or not its browser went on to fetch the cookie.
 """
 
 from __future__ import annotations
@@ -54,25 +56,20 @@ class User:
 class Session:
     """A signed-in user. Expires after IDLE_TIMEOUT without activity or MAX_SESSION after sign-in.
 
-    `key` is the SHA-256 of the browser's session token when the server keeps the session (then the stored row,
-    not this object, decides whether it is still alive); None for a session that only one Streamlit session holds.
+    `key` is the SHA-256 of the session's token, under which the server keeps it: the stored row, not this object,
+    decides whether it is still alive (`Accounts.session`).
     """
 
     user: User
     signed_in_at: datetime
     last_seen: datetime
-    key: str | None = None
+    key: str
 
     def expired(self, now: datetime) -> bool:
         return now - self.last_seen > IDLE_TIMEOUT or now - self.signed_in_at > MAX_SESSION
 
     def touched(self, now: datetime) -> Session:
         return replace(self, last_seen=now)
-
-
-def start_session(user: User, now: datetime | None = None) -> Session:
-    now = now or datetime.now(UTC)
-    return Session(user, now, now)
 
 
 def one_time_password() -> str:
@@ -184,6 +181,16 @@ class Accounts:
             stored.touch_session(self.store, key, now)
             session = session.touched(now)
         return session
+
+    def open_session(self, user: User, now: datetime | None = None) -> Session:
+        """A new server-kept session of `user` for the tab that signed in (the browser's cookie gets its own, through
+        a ticket). Its token is not kept anywhere: the tab holds only the key, on the server's side of Streamlit.
+
+        Call it only after the user's password was checked."""
+        now = now or datetime.now(UTC)
+        key = session_key(secrets.token_urlsafe(TOKEN_BYTES))
+        stored.add_session(self.store, key, user.username, now)
+        return Session(user, now, now, key)
 
     def end_session(self, key: str) -> None:
         """Sign out the session stored under `key` (an unknown key is fine: it may have ended already)."""

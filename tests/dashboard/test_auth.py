@@ -11,7 +11,7 @@ from collect.store import Store
 from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
 from dashboard.auth import (IDLE_TIMEOUT, MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError,
-                            session_key, start_session)
+                            session_key)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def test_the_last_admin_cannot_be_removed(accounts):
 
 def test_sessions_expire_when_idle_or_too_old(accounts):
     accounts.add("r", "researcher", "a long password")
-    session = start_session(accounts.verify("r", "a long password"))
+    session = accounts.open_session(accounts.verify("r", "a long password"))
     t0 = session.signed_in_at
     assert not session.expired(t0 + IDLE_TIMEOUT - timedelta(seconds=1))
     assert session.expired(t0 + IDLE_TIMEOUT + timedelta(seconds=1))
