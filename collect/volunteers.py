@@ -9,6 +9,7 @@ MD5(name:realm:token), the HA1 that RFC 7616 needs.
 
 import base64
 import hashlib
+import io
 import json
 import re
 import secrets
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.errors import Conflict, NotFound
+from collect.private import write_private
 from collect.store import Store, findable, utc
 
 DIGEST_REALM = "sdg16"
@@ -157,7 +159,8 @@ def settings_payload(settings: dict) -> str:
 
 
 def write_settings_qr(settings: dict, path: Path) -> Path:
-    """Draw the settings as a QR code PNG at `path` (Collect: Project settings → Reconfigure with QR code)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    qrcode.make(settings_payload(settings)).save(path)
-    return path
+    """Draw the settings as a QR code PNG at `path` (Collect: Project settings → Reconfigure with QR code), 0600 in a
+    0700 folder: the code carries the volunteer's token."""
+    png = io.BytesIO()
+    qrcode.make(settings_payload(settings)).save(png, format="PNG")
+    return write_private(path, png.getvalue())

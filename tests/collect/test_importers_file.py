@@ -78,7 +78,7 @@ def test_xlsx_with_one_column_per_choice_only(store, tmp_path):
         ("collect:C;B03;30;;0;0;;;;103;;2026-11-22T09:00:00;;;;ana;v;;3", "row 3: no instance ID"),
         ("collect:C;B03;30;;0;0;;;uuid:k3;103;k3;yesterday;;;;ana;v;;3", "row 3: submission time 'yesterday'"),
         ("collect:C;B03;30;;0;0;;;uuid:k3;103;k3;2026-11-22T09:00:00;Maybe;;;ana;v;;3", "row 3: review state 'Maybe'"),
-        ("collect:C;B99;30;;0;0;;;uuid:k1;103;k1;2026-11-22T09:00:00;;;;ana;v;;3", "row 3: instanceID uuid:k1 is already stored with different values"),
+        ("collect:C;B99;30;;0;0;;;uuid:k1;103;k1;2026-11-22T09:00:00;;;;ana;v;;3", "row 3: instanceID 'uuid:k1' is already stored with different values"),
     ],
     ids=["not-a-number", "not-a-choice", "no-instance-id", "bad-time", "bad-review", "same-id-other-values"],
 )
