@@ -74,6 +74,11 @@ def _add() -> None:
         st.code(url, language=None)
         st.caption("Web form for a volunteer without Android (works offline only over HTTPS):")
         st.code(webform_url(url, data.FORM_ID), language=None)
+        st.caption(f"Digest login (plain-HTTP networks): server `{base}/projects/{new.volunteer.project}`, the token in "
+                   "the URL as password, and this username:")
+        st.code(new.volunteer.digest_name, language=None)
+        if new.volunteer.digest_name != new.volunteer.name:
+            st.info("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above.")
 
 
 def _list() -> None:
@@ -83,7 +88,8 @@ def _list() -> None:
         st.caption("No volunteer yet.")
         return
     st.dataframe(
-        [{"name": v.name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at} for v in volunteers],
+        [{"name": v.name, "Digest username": v.digest_name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at}
+         for v in volunteers],
         hide_index=True,
     )
     active = [v.name for v in volunteers if v.active]

@@ -35,3 +35,14 @@ def test_forms_are_offered_as_xlsform_and_xform(data_dir, app_as):
     assert "XLSForm (.xlsx, for Kobo / Central / Excel)" in labels and "XForm (.xml)" in labels
     assert "Media file neighbourhoods.csv" in labels
     assert any("KoboToolbox" in m.value for m in at.markdown)
+
+
+def test_a_name_with_accents_is_given_and_shown_its_ascii_digest_username(data_dir, app_as):
+    at = app_as("coordinator", "volunteers")
+    at.text_input(key="server_base_url").input("http://192.168.1.20:8501")
+    at.text_input[1].input("José Ñique")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert at.code[2].value == "Jose Nique"
+    assert any("Digest login cannot send" in i.value for i in at.info)
+    assert list_volunteers(data.store())[0].digest_name == "Jose Nique"
