@@ -64,7 +64,7 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
     """What the XLSX metadata sheets say: the plan, margins with their source and assumption, warnings,
     weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
     metadata: dict[str, pd.DataFrame | str] = {
-        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
+        "plan_file": plan.path.name if plan.path else "", "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
         "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none", **extra,
         "weighting": result.diagnostics, "recode_log": result.recode_log,

@@ -10,6 +10,9 @@ import streamlit as st
 from dashboard import data, first_run, freshness, signin
 
 st.set_page_config(page_title="SDG 16 survey — Trujillo", page_icon=":material/shield_person:", layout="wide")
+# An uncaught error shows the browser its type only: its message and traceback name the server's folders and files
+# (and may quote submitted values), so they go to the console alone. Pages say what went wrong in their own words.
+st.set_option("client.showErrorDetails", "type")
 
 STAFF = {"admin", "coordinator"}
 EVERYONE = {"admin", "coordinator", "researcher"}

@@ -6,6 +6,7 @@ read as text, exactly as exported, so codes such as "007" keep their zeros.
 """
 
 import csv
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,10 @@ def read_export(path: Path) -> pd.DataFrame:
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 dialect = csv.Sniffer().sniff(handle.read(64 * 1024), delimiters=",;\t")
             return pd.read_csv(path, sep=dialect.delimiter, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, csv.Error, UnicodeDecodeError) as error:
-        raise ImportRowError(f"{path.name} cannot be read as {suffix[1:].upper()} ({error})") from None
+    except (ValueError, csv.Error, UnicodeDecodeError, OSError, zipfile.BadZipFile) as error:
+        # The reason without the file's place on the server (an uploaded file lives in a temporary folder).
+        reason = str(error).replace(str(path), path.name).replace(str(path.parent), "…")
+        raise ImportRowError(f"{path.name} cannot be read as {suffix[1:].upper()} ({reason})") from None
     raise ImportRowError(f"{path.name}: only .csv and .xlsx exports can be imported")
 
 
