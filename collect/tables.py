@@ -132,6 +132,7 @@ dashboard_users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),  # may not sign in (migration 0006)
 )
 
 # Field-work targets coordinators set in the app: completed interviews per neighbourhood or per volunteer (`kind`).

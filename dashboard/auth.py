@@ -11,7 +11,8 @@ Sessions are kept by the server so that a reload or a second tab stays signed in
 random token in an HttpOnly cookie (dashboard/session_routes.py) and the database only its SHA-256, the session's
 `key`. Because a script cannot set a cookie, signing in makes a one-time ticket (random, stored hashed, valid
 TICKET_LIFETIME) that the browser trades for the cookie. A session ends on sign-out, when idle for IDLE_TIMEOUT, at
-MAX_SESSION after sign-in, when its user's password changes and when its user is removed. Every session is kept
+MAX_SESSION after sign-in, when its user's password changes and when its user is removed or disabled (a disabled
+account cannot sign in until it is enabled again). Every session is kept
 by the server, the one a tab holds from the sign-in form too (`open_session`), so these apply to every tab, whether
 or not its browser went on to fetch the cookie.
 """
@@ -50,6 +51,7 @@ class User:
     username: str
     role: str
     must_change_password: bool
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Accounts:
             _hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return None
-        if account is None:
+        if account is None or account.disabled_at is not None:
             return None
         if _hasher.check_needs_rehash(stored_hash):
             self._store_hash(account.username, _hasher.hash(password), account.must_change_password, end_sessions=False)
@@ -139,8 +141,22 @@ class Accounts:
         except (Conflict, NotFound) as error:
             raise AuthError(str(error)) from None
 
+    def disable(self, username: str, now: datetime | None = None) -> None:
+        """Stop an account from signing in, ending its sessions at once (never the last enabled admin)."""
+        self._set_disabled(username, now or datetime.now(UTC))
+
+    def enable(self, username: str) -> None:
+        """Let a disabled account sign in again (with its password as it was)."""
+        self._set_disabled(username, None)
+
+    def _set_disabled(self, username: str, when: datetime | None) -> None:
+        try:
+            stored.set_disabled(self.store, username, when, keep_last="admin")
+        except (Conflict, NotFound) as error:
+            raise AuthError(str(error)) from None
+
     def list(self) -> list[User]:
-        return [User(a.username, a.role, a.must_change_password) for a in stored.list_accounts(self.store)]
+        return [User(a.username, a.role, a.must_change_password, a.disabled_at is not None) for a in stored.list_accounts(self.store)]
 
     def issue_ticket(self, username: str, now: datetime | None = None) -> str:
         """A one-time ticket, valid TICKET_LIFETIME, that the browser trades for a session cookie (redeem_ticket).
@@ -174,7 +190,7 @@ class Accounts:
         row, account = found
         session = Session(User(account.username, account.role, account.must_change_password),
                           row.signed_in_at, row.last_seen, key)
-        if session.expired(now):
+        if session.expired(now) or account.disabled_at is not None:
             stored.end_session(self.store, key)
             return None
         if now - session.last_seen >= TOUCH_EVERY:

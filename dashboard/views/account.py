@@ -20,8 +20,8 @@ def render() -> None:
 def _manage_accounts(me: str) -> None:
     st.subheader("Dashboard accounts")
     st.dataframe(
-        [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password}
-         for u in accounts().list()],
+        [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password,
+          "disabled": u.disabled} for u in accounts().list()],
         hide_index=True,
     )
     with st.form("add_account", clear_on_submit=True):
@@ -37,6 +37,8 @@ def _manage_accounts(me: str) -> None:
             st.success(f"Account {username!r} created. One-time password (shown once): `{password}`")
     others = [u.username for u in accounts().list() if u.username != me]
     if others:
+        _disable_or_enable(others)
+    if others:
         with st.form("remove_account"):
             username = st.selectbox("Remove account", others)
             if st.form_submit_button("Remove"):
@@ -46,6 +48,24 @@ def _manage_accounts(me: str) -> None:
                     st.error(str(error))
                 else:
                     st.success(f"Account {username!r} removed.")
+
+
+
+def _disable_or_enable(others: list[str]) -> None:
+    """Disabling signs the account out everywhere at once and keeps it (and its name) for later."""
+    with st.form("disable_account"):
+        username = st.selectbox("Disable or enable account", others)
+        disable, enable = st.columns(2)
+        disabling = disable.form_submit_button("Disable (signs it out everywhere)")
+        enabling = enable.form_submit_button("Enable")
+    if not (disabling or enabling):
+        return
+    try:
+        accounts().disable(username) if disabling else accounts().enable(username)
+    except AuthError as error:
+        st.error(str(error))
+    else:
+        st.success(f"Account {username!r} {'disabled' if disabling else 'enabled'}.")
 
 
 if __name__ == "__main__":

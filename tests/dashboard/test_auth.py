@@ -170,3 +170,20 @@ def test_each_sign_in_sweeps_the_sessions_left_to_expire(accounts):
     forgotten = signed_in(accounts, at=T0)
     signed_in(accounts, at=T0 + IDLE_TIMEOUT + timedelta(seconds=1))
     assert stored.get_session(accounts.store, session_key(forgotten)) is None
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end_until_enabled(accounts):
+    accounts.add("boss", "admin", "a long password")
+    browser, pending = signed_in(accounts), accounts.issue_ticket("ana", now=T0)
+    accounts.disable("ana", now=T0)
+    assert accounts.session(session_key(browser), now=T0) is None and accounts.redeem_ticket(pending, now=T0) is None
+    assert accounts.verify("ana", "a long password") is None
+    assert [u.disabled for u in accounts.list() if u.username == "ana"] == [True]
+    accounts.enable("ana")
+    assert accounts.verify("ana", "a long password").username == "ana"
+    with pytest.raises(AuthError, match="last enabled admin"):
+        accounts.disable("boss")
+    accounts.add("boss2", "admin", "a long password")
+    accounts.disable("boss")
+    with pytest.raises(AuthError, match="last admin"):
+        accounts.remove("boss2")  # the other admin is disabled: someone must still be able to manage accounts
