@@ -1,10 +1,10 @@
 """Reading one submission's XML: its identity (instanceID, deprecatedID, form id and version) and flat fields,
 checked against the shape of the form version it names.
 
-The XML comes from the network, so it is parsed with defusedxml with DTDs forbidden: no DOCTYPE, no entity
-expansion (billion laughs), no external entities. Only UTF-8 is accepted, as ODK clients always send it.
+The XML comes from the network, so DTDs are forbidden as defusedxml forbids them: no DOCTYPE, no entity expansion
+(billion laughs), no external entities. Only UTF-8 is accepted, as ODK clients always send it.
 
-It is read as a stream of start and end events (expat, 16 KiB at a time), never as a tree first, so that a hostile
+It is read as a stream of start and end events (expat's handlers, 16 KiB at a time; no tree is built), so that a hostile
 body is refused as soon as it goes wrong, before it costs memory: an element the form does not define, an element
 the form has once given twice, nesting deeper than the form, more than MAX_ELEMENTS elements. A stored submission
 can therefore only have fields its form has; 100,000 invented element names would otherwise become 100,000 columns
@@ -12,13 +12,11 @@ of the analysis frame that every later read pays for. Without a form (`shape_of`
 apply: MAX_DEPTH levels, MAX_ELEMENTS elements.
 """
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
 
-import defusedxml
-from defusedxml.ElementTree import fromstring, iterparse
+from defusedxml.ElementTree import fromstring
 
 from collect.errors import InvalidSubmission, UnknownForm, quoted
 from forms.build import XFORMS
@@ -30,6 +28,7 @@ IDENTITY_FIELDS = {"instanceID", "deprecatedID"}
 # a hundred members with a hundred questions each; the limit only bounds what one request may make the server do.
 MAX_ELEMENTS = 10_000
 MAX_DEPTH = 64  # nesting levels when no form is given (forms nest a few groups deep)
+CHUNK = 16 * 1024  # bytes handed to expat at a time
 
 
 @dataclass(frozen=True)
@@ -74,17 +73,12 @@ class ParsedSubmission:
         return self.fields.get("deviceid")
 
 
-def local_name(element: Element) -> str:
-    """The tag without its namespace: Collect may qualify `meta` as `orx:meta`."""
-    return element.tag.rsplit("}", 1)[-1]
-
-
 def _refuse(spanish: str, english: str) -> InvalidSubmission:
     return InvalidSubmission(f"{spanish}: no se guardó nada / {english}: nothing was stored")
 
 
 class _Reader:
-    """The state of one streaming read: the open elements, what each has had, the fields and meta found."""
+    """One streaming read (expat handlers): the open elements, what each has had, the fields and meta found."""
 
     def __init__(self, shape_of: Callable[[str, str], FormShape] | None):
         self.shape_of, self.shape = shape_of, None
@@ -92,19 +86,20 @@ class _Reader:
         self.path: list[str] = []  # local names of the open elements below the root
         self.seen: list[set[str]] = []  # per open element: the names of its children so far
         self.leaf: list[bool] = []  # per open element: no child element yet
+        self.text: list[str] = []  # character data since the last start or end tag
         self.count = 0
-        self.root: Element | None = None
+        self.root: dict[str, str] | None = None  # the root's attributes
         self.fields: dict[str, str] = {}
         self.meta: dict[str, str] = {}
 
-    def start(self, element: Element) -> None:
+    def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.count += 1
         if self.count > MAX_ELEMENTS:
             raise _refuse(f"el envío tiene más de {MAX_ELEMENTS} elementos", f"the submission has more than {MAX_ELEMENTS} elements")
-        name = local_name(element)
+        name = tag.rsplit("}", 1)[-1]  # without its namespace: Collect may write `orx:meta`
         if self.root is None:
-            self.root = element
-            self._open_root(element, name)
+            self.root = attributes
+            self._open_root(attributes, name)
         else:
             self._check(name)
             self.leaf[-1] = False
@@ -112,14 +107,15 @@ class _Reader:
             self.path.append(name)
         self.seen.append(set())
         self.leaf.append(True)
+        self.text.clear()
 
-    def _open_root(self, element: Element, name: str) -> None:
-        form_id = element.get("id", "")
+    def _open_root(self, attributes: dict[str, str], name: str) -> None:
+        form_id = attributes.get("id", "")
         if not form_id:
             raise InvalidSubmission(f"the submission's root element <{quoted(name)}> has no id attribute naming its form")
         if self.shape_of is not None:
             try:
-                self.shape = self.shape_of(form_id, element.get("version", ""))
+                self.shape = self.shape_of(form_id, attributes.get("version", ""))
             except UnknownForm as error:
                 self.unknown = error
                 return
@@ -133,47 +129,62 @@ class _Reader:
         if self.shape is None:
             if depth > MAX_DEPTH:
                 raise _refuse(f"el envío anida más de {MAX_DEPTH} niveles", f"the submission nests deeper than {MAX_DEPTH} levels")
-            return
-        where = quoted("/".join(path))
-        if depth > self.shape.depth:
+        elif depth > self.shape.depth:
+            where = quoted("/".join(path))
             raise _refuse(f"el envío anida más hondo ({where}) que el formulario {self.shape.describe()} ({self.shape.depth} niveles)",
                           f"the submission nests deeper ({where}) than form {self.shape.describe()} ({self.shape.depth} levels)")
-        if path not in self.shape.paths:
+        elif path not in self.shape.paths:
+            where = quoted("/".join(path))
             raise _refuse(f"el envío tiene un elemento {where} que el formulario {self.shape.describe()} no define",
                           f"the submission has an element {where} that form {self.shape.describe()} does not define")
-        if name in self.seen[-1] and path not in self.shape.repeats:
+        elif name in self.seen[-1] and path not in self.shape.repeats:
+            where = quoted("/".join(path))
             raise _refuse(f"el elemento {where} aparece más de una vez y no es una repetición del formulario",
                           f"element {where} occurs more than once but is not a repeat of the form")
 
-    def end(self, element: Element) -> None:
+    def end(self, _tag: str) -> None:
         leaf = self.leaf.pop()
         self.seen.pop()
-        if element is self.root:
+        text = "".join(self.text)
+        self.text.clear()
+        if not self.path:  # the root
             return
         name = self.path.pop()
         if self.path == ["meta"]:
-            self.meta.setdefault(name, (element.text or "").strip())
+            self.meta.setdefault(name, text.strip())
         # A leaf repeated inside a repeat group keeps its first value; the raw XML keeps them all.
-        if leaf and name not in IDENTITY_FIELDS and element.text and name not in self.fields:
-            self.fields[name] = element.text
-        element.clear()  # its text is kept where it is needed: nothing read so far stays in memory twice
+        if leaf and name not in IDENTITY_FIELDS and text and name not in self.fields:
+            self.fields[name] = text
 
 
-def _events(xml: bytes):
-    """(event, element) pairs of untrusted XML, refusing DTDs and entities; errors name the problem."""
+def _refusing(what: str) -> Callable[..., None]:
+    """An expat handler that refuses the document as soon as it declares `what`."""
+
+    def refuse(*_args) -> None:
+        raise InvalidSubmission(f"the submission {what}, which is not allowed")
+
+    return refuse
+
+
+def _read(xml: bytes, reader: _Reader) -> None:
+    """Run `reader` over untrusted XML with expat, CHUNK bytes at a time so that a refusal stops the read early.
+    DTDs, entity declarations and external references are refused by the same expat handlers defusedxml sets
+    (no DOCTYPE, no entity expansion, nothing fetched); errors name the problem."""
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InvalidSubmission(f"the submission is not UTF-8 (invalid byte at position {error.start})") from None
+    parser = expat.ParserCreate("utf-8", namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = reader.start, reader.end, reader.text.append
+    parser.StartDoctypeDeclHandler = _refusing("contains a DOCTYPE declaration")
+    parser.EntityDeclHandler = parser.UnparsedEntityDeclHandler = _refusing("declares XML entities")
+    parser.ExternalEntityRefHandler = _refusing("refers to an external entity")
     try:
-        yield from iterparse(io.BytesIO(xml), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden:
-        raise InvalidSubmission("the submission contains a DOCTYPE declaration, which is not allowed") from None
-    except defusedxml.EntitiesForbidden:
-        raise InvalidSubmission("the submission declares XML entities, which are not allowed") from None
-    except defusedxml.ExternalReferenceForbidden:
-        raise InvalidSubmission("the submission refers to an external entity, which is not allowed") from None
-    except ParseError as error:
+        for at in range(0, len(xml), CHUNK):
+            parser.Parse(xml[at : at + CHUNK], False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as error:
         raise InvalidSubmission(f"the submission is not well-formed XML ({error})") from None
 
 
@@ -183,8 +194,7 @@ def parse_submission(xml: bytes, shape_of: Callable[[str, str], FormShape] | Non
     `shape_of(form_id, version)` gives the shape the named form version allows (and raises if it is not published);
     the submission is checked against it while it is read."""
     reader = _Reader(shape_of)
-    for event, element in _events(xml):
-        (reader.start if event == "start" else reader.end)(element)
+    _read(xml, reader)
     instance_id = reader.meta.get("instanceID", "")
     if not instance_id:
         raise InvalidSubmission("the submission has no meta/instanceID")
