@@ -4,7 +4,7 @@ manifest, HEAD + POST /submission.
 The same endpoints are served twice, differing only in how the volunteer is identified:
 - `/v1/key/{token}/projects/{project}/…` — the token in the URL (as ODK Central's app users); the URL is the
   whole configuration of a phone;
-- `/projects/{project}/…` — RFC 7616 Digest (MD5, qop=auth) with the volunteer's name and token, for plain-HTTP
+- `/projects/{project}/…` — RFC 7616 Digest (MD5, qop=auth) with the volunteer's ASCII Digest name and token, for plain-HTTP
   LANs where Collect only offers Digest.
 Rules followed to the status code (see shared/reference/openrosa.md): every response carries
 `X-OpenRosa-Version: 1.0` (the ASGI server adds `Date`); HEAD /submission → 204 with
