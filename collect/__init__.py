@@ -8,5 +8,6 @@
   `volunteers`: accounts, tokens, ODK Collect QR codes; `publish`: forms → store; `asgi`: the ASGI app and routes;
 - `importers`: KoboToolbox and ODK Central exports and APIs;
 - a form's identity, fields, types and choices are read by `forms.xform` (one reader for server and form filler);
-- `webform` (the web-form developer's): Enketo pages beside the OpenRosa routes.
+- `webform` (the web-form developer's): Enketo pages beside the OpenRosa routes, the built bundle shipped in
+  `webform_dist/`; `enketo_transform`: XForm → Enketo's form and model on the server (no XSLT in browsers).
 """

@@ -29,6 +29,7 @@ class Account:
     must_change_password: bool
     created_at: datetime
     disabled_at: datetime | None = None
+    language: str | None = None  # the dashboard language the user chose (None: never chose one)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class StoredSession:
 
 def _account(row) -> Account:
     return Account(row.username, row.role, row.password_hash, bool(row.must_change_password), utc(row.created_at),
-                   utc(row.disabled_at))
+                   utc(row.disabled_at), row.language)
 
 
 def get_account(store: Store, username: str) -> Account | None:
@@ -84,6 +85,13 @@ def set_password_hash(store: Store, username: str, password_hash: str, must_chan
             conn.execute(tickets.delete().where(tickets.c.username == username))
     if not updated:
         raise NotFound(f"There is no user {username!r}.")
+
+
+def set_language(store: Store, username: str, language: str) -> None:
+    """Remember the dashboard language an account's user chose; `NotFound` for an unknown user."""
+    with store.write() as conn:
+        if not conn.execute(users.update().where(users.c.username == username).values(language=language)).rowcount:
+            raise NotFound(f"There is no user {username!r}.")
 
 
 def remove_account(store: Store, username: str, keep_last: str) -> None:

@@ -4,7 +4,8 @@
   `st.App("dashboard/main.py", routes=routes())` in app.py, so that `streamlit run app.py` serves both;
 - `app`: the same routes as a standalone Starlette app, `uvicorn collect.asgi:app`, e.g. for several replicas
   behind a load balancer on one PostgreSQL.
-Both open the configured store (`collect.database`) and publish the shipped forms first (idempotent).
+Both open the configured store (`collect.database`), publish the shipped forms first (idempotent) and transform
+them for the web form (cached per form version).
 """
 
 from starlette.applications import Starlette
@@ -13,7 +14,7 @@ from starlette.routing import BaseRoute
 from collect import openrosa
 from collect.publish import publish_shipped_forms
 from collect.store import Store
-from collect.webform import webform_routes
+from collect.webform import warm, webform_routes
 
 
 def routes(store: Store | None = None) -> list[BaseRoute]:
@@ -24,7 +25,8 @@ def routes(store: Store | None = None) -> list[BaseRoute]:
     """
     store = store or Store.open()
     publish_shipped_forms(store)
-    return [*webform_routes(), *openrosa.routes(store)]
+    warm(store)
+    return [*webform_routes(store), *openrosa.routes(store)]
 
 
 def create_app(store: Store | None = None) -> Starlette:

@@ -89,7 +89,7 @@ review_events = sa.Table(
 )
 
 # Tokens are stored only as SHA-256 hashes; `digest_ha1` is MD5(digest_name:realm:token), what RFC 7616 Digest
-# needs; `digest_name` is the volunteer's name in ASCII (Collect's Digest is ASCII-only), unique (migration 0006).
+# needs; `digest_name` is the volunteer's name in ASCII (Collect's Digest is ASCII-only), unique (migration 0007).
 volunteers = sa.Table(
     "volunteers",
     metadata,
@@ -132,7 +132,8 @@ dashboard_users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),  # may not sign in (migration 0006)
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),  # may not sign in (migration 0007)
+    sa.Column("language", sa.String(8), nullable=True),  # the dashboard language the user chose; NULL: not chosen
 )
 
 # Field-work targets coordinators set in the app: completed interviews per neighbourhood or per volunteer (`kind`).

@@ -127,7 +127,7 @@ def reissue_token(store: Store, name: str) -> NewVolunteer:
         row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.name == name)).first()
         if row is None:
             raise NotFound(f"no volunteer named {name!r}")
-        # A name stored before Digest names were ASCII (migration 0006) gets its ASCII one now.
+        # A name stored before Digest names were ASCII (migration 0007) gets its ASCII one now.
         digest_name = row.digest_name if row.digest_name and row.digest_name.isascii() else _unique_digest_name(conn, name)
         conn.execute(tables.volunteers.update().where(tables.volunteers.c.id == row.id)
                      .values(token_hash=token_hash(token), digest_name=digest_name, digest_ha1=digest_ha1(digest_name, token), revoked_at=None))

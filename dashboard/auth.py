@@ -42,8 +42,21 @@ TOKEN_BYTES = 32  # 256-bit session tokens and tickets
 _hasher = PasswordHasher()
 
 
+def N_(message: str) -> str:
+    """Mark a message for the dashboard's catalogue (dashboard/i18n.py); it is translated where it is shown."""
+    return message
+
+
 class AuthError(ValueError):
-    """A bad account request; the message says what is wrong and is safe to show to the user."""
+    """A bad account request; the message says what is wrong and is safe to show to the user.
+
+    `str()` is the English message (the command line's); the dashboard shows `template` translated, formatted with
+    `values` (dashboard.signin.error_text).
+    """
+
+    def __init__(self, template: str, **values):
+        super().__init__(template.format(**values))
+        self.template, self.values = template, values
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,13 @@ class User:
     username: str
     role: str
     must_change_password: bool
-    disabled: bool = False
+    language: str | None = None  # the dashboard language the user chose (dashboard.i18n); None: never chose
+    disabled: bool = False  # may not sign in (Accounts.disable)
+
+
+def _user(account: stored.Account) -> User:
+    return User(account.username, account.role, account.must_change_password, account.language, account.disabled_at is not None)
+
 
 
 @dataclass(frozen=True)
@@ -96,17 +115,17 @@ class Accounts:
         """Create an account. Without a password, a one-time password is made, returned, and must be changed."""
         username = username.strip()
         if not username:
-            raise AuthError("The username is empty.")
+            raise AuthError(N_("The username is empty."))
         if role not in ROLES:
-            raise AuthError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+            raise AuthError(N_("Unknown role {role!r}: choose one of {roles}."), role=role, roles=", ".join(ROLES))
         one_time = password is None
         password = one_time_password() if one_time else password
         _check_password(password)
         account = stored.Account(username, role, _hasher.hash(password), one_time, datetime.now(UTC))
         try:
             stored.add_account(self.store, account)
-        except Conflict as error:
-            raise AuthError(str(error)) from None
+        except Conflict:
+            raise AuthError(N_("The user {username!r} already exists."), username=username) from None
         return password
 
     def ensure_first_admin(self) -> str | None:
@@ -127,19 +146,28 @@ class Accounts:
             return None
         if _hasher.check_needs_rehash(stored_hash):
             self._store_hash(account.username, _hasher.hash(password), account.must_change_password, end_sessions=False)
-        return User(account.username, account.role, account.must_change_password)
+        return _user(account)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a password chosen by its owner (clears the one-time flag); ends all the user's sessions."""
         _check_password(password)
         self._store_hash(username, _hasher.hash(password), False, end_sessions=True)
 
+    def set_language(self, username: str, language: str) -> None:
+        """Remember the user's dashboard language (one of dashboard.i18n.LANGUAGES)."""
+        try:
+            stored.set_language(self.store, username, language)
+        except NotFound:
+            raise _no_user(username) from None
+
     def remove(self, username: str) -> None:
         """Delete an account (never the last admin); its sessions and tickets go with it."""
         try:
             stored.remove_account(self.store, username, keep_last="admin")
-        except (Conflict, NotFound) as error:
-            raise AuthError(str(error)) from None
+        except Conflict:
+            raise AuthError(N_("This is the last admin account; add another admin before removing it.")) from None
+        except NotFound:
+            raise _no_user(username) from None
 
     def disable(self, username: str, now: datetime | None = None) -> None:
         """Stop an account from signing in, ending its sessions at once (never the last enabled admin)."""
@@ -152,11 +180,13 @@ class Accounts:
     def _set_disabled(self, username: str, when: datetime | None) -> None:
         try:
             stored.set_disabled(self.store, username, when, keep_last="admin")
-        except (Conflict, NotFound) as error:
-            raise AuthError(str(error)) from None
+        except Conflict:
+            raise AuthError(N_("This is the last enabled admin account; add or enable another admin first.")) from None
+        except NotFound:
+            raise _no_user(username) from None
 
     def list(self) -> list[User]:
-        return [User(a.username, a.role, a.must_change_password, a.disabled_at is not None) for a in stored.list_accounts(self.store)]
+        return [_user(a) for a in stored.list_accounts(self.store)]
 
     def issue_ticket(self, username: str, now: datetime | None = None) -> str:
         """A one-time ticket, valid TICKET_LIFETIME, that the browser trades for a session cookie (redeem_ticket).
@@ -188,8 +218,7 @@ class Accounts:
         if found is None:
             return None
         row, account = found
-        session = Session(User(account.username, account.role, account.must_change_password),
-                          row.signed_in_at, row.last_seen, key)
+        session = Session(_user(account), row.signed_in_at, row.last_seen, key)
         if session.expired(now) or account.disabled_at is not None:
             stored.end_session(self.store, key)
             return None
@@ -215,13 +244,17 @@ class Accounts:
     def _store_hash(self, username: str, password_hash: str, must_change: bool, end_sessions: bool) -> None:
         try:
             stored.set_password_hash(self.store, username, password_hash, must_change, end_sessions=end_sessions)
-        except NotFound as error:
-            raise AuthError(str(error)) from None
+        except NotFound:
+            raise _no_user(username) from None
+
+
+def _no_user(username: str) -> AuthError:
+    return AuthError(N_("There is no user {username!r}."), username=username)
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AuthError(N_("The password is too short: use at least {n} characters."), n=MIN_PASSWORD_LENGTH)
 
 
 # Verifying against a real hash when the user does not exist keeps sign-in time the same for unknown users,

@@ -7,46 +7,48 @@ and de-identified downloads only, never personal data. Each role lands on the fi
 
 import streamlit as st
 
-from dashboard import data, first_run, freshness, signin
-
-st.set_page_config(page_title="SDG 16 survey — Trujillo", page_icon=":material/shield_person:", layout="wide")
-# An uncaught error shows the browser its type only: its message and traceback name the server's folders and files
-# (and may quote submitted values), so they go to the console alone. Pages say what went wrong in their own words.
-st.set_option("client.showErrorDetails", "type")
+from dashboard import data, first_run, freshness, i18n, signin
+from dashboard.i18n import N_, _
 
 STAFF = {"admin", "coordinator"}
 EVERYONE = {"admin", "coordinator", "researcher"}
 PAGES = [
     # (page, title, icon, url_path, roles)
-    ("views/monitoring.py", "Field monitoring", ":material/monitoring:", "monitoring", STAFF),
-    ("views/estimates.py", "Estimates", ":material/query_stats:", "estimates", EVERYONE),
-    ("views/downloads.py", "Downloads", ":material/download:", "downloads", EVERYONE),
-    ("views/volunteers.py", "Volunteers & forms", ":material/groups:", "volunteers", STAFF),
-    ("views/importing.py", "Import", ":material/upload_file:", "import", STAFF),
-    ("views/account.py", "Account", ":material/account_circle:", "account", EVERYONE),
+    ("views/monitoring.py", N_("Field monitoring"), ":material/monitoring:", "monitoring", STAFF),
+    ("views/estimates.py", N_("Estimates"), ":material/query_stats:", "estimates", EVERYONE),
+    ("views/downloads.py", N_("Downloads"), ":material/download:", "downloads", EVERYONE),
+    ("views/volunteers.py", N_("Volunteers & forms"), ":material/groups:", "volunteers", STAFF),
+    ("views/importing.py", N_("Import"), ":material/upload_file:", "import", STAFF),
+    ("views/account.py", N_("Account"), ":material/account_circle:", "account", EVERYONE),
 ]
 
 
 def pages_for(role: str) -> list[st.Page]:
     return [
-        st.Page(page, title=title, icon=icon, url_path=url)
+        st.Page(page, title=_(title), icon=icon, url_path=url)
         for page, title, icon, url, roles in PAGES
         if role in roles
     ]
 
 
+# An uncaught error shows the browser its type only: its message and traceback name the server's folders and files
+# (and may quote submitted values), so they go to the console alone. Pages say what went wrong in their own words.
+st.set_option("client.showErrorDetails", "type")
 user = signin.current_user()
+i18n.use(user.language if user else None)  # the user's stored choice; before sign-in, the sign-in page's
+st.set_page_config(page_title=_("SDG 16 survey — Trujillo"), page_icon=":material/shield_person:", layout="wide")
 if user is None:
-    st.navigation([st.Page(signin.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.navigation([st.Page(signin.sign_in_page, title=_("Sign in"), icon=":material/login:")], position="hidden").run()
 elif user.must_change_password:
-    st.title("Choose a new password")
-    st.info("You signed in with a one-time password; choose your own before continuing.")
+    st.title(_("Choose a new password"))
+    st.info(_("You signed in with a one-time password; choose your own before continuing."))
     signin.change_password_form(user)
 else:
     navigation = st.navigation(pages_for(user.role))
     with st.sidebar:
-        st.caption(f"Signed in as **{user.username}** ({user.role})")
-        if st.button("Sign out", icon=":material/logout:"):
+        i18n.selector(on_choose=lambda language: signin.remember_language(user, language))
+        st.caption(_("Signed in as **{user}** ({role})").format(user=user.username, role=_(signin.ROLE_LABELS[user.role])))
+        if st.button(_("Sign out"), icon=":material/logout:"):
             signin.sign_out()
     data.new_run()  # the run's first data call pins the snapshot all of the page shows
     first_run.banner(user.role)

@@ -13,13 +13,17 @@ dashboard/session_routes.py, which sets or clears the cookie and sends it back t
 """
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard import session_routes
+from dashboard import i18n, session_routes
 from dashboard.auth import AuthError, User, session_key
 from dashboard.data import accounts
+from dashboard.i18n import N_, _
+
+ROLE_LABELS = {"admin": N_("admin"), "coordinator": N_("coordinator"), "researcher": N_("researcher")}
 
 
 def current_user() -> User | None:
@@ -51,22 +55,23 @@ def _cookie_key() -> str | None:
 
 def sign_in_page() -> None:
     accounts()  # on an empty accounts table, this creates the first admin and prints its one-time password
-    st.title("SDG 16 survey — Trujillo")
+    i18n.selector()
+    st.title(_("SDG 16 survey — Trujillo"))
     if st.session_state.pop("session_expired", False):
-        st.info("Your session has ended (it expired, or was signed out elsewhere); please sign in again.")
+        st.info(_("Your session has ended (it expired, or was signed out elsewhere); please sign in again."))
     with st.form("sign_in"):
-        username = st.text_input("Username", autocomplete="username")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        username = st.text_input(_("Username"), autocomplete="username")
+        password = st.text_input(_("Password"), type="password", autocomplete="current-password")
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
         user = accounts().verify(username, password)
         if user is None:
-            st.error("Wrong username or password.")
+            st.error(_("Wrong username or password."))
         else:
             _sign_in(user)
     st.caption(
-        "First run: an `admin` account with a one-time password was printed on the console that started the "
-        "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`."
+        _("First run: an `admin` account with a one-time password was printed on the console that started the "
+          "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`.")
     )
 
 
@@ -87,20 +92,33 @@ def change_password_form(user: User) -> None:
     A new password ends every session of the user, this one too, so the user is signed in afresh right after.
     """
     with st.form("change_password", clear_on_submit=True):
-        new = st.text_input("New password", type="password", autocomplete="new-password")
-        again = st.text_input("New password again", type="password", autocomplete="new-password")
-        submitted = st.form_submit_button("Change password", type="primary")
+        new = st.text_input(_("New password"), type="password", autocomplete="new-password")
+        again = st.text_input(_("New password again"), type="password", autocomplete="new-password")
+        submitted = st.form_submit_button(_("Change password"), type="primary")
     if not submitted:
         return
     if new != again:
-        st.error("The two passwords differ.")
+        st.error(_("The two passwords differ."))
         return
     try:
         accounts().set_password(user.username, new)
     except AuthError as error:
-        st.error(str(error))
+        st.error(error_text(error))
         return
-    _sign_in(User(user.username, user.role, False))
+    _sign_in(replace(user, must_change_password=False))
+
+
+def error_text(error: AuthError) -> str:
+    """An account error's message in the user's language."""
+    return _(error.template).format(**error.values)
+
+
+def remember_language(user: User, language: str) -> None:
+    """Store the language `user` chose with their account, and in this tab's session (read on every rerun)."""
+    accounts().set_language(user.username, language)
+    held = st.session_state.get("session")
+    if held is not None:
+        st.session_state["session"] = replace(held, user=replace(held.user, language=language))
 
 
 def sign_out() -> None:
@@ -130,6 +148,6 @@ def require(*roles: str) -> User:
     """Stop the page unless the signed-in user has one of `roles` (navigation hides it too; this is the lock)."""
     user = current_user()
     if user is None or user.role not in roles:
-        st.error("You do not have access to this page.")
+        st.error(_("You do not have access to this page."))
         st.stop()
     return user

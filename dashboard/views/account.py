@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import signin
 from dashboard.auth import ROLES, AuthError
 from dashboard.data import accounts
+from dashboard.i18n import _
 
 
 def render() -> None:
@@ -21,7 +22,7 @@ def _manage_accounts(me: str) -> None:
     st.subheader("Dashboard accounts")
     st.dataframe(
         [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password,
-          "disabled": u.disabled} for u in accounts().list()],
+          _("disabled"): u.disabled} for u in accounts().list()],
         hide_index=True,
     )
     with st.form("add_account", clear_on_submit=True):
@@ -32,7 +33,7 @@ def _manage_accounts(me: str) -> None:
         try:
             password = accounts().add(username, role)
         except AuthError as error:
-            st.error(str(error))
+            st.error(signin.error_text(error))
         else:
             st.success(f"Account {username!r} created. One-time password (shown once): `{password}`")
     others = [u.username for u in accounts().list() if u.username != me]
@@ -45,27 +46,30 @@ def _manage_accounts(me: str) -> None:
                 try:
                     accounts().remove(username)
                 except AuthError as error:
-                    st.error(str(error))
+                    st.error(signin.error_text(error))
                 else:
                     st.success(f"Account {username!r} removed.")
-
 
 
 def _disable_or_enable(others: list[str]) -> None:
     """Disabling signs the account out everywhere at once and keeps it (and its name) for later."""
     with st.form("disable_account"):
-        username = st.selectbox("Disable or enable account", others)
+        username = st.selectbox(_("Disable or enable account"), others)
         disable, enable = st.columns(2)
-        disabling = disable.form_submit_button("Disable (signs it out everywhere)")
-        enabling = enable.form_submit_button("Enable")
+        disabling = disable.form_submit_button(_("Disable (signs it out everywhere)"))
+        enabling = enable.form_submit_button(_("Enable"))
     if not (disabling or enabling):
         return
     try:
-        accounts().disable(username) if disabling else accounts().enable(username)
+        if disabling:
+            accounts().disable(username)
+        else:
+            accounts().enable(username)
     except AuthError as error:
-        st.error(str(error))
+        st.error(signin.error_text(error))
     else:
-        st.success(f"Account {username!r} {'disabled' if disabling else 'enabled'}.")
+        done = _("Account {username!r} disabled.") if disabling else _("Account {username!r} enabled.")
+        st.success(done.format(username=username))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ import streamlit as st
 
 from collect.errors import CollectError
 from collect.volunteers import add_volunteer, collect_settings, list_volunteers, revoke_volunteer, settings_payload
-from collect.webform import webform_url
+from collect.webform import webform_problem, webform_url
 from dashboard import data, signin
+from dashboard.i18n import _
 
 INSTRUCTIONS = """
 **ODK Collect / KoboCollect (this server).** Add a volunteer above, then on the phone: *Add project →
@@ -72,13 +73,17 @@ def _add() -> None:
         st.image(png.getvalue(), caption=f"ODK Collect settings for {new.volunteer.name}", width=280)
         st.download_button("Download the QR code (PNG)", png.getvalue(), f"odk-collect-{new.volunteer.name}.png", "image/png")
         st.code(url, language=None)
+        problem = webform_problem(data.store(), data.FORM_ID)
+        if problem:
+            st.warning(_("Do not hand out the web form link yet, it cannot work: {problem}. A volunteer who opens it "
+                         "sees a page asking them to tell you.").format(problem=problem))
         st.caption("Web form for a volunteer without Android (works offline only over HTTPS):")
         st.code(webform_url(url, data.FORM_ID), language=None)
-        st.caption(f"Digest login (plain-HTTP networks): server `{base}/projects/{new.volunteer.project}`, the token in "
-                   "the URL as password, and this username:")
+        st.caption(_("Digest login (plain-HTTP networks): server `{server}`, the token in the URL as password, and this "
+                     "username:").format(server=f"{base}/projects/{new.volunteer.project}"))
         st.code(new.volunteer.digest_name, language=None)
         if new.volunteer.digest_name != new.volunteer.name:
-            st.info("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above.")
+            st.info(_("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above."))
 
 
 def _list() -> None:
@@ -88,7 +93,7 @@ def _list() -> None:
         st.caption("No volunteer yet.")
         return
     st.dataframe(
-        [{"name": v.name, "Digest username": v.digest_name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at}
+        [{"name": v.name, _("Digest username"): v.digest_name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at}
          for v in volunteers],
         hide_index=True,
     )

@@ -85,7 +85,7 @@ def test_a_name_with_accents_gets_a_unique_ascii_digest_name(client, store):
 
 def test_a_volunteer_stored_before_ascii_names_gets_one_when_reissued(client, store):
     old = add_volunteer(store, "Ñusta Quispe", project="trujillo")
-    with store.write() as conn:  # as migration 0006 left a volunteer added before it: the name itself
+    with store.write() as conn:  # as migration 0007 left a volunteer added before it: the name itself
         conn.execute(tables.volunteers.update().values(digest_name="Ñusta Quispe"))
     new = reissue_token(store, old.volunteer.name)
     assert new.volunteer.digest_name == "Nusta Quispe"

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from collect.database import make_engine
 from collect.store import Store
-from dashboard import data
+from dashboard import data, i18n
 from dashboard.data import accounts
 from dashboard.demo import load_demo
 
@@ -86,14 +86,27 @@ def users(data_dir):
 
 @pytest.fixture
 def signed_out_app():
-    """`signed_out_app()` -> an AppTest of the dashboard with nobody signed in (not run yet)."""
-    return lambda: AppTest.from_file(MAIN, default_timeout=30)
+    """`signed_out_app(language="en")` -> an AppTest of the dashboard with nobody signed in (not run yet), in that
+    language (None: the app's default, Spanish). Tests read English texts unless they test the language."""
+
+    def make(language: str | None = "en") -> AppTest:
+        at = AppTest.from_file(MAIN, default_timeout=30)
+        if language:
+            at.session_state[i18n.STATE_KEY] = language
+        return at
+
+    return make
 
 
 @pytest.fixture
 def password() -> str:
     """The password of every role's test account (the `users` fixture)."""
     return PASSWORD
+
+
+def translated(message: str, language: str) -> str:
+    """`message` as dashboard.i18n shows it in `language` (for tests that click by label)."""
+    return i18n.translations(language).gettext(message)
 
 
 def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
@@ -104,17 +117,19 @@ def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
 
 @pytest.fixture
 def app_as(users):
-    """`app_as(role, page=None, tab=None)` -> an AppTest of the dashboard signed in with that role, run on that
-    page, with that tab open (pages run only their open tab)."""
+    """`app_as(role, page=None, tab=None, language="en")` -> an AppTest of the dashboard signed in with that role
+    (its account's language set to `language`), run on that page, with that tab open (pages run only their open
+    tab). Tab names are given in English (they are translated by the fixture)."""
 
-    def make(role: str, page: str | None = None, tab: str | None = None) -> AppTest:
+    def make(role: str, page: str | None = None, tab: str | None = None, language: str = "en") -> AppTest:
+        users.set_language(f"the_{role}", language)
         at = AppTest.from_file(MAIN, default_timeout=30)
         at.session_state["session"] = users.open_session(users.verify(f"the_{role}", PASSWORD))
         at.run()
         if page:
             at.switch_page(f"views/{page}.py").run()
         if tab:
-            open_tab(at, f"{page}_tab", tab)
+            open_tab(at, f"{page}_tab", translated(tab, language))
         return at
 
     return make

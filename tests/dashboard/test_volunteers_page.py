@@ -37,6 +37,28 @@ def test_forms_are_offered_as_xlsform_and_xform(data_dir, app_as):
     assert any("KoboToolbox" in m.value for m in at.markdown)
 
 
+def webform_warnings(at) -> list[str]:
+    return [w.value for w in at.warning if "formulario web" in w.value or "web form" in w.value]
+
+
+def test_the_coordinator_is_warned_when_the_web_form_link_cannot_work(data_dir, app_as, monkeypatch, tmp_path):
+    at = app_as("coordinator", "volunteers")
+    at.text_input(key="server_base_url").input("http://192.168.1.20:8501")
+    at.text_input[1].input("Sin Formulario")
+    at.form_submit_button[0].click().run()
+    assert "sdg16_perception" in webform_warnings(at)[0] and "not published" in webform_warnings(at)[0]
+
+    publish_shipped_forms(data.store())
+    at.text_input[1].input("Con Formulario")
+    at.form_submit_button[0].click().run()
+    assert webform_warnings(at) == []
+
+    monkeypatch.setattr("collect.webform.DIST", tmp_path / "no_webform")  # a checkout whose web form is gone
+    at.text_input[1].input("Sin Paquete")
+    at.form_submit_button[0].click().run()
+    assert "files are missing" in webform_warnings(at)[0] and "pip install -e ." in webform_warnings(at)[0]
+
+
 def test_a_name_with_accents_is_given_and_shown_its_ascii_digest_username(data_dir, app_as):
     at = app_as("coordinator", "volunteers")
     at.text_input(key="server_base_url").input("http://192.168.1.20:8501")

@@ -4,83 +4,32 @@ Debian's Chromium driven by Playwright with a fresh profile per test (own servic
 and javarosa (ODK Collect's engine) to fill the same interviews for comparison.
 """
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
-
-from collect.store import Store
-from collect.volunteers import add_volunteer
-from collect.webform import DIST, webform_url
 from webform_interview import FORM_ID
+from webform_server import REPO, Server, serve
 
-REPO = Path(__file__).resolve().parents[2]
+from collect.volunteers import add_volunteer
+from collect.webform import DIST, missing_files, webform_url
+
 ARTIFACTS = REPO / "test-artifacts"
 # The forms developer's javarosa driver (tests/forms): fills an XForm from `field=value` lines as Collect would.
 FORM_FILLER = REPO / "tests" / "forms" / "javarosa" / "FormFiller.java"
-SERVER_START_SECONDS = 120  # publishing builds the questionnaire and runs ODK Validate (a JVM) on a cold cache
-
-
-@dataclass(frozen=True)
-class Server:
-    base_url: str
-    store: Store
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the collection server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"the collection server did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
-    """`uvicorn collect.asgi:app` with a fresh SQLite store, as a coordinator would run it."""
-    if not (DIST / "index.html").is_file():
-        pytest.fail(f"the web form bundle is missing ({DIST}): run `cd webform && npm ci && npm run build`")
-    data_dir = tmp_path_factory.mktemp("sdg16-data")
-    env = {**os.environ, "SDG16_DATA_DIR": str(data_dir)}
-    env.pop("SDG16_DATABASE_URL", None)
-    port = _free_port()
-    log = data_dir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    """The collection server over this checkout, with the web form as the package ships it."""
+    if missing_files():
+        pytest.fail(
+            f"the shipped web form is incomplete ({DIST}: {missing_files()}): run `cd webform && npm ci && npm run build`"
         )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(process, base_url, log)
-        store = Store.open(f"sqlite:///{data_dir / 'sdg16.db'}")
-        yield Server(base_url, store)
-        store.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(tmp_path_factory.mktemp("sdg16-data")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -92,12 +41,17 @@ def volunteer(server, request):
     return name, webform_url(account.server_url(server.base_url), FORM_ID)
 
 
+# Chromium is removing XSLT (crbug.com/435623334; Gecko and WebKit plan the same): the web form must not need it.
+WITHOUT_XSLT = "--disable-blink-features=XSLT"
+
+
 @pytest.fixture(scope="session")
 def browser(chromium_launch):
+    """Debian's Chromium with XSLT turned off, as next year's browsers will ship."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**chromium_launch)
+        browser = playwright.chromium.launch(**{**chromium_launch, "args": [*chromium_launch["args"], WITHOUT_XSLT]})
         yield browser
         browser.close()
 
@@ -116,7 +70,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-
 @pytest.fixture(scope="session")
 def javarosa(server, tmp_path_factory):
     """Fill the published questionnaire in javarosa: answers {field: value | [values]} -> (finalized, record XML).
@@ -126,7 +79,11 @@ def javarosa(server, tmp_path_factory):
     if shutil.which("javac") is None:
         pytest.skip("javac not found: comparing with javarosa needs a JDK (e.g. default-jdk-headless)")
     folder = tmp_path_factory.mktemp("javarosa")
-    subprocess.run(["javac", "-nowarn", "-cp", ODK_VALIDATE_PATH, "-d", str(folder), str(FORM_FILLER)], check=True, capture_output=True)
+    subprocess.run(
+        ["javac", "-nowarn", "-cp", ODK_VALIDATE_PATH, "-d", str(folder), str(FORM_FILLER)],
+        check=True,
+        capture_output=True,
+    )
     (folder / "form.xml").write_bytes(server.store.form_xml(FORM_ID))
     (folder / "media").mkdir()
     for media in server.store.form_version(FORM_ID).media:
@@ -136,7 +93,9 @@ def javarosa(server, tmp_path_factory):
         lines = [f"{name}={' '.join(value) if isinstance(value, list) else value}" for name, value in answers.items()]
         (folder / "scenario.txt").write_text("# interview\n" + "\n".join(lines) + "\n---\n", encoding="utf-8")
         command = ["java", "-cp", f"{ODK_VALIDATE_PATH}:{folder}", "FormFiller", "form.xml", "media", "scenario.txt"]
-        output = subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True, encoding="utf-8").stdout
+        output = subprocess.run(
+            command, cwd=folder, check=True, capture_output=True, text=True, encoding="utf-8"
+        ).stdout
         events = dict(line.partition(" ")[::2] for line in output.splitlines())
         return "FINALIZED" in events, events["INSTANCE"].encode()
 

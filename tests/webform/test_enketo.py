@@ -13,13 +13,15 @@ explained and nothing is lost.
 
 import io
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from playwright.sync_api import expect
 from webform_interview import FORM_ID, WebForm, XForm
 
-from collect.volunteers import revoke_volunteer
+from collect.volunteers import add_volunteer, revoke_volunteer
+from collect.webform import webform_url
 
 pytestmark = pytest.mark.browser
 
@@ -411,3 +413,77 @@ def test_language_switch_shows_spanish_and_english_labels(xform, webform):
 
     webform.page.select_option("#form-languages", "es")
     assert (shown("district", ".question-label"), shown("consent", ".option-label")) == expected("Español (es)")
+
+
+def test_the_web_form_asks_no_host_but_the_server(server, neighbourhoods, context, volunteer):
+    """Fonts, icons, the geopoint widget and everything else come from our server: a request to any other host
+    would fail offline and tell a third party where volunteers are. Every request of the page and of its service
+    worker is logged (and any to another host refused) through a whole interview with a location."""
+    name, url = volunteer
+    server_origin = server.base_url
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    elsewhere: list[str] = []
+
+    def refuse_elsewhere(route):
+        elsewhere.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith((server_origin, "data:", "blob:")), refuse_elsewhere)
+    webform = WebForm(context.new_page())
+    webform.open(url)
+    assert webform.page.evaluate("typeof XSLTProcessor") == "undefined"
+    choose_place(webform, neighbourhoods, "victor_larco_herrera", "victor_larco_herrera")
+    webform.answer_all({"consent": "yes", "age": "30"})
+    webform.page.select_option("#form-languages", "en")
+    webform.page.select_option("#form-languages", "es")
+    gps = webform.question("gps")
+    expect(gps.locator('[data-i18n="geopicker.latitude"]')).to_be_visible()
+    gps.locator('input[name="lat"]').fill("-8.1116")
+    gps.locator('input[name="long"]').fill("-79.0287")
+    gps.locator('input[name="long"]').press("Tab")
+    webform.answer("age", "17")  # a short interview from here on
+    webform.finish()
+    assert len(stored_records(server, name, 1)) == 1
+    webform.page.reload()
+    webform.wait_ready()
+
+    assert len(requests) > 5
+    assert [url for url in requests if not url.startswith((server_origin, "data:", "blob:"))] == []
+    assert elsewhere == []
+
+
+def test_next_years_form_features_work_in_the_engine(server, context):
+    """A pyxform-built form with what the v2 questionnaire uses (tests/webform/transform/v2_features.md): blocks
+    from a CSV media file filtered by the district, calculations reading the chosen block's row with
+    instance('blocks'), a note showing them, relevance on a group and on a question, and the record that arrives."""
+    fixtures = Path(__file__).resolve().parent / "transform"
+    server.store.publish_form((fixtures / "v2_features.xml").read_bytes(), media={"blocks.csv": (fixtures / "blocks.csv").read_bytes()})
+    account = add_volunteer(server.store, "v2-features")
+    webform = WebForm(context.new_page())
+    webform.open(webform_url(account.server_url(server.base_url), "v2_features"))
+
+    webform.answer("district", "trujillo")
+    block = webform.page.locator('form.or select[name="/data/place/block"]')
+    expect(block.locator("option:not([value=''])")).to_have_count(2, timeout=20_000)
+    assert block.locator("option:not([value=''])").evaluate_all("options => options.map(o => o.value)") == ["T-001", "T-002"]
+    block.select_option("T-002", force=True)  # enketo-core covers the native select with its own picker
+    note = webform.question("block_note")
+    expect(note).to_be_visible()
+    expect(note.locator(".question-label.active")).to_contain_text("La manzana T-002 tiene 17 viviendas")
+    webform.expect_shown("problems", False)
+    webform.answer("age", "30")
+    webform.expect_shown("problems")
+    webform.expect_shown("other_problem", False)
+    for problem in ("gangs", "other"):  # `compact`: the label covers its checkbox
+        webform.page.locator(f'form.or input[name$="/problems"][value="{problem}"]').check(force=True)
+    webform.expect_shown("other_problem")
+    webform.answer("other_problem", "basura")
+    webform.finish()
+
+    deadline = time.monotonic() + STORE_WAIT_SECONDS
+    while (records := server.store.submissions_frame("v2_features")).empty and time.monotonic() < deadline:
+        time.sleep(0.2)
+    record = records.iloc[0]
+    assert (record["district"], record["block"], record["block_households"], record["block_psu"]) == ("trujillo", "T-002", "17", "EP-001")
+    assert set(record["problems"].split()) == {"gangs", "other"} and record["other_problem"] == "basura"

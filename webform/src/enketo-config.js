@@ -2,8 +2,9 @@
  * enketo-core's global configuration (replaces its `enketo/config`, as its README asks of applications).
  *
  * Differences from enketo-core's defaults, and why:
- * - maps: OpenStreetMap only. The default also offers Google satellite, which loads the Google Maps API on
- *   every form with a geopoint: a third-party request from volunteers' phones, and one that fails offline.
+ * - maps: OpenStreetMap only, never Google (whose API the default would load). The geopoint widget of this page
+ *   shows no map at all (src/widgets.js), so no tile is ever requested; this list only keeps enketo-core's
+ *   Google default out should a map ever be shown.
  * - excludeNonRelevant: true. Values of questions that become non-relevant are cleared, as ODK Collect
  *   (JavaRosa) does, so a skipped question never keeps an answer given before the skip changed.
  */

@@ -1,6 +1,7 @@
 /**
- * The volunteer's web form page: OpenRosa form download → enketo-transformer (in the browser) → enketo-core,
- * with completed records kept in an IndexedDB outbox until the server acknowledges them.
+ * The volunteer's web form page: the form as the server transformed it (enketo-transformer's stylesheets, run by
+ * the server: no XSLT in the browser) → enketo-core, with completed records kept in an IndexedDB outbox until the
+ * server acknowledges them.
  *
  * The page's URL is all the configuration it needs: it is served at
  * `{server}/v1/key/{token}/projects/{project}/forms/{formId}/webform`, and `{server}/v1/key/{token}/projects/{project}`
@@ -8,11 +9,10 @@
  */
 import { Form } from 'enketo-core';
 import events from 'enketo-core/src/js/event';
-import { transform } from 'enketo-transformer/web';
 import { discardDraft, loadDraft, saveDraft } from './draft.js';
 import { externalInstanceDocument } from './external-data.js';
 import { retranslateEngineStrings } from './translator.js';
-import { downloadMedia, downloadXForm, findForm, mediaUrls } from './openrosa.js';
+import { downloadMedia, downloadSurvey } from './openrosa.js';
 import { enqueue, flush, summary } from './outbox.js';
 import { setUiLanguage, translate, ui } from './ui.js';
 
@@ -62,21 +62,22 @@ async function takeOfflineControl() {
     return Boolean(navigator.serviceWorker.controller);
 }
 
-/** Download the form and its media the OpenRosa way and transform it as Enketo Express does. */
+/**
+ * Download the form as the server transformed it for Enketo (`webform-form.json`, next to this page), then the
+ * external instances its model names (select_one_from_file / CSV media), by their attachment URLs.
+ */
 async function loadSurvey() {
-    const entry = await findForm(serverUrl, formId);
-    const [xform, media] = await Promise.all([downloadXForm(entry.downloadUrl), mediaUrls(entry.manifestUrl)]);
-    const survey = await transform({ xform, media });
+    const survey = await downloadSurvey(new URL('webform-form.json', location.href));
     const model = new DOMParser().parseFromString(survey.model, 'text/xml');
     const external = await Promise.all(
         [...model.querySelectorAll('instance[id][src]')].map(async (instance) => {
-            const src = instance.getAttribute('src');
-            const fileName = Object.keys(media).find((name) => media[name] === src) || src;
+            const src = new URL(instance.getAttribute('src'), location.href).href;
+            const fileName = decodeURIComponent(src.split('/').pop());
             const response = await downloadMedia(src, fileName);
             return { id: instance.id, src, xml: await externalInstanceDocument(response, fileName) };
         })
     );
-    document.title = entry.name || formId;
+    document.title = survey.title || formId;
     return { html: survey.form, model: survey.model, external };
 }
 

@@ -9,15 +9,15 @@ keep their name as Digest name, which their HA1 was computed from; `sdg16 volunt
 its ASCII name. `dashboard_users.disabled_at` marks an account that may not sign in (its sessions end when it is
 disabled), kept with its name, unlike a removed one.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
