@@ -327,7 +327,9 @@ class Store:
         - a byte-identical resend is a `duplicate`: nothing new is stored except attachments not yet present
           (this is how Collect's split uploads, `*isIncomplete*`, assemble into one submission);
         - the same instanceID with different XML raises Conflict (409);
-        - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded;
+        - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded, if the
+          same volunteer sent that one with the same form (`may_edit`; otherwise Forbidden, 403);
+        - identifiers and names a database could not store (`check_storable`) raise InvalidSubmission (400);
         - a form id / version never published here raises UnknownForm (404);
         - XML its form version does not allow (collect.submission.FormShape) raises InvalidSubmission (400).
         `device_id` is the client's (Collect's `?deviceID=`); without it, the form's `deviceid` question.
