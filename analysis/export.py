@@ -118,7 +118,7 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
     indicator's comparability with the SDG metadata (exact / comparable / local, with its note),
     weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
     metadata: dict[str, pd.DataFrame | str] = {
-        "plan_file": str(plan.path),
+        "plan_file": plan.path.name if plan.path else "",
         "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
         "sample": result.sample.note,

@@ -28,6 +28,7 @@ class Account:
     password_hash: str
     must_change_password: bool
     created_at: datetime
+    disabled_at: datetime | None = None
     language: str | None = None  # the dashboard language the user chose (None: never chose one)
 
 
@@ -41,7 +42,7 @@ class StoredSession:
 
 def _account(row) -> Account:
     return Account(row.username, row.role, row.password_hash, bool(row.must_change_password), utc(row.created_at),
-                   row.language)
+                   utc(row.disabled_at), row.language)
 
 
 def get_account(store: Store, username: str) -> Account | None:
@@ -94,14 +95,31 @@ def set_language(store: Store, username: str, language: str) -> None:
 
 
 def remove_account(store: Store, username: str, keep_last: str) -> None:
-    """Delete an account, refusing (`Conflict`) to delete the last one with role `keep_last` (the check and the
+    """Delete an account, refusing (`Conflict`) to delete the last enabled one with role `keep_last` (the check and the
     delete are one transaction, so two coordinators cannot each remove one of the last two admins)."""
     with store.write() as conn:
-        holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last)).scalars())
+        holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
         if holders == [username]:
             raise Conflict(f"This is the last {keep_last} account; add another {keep_last} before removing it.")
         if not conn.execute(users.delete().where(users.c.username == username)).rowcount:
             raise NotFound(f"There is no user {username!r}.")
+
+
+def set_disabled(store: Store, username: str, disabled_at: datetime | None, keep_last: str) -> None:
+    """Disable an account (`disabled_at` a time) or enable it again (None); `NotFound` for an unknown user. Disabling
+    deletes the account's sessions and pending tickets in the same transaction, and is refused (`Conflict`) for the
+    last enabled account with role `keep_last`, so that someone can still manage the accounts."""
+    with store.write() as conn:
+        account = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if account is None:
+            raise NotFound(f"There is no user {username!r}.")
+        if disabled_at is not None:
+            holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
+            if holders == [username]:
+                raise Conflict(f"This is the last enabled {keep_last} account; add or enable another {keep_last} first.")
+            conn.execute(sessions.delete().where(sessions.c.username == username))
+            conn.execute(tickets.delete().where(tickets.c.username == username))
+        conn.execute(users.update().where(users.c.username == username).values(disabled_at=disabled_at))
 
 
 def add_ticket(store: Store, ticket_hash: str, username: str, expires_at: datetime) -> None:
@@ -127,6 +145,12 @@ def redeem_ticket(store: Store, ticket_hash: str, token_hash: str, now: datetime
         conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now,
                                               last_seen=now))
     return username
+
+
+def add_session(store: Store, token_hash: str, username: str, now: datetime) -> None:
+    """Open a session of an existing account under `token_hash` (a tab signed in by the form)."""
+    with store.write() as conn:
+        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now))
 
 
 def get_session(store: Store, token_hash: str) -> tuple[StoredSession, Account] | None:

@@ -11,7 +11,10 @@ Sessions are kept by the server so that a reload or a second tab stays signed in
 random token in an HttpOnly cookie (dashboard/session_routes.py) and the database only its SHA-256, the session's
 `key`. Because a script cannot set a cookie, signing in makes a one-time ticket (random, stored hashed, valid
 TICKET_LIFETIME) that the browser trades for the cookie. A session ends on sign-out, when idle for IDLE_TIMEOUT, at
-MAX_SESSION after sign-in, when its user's password changes and when its user is removed.
+MAX_SESSION after sign-in, when its user's password changes and when its user is removed or disabled (a disabled
+account cannot sign in until it is enabled again). Every session is kept
+by the server, the one a tab holds from the sign-in form too (`open_session`), so these apply to every tab, whether
+or not its browser went on to fetch the cookie.
 """
 
 from __future__ import annotations
@@ -62,35 +65,32 @@ class User:
     role: str
     must_change_password: bool
     language: str | None = None  # the dashboard language the user chose (dashboard.i18n); None: never chose
+    disabled: bool = False  # may not sign in (Accounts.disable)
 
 
 def _user(account: stored.Account) -> User:
-    return User(account.username, account.role, account.must_change_password, account.language)
+    return User(account.username, account.role, account.must_change_password, account.language, account.disabled_at is not None)
+
 
 
 @dataclass(frozen=True)
 class Session:
     """A signed-in user. Expires after IDLE_TIMEOUT without activity or MAX_SESSION after sign-in.
 
-    `key` is the SHA-256 of the browser's session token when the server keeps the session (then the stored row,
-    not this object, decides whether it is still alive); None for a session that only one Streamlit session holds.
+    `key` is the SHA-256 of the session's token, under which the server keeps it: the stored row, not this object,
+    decides whether it is still alive (`Accounts.session`).
     """
 
     user: User
     signed_in_at: datetime
     last_seen: datetime
-    key: str | None = None
+    key: str
 
     def expired(self, now: datetime) -> bool:
         return now - self.last_seen > IDLE_TIMEOUT or now - self.signed_in_at > MAX_SESSION
 
     def touched(self, now: datetime) -> Session:
         return replace(self, last_seen=now)
-
-
-def start_session(user: User, now: datetime | None = None) -> Session:
-    now = now or datetime.now(UTC)
-    return Session(user, now, now)
 
 
 def one_time_password() -> str:
@@ -142,7 +142,7 @@ class Accounts:
             _hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return None
-        if account is None:
+        if account is None or account.disabled_at is not None:
             return None
         if _hasher.check_needs_rehash(stored_hash):
             self._store_hash(account.username, _hasher.hash(password), account.must_change_password, end_sessions=False)
@@ -166,6 +166,22 @@ class Accounts:
             stored.remove_account(self.store, username, keep_last="admin")
         except Conflict:
             raise AuthError(N_("This is the last admin account; add another admin before removing it.")) from None
+        except NotFound:
+            raise _no_user(username) from None
+
+    def disable(self, username: str, now: datetime | None = None) -> None:
+        """Stop an account from signing in, ending its sessions at once (never the last enabled admin)."""
+        self._set_disabled(username, now or datetime.now(UTC))
+
+    def enable(self, username: str) -> None:
+        """Let a disabled account sign in again (with its password as it was)."""
+        self._set_disabled(username, None)
+
+    def _set_disabled(self, username: str, when: datetime | None) -> None:
+        try:
+            stored.set_disabled(self.store, username, when, keep_last="admin")
+        except Conflict:
+            raise AuthError(N_("This is the last enabled admin account; add or enable another admin first.")) from None
         except NotFound:
             raise _no_user(username) from None
 
@@ -203,13 +219,23 @@ class Accounts:
             return None
         row, account = found
         session = Session(_user(account), row.signed_in_at, row.last_seen, key)
-        if session.expired(now):
+        if session.expired(now) or account.disabled_at is not None:
             stored.end_session(self.store, key)
             return None
         if now - session.last_seen >= TOUCH_EVERY:
             stored.touch_session(self.store, key, now)
             session = session.touched(now)
         return session
+
+    def open_session(self, user: User, now: datetime | None = None) -> Session:
+        """A new server-kept session of `user` for the tab that signed in (the browser's cookie gets its own, through
+        a ticket). Its token is not kept anywhere: the tab holds only the key, on the server's side of Streamlit.
+
+        Call it only after the user's password was checked."""
+        now = now or datetime.now(UTC)
+        key = session_key(secrets.token_urlsafe(TOKEN_BYTES))
+        stored.add_session(self.store, key, user.username, now)
+        return Session(user, now, now, key)
 
     def end_session(self, key: str) -> None:
         """Sign out the session stored under `key` (an unknown key is fine: it may have ended already)."""

@@ -156,7 +156,7 @@ class Snapshots:
 
 def _saved() -> Path:
     """Where the last computed snapshot is kept between runs (dashboard.snapshot)."""
-    return data_dir() / "cache" / f"snapshot-{FORM_ID}.pickle"
+    return data_dir() / "cache" / f"snapshot-{FORM_ID}.zip"
 
 
 @st.cache_resource

@@ -83,9 +83,12 @@ def _print_access(created: NewVolunteer, base: str) -> None:
     typer.echo(f"Server URL (ODK Collect / KoboCollect): {url}")
     typer.echo(f"QR code (Collect: Project settings → Reconfigure with QR code): {qr.resolve()}")
     typer.echo(f"Web form (browser, no Android; offline needs HTTPS): {webform_url(url, SHIPPED_FORM_ID)}")
-    typer.echo(
-        f"Digest login for plain-HTTP LANs: server {base}/projects/{project}, username {name!r}, password = the token in the URL."
-    )
+    digest_name = created.volunteer.digest_name
+    typer.echo(f"Acceso Digest (red local sin HTTPS) / Digest login for plain-HTTP LANs: servidor / server {base}/projects/{project}, "
+               f"usuario / username {digest_name!r}, contraseña / password = el token del URL / the token in the URL.")
+    if digest_name != name:
+        typer.echo(f"El nombre tiene caracteres que ODK Collect no envía por Digest: use el usuario {digest_name!r} / "
+                   f"The name has characters ODK Collect's Digest cannot send: use the username {digest_name!r}.")
     typer.echo("The token is shown only now; `sdg16 volunteer reissue` gives a new one.")
 
 

@@ -107,8 +107,10 @@ def read_export(path: Path) -> Export:
             return Export(_read_csv(path))
         if suffix in (".csv.zip", ".zip"):
             return _read_zip(path)
-    except (ValueError, csv.Error, UnicodeDecodeError, zipfile.BadZipFile, KeyError) as error:
-        raise ImportRowError(f"{path.name} cannot be read as {suffix[1:].upper()} ({error})") from None
+    except (ValueError, csv.Error, UnicodeDecodeError, OSError, zipfile.BadZipFile, KeyError) as error:
+        # The reason without the file's place on the server (an uploaded file lives in a temporary folder).
+        reason = str(error).replace(str(path), path.name).replace(str(path.parent), "…")
+        raise ImportRowError(f"{path.name} cannot be read as {suffix[1:].upper()} ({reason})") from None
     raise ImportRowError(f"{path.name}: only .csv, .xlsx and ODK Central's .csv.zip exports can be imported")
 
 

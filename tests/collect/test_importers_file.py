@@ -106,7 +106,7 @@ def test_xlsx_with_one_column_per_choice_only(store, tmp_path):
         ),
         (
             "collect:C;B99;30;;0;0;;;uuid:k1;103;k1;2026-11-22T09:00:00;;;;ana;vXyz;;3",
-            "row 3: instanceID uuid:k1 is already stored with different values",
+            "row 3: instanceID 'uuid:k1' is already stored with different values",
         ),
     ],
     ids=["not-a-number", "not-a-choice", "no-instance-id", "bad-time", "bad-review", "same-id-other-values"],

@@ -11,7 +11,7 @@ from collect.store import Store
 from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
 from dashboard.auth import (IDLE_TIMEOUT, MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError,
-                            session_key, start_session)
+                            session_key)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def test_the_last_admin_cannot_be_removed(accounts):
 
 def test_sessions_expire_when_idle_or_too_old(accounts):
     accounts.add("r", "researcher", "a long password")
-    session = start_session(accounts.verify("r", "a long password"))
+    session = accounts.open_session(accounts.verify("r", "a long password"))
     t0 = session.signed_in_at
     assert not session.expired(t0 + IDLE_TIMEOUT - timedelta(seconds=1))
     assert session.expired(t0 + IDLE_TIMEOUT + timedelta(seconds=1))
@@ -170,3 +170,20 @@ def test_each_sign_in_sweeps_the_sessions_left_to_expire(accounts):
     forgotten = signed_in(accounts, at=T0)
     signed_in(accounts, at=T0 + IDLE_TIMEOUT + timedelta(seconds=1))
     assert stored.get_session(accounts.store, session_key(forgotten)) is None
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end_until_enabled(accounts):
+    accounts.add("boss", "admin", "a long password")
+    browser, pending = signed_in(accounts), accounts.issue_ticket("ana", now=T0)
+    accounts.disable("ana", now=T0)
+    assert accounts.session(session_key(browser), now=T0) is None and accounts.redeem_ticket(pending, now=T0) is None
+    assert accounts.verify("ana", "a long password") is None
+    assert [u.disabled for u in accounts.list() if u.username == "ana"] == [True]
+    accounts.enable("ana")
+    assert accounts.verify("ana", "a long password").username == "ana"
+    with pytest.raises(AuthError, match="last enabled admin"):
+        accounts.disable("boss")
+    accounts.add("boss2", "admin", "a long password")
+    accounts.disable("boss")
+    with pytest.raises(AuthError, match="last admin"):
+        accounts.remove("boss2")  # the other admin is disabled: someone must still be able to manage accounts
