@@ -1,142 +1,107 @@
-"""OpenRosa worker processes: phones are served by processes of their own, whatever the dashboard does.
+"""OpenRosa worker processes in front of the dashboard: phones are served by processes of their own, whatever the
+dashboard does.
 
-A Streamlit script run holds the GIL of its process: sixteen visitors reloading the sign-in page once cut the
-OpenRosa throughput of the shared process from 101 to 3.7 submissions/s (issue 13). So the OpenRosa routes
-(`collect.asgi:app`, the web form with them) run in uvicorn worker processes on a Unix socket, and:
+A Streamlit script run holds the GIL of its process, and Streamlit's event loop does real work for every new
+browser session: sixteen visitors reloading the sign-in page cut the OpenRosa throughput of the shared process
+from 101 to 3.7 submissions/s (issue 13). Forwarding the OpenRosa paths *from* the Streamlit process to workers was
+measured first and kept the problem (1 submission/s under the same dashboard load: the forwarding waits for
+Streamlit's event loop; benchmarks/collect.md). So it is the other way round:
 
-- `WorkerPool` starts them from `streamlit run app.py` (one port for the newcomer stays the default), restarts
-  them if they die (uvicorn itself restarts a dead worker when there are several) and ends them with the app;
-  with `SDG16_OPENROSA_WORKERS=0` it starts none and only forwards to a pool another service runs on the socket
-  (`sdg16 serve --uds …`, deploy/);
-- `Forward` is the ASGI middleware, first in the Streamlit app, that passes every request below the OpenRosa
-  prefixes to the socket unchanged (streamed both ways) and everything else to Streamlit.
-
-Why this way round (and not a front process forwarding the dashboard to Streamlit): `streamlit run` binds the
-public port before it imports app.py, so only Streamlit can own the one port; the work left in the Streamlit process
-per submission is a byte copy, a small part of the request's cost (benchmarks/collect.md has the figures). Behind
-an HTTPS proxy (README, "Production") the proxy sends the OpenRosa prefixes to the socket directly.
+- the public port is served by worker processes (uvicorn, `front_app`): each answers the OpenRosa routes and the
+  web form itself (collect.asgi) and forwards every other request, HTTP or websocket, to Streamlit on a private
+  loopback port (`DashboardProxy`);
+- `streamlit run app.py` stays the one command on one port: Streamlit binds the public port before it imports
+  app.py, so the app's lifespan (`serving`, which runs before Streamlit starts accepting) hands that listening
+  socket to the workers and puts a private listening socket under the same file descriptor for Streamlit. It
+  starts `worker_count()` workers, restarts any that dies and ends them with the app; the dashboard's threads run
+  at a lower CPU priority (DASHBOARD_NICE) so that on a busy machine the phones' work goes first.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anyio
 import httpx
+import websockets
+from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from collect.database import data_dir
 from collect.openrosa import openrosa_response
 
-PREFIXES = ("/v1/key/", "/projects/")  # collect.asgi's routes: token URLs (and the web form below them), Digest
-SOCKET_ENV = "SDG16_OPENROSA_SOCKET"
 WORKERS_ENV = "SDG16_OPENROSA_WORKERS"
-START_SECONDS = 60.0  # how long the app waits for the workers at start (imports and migrations on a slow disk)
-RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds before restarting a pool that died, by how often it died in a row
-# Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the message's; date and server come from
+DASHBOARD_NICE = 5  # added to the dashboard threads' nice value: the workers (nice 0) go first when cores are short
+START_SECONDS = 90.0  # how long the app waits for its workers at start (imports and migrations on a slow disk)
+RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds before restarting a worker that died, by how often it died in a row
+# Hop-by-hop headers (RFC 9110 §7.6.1) belong to one connection, not to the message; date and server come from
 # whichever server answers the client.
 HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade", b"proxy-connection"}
 DROPPED_FROM_UPSTREAM = HOP_BY_HOP | {b"date", b"server"}
-UNAVAILABLE = ("El servidor de formularios se está reiniciando; Collect volverá a enviar el formulario. / The form "
-               "server is restarting; Collect will send the form again.")
+UNAVAILABLE = ("El panel se está iniciando o reiniciando; vuelva a cargar la página en unos segundos. / The dashboard "
+               "is starting or restarting; reload the page in a few seconds.")
 
 logger = logging.getLogger("sdg16.workers")
 
 
-def socket_path() -> Path:
-    """`SDG16_OPENROSA_SOCKET`, else `openrosa.sock` in a private folder of the data folder.
-
-    uvicorn makes the socket world-writable, so the folder (0700) is what keeps other users of the machine out.
-    """
-    if os.environ.get(SOCKET_ENV):
-        return Path(os.environ[SOCKET_ENV])
-    folder = data_dir() / "run"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    return folder / "openrosa.sock"
-
-
 def worker_count() -> int:
-    """`SDG16_OPENROSA_WORKERS`, else 1 on SQLite (one process batches every commit into one fsync:
+    """`SDG16_OPENROSA_WORKERS`, else 1 on SQLite (one process batches concurrent commits into one fsync:
     collect.group_commit) and 2 on PostgreSQL (benchmarks/collect.md)."""
     if os.environ.get(WORKERS_ENV):
-        return int(os.environ[WORKERS_ENV])
-    url = os.environ.get("SDG16_DATABASE_URL", "sqlite")
-    return 1 if url.startswith("sqlite") else 2
+        return max(1, int(os.environ[WORKERS_ENV]))
+    return 1 if os.environ.get("SDG16_DATABASE_URL", "sqlite").startswith("sqlite") else 2
 
 
-def uvicorn_command(socket: Path, workers: int) -> list[str]:
-    """The command of the OpenRosa worker pool on `socket` (also what `sdg16 serve --uds` runs).
-
-    No access log: it would record the volunteers' tokens. Forwarded headers are trusted from any peer, which only
-    processes that can open the private socket are.
-    """
-    return [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--uds", str(socket), "--workers", str(workers),
-            "--no-access-log", "--proxy-headers", "--forwarded-allow-ips", "*", "--log-level", "warning"]
+# --- in the Streamlit process: hand the public socket to supervised workers ------------------------------------
 
 
 def _end_with_parent() -> None:
-    """In the child: SIGTERM when the thread that started it dies, so a SIGKILLed app leaves no orphan pool."""
+    """In the child: SIGTERM when the thread that started it ends, so a killed app leaves no orphan worker."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-class WorkerPool:
-    """A uvicorn worker pool serving `collect.asgi:app` on a Unix socket, restarted whenever it exits.
+class Worker:
+    """One worker process serving `front_app` on the inherited socket `fd`, restarted whenever it exits.
 
-    All starts happen in one supervising thread (the child's parent-death signal is tied to that thread).
+    It is started by its own supervising thread (the child's parent-death signal is tied to that thread), made
+    before the dashboard's threads are niced, so workers keep nice 0.
     """
 
-    def __init__(self, socket: Path, workers: int, env: dict[str, str] | None = None):
-        self.socket, self.workers, self.env = socket, workers, env
+    def __init__(self, fd: int, dashboard_url: str, env: dict[str, str] | None = None):
+        self.command = [sys.executable, "-m", "collect.workers", "--fd", str(fd), "--dashboard", dashboard_url]
+        self.fd, self.env = fd, env
         self.process: subprocess.Popen | None = None
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._supervise, name="sdg16-openrosa-workers", daemon=True)
-
-    def start(self) -> WorkerPool:
+        self.thread = threading.Thread(target=self._supervise, name="sdg16-openrosa-worker", daemon=True)
         self.thread.start()
-        return self
-
-    def _spawn(self) -> subprocess.Popen:
-        self.socket.unlink(missing_ok=True)  # a socket left by a pool that was killed
-        command = uvicorn_command(self.socket, self.workers)
-        return subprocess.Popen(command, env=self.env, preexec_fn=_end_with_parent)  # noqa: PLW1509 — no threads run in the child before exec
 
     def _supervise(self) -> None:
         failures = 0
         while not self.stopping.is_set():
             began = time.monotonic()
-            self.process = self._spawn()
+            self.process = subprocess.Popen(self.command, env=self.env, pass_fds=(self.fd,), preexec_fn=_end_with_parent)  # noqa: PLW1509
             code = self.process.wait()
             if self.stopping.is_set():
                 return
             failures = 0 if time.monotonic() - began > 60 else failures + 1
             delay = RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
-            logger.error("sdg16: the OpenRosa workers exited (code %s); restarting them in %s s", code, delay)
+            logger.error("sdg16: an OpenRosa worker exited (code %s); starting a new one in %s s", code, delay)
             self.stopping.wait(delay)
-
-    def wait_ready(self, timeout: float = START_SECONDS) -> None:
-        """Block until the socket answers (RuntimeError after `timeout`)."""
-        deadline = time.monotonic() + timeout
-        with httpx.Client(transport=httpx.HTTPTransport(uds=str(self.socket)), timeout=2) as client:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(httpx.TransportError):
-                    client.get("http://openrosa/")
-                    return
-                time.sleep(0.1)
-        raise RuntimeError(f"the OpenRosa workers did not answer on {self.socket} within {timeout:.0f} s")
 
     def stop(self) -> None:
         self.stopping.set()
@@ -149,57 +114,133 @@ class WorkerPool:
         self.thread.join(5)
 
 
+def _public_socket(port: int) -> int:
+    """The file descriptor of the listening TCP socket Streamlit bound on `port` (before it serves on it)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        with contextlib.suppress(OSError):
+            probe = socket.socket(fileno=os.dup(fd))
+            with probe:
+                listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                if probe.type == socket.SOCK_STREAM and listening and probe.getsockname()[1] == port:
+                    return fd
+    raise RuntimeError(f"no listening socket on port {port} in this process")
+
+
+def hand_over(port: int) -> tuple[int, int]:
+    """Give the public socket on `port` a second descriptor (for the workers) and put a private listening socket on
+    loopback (same address family) under its first one, the descriptor Streamlit's server is about to serve.
+
+    Returns (the public socket's new descriptor, the private port)."""
+    fd = _public_socket(port)
+    family = socket.socket(fileno=os.dup(fd))
+    with family:
+        loopback = "::1" if family.family == socket.AF_INET6 else "127.0.0.1"
+        private = socket.socket(family.family, socket.SOCK_STREAM)
+    private.bind((loopback, 0))
+    private.listen(2048)
+    private_port = private.getsockname()[1]
+    public = os.dup(fd)
+    os.set_inheritable(public, True)
+    os.dup2(private.fileno(), fd, inheritable=False)
+    private.close()
+    return public, private_port
+
+
+def _lower_priority(keep: list[Worker]) -> None:
+    """Nice the dashboard's threads (the warmer, the event loop, and so every session thread it starts from now on:
+    Linux nice is per thread and inherited), all but the workers' supervisors, whose workers stay at nice 0."""
+    supervisors = {worker.thread.native_id for worker in keep}
+    for task in os.listdir("/proc/self/task"):
+        if int(task) not in supervisors:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, int(task), os.getpriority(os.PRIO_PROCESS, int(task)) + DASHBOARD_NICE)
+
+
+def _wait_ready(port: int, timeout: float = START_SECONDS) -> None:
+    """Block until a worker answers an OpenRosa request on the public port (the answer is a 403: no such token)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/v1/key/-/projects/-/formList", timeout=2).status_code == 403:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the OpenRosa workers did not answer on port {port} within {timeout:.0f} s")
+
+
 @contextlib.asynccontextmanager
-async def serving(_app: object = None) -> AsyncIterator[dict[str, WorkerPool | None]]:
-    """A lifespan (st.App's or Starlette's): start the pool of `worker_count()` workers on `socket_path()` and wait
-    until it answers; stop it at shutdown. With 0 workers, start none (another service runs the pool). The pool is
-    in the app's state as `openrosa_workers`."""
-    count = worker_count()
-    pool = WorkerPool(socket_path(), count).start() if count else None
+async def serving(_app: object = None) -> AsyncIterator[dict[str, list[Worker]]]:
+    """st.App's lifespan in app.py: the workers take over Streamlit's public port, Streamlit moves to a private one.
+
+    Runs in Streamlit's event-loop thread before it accepts connections; the workers are in the app's state as
+    `openrosa_workers`."""
+    from streamlit import config
+
+    port = config.get_option("server.port")
+    public, private_port = hand_over(port)
+    dashboard = f"http://127.0.0.1:{private_port}"
+    workers = [Worker(public, dashboard) for _ in range(worker_count())]
+    _lower_priority(workers)
     try:
-        if pool is not None:
-            await anyio.to_thread.run_sync(pool.wait_ready)
-        yield {"openrosa_workers": pool}
+        await anyio.to_thread.run_sync(_wait_ready, port)
+        yield {"openrosa_workers": workers}
     finally:
-        if pool is not None:
-            await anyio.to_thread.run_sync(pool.stop)
+        await anyio.to_thread.run_sync(lambda: [worker.stop() for worker in workers])
+        os.close(public)
 
 
-class Forward:
-    """ASGI middleware: requests below PREFIXES go to the worker pool's socket, the rest to `app` (Streamlit).
+# --- in a worker: OpenRosa here, everything else forwarded to the dashboard -------------------------------------
 
-    Bodies are streamed both ways (a submission may be 10 MB of photos). The scheme and the client's address travel
-    as X-Forwarded-Proto / X-Forwarded-For, so the workers build links with the URL the phone used. While the pool
-    is down, phones get a 503 OpenRosaResponse and send again later.
+
+class DashboardProxy:
+    """ASGI app forwarding HTTP requests and websockets, unchanged, to the dashboard at `url` (Streamlit).
+
+    Bodies are streamed both ways (uploads of imports, downloads of exports). The Host header travels unchanged (the
+    dashboard checks a websocket's Origin against it); the client's address and scheme as X-Forwarded-For/-Proto,
+    which Streamlit's uvicorn takes from a loopback peer.
     """
 
-    def __init__(self, app: ASGIApp, socket: Path | None = None):
-        self.app = app
-        self.socket = socket or socket_path()
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self.port = int(self.url.rsplit(":", 1)[1])
         self.client: httpx.AsyncClient | None = None
 
     def _client(self) -> httpx.AsyncClient:
-        # Made on first use, inside the server's event loop.
-        if self.client is None:
-            transport = httpx.AsyncHTTPTransport(uds=str(self.socket))
-            limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-            self.client = httpx.AsyncClient(transport=transport, limits=limits, timeout=httpx.Timeout(300, connect=5))
+        if self.client is None:  # made on first use, inside the worker's event loop
+            limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+            self.client = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600, connect=5))
         return self.client
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIXES):
-            await self.app(scope, receive, send)
-            return
-        request = self._client().build_request(
-            scope["method"], self._url(scope), headers=self._headers(scope), content=_body(receive)
-        )
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    @staticmethod
+    def _target(scope: Scope) -> str:
+        path = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+    @staticmethod
+    def _headers(scope: Scope, drop: set[bytes] = HOP_BY_HOP) -> list[tuple[bytes, bytes]]:
+        headers = [(k, v) for k, v in scope["headers"] if k not in drop and not k.startswith(b"x-forwarded-")]
+        headers.append((b"x-forwarded-proto", {"wss": b"https", "ws": b"http"}.get(scope["scheme"], scope["scheme"].encode())))
+        if scope.get("client"):
+            headers.append((b"x-forwarded-for", scope["client"][0].encode()))
+        return headers
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = self._client().build_request(scope["method"], self.url + self._target(scope), headers=self._headers(scope),
+                                               content=_body(receive))
         try:
             response = await self._client().send(request, stream=True)
         except ClientDisconnect:
             return
         except httpx.TransportError as error:
-            logger.error("sdg16: OpenRosa workers unavailable on %s: %s", self.socket, error)
-            await openrosa_response(UNAVAILABLE, 503, {"Retry-After": "10"})(scope, receive, send)
+            logger.error("sdg16: the dashboard does not answer: %s", error)
+            await openrosa_response(UNAVAILABLE, 503, {"Retry-After": "5"})(scope, receive, send)
             return
         try:
             headers = [(k, v) for k, v in response.headers.raw if k.lower() not in DROPPED_FROM_UPSTREAM]
@@ -207,25 +248,54 @@ class Forward:
             async for chunk in response.aiter_raw():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except httpx.TransportError as error:  # the pool died mid-answer: the phone sees a cut connection and resends
-            logger.error("sdg16: OpenRosa workers broke off an answer: %s", error)
+        except httpx.TransportError as error:
+            logger.error("sdg16: the dashboard broke off an answer: %s", error)
         finally:
             await response.aclose()
 
-    @staticmethod
-    def _url(scope: Scope) -> str:
-        """The request's own path and query (raw: exactly as the phone sent them), on the socket's server."""
-        path = scope.get("raw_path") or scope["path"].encode()
-        query = scope.get("query_string", b"")
-        return "http://openrosa" + (path + (b"?" + query if query else b"")).decode("latin-1")
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = WebSocket(scope, receive, send)
+        host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
+        drop = HOP_BY_HOP | {b"host", b"origin", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-protocol",
+                             b"sec-websocket-extensions"}
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._headers(scope, drop)]
+        origin = dict(scope["headers"]).get(b"origin")
+        try:
+            # Connected to the private port, but asking for the browser's Host.
+            upstream = await websockets.connect(
+                f"ws://{host}{self._target(scope)}", sock=socket.create_connection(("127.0.0.1", self.port)),
+                subprotocols=scope.get("subprotocols") or None, additional_headers=headers,
+                origin=origin.decode("latin-1") if origin else None, max_size=None, compression=None, ping_interval=None)
+        except (OSError, websockets.InvalidHandshake) as error:
+            logger.error("sdg16: the dashboard refused a websocket: %s", error)
+            await client.close(code=1013)  # try again later
+            return
+        await client.accept(subprotocol=upstream.subprotocol)
 
-    @staticmethod
-    def _headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP and not k.startswith(b"x-forwarded-")]
-        headers.append((b"x-forwarded-proto", scope["scheme"].encode()))
-        if scope.get("client"):
-            headers.append((b"x-forwarded-for", scope["client"][0].encode()))
-        return headers
+        async def to_dashboard() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    message = await client.receive()
+                    if message["type"] == "websocket.disconnect":
+                        return
+                    await upstream.send(message["bytes"] if message.get("bytes") is not None else message["text"])
+
+        async def to_browser() -> None:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for message in upstream:
+                    await (client.send_bytes(message) if isinstance(message, bytes) else client.send_text(message))
+
+        async with anyio.create_task_group() as tasks:
+            async def pump(direction) -> None:
+                with contextlib.suppress(Exception):
+                    await direction()
+                tasks.cancel_scope.cancel()
+
+            tasks.start_soon(pump, to_dashboard)
+            tasks.start_soon(pump, to_browser)
+        await upstream.close()
+        with contextlib.suppress(Exception):
+            await client.close()
 
 
 async def _body(receive: Receive) -> AsyncIterator[bytes]:
@@ -237,3 +307,30 @@ async def _body(receive: Receive) -> AsyncIterator[bytes]:
         yield message.get("body", b"")
         if not message.get("more_body", False):
             return
+
+
+def front_app(dashboard_url: str, store=None) -> Starlette:
+    """What a worker serves: collect's routes (OpenRosa, web form), and the dashboard for every other path."""
+    from collect.asgi import routes
+
+    return Starlette(routes=[*routes(store), Mount("/", app=DashboardProxy(dashboard_url))])
+
+
+def main() -> None:
+    """`python -m collect.workers --fd N --dashboard URL`: one worker on an inherited listening socket."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--dashboard", required=True)
+    args = parser.parse_args()
+    listening = socket.socket(fileno=args.fd)
+    # No access log: it would record the volunteers' tokens. Forwarded headers are taken from loopback peers (an
+    # HTTPS proxy on this machine), uvicorn's default.
+    config = uvicorn.Config(front_app(args.dashboard), log_level="warning", access_log=False, ws_max_size=200 * 1024 * 1024,
+                            ws_ping_interval=None)
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+if __name__ == "__main__":
+    main()

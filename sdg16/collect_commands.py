@@ -206,22 +206,11 @@ def import_central_command(
 def serve(
     host: str = typer.Option("0.0.0.0", help="Interface to listen on (0.0.0.0: reachable by phones on the LAN)."),
     port: int = typer.Option(8000, help="Port."),
-    uds: Path = typer.Option(None, help="Listen on this Unix socket instead (behind Caddy, or for `streamlit run app.py` "
-                             "with SDG16_OPENROSA_WORKERS=0 and SDG16_OPENROSA_SOCKET set to it)."),
-    workers: int = typer.Option(1, help="Worker processes (PostgreSQL: one or two per core; SQLite: 1)."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL: about two per core; SQLite: 1)."),
 ) -> None:
-    """Serve only the OpenRosa routes (no dashboard): the worker pool of a production setup, or one of several
-    replicas on one PostgreSQL.
+    """Serve only the OpenRosa routes (no dashboard), e.g. one of several replicas on one PostgreSQL.
 
-    `streamlit run app.py` starts such a pool itself, on a private socket (collect.workers)."""
-    import sys
+    `streamlit run app.py` serves them together with the dashboard, from worker processes of their own."""
+    import uvicorn
 
-    from collect.workers import uvicorn_command
-
-    if uds is not None:
-        uds.unlink(missing_ok=True)  # left by a pool that was killed
-        command = uvicorn_command(uds, workers)
-    else:  # no access log: it would record the volunteers' tokens
-        command = [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--host", host, "--port", str(port),
-                   "--workers", str(workers), "--no-access-log"]
-    os.execv(sys.executable, command)
+    uvicorn.run("collect.asgi:app", host=host, port=port, workers=workers, access_log=False)  # access logs would record tokens
