@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import session_routes
-from dashboard.auth import AuthError, Session, User, session_key, start_session
+from dashboard.auth import AuthError, Session, SignInLocked, User, session_key, start_session
 from dashboard.data import accounts
 
 
@@ -65,11 +65,15 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        user = accounts().verify(username, password)
-        if user is None:
-            st.error("Wrong username or password.")
+        try:
+            user = accounts().verify(username, password, address=st.context.ip_address)
+        except SignInLocked as error:
+            st.error(str(error))
         else:
-            _sign_in(user)
+            if user is None:
+                st.error("Wrong username or password.")
+            else:
+                _sign_in(user)
     st.caption(
         "First run: an `admin` account with a one-time password was printed on the console that started the "
         "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`."
