@@ -180,7 +180,7 @@ def report(label: str, rate: int, latencies: list[float], errors: int) -> None:
 
 async def dashboard_load(port: int, reloaders: int, guessers: int, seconds: float, counts) -> None:
     """`reloaders` browser sessions reloading the sign-in page and `guessers` submitting wrong passwords, back to
-    back for `seconds`; counts[0] and counts[1] are how many page runs each kind got through."""
+    back for `seconds`; counts[0] and counts[1] are how many page runs each kind got through, counts[2] how many reloads failed."""
     import websockets
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -206,14 +206,17 @@ async def dashboard_load(port: int, reloaders: int, guessers: int, seconds: floa
                 elements.append(message.delta.new_element)
 
     def session():
-        return websockets.connect(url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None)
+        return websockets.connect(url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=120)
 
     async def reloader(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop:
-            await http.get(f"http://127.0.0.1:{port}/")
-            async with session() as socket:
-                await page_run(socket)
-            counts[0] += 1
+            try:
+                await http.get(f"http://127.0.0.1:{port}/")
+                async with session() as socket:
+                    await page_run(socket)
+                counts[0] += 1
+            except (OSError, httpx.HTTPError, websockets.WebSocketException):
+                counts[2] += 1
 
     async def guesser(number: int) -> None:
         async with session() as socket:
@@ -246,18 +249,18 @@ def run_app(seconds: float) -> None:
             token = add_volunteer(store, "bench", project="bench").token
             store.close()
             path = f"/v1/key/{token}/projects/bench/submission"
-            asyncio.run(dashboard_load(port, 1, 0, 0.1, [0, 0]))  # the first page run imports the dashboard
+            asyncio.run(dashboard_load(port, 1, 0, 0.1, [0, 0, 0]))  # the first page run imports the dashboard
             asyncio.run(load(port, path, 10, 1.0))  # warm-up
             idle = asyncio.run(load(port, path, 10, seconds))
             report("app, dashboard idle, 10 clients", *idle)
-            counts = multiprocessing.Array("i", 2)
+            counts = multiprocessing.Array("i", 3)
             loader = multiprocessing.Process(target=_dashboard_load_process, args=(port, 16, 8, seconds + 4, counts))
             loader.start()
             time.sleep(3)  # the sessions are open and running
             busy = asyncio.run(load(port, path, 10, seconds))
             report("app, 16 reloaders + 8 guessers", *busy)
             loader.join()
-            print(f"dashboard page runs meanwhile: {counts[0]} reloads, {counts[1]} guesses; "
+            print(f"dashboard page runs meanwhile: {counts[0]} reloads ({counts[2]} failed), {counts[1]} guesses; "
                   f"under load {busy[0] / idle[0]:.0%} of idle; load average {os.getloadavg()[0]:.1f}")
         finally:
             server.terminate()

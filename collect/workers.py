@@ -265,7 +265,8 @@ class DashboardProxy:
             upstream = await websockets.connect(
                 f"ws://{host}{self._target(scope)}", sock=socket.create_connection(("127.0.0.1", self.port)),
                 subprotocols=scope.get("subprotocols") or None, additional_headers=headers,
-                origin=origin.decode("latin-1") if origin else None, max_size=None, compression=None, ping_interval=None)
+                origin=origin.decode("latin-1") if origin else None, max_size=None, compression=None, ping_interval=None,
+                open_timeout=60)  # as long as a browser waits for a busy dashboard
         except (OSError, websockets.InvalidHandshake) as error:
             logger.error("sdg16: the dashboard refused a websocket: %s", error)
             await client.close(code=1013)  # try again later

@@ -10,6 +10,7 @@ throttled before they get here (dashboard.auth). The module imports only argon2,
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -21,8 +22,16 @@ _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
 
-def _lowest_priority() -> None:
+def _start_child(parent: int) -> None:
+    """In the hashing process: lowest CPU priority, and exit as soon as the dashboard process is gone."""
     os.nice(19)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -30,7 +39,8 @@ def _executor() -> ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_lowest_priority)
+            _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_child,
+                                        initargs=(os.getpid(),))
         return _pool
 
 
