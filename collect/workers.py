@@ -127,16 +127,16 @@ def _public_socket(port: int) -> int:
     raise RuntimeError(f"no listening socket on port {port} in this process")
 
 
-def hand_over(port: int) -> tuple[int, int]:
+def hand_over(port: int) -> tuple[int, str, str]:
     """Give the public socket on `port` a second descriptor (for the workers) and put a private listening socket on
     loopback (same address family) under its first one, the descriptor Streamlit's server is about to serve.
 
-    Returns (the public socket's new descriptor, the private port)."""
+    Returns (the public socket's new descriptor, its URL from this machine, the private socket's URL)."""
     fd = _public_socket(port)
-    family = socket.socket(fileno=os.dup(fd))
-    with family:
-        loopback = "::1" if family.family == socket.AF_INET6 else "127.0.0.1"
-        private = socket.socket(family.family, socket.SOCK_STREAM)
+    with socket.socket(fileno=os.dup(fd)) as public_socket:
+        family, address = public_socket.family, public_socket.getsockname()[0]
+    loopback = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    private = socket.socket(family, socket.SOCK_STREAM)
     private.bind((loopback, 0))
     private.listen(2048)
     private_port = private.getsockname()[1]
@@ -144,7 +144,12 @@ def hand_over(port: int) -> tuple[int, int]:
     os.set_inheritable(public, True)
     os.dup2(private.fileno(), fd, inheritable=False)
     private.close()
-    return public, private_port
+    reachable = loopback if address in ("0.0.0.0", "::") else address
+    return public, _url(reachable, port), _url(loopback, private_port)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _lower_priority(keep: list[Worker]) -> None:
@@ -157,15 +162,15 @@ def _lower_priority(keep: list[Worker]) -> None:
                 os.setpriority(os.PRIO_PROCESS, int(task), os.getpriority(os.PRIO_PROCESS, int(task)) + DASHBOARD_NICE)
 
 
-def _wait_ready(port: int, timeout: float = START_SECONDS) -> None:
+def _wait_ready(public_url: str, timeout: float = START_SECONDS) -> None:
     """Block until a worker answers an OpenRosa request on the public port (the answer is a 403: no such token)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/v1/key/-/projects/-/formList", timeout=2).status_code == 403:
+            if httpx.get(f"{public_url}/v1/key/-/projects/-/formList", timeout=2).status_code == 403:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"the OpenRosa workers did not answer on port {port} within {timeout:.0f} s")
+    raise RuntimeError(f"the OpenRosa workers did not answer on {public_url} within {timeout:.0f} s")
 
 
 @contextlib.asynccontextmanager
@@ -176,13 +181,11 @@ async def serving(_app: object = None) -> AsyncIterator[dict[str, list[Worker]]]
     `openrosa_workers`."""
     from streamlit import config
 
-    port = config.get_option("server.port")
-    public, private_port = hand_over(port)
-    dashboard = f"http://127.0.0.1:{private_port}"
+    public, public_url, dashboard = hand_over(config.get_option("server.port"))
     workers = [Worker(public, dashboard) for _ in range(worker_count())]
     _lower_priority(workers)
     try:
-        await anyio.to_thread.run_sync(_wait_ready, port)
+        await anyio.to_thread.run_sync(_wait_ready, public_url)
         yield {"openrosa_workers": workers}
     finally:
         await anyio.to_thread.run_sync(lambda: [worker.stop() for worker in workers])
@@ -202,7 +205,7 @@ class DashboardProxy:
 
     def __init__(self, url: str):
         self.url = url.rstrip("/")
-        self.port = int(self.url.rsplit(":", 1)[1])
+        self.address = (httpx.URL(self.url).host, httpx.URL(self.url).port)
         self.client: httpx.AsyncClient | None = None
 
     def _client(self) -> httpx.AsyncClient:
@@ -263,7 +266,7 @@ class DashboardProxy:
         try:
             # Connected to the private port, but asking for the browser's Host.
             upstream = await websockets.connect(
-                f"ws://{host}{self._target(scope)}", sock=socket.create_connection(("127.0.0.1", self.port)),
+                f"ws://{host}{self._target(scope)}", sock=socket.create_connection(self.address),
                 subprotocols=scope.get("subprotocols") or None, additional_headers=headers,
                 origin=origin.decode("latin-1") if origin else None, max_size=None, compression=None, ping_interval=None,
                 open_timeout=60)  # as long as a browser waits for a busy dashboard
