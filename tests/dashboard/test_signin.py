@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, session_routes
-from dashboard.auth import IDLE_TIMEOUT, session_key, start_session
+from dashboard.auth import ACCOUNT_FREE_FAILURES, IDLE_TIMEOUT, session_key, start_session
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
 
 ENDED = "Your session has ended (it expired, or was signed out elsewhere); please sign in again."
@@ -128,3 +128,17 @@ def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(bro
     [url] = sent_to(at)
     assert users.session(session_key(follow(url))).user.username == "the_coordinator"
     assert users.verify("the_coordinator", "a brand new password")
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_with_a_spanish_first_message(users, signed_out_app, password):
+    at = signed_out_app().run()
+    for attempt in range(ACCOUNT_FREE_FAILURES):
+        at.text_input[0].input("the_coordinator")
+        at.text_input[1].input(f"wrong password {attempt}")
+        at = button(at, "Sign in").click().run()
+        assert [e.value for e in at.error] == ["Wrong username or password."]
+    at.text_input[0].input("the_coordinator")
+    at.text_input[1].input(password)
+    at = button(at, "Sign in").click().run()
+    assert at.error[0].value.startswith("Demasiados intentos fallidos") and "Too many failed sign-in attempts" in at.error[0].value
+    assert sent_to(at) == [] and signed_in_as(at) == []  # not even the right password gets in while locked
