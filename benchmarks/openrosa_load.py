@@ -4,8 +4,8 @@ form list's latency, against a real server on loopback — SQLite and, when give
     python benchmarks/openrosa_load.py [--seconds 5] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--workers 4]   # uvicorn worker processes of the standalone server (`sdg16 serve --workers`)
     python benchmarks/openrosa_load.py --app [--seconds 10]
-        # `streamlit run app.py` (SQLite): 10 clients with the dashboard idle, then with 16 browser sessions
-        # reloading the sign-in page and 8 sessions guessing passwords, and the ratio of the two
+        # `streamlit run app.py` (SQLite, --workers OpenRosa workers): 10 clients with the dashboard idle, then
+        # with 16 browser sessions reloading the sign-in page and 8 sessions guessing passwords, and the ratio
 
 Each client sends distinct submissions (a small XML like the questionnaire's, no attachments) back to back over
 keep-alive, as phones emptying their outbox do. The dashboard sessions speak Streamlit's own websocket protocol, as
@@ -70,9 +70,9 @@ def start_server(database_url: str, data_dir: str, port: int, workers: int = 1) 
     return wait_until_up(subprocess.Popen(command, cwd=REPO, env=env), f"http://127.0.0.1:{port}/")
 
 
-def start_app(data_dir: str, port: int) -> subprocess.Popen:
+def start_app(data_dir: str, port: int, workers: int) -> subprocess.Popen:
     """`streamlit run app.py` on SQLite in `data_dir` (it starts its OpenRosa workers before it answers)."""
-    env = os.environ | {"SDG16_DATA_DIR": data_dir, "PYTHONPATH": str(REPO)}
+    env = os.environ | {"SDG16_DATA_DIR": data_dir, "PYTHONPATH": str(REPO), "SDG16_OPENROSA_WORKERS": str(workers)}
     env.pop("SDG16_DATABASE_URL", None)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--logger.level", "error"]
@@ -239,11 +239,11 @@ def _dashboard_load_process(port: int, reloaders: int, guessers: int, seconds: f
     asyncio.run(dashboard_load(port, reloaders, guessers, seconds, counts))
 
 
-def run_app(seconds: float) -> None:
+def run_app(seconds: float, workers: int) -> None:
     """10 clients against `streamlit run app.py`: the dashboard idle, then 16 reloaders and 8 guessers."""
     with tempfile.TemporaryDirectory() as data_dir:
         port = free_port()
-        server = start_app(data_dir, port)
+        server = start_app(data_dir, port, workers)
         try:
             store = Store.open(f"sqlite:///{data_dir}/sdg16.db")
             token = add_volunteer(store, "bench", project="bench").token
@@ -252,13 +252,13 @@ def run_app(seconds: float) -> None:
             asyncio.run(dashboard_load(port, 1, 0, 0.1, [0, 0, 0]))  # the first page run imports the dashboard
             asyncio.run(load(port, path, 10, 1.0))  # warm-up
             idle = asyncio.run(load(port, path, 10, seconds))
-            report("app, dashboard idle, 10 clients", *idle)
+            report(f"app ×{workers}, dashboard idle, 10 clients", *idle)
             counts = multiprocessing.Array("i", 3)
             loader = multiprocessing.Process(target=_dashboard_load_process, args=(port, 16, 8, seconds + 4, counts))
             loader.start()
             time.sleep(3)  # the sessions are open and running
             busy = asyncio.run(load(port, path, 10, seconds))
-            report("app, 16 reloaders + 8 guessers", *busy)
+            report(f"app ×{workers}, 16 reloaders + 8 guessers", *busy)
             loader.join()
             print(f"dashboard page runs meanwhile: {counts[0]} reloads ({counts[2]} failed), {counts[1]} guesses; "
                   f"under load {busy[0] / idle[0]:.0%} of idle; load average {os.getloadavg()[0]:.1f}")
@@ -271,12 +271,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each load level")
     parser.add_argument("--postgres", default=os.environ.get("SDG16_TEST_POSTGRES_URL"), help="PostgreSQL URL (a scratch schema is created and dropped)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the standalone server")
+    parser.add_argument("--workers", type=int, default=1, help="OpenRosa worker processes (standalone server, or the app's)")
     parser.add_argument("--app", action="store_true", help="measure `streamlit run app.py` with and without dashboard load")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     if args.app:
-        run_app(args.seconds)
+        run_app(args.seconds, args.workers)
         return
     with tempfile.TemporaryDirectory() as folder:
         run("sqlite", f"sqlite:///{folder}/bench.db", args.seconds, args.workers)
