@@ -210,7 +210,9 @@ class DashboardProxy:
 
     def _client(self) -> httpx.AsyncClient:
         if self.client is None:  # made on first use, inside the worker's event loop
-            limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+            # Idle connections are dropped before Streamlit's uvicorn drops them (after 5 s), so that a request is not
+            # sent on a connection the dashboard is closing.
+            limits = httpx.Limits(max_connections=500, max_keepalive_connections=100, keepalive_expiry=2.0)
             self.client = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600, connect=5))
         return self.client
 
@@ -234,11 +236,22 @@ class DashboardProxy:
             headers.append((b"x-forwarded-for", scope["client"][0].encode()))
         return headers
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = self._client().build_request(scope["method"], self.url + self._target(scope), headers=self._headers(scope),
-                                               content=_body(receive))
+    async def _send(self, scope: Scope, receive: Receive) -> httpx.Response:
+        """The dashboard's answer; a bodiless request is sent again once on a fresh connection if a kept-alive one
+        was closed under it (a request with a body cannot be: its body has gone)."""
+        method, url, headers = scope["method"], self.url + self._target(scope), self._headers(scope)
+        bodiless = method in ("GET", "HEAD", "OPTIONS")
+        request = self._client().build_request(method, url, headers=headers, content=b"" if bodiless else _body(receive))
         try:
-            response = await self._client().send(request, stream=True)
+            return await self._client().send(request, stream=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if not bodiless:
+                raise
+            return await self._client().send(self._client().build_request(method, url, headers=headers), stream=True)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self._send(scope, receive)
         except ClientDisconnect:
             return
         except httpx.TransportError as error:
