@@ -53,8 +53,18 @@ def restore(source: Path, url: str | None = None) -> None:
         _check_sqlite(source)
         _sqlite_restore(source, _sqlite_path(url))
     else:
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error", "--single-transaction",
-              f"--dbname={_libpq(url)}", str(source)])
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={_libpq(url)}",
+                str(source),
+            ]
+        )
 
 
 def _sqlite_path(url: sa.URL) -> Path:
@@ -75,8 +85,10 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
 
 def _sqlite_restore(source: Path, destination: Path) -> None:
     """Overwrite `destination` with `source` through SQLite itself (one transaction, WAL and all)."""
-    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reader, \
-            contextlib.closing(sqlite3.connect(destination, timeout=60)) as target:
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as reader,
+        contextlib.closing(sqlite3.connect(destination, timeout=60)) as target,
+    ):
         reader.backup(target)
 
 

@@ -50,8 +50,10 @@ RESTART_DELAYS = (1, 2, 5, 10, 30)  # seconds before restarting a worker that di
 # whichever server answers the client.
 HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade", b"proxy-connection"}
 DROPPED_FROM_UPSTREAM = HOP_BY_HOP | {b"date", b"server"}
-UNAVAILABLE = ("El panel se está iniciando o reiniciando; vuelva a cargar la página en unos segundos. / The dashboard "
-               "is starting or restarting; reload the page in a few seconds.")
+UNAVAILABLE = (
+    "El panel se está iniciando o reiniciando; vuelva a cargar la página en unos segundos. / The dashboard "
+    "is starting or restarting; reload the page in a few seconds."
+)
 
 logger = logging.getLogger("sdg16.workers")
 
@@ -94,7 +96,9 @@ class Worker:
         failures = 0
         while not self.stopping.is_set():
             began = time.monotonic()
-            self.process = subprocess.Popen(self.command, env=self.env, pass_fds=(self.fd,), preexec_fn=_end_with_parent)  # noqa: PLW1509
+            self.process = subprocess.Popen(
+                self.command, env=self.env, pass_fds=(self.fd,), preexec_fn=_end_with_parent
+            )  # noqa: PLW1509
             code = self.process.wait()
             if self.stopping.is_set():
                 return
@@ -231,7 +235,9 @@ class DashboardProxy:
     @staticmethod
     def _headers(scope: Scope, drop: set[bytes] = HOP_BY_HOP) -> list[tuple[bytes, bytes]]:
         headers = [(k, v) for k, v in scope["headers"] if k not in drop and not k.startswith(b"x-forwarded-")]
-        headers.append((b"x-forwarded-proto", {"wss": b"https", "ws": b"http"}.get(scope["scheme"], scope["scheme"].encode())))
+        headers.append(
+            (b"x-forwarded-proto", {"wss": b"https", "ws": b"http"}.get(scope["scheme"], scope["scheme"].encode()))
+        )
         if scope.get("client"):
             headers.append((b"x-forwarded-for", scope["client"][0].encode()))
         return headers
@@ -241,7 +247,9 @@ class DashboardProxy:
         was closed under it (a request with a body cannot be: its body has gone)."""
         method, url, headers = scope["method"], self.url + self._target(scope), self._headers(scope)
         bodiless = method in ("GET", "HEAD", "OPTIONS")
-        request = self._client().build_request(method, url, headers=headers, content=b"" if bodiless else _body(receive))
+        request = self._client().build_request(
+            method, url, headers=headers, content=b"" if bodiless else _body(receive)
+        )
         try:
             return await self._client().send(request, stream=True)
         except (httpx.RemoteProtocolError, httpx.ReadError):
@@ -272,17 +280,29 @@ class DashboardProxy:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = WebSocket(scope, receive, send)
         host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
-        drop = HOP_BY_HOP | {b"host", b"origin", b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-protocol",
-                             b"sec-websocket-extensions"}
+        drop = HOP_BY_HOP | {
+            b"host",
+            b"origin",
+            b"sec-websocket-key",
+            b"sec-websocket-version",
+            b"sec-websocket-protocol",
+            b"sec-websocket-extensions",
+        }
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._headers(scope, drop)]
         origin = dict(scope["headers"]).get(b"origin")
         try:
             # Connected to the private port, but asking for the browser's Host.
             upstream = await websockets.connect(
-                f"ws://{host}{self._target(scope)}", sock=socket.create_connection(self.address),
-                subprotocols=scope.get("subprotocols") or None, additional_headers=headers,
-                origin=origin.decode("latin-1") if origin else None, max_size=None, compression=None, ping_interval=None,
-                open_timeout=60)  # as long as a browser waits for a busy dashboard
+                f"ws://{host}{self._target(scope)}",
+                sock=socket.create_connection(self.address),
+                subprotocols=scope.get("subprotocols") or None,
+                additional_headers=headers,
+                origin=origin.decode("latin-1") if origin else None,
+                max_size=None,
+                compression=None,
+                ping_interval=None,
+                open_timeout=60,
+            )  # as long as a browser waits for a busy dashboard
         except (OSError, websockets.InvalidHandshake) as error:
             logger.error("sdg16: the dashboard refused a websocket: %s", error)
             await client.close(code=1013)  # try again later
@@ -303,6 +323,7 @@ class DashboardProxy:
                     await (client.send_bytes(message) if isinstance(message, bytes) else client.send_text(message))
 
         async with anyio.create_task_group() as tasks:
+
             async def pump(direction) -> None:
                 with contextlib.suppress(Exception):
                     await direction()
@@ -344,8 +365,13 @@ def main() -> None:
     listening = socket.socket(fileno=args.fd)
     # No access log: it would record the volunteers' tokens. Forwarded headers are taken from loopback peers (an
     # HTTPS proxy on this machine), uvicorn's default.
-    config = uvicorn.Config(front_app(args.dashboard), log_level="warning", access_log=False, ws_max_size=200 * 1024 * 1024,
-                            ws_ping_interval=None)
+    config = uvicorn.Config(
+        front_app(args.dashboard),
+        log_level="warning",
+        access_log=False,
+        ws_max_size=200 * 1024 * 1024,
+        ws_ping_interval=None,
+    )
     uvicorn.Server(config).run(sockets=[listening])
 
 

@@ -19,10 +19,29 @@ ROOT = Path(__file__).resolve().parents[2]
 def running_app(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app on SQLite in `data_dir` (plus `env`); yields (its URL, the streamlit process) once it is healthy."""
     port = free_port()
-    environment = {**os.environ, "SDG16_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT), **env}
+    environment = {
+        **os.environ,
+        "SDG16_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
     environment.pop("SDG16_DATABASE_URL", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = data_dir / "console.log"
     with log.open("w") as console:
         process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=console, stderr=subprocess.STDOUT)

@@ -39,7 +39,9 @@ def _wipe(url: str) -> None:
 
 def test_restore_brings_back_every_submission_and_attachment_byte_identical(store, database_url, tmp_path):
     for number in range(30):
-        photos = [Attachment(f"{number}-{k}.jpg", os.urandom(1000 * (k + 1) * (number + 1)), "image/jpeg") for k in range(2)]
+        photos = [
+            Attachment(f"{number}-{k}.jpg", os.urandom(1000 * (k + 1) * (number + 1)), "image/jpeg") for k in range(2)
+        ]
         store.receive(tiny_submission(f"uuid:{number:04d}", psu=f"B{number}"), photos, volunteer="Ana Torres")
     store.receive(tiny_submission("uuid:big"), [Attachment("video.mp4", os.urandom(5 * 1024 * 1024), "video/mp4")])
     before = _everything(store)

@@ -18,7 +18,9 @@ from running_app import running_app
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 
-pytestmark = pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed (Debian: apt-get install caddy)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("caddy") is None, reason="caddy is not installed (Debian: apt-get install caddy)"
+)
 
 
 @contextlib.contextmanager
@@ -32,8 +34,12 @@ def caddy(folder, upstream_port: int):
         f"localhost:{https_port} {{\n\ttls internal\n\treverse_proxy 127.0.0.1:{upstream_port}\n}}\n"
     )
     log = (folder / "caddy.log").open("w")
-    process = subprocess.Popen(["caddy", "run", "--config", str(config), "--adapter", "caddyfile"], stdout=log,
-                               stderr=subprocess.STDOUT, env={"HOME": str(folder), "PATH": "/usr/bin:/bin"})
+    process = subprocess.Popen(
+        ["caddy", "run", "--config", str(config), "--adapter", "caddyfile"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={"HOME": str(folder), "PATH": "/usr/bin:/bin"},
+    )
     root = folder / "caddy-data" / "pki" / "authorities" / "local" / "root.crt"
     url = f"https://localhost:{https_port}"
     try:
@@ -67,12 +73,19 @@ def test_phones_and_the_dashboard_through_https(tmp_path):
             assert form.status_code == 200 and b"<h:html" in form.content
 
             assert https.head(f"{base}/submission").status_code == 204
-            xml = (f'<?xml version="1.0"?><data id="{xform.findtext(f"{XFORMS_LIST}formID")}" '
-                   f'version="{xform.findtext(f"{XFORMS_LIST}version")}"><meta><instanceID>uuid:https-1</instanceID>'
-                   "</meta></data>").encode()
+            xml = (
+                f'<?xml version="1.0"?><data id="{xform.findtext(f"{XFORMS_LIST}formID")}" '
+                f'version="{xform.findtext(f"{XFORMS_LIST}version")}"><meta><instanceID>uuid:https-1</instanceID>'
+                "</meta></data>"
+            ).encode()
             photo = bytes(range(256)) * 4096
-            response = https.post(f"{base}/submission", files=[("xml_submission_file", ("submission.xml", xml, "text/xml")),
-                                                               ("photo.jpg", ("photo.jpg", photo, "image/jpeg"))])
+            response = https.post(
+                f"{base}/submission",
+                files=[
+                    ("xml_submission_file", ("submission.xml", xml, "text/xml")),
+                    ("photo.jpg", ("photo.jpg", photo, "image/jpeg")),
+                ],
+            )
             assert response.status_code == 201, response.text
             assert store.submission_xml("uuid:https-1") == xml
             assert [a.content for a in store.attachments("uuid:https-1")] == [photo]

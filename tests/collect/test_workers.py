@@ -31,7 +31,9 @@ RESPONSE = "{http://openrosa.org/http/openrosa-response}"
 
 
 def _submit(client, base: str, xml: bytes, *files: tuple[str, bytes]):
-    parts = [("xml_submission_file", ("submission.xml", xml, "text/xml"))] + [(n, (n, c, "image/jpeg")) for n, c in files]
+    parts = [("xml_submission_file", ("submission.xml", xml, "text/xml"))] + [
+        (n, (n, c, "image/jpeg")) for n, c in files
+    ]
     return client.post(f"{base}/submission", files=parts)
 
 
@@ -41,7 +43,9 @@ def test_streamlit_app_serves_phones_from_worker_processes_it_restarts(tmp_path)
         volunteer = add_volunteer(store, "Ana Torres")
         base = f"{url}/v1/key/{volunteer.token}/projects/sdg16"
         listing = ET.fromstring(httpx.get(f"{base}/formList").content)
-        assert "sdg16_perception" in [x.findtext(f"{XFORMS_LIST}formID") for x in listing.findall(f"{XFORMS_LIST}xform")]
+        assert "sdg16_perception" in [
+            x.findtext(f"{XFORMS_LIST}formID") for x in listing.findall(f"{XFORMS_LIST}xform")
+        ]
         assert listing.find(f"{XFORMS_LIST}xform").findtext(f"{XFORMS_LIST}downloadUrl").startswith(base)
         assert httpx.get(f"{url}/_stcore/health").text == "ok"  # the dashboard, through the workers
         (worker,) = children(process.pid)
@@ -70,10 +74,18 @@ def dashboard() -> Iterator[str]:
             await websocket.send_bytes(data[::-1])
 
     async def upload(request):
-        return PlainTextResponse(hashlib.sha256(await request.body()).hexdigest(), headers={"x-seen-proto": request.headers["x-forwarded-proto"]})
+        return PlainTextResponse(
+            hashlib.sha256(await request.body()).hexdigest(),
+            headers={"x-seen-proto": request.headers["x-forwarded-proto"]},
+        )
 
-    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("dashboard")), Route("/upload", upload, methods=["PUT"]),
-                            WebSocketRoute("/_stcore/stream", echo)])
+    app = Starlette(
+        routes=[
+            Route("/", lambda request: PlainTextResponse("dashboard")),
+            Route("/upload", upload, methods=["PUT"]),
+            WebSocketRoute("/_stcore/stream", echo),
+        ]
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
