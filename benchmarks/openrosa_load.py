@@ -5,7 +5,8 @@ form list's latency, against a real server on loopback — SQLite and, when give
         [--workers 4]   # uvicorn worker processes of the standalone server (`sdg16 serve --workers`)
     python benchmarks/openrosa_load.py --app [--seconds 10]
         # `streamlit run app.py` (SQLite, --workers OpenRosa workers): 10 clients with the dashboard idle, then
-        # with 16 browser sessions reloading the sign-in page and 8 sessions guessing passwords, and the ratio
+        # with 16 browser sessions reloading the sign-in page and 8 sessions guessing passwords, and the ratio;
+        # [--peer /work/main]: the same for another checkout's app.py (the topology before), in the same run
 
 Each client sends distinct submissions (a small XML like the questionnaire's, no attachments) back to back over
 keep-alive, as phones emptying their outbox do. The dashboard sessions speak Streamlit's own websocket protocol, as
@@ -70,13 +71,25 @@ def start_server(database_url: str, data_dir: str, port: int, workers: int = 1) 
     return wait_until_up(subprocess.Popen(command, cwd=REPO, env=env), f"http://127.0.0.1:{port}/")
 
 
-def start_app(data_dir: str, port: int, workers: int) -> subprocess.Popen:
-    """`streamlit run app.py` on SQLite in `data_dir` (it starts its OpenRosa workers before it answers)."""
-    env = os.environ | {"SDG16_DATA_DIR": data_dir, "PYTHONPATH": str(REPO), "SDG16_OPENROSA_WORKERS": str(workers)}
+def app_env(repo: Path, data_dir: str, workers: int) -> dict[str, str]:
+    env = os.environ | {"SDG16_DATA_DIR": data_dir, "PYTHONPATH": str(repo), "SDG16_OPENROSA_WORKERS": str(workers)}
     env.pop("SDG16_DATABASE_URL", None)
+    return env
+
+
+def start_app(repo: Path, data_dir: str, port: int, workers: int) -> subprocess.Popen:
+    """`streamlit run app.py` of the checkout `repo` on SQLite in `data_dir`."""
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--logger.level", "error"]
-    return wait_until_up(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL), f"http://127.0.0.1:{port}/_stcore/health")
+    process = subprocess.Popen(command, cwd=repo, env=app_env(repo, data_dir, workers), stdout=subprocess.DEVNULL)
+    return wait_until_up(process, f"http://127.0.0.1:{port}/_stcore/health")
+
+
+def app_volunteer(repo: Path, data_dir: str) -> str:
+    """A volunteer's token, made by the checkout's own CLI (its store, its migrations)."""
+    command = [sys.executable, "-m", "sdg16.cli", "volunteer", "add", "bench", "--project", "bench", "--server-url", "http://h"]
+    output = subprocess.run(command, cwd=repo, env=app_env(repo, data_dir, 1), capture_output=True, text=True, check=True).stdout
+    return output.split("/v1/key/")[1].split("/")[0]
 
 
 def wait_until_up(process: subprocess.Popen, url: str) -> subprocess.Popen:
@@ -239,26 +252,24 @@ def _dashboard_load_process(port: int, reloaders: int, guessers: int, seconds: f
     asyncio.run(dashboard_load(port, reloaders, guessers, seconds, counts))
 
 
-def run_app(seconds: float, workers: int) -> None:
-    """10 clients against `streamlit run app.py`: the dashboard idle, then 16 reloaders and 8 guessers."""
+def run_app(seconds: float, workers: int, repo: Path = REPO, label: str = "app") -> None:
+    """10 clients against `streamlit run app.py` of `repo`: the dashboard idle, then 16 reloaders and 8 guessers."""
     with tempfile.TemporaryDirectory() as data_dir:
         port = free_port()
-        server = start_app(data_dir, port, workers)
+        server = start_app(repo, data_dir, port, workers)
         try:
-            store = Store.open(f"sqlite:///{data_dir}/sdg16.db")
-            token = add_volunteer(store, "bench", project="bench").token
-            store.close()
+            token = app_volunteer(repo, data_dir)
             path = f"/v1/key/{token}/projects/bench/submission"
             asyncio.run(dashboard_load(port, 1, 0, 0.1, [0, 0, 0]))  # the first page run imports the dashboard
             asyncio.run(load(port, path, 10, 1.0))  # warm-up
             idle = asyncio.run(load(port, path, 10, seconds))
-            report(f"app ×{workers}, dashboard idle, 10 clients", *idle)
+            report(f"{label} ×{workers}, dashboard idle, 10 clients", *idle)
             counts = multiprocessing.Array("i", 3)
             loader = multiprocessing.Process(target=_dashboard_load_process, args=(port, 16, 8, seconds + 4, counts))
             loader.start()
             time.sleep(3)  # the sessions are open and running
             busy = asyncio.run(load(port, path, 10, seconds))
-            report(f"app ×{workers}, 16 reloaders + 8 guessers", *busy)
+            report(f"{label} ×{workers}, 16 reloaders + 8 guessers", *busy)
             loader.join()
             print(f"dashboard page runs meanwhile: {counts[0]} reloads ({counts[2]} failed), {counts[1]} guesses; "
                   f"under load {busy[0] / idle[0]:.0%} of idle; load average {os.getloadavg()[0]:.1f}")
@@ -273,10 +284,13 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("SDG16_TEST_POSTGRES_URL"), help="PostgreSQL URL (a scratch schema is created and dropped)")
     parser.add_argument("--workers", type=int, default=1, help="OpenRosa worker processes (standalone server, or the app's)")
     parser.add_argument("--app", action="store_true", help="measure `streamlit run app.py` with and without dashboard load")
+    parser.add_argument("--peer", type=Path, help="with --app: measure this checkout's app.py too (e.g. /work/main, before)")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     if args.app:
         run_app(args.seconds, args.workers)
+        if args.peer:
+            run_app(args.seconds, args.workers, args.peer.resolve(), f"peer {args.peer.name}")
         return
     with tempfile.TemporaryDirectory() as folder:
         run("sqlite", f"sqlite:///{folder}/bench.db", args.seconds, args.workers)
