@@ -61,9 +61,16 @@ def running_app(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Po
         process.wait(timeout=30)
 
 
-def children(pid: int) -> list[int]:
-    """The child processes of `pid` (Linux /proc)."""
+def workers(pid: int) -> list[int]:
+    """The OpenRosa worker processes among the children of `pid` (Linux /proc)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(child) for child in (task / "children").read_text().split()]
-    return found
+    return [child for child in found if "collect.workers" in _cmdline(child)]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:  # it has just exited
+        return ""
