@@ -1,4 +1,5 @@
-"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash, and their sessions.
+"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash, their sessions, and
+the failed sign-ins that throttle password guessing (table made by migration 0006).
 
 The rows live in the store's database (table `dashboard_users`, made by migration 0003; the sessions and one-time
 sign-in tickets by 0004) so that a PostgreSQL deployment keeps accounts, submissions and volunteers together and
@@ -7,8 +8,9 @@ tokens, hashing, password rules and expiry are the dashboard's (dashboard/auth.p
 their account: removing the account deletes them (foreign keys ON DELETE CASCADE), and so may a password change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from collect.store import Store, utc
 users = tables.dashboard_users
 sessions = tables.dashboard_sessions
 tickets = tables.dashboard_sign_in_tickets
+failures = tables.dashboard_sign_in_failures
 
 
 @dataclass(frozen=True)
@@ -185,3 +188,34 @@ def end_stale_sessions(store: Store, seen_before: datetime, signed_in_before: da
     with store.write() as conn:
         return conn.execute(sessions.delete().where(sa.or_(sessions.c.last_seen < seen_before,
                                                            sessions.c.signed_in_at < signed_in_before))).rowcount
+
+
+def sign_in_locked_until(store: Store, keys: list[str], now: datetime) -> datetime | None:
+    """The latest lock still running on any of `keys` (an account, an address), or None."""
+    with store.engine.connect() as conn:
+        until = conn.execute(sa.select(sa.func.max(failures.c.locked_until))
+                             .where(failures.c.key.in_(keys), failures.c.locked_until > now)).scalar()
+    return utc(until) if until is not None else None
+
+
+def record_sign_in_failure(store: Store, key: str, now: datetime, lock_for: Callable[[int], timedelta],
+                           forget_after: timedelta) -> int:
+    """Count a failed sign-in under `key` (counting afresh after `forget_after` without failures) and lock the key
+    for `lock_for(failures)` from now (no lock for a zero duration); returns the count. Rows idle for `forget_after`
+    are swept on the way, so that guessed usernames do not pile up."""
+    with store.write() as conn:
+        conn.execute(failures.delete().where(failures.c.last_failure < now - forget_after))
+        count = (conn.execute(sa.select(failures.c.failures).where(failures.c.key == key)).scalar() or 0) + 1
+        lock = lock_for(count)
+        values = {"failures": count, "last_failure": now, "locked_until": now + lock if lock else None}
+        if count == 1:
+            conn.execute(failures.insert().values(key=key, **values))
+        else:
+            conn.execute(failures.update().where(failures.c.key == key).values(**values))
+    return count
+
+
+def clear_sign_in_failures(store: Store, key: str) -> None:
+    """Forget the failures under `key` (the account signed in)."""
+    with store.write() as conn:
+        conn.execute(failures.delete().where(failures.c.key == key))

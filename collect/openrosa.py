@@ -15,6 +15,9 @@ OpenRosaResponse whose message Collect shows to the volunteer.
 import functools
 import hashlib
 import hmac
+import logging
+import os
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -53,6 +57,11 @@ XML_PART = "xml_submission_file"
 
 Authenticate = Callable[[Request], Awaitable[Volunteer]]
 
+SERVER_ERROR = ("Error del servidor: el formulario no se guardó; Collect lo volverá a enviar. Si se repite, avise a su "
+                "coordinador. / Server error: the form was not stored; Collect will send it again. If it happens "
+                "again, tell your coordinator.")
+logger = logging.getLogger("sdg16.openrosa")
+
 # Store calls run in worker threads; a few threads keep the GIL from thrashing between dozens of them under load
 # (benchmarks/openrosa_load.py, 50 clients) while SQLite writes are batched anyway (collect.group_commit).
 STORE_THREADS = anyio.CapacityLimiter(8)
@@ -76,6 +85,41 @@ class OpenRosaHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+class ServerErrors:
+    """ASGI middleware: an unexpected error becomes a 500 OpenRosaResponse (Collect shows its message and keeps the
+    form to send again) and one log line, not a traceback per request: a fault that hits every phone (a full disk,
+    a database outage) would otherwise bury the log. With `SDG16_DEBUG=1`, or the `sdg16.openrosa` logger at
+    DEBUG, the traceback is logged too.
+
+    It sits inside Starlette's own ServerErrorMiddleware, which would answer a bare "Internal Server Error" and
+    re-raise for uvicorn to print the traceback.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as error:
+            debugging = os.environ.get("SDG16_DEBUG") == "1" or logger.isEnabledFor(logging.DEBUG)
+            path = _TOKEN.sub("/v1/key/…/", scope.get("path", ""))
+            logger.error("500 on %s %s: %s: %s", scope.get("method"), path, type(error).__name__, error, exc_info=debugging)
+            if not started:
+                await openrosa_response(SERVER_ERROR, 500)(scope, receive, send)
+
+
+# Tokens stay out of the log, as they stay out of the access log (sdg16 serve runs without one).
+_TOKEN = re.compile(r"/v1/key/[^/]+/")
 
 
 def openrosa_response(message: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
@@ -307,6 +351,7 @@ def _endpoints_app(endpoints: Endpoints) -> Starlette:
             Route("/forms/{form_id}/attachments/{filename}", endpoints.media, methods=["GET"]),
             Route("/submission", endpoints.submission, methods=["HEAD", "POST"]),
         ],
+        middleware=[Middleware(ServerErrors)],
         exception_handlers={HTTPException: _http_error, CollectError: _collect_error},
     )
 

@@ -167,3 +167,14 @@ dashboard_sign_in_tickets = sa.Table(
               nullable=False, index=True),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Failed dashboard sign-ins per account and per address (`key`: "account:NAME" or "address:IP"), so that password
+# guessing is slowed down with a growing lock (dashboard/auth.py) that holds in every process and replica.
+dashboard_sign_in_failures = sa.Table(
+    "dashboard_sign_in_failures",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+)

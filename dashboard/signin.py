@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import i18n, session_routes
-from dashboard.auth import AuthError, User, session_key
+from dashboard.auth import AuthError, SignInLocked, User, session_key
 from dashboard.data import accounts
 from dashboard.i18n import N_, _
 
@@ -64,11 +64,15 @@ def sign_in_page() -> None:
         password = st.text_input(_("Password"), type="password", autocomplete="current-password")
         submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
-        user = accounts().verify(username, password)
-        if user is None:
-            st.error(_("Wrong username or password."))
+        try:
+            user = accounts().verify(username, password, address=st.context.ip_address)
+        except SignInLocked as error:
+            st.error(error_text(error))
         else:
-            _sign_in(user)
+            if user is None:
+                st.error(_("Wrong username or password."))
+            else:
+                _sign_in(user)
     st.caption(
         _("First run: an `admin` account with a one-time password was printed on the console that started the "
           "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`.")

@@ -288,14 +288,47 @@ def import_central_command(
     _report(summary)
 
 
+@app.command("backup")
+def backup_command(
+    destination: Path = typer.Argument(..., dir_okay=False, help="File to write (SQLite: a database; PostgreSQL: a pg_dump archive)."),
+) -> None:
+    """Back up the whole store (forms, submissions, attachments, accounts) while the app keeps running."""
+    from collect.backup import backup
+
+    try:
+        written = backup(destination)
+    except CollectError as error:
+        raise _fail(error) from None
+    typer.echo(f"Copia de seguridad en / Backup written to {written} ({written.stat().st_size:,} bytes).")
+
+
+@app.command("restore")
+def restore_command(
+    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="A file written by `sdg16 backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm that the store's current content is to be replaced."),
+) -> None:
+    """Replace the whole store by a backup. Stop the app first; start it again afterwards."""
+    from collect.backup import restore
+
+    if not yes:
+        raise _fail(ValueError("restaurar reemplaza todo el almacén: repita con --yes / "
+                               "restoring replaces the whole store: repeat with --yes"))
+    try:
+        restore(source)
+    except CollectError as error:
+        raise _fail(error) from None
+    typer.echo(f"Almacén restaurado desde / Store restored from {source}. Start the app again.")
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("0.0.0.0", help="Interface to listen on (0.0.0.0: reachable by phones on the LAN)."),
     port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL: about two per core; SQLite: 1)."),
 ) -> None:
     """Serve only the OpenRosa routes (no dashboard), e.g. one of several replicas on one PostgreSQL.
 
-    `streamlit run app.py` serves them together with the dashboard."""
+    `streamlit run app.py` serves them together with the dashboard, from worker processes of their own."""
     import uvicorn
 
-    uvicorn.run("collect.asgi:app", host=host, port=port, access_log=False)  # access logs would record tokens
+    uvicorn.run("collect.asgi:app", host=host, port=port, workers=workers, access_log=False)  # access logs would record tokens

@@ -18,7 +18,7 @@ def test_opening_migrates_to_head(engine):
     Store(engine)
     Store(engine)  # a second open finds the schema at head and changes nothing
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
         assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events", "dashboard_users", "dashboard_targets", "dashboard_sessions"}
         covering = {index["name"]: index["column_names"] for index in sa.inspect(conn).get_indexes("submissions")}
         assert covering["ix_submissions_form_current"] == ["form_id", "superseded", "review_state", "id"]

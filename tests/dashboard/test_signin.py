@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, session_routes
-from dashboard.auth import IDLE_TIMEOUT, session_key
+from dashboard.auth import ACCOUNT_FREE_FAILURES, IDLE_TIMEOUT, session_key
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
 
 ENDED = "Your session has ended (it expired, or was signed out elsewhere); please sign in again."
@@ -162,3 +162,17 @@ def test_an_admin_disabling_an_account_on_the_account_page_signs_it_out_everywhe
     assert users.session(session_key(token)) is None
     coordinator.run()
     assert signed_in_as(coordinator) == [] and ENDED in [i.value for i in coordinator.info]
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_with_a_spanish_message(users, signed_out_app, password):
+    at = signed_out_app(language=None).run()
+    for attempt in range(ACCOUNT_FREE_FAILURES):
+        at.text_input[0].input("the_coordinator")
+        at.text_input[1].input(f"wrong password {attempt}")
+        at = button(at, "Ingresar").click().run()
+        assert [e.value for e in at.error] == ["Usuario o contraseña incorrectos."]
+    at.text_input[0].input("the_coordinator")
+    at.text_input[1].input(password)
+    at = button(at, "Ingresar").click().run()
+    assert [e.value for e in at.error] == ["Demasiados intentos fallidos: espere 1 min y vuelva a intentarlo."]
+    assert sent_to(at) == [] and signed_in_as(at) == []  # not even the right password gets in while locked
