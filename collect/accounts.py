@@ -1,5 +1,5 @@
 """Dashboard sign-in accounts as stored: one row per user with a role and a password hash, their sessions, and
-the failed sign-ins that throttle password guessing (table made by migration 0006).
+the failed sign-ins that throttle password guessing (table made by migration 0008).
 
 The rows live in the store's database (table `dashboard_users`, made by migration 0003; the sessions and one-time
 sign-in tickets by 0004) so that a PostgreSQL deployment keeps accounts, submissions and volunteers together and
