@@ -34,9 +34,12 @@ from scipy import sparse
 
 from analysis import weights as weighting
 from analysis.design import Design, make_design
+from analysis.domains import evaluate_domain
 from analysis.estimate import estimate_many
-from analysis.plan import Indicator, Plan, check_against_data, evaluate_domain, read_form_choices
+from analysis.plan import Indicator, Plan
+from analysis.plan_checks import check_against_data
 from analysis.recode import derived_choices, recode
+from forms.choices import read_form_choices
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
                 "df", "n", "n_excluded", "population", "flag"]

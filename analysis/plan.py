@@ -1,20 +1,15 @@
-"""The analysis plan: a TOML file saying how responses become estimates (format in DESIGN.md).
+"""The analysis plan: a TOML file saying how responses become estimates (format in DESIGN.md and
+analysis/plans/README.md), as a model checked on its own.
 
-Why a module of its own: every mistake a plan can hold (a misspelt key, a column the data lacks, margins that
-disagree, a `success` value that is a label instead of a choice name) must surface as one clear message *before*
-any weighting starts, so that a researcher fixes the plan instead of reading a silently wrong table.
-Two steps: `load_plan` checks the file on its own (keys, types, methods, margin files); `check_against_data`
-checks it against the recoded responses (columns, choice values, domains, margin categories).
-
-Domains are written in a small expression language parsed with `ast` (never `eval`): column names, string or
-number constants, comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`), `and`, `or`, `not`, and ODK's
-`selected(column, 'choice')` for select_multiple answers. A missing value satisfies no comparison (as R's
-`subset()` drops NA), so `x != 'yes'` is false where x was not asked.
+Why a module of its own: every mistake a plan can hold (a misspelt key, a wrong method, margins that disagree)
+must surface as one clear message *before* any weighting starts, so that a researcher fixes the plan instead of
+reading a silently wrong table. `load_plan` checks the file on its own (keys, types, methods, margin files).
+What only the data can contradict is in `analysis.plan_checks`; the domain expression language in
+`analysis.domains`; the XLSForm's choice lists in `forms.choices`.
 """
 
 from __future__ import annotations
 
-import ast
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.domains import expression_columns
 from analysis.errors import AnalysisError
 
 CI_METHODS = ("logit", "beta", "wilson")
@@ -350,244 +346,16 @@ def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------------------------------------------------
-# checks against the (recoded) data
+# Names that lived here before the split, for code written against the old module (resolved on first use: the
+# checks import this module, so they cannot be imported at its top).
+_MOVED = {"check_against_data": "analysis.plan_checks", "evaluate_domain": "analysis.domains",
+          "by_unique": "analysis.domains", "selected_any": "analysis.domains",
+          "read_form_choices": "forms.choices", "read_form_fields": "forms.choices"}
 
 
-def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | None = None) -> list[str]:
-    """Raise PlanError for what the data contradicts; return warnings for what only looks odd.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
 
-    `choices` (columns variable, value[, label], e.g. from `read_form_choices` plus recode's derived choices) is
-    the authority for success/exclude values: a value not among the variable's choices is an error. Without it,
-    the observed values are used: a value matching an observed one only after normalising case, spaces and
-    apostrophes is an error (a label written instead of a choice name, e.g. "very safe" for very_safe); any other
-    unobserved value is a warning, since a small sample may simply not contain it.
-    """
-    if data.empty:
-        raise PlanError(["the data has no eligible respondents (empty after recode)"], source="data")
-    problems: list[str] = []
-    warnings: list[str] = []
-    missing = sorted(plan.required_columns() - set(data.columns))
-    problems += [f"column '{c}' used by the plan is not in the data" for c in missing]
-    by_variable = _choice_sets(choices)
-    observed: dict[tuple[str, bool], set[str]] = {}
-    for ind in plan.indicators:
-        if ind.variable and ind.variable in data.columns:
-            key = (ind.variable, ind.multiple)
-            allowed = by_variable.get(ind.variable)
-            if allowed is None and key not in observed:  # only without choices: ≈ 0.4 s at 1M rows (cProfile)
-                observed[key] = _observed(data[ind.variable], ind.multiple)
-            p, w = _check_values_of(ind, observed.get(key, set()), allowed)
-            problems += p
-            warnings += w
-    for margin in plan.margins:
-        problems += _check_margin_categories(margin, data)
-    if problems:
-        raise PlanError(problems, source=str(plan.path) if plan.path else "analysis plan")
-    return warnings
-
-
-def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
-    if choices is None or choices.empty:
-        return {}
-    return {v: set(g["value"].astype(str)) for v, g in choices.groupby("variable")}
-
-
-def _observed(column: pd.Series, multiple: bool) -> set[str]:
-    values = [str(v) for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
-    return {token for v in values for token in v.split()} if multiple else set(values)
-
-
-def _check_values_of(ind: Indicator, observed: set[str], allowed: set[str] | None) -> tuple[list[str], list[str]]:
-    where = f"indicator {ind.id}"
-    problems, warnings = [], []
-    for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
-        for value in values:
-            if allowed is not None:
-                if value not in allowed:
-                    problems.append(f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
-                                    f"(choices: {', '.join(sorted(allowed))})")
-            elif value not in observed:
-                near = [o for o in observed if _normalise(o) == _normalise(value)]
-                if near:
-                    problems.append(f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
-                                    f"'{near[0]}'? (plans use choice names, not labels)")
-                else:
-                    warnings.append(f"{where}: {kind} value '{value}' of {ind.variable} does not occur in the data")
-    return problems, warnings
-
-
-def _normalise(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def _check_margin_categories(margin: MarginSpec, data: pd.DataFrame) -> list[str]:
-    """Every respondent must fall in a margin cell, or raking has no target for them."""
-    columns = [c for c in margin.columns if c in data.columns]
-    if len(columns) != len(margin.columns):
-        return []
-    problems = []
-    for column in columns:
-        in_data = {str(v) for v in data[column].dropna().unique()}
-        gaps = sorted(in_data - set(margin.table[column]))
-        if gaps:
-            problems.append(f"margin file {margin.file.name}: {column} value(s) {', '.join(gaps[:10])} occur in "
-                            f"the data but have no population")
-        n_missing = int(data[column].isna().sum())
-        if n_missing:
-            problems.append(f"margin file {margin.file.name}: {n_missing} respondent(s) have no {column}, needed "
-                            f"for raking")
-    return problems
-
-
-# ---------------------------------------------------------------------------------------------------------
-# domain expressions
-
-
-_COMPARE = {
-    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
-}
-
-
-def _parse(expression: str) -> ast.expr:
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise AnalysisError(f"cannot parse '{expression}': {exc.msg}") from None
-    for node in ast.walk(tree):
-        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Name,
-                   ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In, ast.NotIn, ast.Call, *_COMPARE)
-        if not isinstance(node, allowed):
-            raise AnalysisError(f"'{expression}' uses {type(node).__name__}, which domain expressions do not allow "
-                                "(only columns, constants, comparisons, in, and, or, not, selected())")
-        if isinstance(node, ast.Call) and not (
-                isinstance(node.func, ast.Name) and node.func.id == "selected" and len(node.args) == 2
-                and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) and not node.keywords):
-            raise AnalysisError(f"'{expression}': the only function is selected(column, 'choice')")
-    return tree.body
-
-
-def expression_columns(expression: str) -> set[str]:
-    """The column names an expression refers to (so they can be checked before evaluating)."""
-    body = _parse(expression)
-    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id != "selected"}
-
-
-def evaluate_domain(expression: str, data: pd.DataFrame) -> pd.Series:
-    """A boolean Series: which rows satisfy the expression (missing values satisfy nothing)."""
-    if not expression.strip():
-        return pd.Series(True, index=data.index)
-    body = _parse(expression)
-    missing = sorted(expression_columns(expression) - set(data.columns))
-    if missing:
-        raise AnalysisError(f"domain '{expression}' refers to missing column(s) {', '.join(missing)}")
-    return _eval(body, data).fillna(False).astype(bool)
-
-
-def _eval(node: ast.expr, data: pd.DataFrame) -> pd.Series:
-    if isinstance(node, ast.BoolOp):
-        parts = [_eval(v, data) for v in node.values]
-        out = parts[0]
-        for part in parts[1:]:
-            out = (out & part) if isinstance(node.op, ast.And) else (out | part)
-        return out
-    if isinstance(node, ast.UnaryOp):
-        return ~_eval(node.operand, data)
-    if isinstance(node, ast.Call):
-        return selected_any(data[node.args[0].id], (str(node.args[1].value),)).fillna(False).astype(bool)
-    if isinstance(node, ast.Compare):
-        out = pd.Series(True, index=data.index)
-        left = node.left
-        for op, right in zip(node.ops, node.comparators):
-            out &= _compare(left, op, right, data)
-            left = right
-        return out
-    if isinstance(node, ast.Name):
-        raise AnalysisError(f"column '{node.id}' alone is not a condition: compare it, e.g. {node.id} == 'yes'")
-    raise AnalysisError(f"a constant alone is not a condition: {ast.unparse(node)}")
-
-
-def _operand(node: ast.expr, data: pd.DataFrame, numeric: bool):
-    if isinstance(node, ast.Name):
-        column = data[node.id]
-        if numeric:
-            return pd.to_numeric(column, errors="coerce")
-        # string columns compare as they are (an object copy of 1M strings costs more than the comparison)
-        return column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)
-    if isinstance(node, ast.Constant):
-        return node.value
-    raise AnalysisError(f"cannot compare {ast.unparse(node)}")
-
-
-def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, data: pd.DataFrame) -> pd.Series:
-    if isinstance(op, (ast.In, ast.NotIn)):
-        if not (isinstance(left, ast.Name) and isinstance(right, (ast.List, ast.Tuple))):
-            raise AnalysisError(f"'in' needs a column on the left and a list of constants on the right")
-        values = [str(e.value) for e in right.elts if isinstance(e, ast.Constant)]
-        column = data[left.id]
-        hit = (column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)).isin(values)
-        result = hit if isinstance(op, ast.In) else ~hit
-        return result.where(column.notna(), False).astype(bool)
-    constants = [n.value for n in (left, right) if isinstance(n, ast.Constant)]
-    numeric = any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in constants)
-    a, b = _operand(left, data, numeric), _operand(right, data, numeric)
-    result = _COMPARE[type(op)](a, b)
-    if not isinstance(result, pd.Series):
-        raise AnalysisError("a comparison needs at least one column")
-    valid = pd.Series(True, index=data.index)
-    for side in (a, b):
-        if isinstance(side, pd.Series):
-            valid &= side.notna()
-    return result.fillna(False).astype(bool) & valid
-
-
-def by_unique(column: pd.Series, function) -> pd.Series:
-    """`function` applied to each distinct non-missing value, mapped back (NaN stays NaN).
-
-    Answers repeat a few distinct strings over thousands of rows: working on the distinct values is what keeps
-    select_multiple parsing fast at 1M rows (string splitting row by row took seconds).
-    """
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    results = np.array([function(str(u)) for u in uniques] + [np.nan], dtype=object)
-    return pd.Series(results[codes], index=column.index)
-
-
-def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
-    """Whether a select_multiple answer (space-separated choice names) contains any of `choices`; NaN if unanswered."""
-    wanted = set(choices)
-    return by_unique(multiple, lambda answer: bool(wanted & set(answer.split())))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# choice lists from an XLSForm
-
-
-def read_form_choices(xlsx: str | Path) -> pd.DataFrame:
-    """(variable, value, label) for every select question of an XLSForm, read with pandas (no pyxform needed).
-
-    Used to check `success` values and to label exported microdata. The label is the first `label` column
-    (e.g. `label::Español (es)`); select_one_from_file questions have no choices sheet entry and are skipped.
-    """
-    survey = pd.read_excel(xlsx, sheet_name="survey", dtype=str)
-    choices = pd.read_excel(xlsx, sheet_name="choices", dtype=str)
-    label = next((c for c in choices.columns if c.split("::")[0].strip() == "label"), None)
-    choices = choices.dropna(subset=["list_name", "name"])
-    choices = choices.assign(label=choices[label] if label else choices["name"])[["list_name", "name", "label"]]
-    kinds = survey.dropna(subset=["type", "name"])["type"].str.strip().str.split(r"\s+", n=1, expand=True)
-    selects = survey.dropna(subset=["type", "name"]).assign(kind=kinds[0], list_name=kinds.get(1))
-    selects = selects[selects["kind"].isin(["select_one", "select_multiple"])]
-    merged = selects[["name", "list_name"]].merge(choices, on="list_name", suffixes=("_q", ""))
-    return merged.rename(columns={"name_q": "variable", "name": "value"})[["variable", "value", "label"]] \
-        .reset_index(drop=True)
-
-
-def read_form_fields(xlsx: str | Path) -> pd.DataFrame:
-    """(name, type, label) of every question of an XLSForm's survey sheet: types say which fields are free text,
-    GPS or device identifiers (left out of exported microdata), labels become variable labels."""
-    survey = pd.read_excel(xlsx, sheet_name="survey", dtype=str).dropna(subset=["type", "name"])
-    label = next((c for c in survey.columns if c.split("::")[0].strip() == "label"), None)
-    kind = survey["type"].str.strip().str.split(r"\s+", n=1).str[0]
-    return pd.DataFrame({"name": survey["name"].str.strip(), "type": kind,
-                         "label": survey[label] if label else survey["name"]}).reset_index(drop=True)
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.domains import by_unique, selected_any
 from analysis.errors import AnalysisError
 from analysis.margins import AGE_GROUPS
-from analysis.plan import RecodeSpec, by_unique, selected_any
+from analysis.plan import RecodeSpec
 
 DK, RF = "dont_know", "refused"
 WG_DOMAINS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating")

@@ -19,13 +19,14 @@ import pandas as pd
 import typer
 
 from analysis import export
-from forms.build import SHIPPED_FORM_ID
 from analysis import margins as margins_module
 from analysis.errors import AnalysisError
 from analysis.methods import methods_note
 from analysis.pipeline import Result, run
-from analysis.plan import DEFAULT_PLAN, Plan, load_plan, read_form_choices, read_form_fields
+from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from analysis.recode import derived_choices
+from forms.build import SHIPPED_FORM_ID
+from forms.choices import read_form_choices, read_form_fields
 
 # Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (CONTRACT.md)
 EXPORT_COLUMNS = {"instanceID": "instance_id", "SubmitterName": "volunteer", "_submitted_by": "volunteer",
@@ -127,8 +128,8 @@ def read_responses(source: str) -> pd.DataFrame:
             return store.submissions_frame(source.partition(":")[2] or SHIPPED_FORM_ID)
         finally:
             store.close()
-    from collect.importers.file import read_export
     from collect.errors import ImportRowError
+    from collect.importers.file import read_export
 
     path = Path(source)
     if not path.is_file():

@@ -16,9 +16,9 @@ from analysis import export
 from analysis.errors import AnalysisError
 from analysis.methods import methods_note
 from analysis.pipeline import Result
-from analysis.plan import read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 from dashboard import data, demo, freshness, signin
+from forms.choices import read_form_choices, read_form_fields
 from forms.codebook import codebook_frame
 
 MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

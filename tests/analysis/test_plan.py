@@ -1,15 +1,17 @@
 """Plan loading and validation: every mistake gives a clear error naming it, before any computation."""
 
-from pathlib import Path
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from analysis.domains import evaluate_domain, expression_columns
 from analysis.errors import AnalysisError
-from analysis.plan import (PlanError, check_against_data, evaluate_domain, expression_columns, load_plan,
-                           read_form_choices)
+from analysis.plan import PlanError, load_plan
+from analysis.plan_checks import check_against_data
 from analysis.recode import derived_choices
+from forms.choices import read_form_choices
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLAN = ROOT / "analysis" / "plans" / "sdg16.toml"

@@ -1,0 +1,102 @@
+"""A plan checked against the recoded responses: what only the data can contradict.
+
+Why apart from the plan model: `analysis.plan.load_plan` checks a plan file on its own (keys, types, methods,
+margin files) and needs no data; these checks need the recoded respondents and, when the plan names an XLSForm,
+its choice lists: columns the plan uses, `success`/`exclude` values that are not choices (or labels written
+instead of choice names), and respondents outside every margin cell. Errors raise one PlanError listing all;
+what only looks odd is returned as warnings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.plan import Indicator, MarginSpec, Plan, PlanError
+
+
+def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | None = None) -> list[str]:
+    """Raise PlanError for what the data contradicts; return warnings for what only looks odd.
+
+    `choices` (columns variable, value[, label], e.g. from `read_form_choices` plus recode's derived choices) is
+    the authority for success/exclude values: a value not among the variable's choices is an error. Without it,
+    the observed values are used: a value matching an observed one only after normalising case, spaces and
+    apostrophes is an error (a label written instead of a choice name, e.g. "very safe" for very_safe); any other
+    unobserved value is a warning, since a small sample may simply not contain it.
+    """
+    if data.empty:
+        raise PlanError(["the data has no eligible respondents (empty after recode)"], source="data")
+    problems: list[str] = []
+    warnings: list[str] = []
+    missing = sorted(plan.required_columns() - set(data.columns))
+    problems += [f"column '{c}' used by the plan is not in the data" for c in missing]
+    by_variable = _choice_sets(choices)
+    observed: dict[tuple[str, bool], set[str]] = {}
+    for ind in plan.indicators:
+        if ind.variable and ind.variable in data.columns:
+            key = (ind.variable, ind.multiple)
+            allowed = by_variable.get(ind.variable)
+            if allowed is None and key not in observed:  # only without choices: ≈ 0.4 s at 1M rows (cProfile)
+                observed[key] = _observed(data[ind.variable], ind.multiple)
+            p, w = _check_values_of(ind, observed.get(key, set()), allowed)
+            problems += p
+            warnings += w
+    for margin in plan.margins:
+        problems += _check_margin_categories(margin, data)
+    if problems:
+        raise PlanError(problems, source=str(plan.path) if plan.path else "analysis plan")
+    return warnings
+
+
+def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
+    if choices is None or choices.empty:
+        return {}
+    return {v: set(g["value"].astype(str)) for v, g in choices.groupby("variable")}
+
+
+def _observed(column: pd.Series, multiple: bool) -> set[str]:
+    values = [str(v) for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
+    return {token for v in values for token in v.split()} if multiple else set(values)
+
+
+def _check_values_of(ind: Indicator, observed: set[str], allowed: set[str] | None) -> tuple[list[str], list[str]]:
+    where = f"indicator {ind.id}"
+    problems, warnings = [], []
+    for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
+        for value in values:
+            if allowed is not None:
+                if value not in allowed:
+                    problems.append(f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
+                                    f"(choices: {', '.join(sorted(allowed))})")
+            elif value not in observed:
+                near = [o for o in observed if _normalise(o) == _normalise(value)]
+                if near:
+                    problems.append(f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
+                                    f"'{near[0]}'? (plans use choice names, not labels)")
+                else:
+                    warnings.append(f"{where}: {kind} value '{value}' of {ind.variable} does not occur in the data")
+    return problems, warnings
+
+
+def _normalise(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _check_margin_categories(margin: MarginSpec, data: pd.DataFrame) -> list[str]:
+    """Every respondent must fall in a margin cell, or raking has no target for them."""
+    columns = [c for c in margin.columns if c in data.columns]
+    if len(columns) != len(margin.columns):
+        return []
+    problems = []
+    for column in columns:
+        in_data = {str(v) for v in data[column].dropna().unique()}
+        gaps = sorted(in_data - set(margin.table[column]))
+        if gaps:
+            problems.append(f"margin file {margin.file.name}: {column} value(s) {', '.join(gaps[:10])} occur in "
+                            f"the data but have no population")
+        n_missing = int(data[column].isna().sum())
+        if n_missing:
+            problems.append(f"margin file {margin.file.name}: {n_missing} respondent(s) have no {column}, needed "
+                            f"for raking")
+    return problems
+
+
