@@ -20,23 +20,18 @@ components are counted in `n_excluded`.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
 from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.domains import evaluate_domain
 from analysis.estimate import estimate_many
-from analysis.plan import Indicator, Plan
+from analysis.plan import Indicator, Plan, as_number, matches
 from analysis.plan_checks import check_against_data
 from analysis.recode import derived_choices, recode
 from forms.choices import read_form_choices
@@ -78,11 +73,6 @@ class Result:
 
 def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None) -> Result:
     """Apply the plan to the submissions frame (strings, as the store gives them)."""
-    with _reused_memory():
-        return _run(plan, responses, choices)
-
-
-def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
     recoded = recode(responses, plan.recode, columns=plan.required_columns())
     data = recoded.data
     if choices is None and plan.form is not None:
@@ -94,82 +84,14 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     ys, base, excluded = indicator_columns(plan, data)
     scores = composite_scores(plan, ys, base)
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
-    design = calibrate(plan, make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight,
-                                         plan.design.lonely_psu), margins)
+    spec = plan.design
+    design = calibrate(plan, make_design(design_data, spec.strata, spec.psu, spec.weight, spec.lonely_psu,
+                                         fpc=spec.fpc, adjust_domain_lonely=spec.adjust_domain_lonely), margins)
     table = _estimate_columns(plan, design)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
                   eligible=recoded.eligible, warnings=warnings, margins=margins)
-
-
-@contextmanager
-def _reused_memory():
-    """Keep freed memory for reuse during a run, and give it back to the system at the end.
-
-    A run allocates and frees many large arrays (at 1M rows: the 0.6 GB indicator matrix, the partitions' sums,
-    pandas copies of 1M-row columns). By default glibc maps every block above 32 MB fresh from the kernel and
-    trims the heap when its top is freed, and numpy asks for transparent huge pages on big arrays (on this
-    kernel, `defrag=madvise`: the kernel compacts memory for each), and pyarrow's own pool (mimalloc or jemalloc)
-    returns its freed pages; every fresh page is then faulted in and zeroed: at 1M rows 8.5 s of the 17.6 s run
-    was system time. Hand-written for speed: during the run glibc neither maps large blocks apart nor trims,
-    numpy does not ask for huge pages and pyarrow allocates from glibc (buffers keep the pool they came from);
-    afterwards glibc keeps blocks above 32 MB apart and trims above 64 MB (what its own dynamic thresholds reach),
-    and the freed heap is handed back (`malloc_trim`). 1M rows, same process state: 17.6 s → 10.5 s wall, 8.5 s →
-    1.9 s system time (10.6–11.7 s in benchmarks/analysis_pipeline.py, benchmarks/analysis.md). Process-wide
-    while any run lasts (allocation strategy only, never results); glibc's part is a no-op on another C library."""
-    with _runs_lock:  # concurrent runs (dashboard sessions): the first in sets, the last out restores
-        _runs[0] += 1
-        if _runs[0] == 1:
-            _runs[1] = _allocate_for_reuse()
-    try:
-        yield
-    finally:
-        with _runs_lock:
-            _runs[0] -= 1
-            if _runs[0] == 0:
-                _runs[1]()
-
-
-def _allocate_for_reuse():
-    """Switch to the run's allocation settings; return the function that switches back."""
-    libc = _glibc()
-    hugepage = getattr(getattr(np, "_core", None), "multiarray", None)
-    set_hugepage = getattr(hugepage, "_set_madvise_hugepage", None)
-    previous_hugepage = set_hugepage(False) if set_hugepage else None
-    previous_pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())  # the text columns' buffers: glibc's heap too
-    if libc is not None:
-        libc.mallopt(_M_MMAP_MAX, 0)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
-
-    def restore():
-        if libc is not None:
-            libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
-            libc.mallopt(_M_MMAP_MAX, 65536)
-            libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
-            libc.malloc_trim(0)
-        if set_hugepage:
-            set_hugepage(previous_hugepage)
-        pa.set_memory_pool(previous_pool)
-
-    return restore
-
-
-_runs_lock = threading.Lock()
-_runs: list = [0, None]  # runs in progress, and how to restore the settings when the last one ends
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc's mallopt parameters (malloc.h)
-
-
-def _glibc():
-    """The C library if it is glibc (it has `mallopt` and `malloc_trim`), else None."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    glibc = all(hasattr(libc, f) for f in ("mallopt", "malloc_trim", "gnu_get_libc_version")) if libc else False
-    return libc if glibc else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -248,7 +170,7 @@ def expand_to_strata(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]
 
 def _design_columns(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]) -> list[str]:
     """The columns the design and the breakdowns need: the answers themselves are already in the y columns."""
-    wanted = [plan.design.strata, plan.design.psu, plan.design.weight, plan.estimation.area]
+    wanted = [plan.design.strata, plan.design.psu, plan.design.weight, plan.design.fpc, plan.estimation.area]
     wanted += [c for m in margins for c in m.columns if c != "population"]
     wanted += [b for ind in plan.indicators for b in plan.breakdowns(ind)]
     return list(dict.fromkeys(c for c in wanted if c and c in data.columns))
@@ -283,7 +205,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     2-D array wrapped as a frame (no per-column blocks to stack), and each answer column is factorized once
     however many indicators read it: at 1M rows string passes are what this step costs.
     """
-    shares = [ind for ind in plan.indicators if not ind.mean_of]
+    shares = [ind for ind in plan.indicators if not ind.mean_of]  # and means/totals: a y column each
     ids = [ind.id for ind in plan.indicators]
     column = {i: k for k, i in enumerate(ids)}
     ys = np.empty((len(data), len(shares)), order="F")  # every column is written below
@@ -298,7 +220,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
             codes, uniques = pd.factorize(data[ind.variable])
             factorized[ind.variable] = codes, np.asarray(uniques, dtype=object)
         codes, uniques = factorized[ind.variable]
-        y_of_code, answered_of_code = _classify(uniques, ind)
+        y_of_code, answered_of_code = _values(uniques, ind) if ind.statistic != "proportion" else _classify(uniques, ind)
         y, answered = y_of_code[codes], answered_of_code[codes]
         if ind.domain.strip():  # the whole sample is the domain otherwise: spare three 1M-row passes
             ys[:, j] = np.where(domains[ind.domain], y, np.nan)
@@ -311,7 +233,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     for ind in plan.indicators:
         if ind.mean_of:
             valid = base[:, [column[c] for c in ind.mean_of]]
-            in_base = valid.all(axis=1) if ind.mean_over == "all" else valid.any(axis=1)
+            in_base = valid.all(axis=1) if ind.mean_over == "all" else valid.any(axis=1)  # any, shares
             any_domain = (valid | excluded[:, [column[c] for c in ind.mean_of]]).any(axis=1)
             base[:, column[ind.id]] = in_base
             excluded[:, column[ind.id]] = any_domain & ~in_base
@@ -332,9 +254,16 @@ def _classify(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarr
         success = np.array([bool(c & set(ind.success)) for c in chosen] + [False])
         dropped = np.array([bool(c) and c <= set(ind.exclude) for c in chosen] + [True])
     else:
-        success = np.append(np.isin(uniques, list(ind.success)), False)
-        dropped = np.append(np.isin(uniques, list(ind.exclude)), True)
+        success = np.append(matches(uniques, ind.success), False)
+        dropped = np.append(matches(uniques, ind.exclude), True)
     return np.where(dropped, np.nan, success.astype(float)), ~dropped
+
+
+def _values(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
+    """As `_classify`, for a mean or total: y is the answer as a number (NaN for `exclude` codes and missing)."""
+    numbers = np.array([as_number(u) for u in uniques] + [None], dtype=float)
+    dropped = np.append(matches(uniques, ind.exclude), True) | np.isnan(numbers)
+    return np.where(dropped, np.nan, numbers), ~dropped
 
 
 def _y(indicator_id: str) -> str:
@@ -357,7 +286,7 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
     base: valid on every component with mean_over = "all", on at least one with "any")."""
     scores = {}
     for ind in plan.indicators:
-        if ind.mean_of:
+        if ind.mean_of and ind.mean_over != "shares":  # an average of shares has no respondent score
             answers = ys[[_y(c) for c in ind.mean_of]].to_numpy()
             answered = (~np.isnan(answers)).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -367,14 +296,27 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
 
 
 def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
-    """Every indicator, batched: one engine call (`estimate_many`: shares and composite scores) per distinct
-    breakdown list."""
-    calls: dict[tuple, tuple[list[str], list[str]]] = {}
+    """Every indicator, batched: one engine call (`estimate_many`) per distinct breakdown list. An average of
+    shares needs its components in its call; where they belong to another call, their rows there are dropped."""
+    calls: dict[tuple, list[Indicator]] = {}
     for ind in plan.indicators:
-        calls.setdefault(tuple(_breakdown_specs(plan, ind)), ([], []))[bool(ind.mean_of)].append(_y(ind.id))
+        calls.setdefault(tuple(_breakdown_specs(plan, ind)), []).append(ind)
     est = plan.estimation
-    table = pd.concat([estimate_many(design, shares, scores, by=list(specs), ci=est.ci, level=est.level)
-                       for specs, (shares, scores) in calls.items()], ignore_index=True)
+    tables = []
+    for specs, indicators in calls.items():
+        kinds: dict[str, list[str]] = {"proportion": [], "score": [], "mean": [], "total": []}
+        averages = {}
+        for ind in indicators:
+            if ind.mean_of and ind.mean_over == "shares":
+                averages[_y(ind.id)] = [_y(c) for c in ind.mean_of]
+            else:
+                kinds["score" if ind.mean_of else ind.statistic].append(_y(ind.id))
+        helpers = [c for parts in averages.values() for c in parts if c not in kinds["proportion"]]
+        table = estimate_many(design, kinds["proportion"] + list(dict.fromkeys(helpers)), kinds["score"],
+                              means=kinds["mean"], totals=kinds["total"], averages=averages, by=list(specs),
+                              ci=est.ci, level=est.level)
+        tables.append(table[~table["indicator"].isin(helpers)])
+    table = pd.concat(tables, ignore_index=True)
     return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
 
 
@@ -391,13 +333,29 @@ def _add_counts_and_flags(plan: Plan, table: pd.DataFrame, data: pd.DataFrame, e
     table["n"] = table["n"].astype("int64")
     info = pd.DataFrame([(i.id, i.series, i.name) for i in plan.indicators], columns=["indicator", "series", "name"])
     table = table.merge(info, on="indicator", how="left")
-    est = plan.estimation
-    table["flag"] = np.select([table["n"] < max(est.suppress_n, 1), table["n"] < est.min_n], ["suppressed", "unreliable"],
-                              "ok")
+    table["flag"] = reliability(plan, table)
     table.loc[table["flag"] == "suppressed", ["estimate", "se", "ci_low", "ci_high", "deff"]] = np.nan
     order = {i.id: k for k, i in enumerate(plan.indicators)}
     table = table.assign(_o=table["indicator"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
     return table[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def reliability(plan: Plan, table: pd.DataFrame) -> np.ndarray:
+    """The `flag` of each row: `suppressed` (n < suppress_n: withheld), `unreliable` (n < min_n), `referencial`
+    (INEI's "cifra referencial": CV = SE/estimate above max_cv, effective n = n/deff below min_effective_n, or a
+    share's interval wider than max_ci_width), else `ok`. A share at 0 or 1 has no CV or deff (SE 0): its
+    effective n is its n, and its one-sided interval is judged by its width."""
+    est = plan.estimation
+    statistic = table["indicator"].map({i.id: i.statistic for i in plan.indicators}).to_numpy()
+    estimate, se, n = (table[c].to_numpy(dtype=float) for c in ("estimate", "se", "n"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(se > 0, se / np.abs(estimate), 0.0)
+        effective = np.where(table["deff"].to_numpy(dtype=float) > 0, n / table["deff"].to_numpy(dtype=float), n)
+    width = (table["ci_high"] - table["ci_low"]).to_numpy(dtype=float)
+    wide = (statistic == "proportion") & (width > est.max_ci_width)
+    referencial = (cv > est.max_cv) | (effective < est.min_effective_n) | wide
+    return np.select([n < max(est.suppress_n, 1), n < est.min_n, referencial],
+                     ["suppressed", "unreliable", "referencial"], "ok")
 
 
 def _all_specs(plan: Plan) -> list:

@@ -22,7 +22,10 @@ from analysis.errors import AnalysisError
 
 CI_METHODS = ("logit", "beta", "wilson")
 WEIGHT_METHODS = ("rake", "poststratify", "none")
-LONELY_PSU = ("adjust", "certainty", "remove", "fail")
+LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
+STATISTICS = ("proportion", "mean", "total")
+MEAN_OVER = ("all", "any", "shares")
+VARIANCE_METHODS = ("linearization", "jk1", "jkn", "bootstrap")
 # The plan of the shipped questionnaire: what the CLI and the dashboard use unless given another.
 DEFAULT_PLAN = Path(__file__).resolve().parent / "plans" / "sdg16.toml"
 
@@ -37,12 +40,15 @@ class PlanError(AnalysisError):
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """`[design]`: the sampling design columns (None = not used) and R's survey.lonely.psu rule."""
+    """`[design]`: the sampling design columns (None = not used), R's `fpc=` column, R's survey.lonely.psu rule
+    and its survey.adjust.domain.lonely option."""
 
     strata: str | None = None
     psu: str | None = None
     weight: str | None = None
+    fpc: str | None = None
     lonely_psu: str = "adjust"
+    adjust_domain_lonely: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,16 +88,20 @@ class RecodeSpec:
 
 @dataclass(frozen=True)
 class Indicator:
-    """`[[indicator]]`: a share (`variable`/`success`) or the mean of other indicators' answers (`mean_of`), per
-    respondent over those valid on all components (`mean_over = "all"`) or on any (`"any"`: the mean of the
-    components each answered)."""
+    """`[[indicator]]`: a share (`variable`/`success`, `statistic = "proportion"`), the mean or total of a
+    numeric `variable` (`statistic = "mean" | "total"`, `exclude` codes such as 98/99 left out), or a composite
+    of other shares (`mean_of`): the mean per respondent over those valid on all components (`mean_over =
+    "all"`) or on any (`"any"`: the mean of the components each answered), or the average of the components'
+    shares, each on its own base (`"shares"`). `success`/`exclude` values are choice names or numeric codes,
+    compared in the column's type."""
 
     id: str
     name: str = ""
     series: str = ""
     variable: str | None = None
-    success: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    statistic: str = "proportion"
+    success: tuple[str | int | float, ...] = ()
+    exclude: tuple[str | int | float, ...] = ()
     multiple: bool = False
     domain: str = ""
     by: tuple[str, ...] | None = None
@@ -102,14 +112,28 @@ class Indicator:
 
 @dataclass(frozen=True)
 class EstimationSpec:
-    """`[estimation]`: interval method, level, reliability thresholds, default breakdowns and the area variable."""
+    """`[estimation]`: interval method, level, reliability thresholds, default breakdowns, the area variable and
+    the variance method.
+
+    Reliability (the `flag` column): `suppressed` below `suppress_n` respondents (the estimate is withheld),
+    `unreliable` below `min_n`, `referencial` (INEI's "cifra referencial": read with care) when the
+    coefficient of variation SE/estimate exceeds `max_cv` (INEI: 15 %), the effective sample size n/deff is
+    below `min_effective_n`, or a share's interval is wider than `max_ci_width` (0.30 = 30 percentage points);
+    `ok` otherwise. `variance = "jk1" | "jkn" | "bootstrap"` replaces the linearised variance by replicate
+    weights (each replicate re-raked), `replicates` bootstrap replicates, `seed` their random seed."""
 
     ci: str = "logit"
     level: float = 0.95
     min_n: int = 30
     suppress_n: int = 10
+    max_cv: float = 0.15
+    min_effective_n: float = 30
+    max_ci_width: float = 0.30
     by: tuple[str, ...] = ()
     area: str | None = None
+    variance: str = "linearization"
+    replicates: int = 200
+    seed: int = 20261204
 
 
 @dataclass(frozen=True)
@@ -135,7 +159,7 @@ class Plan:
 
     def required_columns(self) -> set[str]:
         """Every data column the plan refers to (after recode)."""
-        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight) if c}
+        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight, self.design.fpc) if c}
         columns.update(c for m in self.margins for c in m.columns)
         if self.estimation.area:
             columns.add(self.estimation.area)
@@ -154,7 +178,6 @@ _SECTIONS = {
 _TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicator", "estimation"}
 _MARGIN_KEYS = {"file", "source"}
 _INDICATOR_KEYS = tuple(Indicator.__dataclass_fields__)
-_LIST_KEYS = ("success", "exclude", "by", "mean_of")
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -203,7 +226,7 @@ def _section(raw: dict, name: str, cls, problems: list[str]):
     known = cls.__dataclass_fields__
     problems += [f"unknown key '{k}' in [{name}] (expected one of {', '.join(known)})" for k in raw if k not in known]
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known}
-    for key in ("strata", "psu", "weight", "area"):
+    for key in ("strata", "psu", "weight", "fpc", "area"):
         if key in values and values[key] == "":
             values[key] = None
     return cls(**values)
@@ -267,6 +290,16 @@ def _check_values(plan: Plan) -> list[str]:
         problems.append(f"[estimation] level = {est.level!r} must be a number strictly between 0 and 1, e.g. 0.95")
     if not (isinstance(est.min_n, int) and isinstance(est.suppress_n, int) and 0 <= est.suppress_n <= est.min_n):
         problems.append(f"[estimation] needs whole numbers 0 <= suppress_n <= min_n, got {est.suppress_n}, {est.min_n}")
+    for key in ("max_cv", "min_effective_n", "max_ci_width"):
+        value = getattr(est, key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            problems.append(f"[estimation] {key} = {value!r} must be a number >= 0")
+    if est.variance not in VARIANCE_METHODS:
+        problems.append(f"[estimation] variance = '{est.variance}' is not one of {', '.join(VARIANCE_METHODS)}")
+    if est.variance != "linearization" and not (isinstance(est.replicates, int) and est.replicates >= 2):
+        problems.append(f"[estimation] replicates = {est.replicates!r} must be a whole number >= 2")
+    if not isinstance(d.adjust_domain_lonely, bool):
+        problems.append(f"[design] adjust_domain_lonely = {d.adjust_domain_lonely!r} must be true or false")
     if w.method not in WEIGHT_METHODS:
         problems.append(f"[weights] method = '{w.method}' is not one of {', '.join(WEIGHT_METHODS)}")
     if w.method != "none" and not plan.margins:
@@ -293,9 +326,13 @@ def _check_values(plan: Plan) -> list[str]:
 
 def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str]) -> list[str]:
     where = f"indicator {ind.id}"
-    wrong = [k for k in _LIST_KEYS if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
+    wrong = [k for k in ("by", "mean_of") if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
+    wrong += [k for k in ("success", "exclude") if not _codes(getattr(ind, k))]
     if wrong:
-        return [f"{where}: {k} must be a list of strings, e.g. {k} = [\"yes\"]" for k in wrong]
+        return [f"{where}: {k} must be a list of choice names or numeric codes, e.g. {k} = [\"yes\"] or [1]"
+                for k in wrong]
+    if ind.statistic not in STATISTICS:
+        return [f"{where}: statistic = '{ind.statistic}' is not one of {', '.join(STATISTICS)}"]
     if ind.mean_of:
         problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of
                     if c not in shares | composites]
@@ -303,16 +340,24 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
                      for c in ind.mean_of if c in composites]
         if len(ind.mean_of) < 2:
             problems.append(f"{where}: mean_of needs at least two indicators")
-        if ind.mean_over not in ("all", "any"):
-            problems.append(f"{where}: mean_over = '{ind.mean_over}' must be 'all' or 'any'")
+        if ind.mean_over not in MEAN_OVER:
+            problems.append(f"{where}: mean_over = '{ind.mean_over}' must be one of {', '.join(MEAN_OVER)}")
+        if ind.statistic != "proportion":
+            problems.append(f"{where}: mean_of combines shares; drop statistic")
         if ind.variable or ind.success or ind.domain:
             problems.append(f"{where}: mean_of takes its bases from its components; drop variable/success/domain")
         return problems
     problems = []
-    if not ind.variable:
-        problems.append(f"{where}: needs 'variable' and 'success' (or 'mean_of')")
-    if not ind.success:
-        problems.append(f"{where}: 'success' lists no value")
+    if ind.statistic != "proportion":
+        if not ind.variable:
+            problems.append(f"{where}: statistic = '{ind.statistic}' needs a numeric 'variable'")
+        if ind.success:
+            problems.append(f"{where}: statistic = '{ind.statistic}' takes the variable's values; drop 'success'")
+    else:
+        if not ind.variable:
+            problems.append(f"{where}: needs 'variable' and 'success' (or 'mean_of')")
+        if not ind.success:
+            problems.append(f"{where}: 'success' lists no value")
     overlap = set(ind.success) & set(ind.exclude)
     if overlap:
         problems.append(f"{where}: value(s) {sorted(overlap)} are both success and exclude")
@@ -326,6 +371,34 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
 
 def _strings(value) -> bool:
     return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+
+
+def _codes(value) -> bool:
+    """Choice names or numeric codes (not true/false, which TOML would give for a misquoted yes/no)."""
+    return isinstance(value, tuple) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                            for v in value)
+
+
+def as_number(value) -> float | None:
+    """A plan value or an answer as a number if it is one ("1", 1 and 1.0 → 1.0; "yes", True → None)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float, np.number)):
+        return None if np.isnan(value) else float(value)
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return None if np.isnan(number) else number
+
+
+def matches(answers, values) -> np.ndarray:
+    """Which answers (a column's distinct values) are among a plan's `success`/`exclude` values, compared in the
+    column's type: choice names as text; numbers as numbers, so a plan's 1 matches a column's 1, 1.0 or "1"."""
+    texts = {v for v in values if isinstance(v, str)}
+    numbers = {n for n in map(as_number, values) if n is not None}
+    return np.array([(isinstance(a, str) and a in texts) or (bool(numbers) and as_number(a) in numbers)
+                     for a in answers], dtype=bool)
 
 
 def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.plan import Indicator, MarginSpec, Plan, PlanError
+from analysis.plan import Indicator, MarginSpec, Plan, PlanError, as_number, matches
 
 
 def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | None = None) -> list[str]:
@@ -30,14 +30,19 @@ def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | N
     missing = sorted(plan.required_columns() - set(data.columns))
     problems += [f"column '{c}' used by the plan is not in the data" for c in missing]
     by_variable = _choice_sets(choices)
-    observed: dict[tuple[str, bool], set[str]] = {}
+    observed: dict[tuple[str, bool], set] = {}
     for ind in plan.indicators:
         if ind.variable and ind.variable in data.columns:
             key = (ind.variable, ind.multiple)
             allowed = by_variable.get(ind.variable)
-            if allowed is None and key not in observed:  # only without choices: ≈ 0.4 s at 1M rows (cProfile)
+            numbers = any(not isinstance(v, str) for v in (*ind.success, *ind.exclude))
+            needed = allowed is None or numbers or ind.statistic != "proportion"
+            if needed and key not in observed:  # only when needed: ≈ 0.4 s at 1M rows (cProfile)
                 observed[key] = _observed(data[ind.variable], ind.multiple)
-            p, w = _check_values_of(ind, observed.get(key, set()), allowed)
+            if ind.statistic != "proportion":
+                problems += _check_numeric(ind, data[ind.variable], observed[key])
+                continue
+            p, w = _check_values_of(ind, observed.get(key, set()), allowed, data[ind.variable])
             problems += p
             warnings += w
     for margin in plan.margins:
@@ -53,22 +58,45 @@ def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
     return {v: set(g["value"].astype(str)) for v, g in choices.groupby("variable")}
 
 
-def _observed(column: pd.Series, multiple: bool) -> set[str]:
-    values = [str(v) for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
-    return {token for v in values for token in v.split()} if multiple else set(values)
+def _observed(column: pd.Series, multiple: bool) -> set:
+    """The distinct answers, as the column holds them (text, or numbers in a numeric column)."""
+    values = [v for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
+    return {token for v in values for token in str(v).split()} if multiple else set(values)
 
 
-def _check_values_of(ind: Indicator, observed: set[str], allowed: set[str] | None) -> tuple[list[str], list[str]]:
+def _check_numeric(ind: Indicator, column: pd.Series, observed: set) -> list[str]:
+    """A mean or total needs numbers; text that is no number is named (after the `exclude` codes)."""
+    odd = [v for v in observed if as_number(v) is None and not matches([v], ind.exclude)[0]]
+    if not odd:
+        return []
+    return [f"indicator {ind.id}: statistic = '{ind.statistic}' needs numbers, but {ind.variable} holds "
+            f"{', '.join(repr(v) for v in sorted(map(str, odd))[:5])} (list such codes in 'exclude')"]
+
+
+def _check_values_of(ind: Indicator, observed: set, allowed: set[str] | None,
+                     column: pd.Series) -> tuple[list[str], list[str]]:
     where = f"indicator {ind.id}"
     problems, warnings = [], []
+    numeric = pd.api.types.is_numeric_dtype(column)
+    holds_numbers = numeric or any(as_number(o) is not None for o in observed)
     for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
         for value in values:
-            if allowed is not None:
+            if isinstance(value, str) and numeric and as_number(value) is None:
+                problems.append(f"{where}: {kind} value '{value}' cannot match {ind.variable}, which holds numbers "
+                                f"(write the numeric code, e.g. {kind} = [1])")
+            elif not isinstance(value, str) and not holds_numbers:
+                example = next(iter(sorted(map(str, observed))), "")
+                problems.append(f"{where}: {kind} value {value!r} cannot match {ind.variable}, which holds text "
+                                f"such as '{example}' (write the choice name in quotes)")
+            elif not isinstance(value, str) or numeric:
+                if observed and not matches(list(observed), [value]).any():
+                    warnings.append(f"{where}: {kind} value {value!r} of {ind.variable} does not occur in the data")
+            elif allowed is not None:
                 if value not in allowed:
                     problems.append(f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
                                     f"(choices: {', '.join(sorted(allowed))})")
             elif value not in observed:
-                near = [o for o in observed if _normalise(o) == _normalise(value)]
+                near = [o for o in map(str, observed) if _normalise(o) == _normalise(value)]
                 if near:
                     problems.append(f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
                                     f"'{near[0]}'? (plans use choice names, not labels)")
