@@ -34,6 +34,7 @@ from analysis.estimate import estimate_many
 from analysis.plan import Indicator, Plan, as_number, matches
 from analysis.plan_checks import check_against_data
 from analysis.recode import derived_choices, recode
+from analysis.replicates import Replicates, replicate
 from forms.choices import read_form_choices
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
@@ -54,11 +55,14 @@ class Result:
     eligible: np.ndarray = field(repr=False)  # which of them `recode` kept
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
+    replicates: Replicates | None = field(default=None, repr=False)  # with [estimation] variance = jk1|jkn|bootstrap
 
     @cached_property
     def microdata(self) -> pd.DataFrame:
         """Every submission column of the eligible respondents (in the submissions' order), then the analysis
-        variables and the final weight.
+        variables and the final weight; with replicate variance, the replicate weights `repw_1` … `repw_R`
+        (R: `svrepdesign(weights=~weight, repweights="repw_[0-9]+", scale=, rscales=)` with the run's
+        `replicates.scale` and `rscales`, given in the methods note).
 
         Assembled on first use: the run carries only the columns its plan reads through recode's row filter
         (filtering text columns is most of recode's time at 1M rows, benchmarks/analysis.md); the others are
@@ -68,6 +72,9 @@ class Result:
         others = self.responses.loc[self.eligible, rest].reset_index(drop=True)
         order = [c for c in self.responses.columns] + [c for c in data.columns if c not in self.responses.columns]
         columns = {c: data[c] if c in data.columns else others[c] for c in order}
+        if self.replicates is not None:
+            weights = self.replicates.row_weights(data[WEIGHT].to_numpy(dtype=float))
+            columns |= {f"repw_{r + 1}": weights[:, r] for r in range(weights.shape[1])}
         return pd.DataFrame(columns, copy=False)
 
 
@@ -87,11 +94,16 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     spec = plan.design
     design = calibrate(plan, make_design(design_data, spec.strata, spec.psu, spec.weight, spec.lonely_psu,
                                          fpc=spec.fpc, adjust_domain_lonely=spec.adjust_domain_lonely), margins)
-    table = _estimate_columns(plan, design)
+    est = plan.estimation
+    replicates = None
+    if est.variance != "linearization":
+        replicates = replicate(design, est.variance, est.replicates, est.seed, epsilon=plan.weights.epsilon,
+                               maxit=plan.weights.maxit)
+    table = _estimate_columns(plan, design, replicates)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=recoded.eligible, warnings=warnings, margins=margins)
+                  eligible=recoded.eligible, warnings=warnings, margins=margins, replicates=replicates)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -295,7 +307,7 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(scores, index=ys.index)
 
 
-def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
+def _estimate_columns(plan: Plan, design: Design, replicates: Replicates | None) -> pd.DataFrame:
     """Every indicator, batched: one engine call (`estimate_many`) per distinct breakdown list. An average of
     shares needs its components in its call; where they belong to another call, their rows there are dropped."""
     calls: dict[tuple, list[Indicator]] = {}
@@ -314,7 +326,7 @@ def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
         helpers = [c for parts in averages.values() for c in parts if c not in kinds["proportion"]]
         table = estimate_many(design, kinds["proportion"] + list(dict.fromkeys(helpers)), kinds["score"],
                               means=kinds["mean"], totals=kinds["total"], averages=averages, by=list(specs),
-                              ci=est.ci, level=est.level)
+                              ci=est.ci, level=est.level, replicates=replicates)
         tables.append(table[~table["indicator"].isin(helpers)])
     table = pd.concat(tables, ignore_index=True)
     return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
