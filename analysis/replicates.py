@@ -48,7 +48,9 @@ class Replicates:
 
     def variance(self, thetas: np.ndarray) -> np.ndarray:
         """scale · Σ_r rscale_r (θ_r − θ̄)² over the first axis (replicates)."""
-        centred = thetas - np.nanmean(thetas, axis=0, keepdims=True) if len(thetas) else thetas
+        count = (~np.isnan(thetas)).sum(axis=0, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = thetas - np.nansum(thetas, axis=0, keepdims=True) / count
         return self.scale * np.tensordot(self.rscales, centred**2, axes=1)
 
 
