@@ -32,7 +32,8 @@ from analysis.design import Design, make_design
 from analysis.domains import evaluate_domain
 from analysis.estimate import estimate_many
 from analysis.plan import Indicator, Plan, as_number, matches
-from analysis.plan_checks import check_against_data
+from analysis.errors import AnalysisError
+from analysis.plan_checks import check_against_data, outside_margins
 from analysis.recode import derived_choices, recode
 from analysis.replicates import Replicates, replicate
 from forms.choices import read_form_choices
@@ -56,6 +57,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
     replicates: Replicates | None = field(default=None, repr=False)  # with [estimation] variance = jk1|jkn|bootstrap
+    set_aside: pd.DataFrame | None = None  # submissions raking cannot place: instance_id, line, reason
 
     @cached_property
     def microdata(self) -> pd.DataFrame:
@@ -85,6 +87,14 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
     warnings = check_against_data(plan, data, choices)
+    eligible, set_aside = recoded.eligible, _NONE_ASIDE
+    aside, reasons = outside_margins(plan, data)
+    if aside.any():
+        eligible, set_aside, note = _set_aside(responses, recoded.eligible, aside, reasons)
+        data = data[~aside].reset_index(drop=True)
+        warnings.append(note)
+        if data.empty:
+            raise AnalysisError(note)
     margins, data, margin_warnings = margins_for_sample(plan, data)
     warnings += margin_warnings
     data = expand_to_strata(plan, data, margins)
@@ -103,7 +113,27 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=recoded.eligible, warnings=warnings, margins=margins, replicates=replicates)
+                  eligible=eligible, warnings=warnings, margins=margins, replicates=replicates, set_aside=set_aside)
+
+
+_NONE_ASIDE = pd.DataFrame({"instance_id": [], "line": [], "reason": []})
+
+
+def _set_aside(responses: pd.DataFrame, eligible: np.ndarray, aside: np.ndarray, reasons: list[str]):
+    """The submissions raking cannot place, named by instance id and spreadsheet line (header = line 1), and the
+    warning that says so (Spanish first); the rest is estimated."""
+    rows = np.flatnonzero(eligible)[aside]
+    kept = eligible.copy()
+    kept[rows] = False
+    ids = (responses["instance_id"].iloc[rows].astype(str).to_numpy() if "instance_id" in responses.columns
+           else np.full(len(rows), ""))
+    table = pd.DataFrame({"instance_id": ids, "line": rows + 2, "reason": "; ".join(reasons)})
+    named = ", ".join(f"{i} (línea/line {n})" if i else f"línea/line {n}" for i, n in zip(ids[:10], rows[:10] + 2))
+    more = f" … (+{len(rows) - 10})" if len(rows) > 10 else ""
+    note = (f"{len(rows)} respuesta(s) apartada(s) de la ponderación y de las estimaciones: {'; '.join(reasons)} / "
+            f"{len(rows)} submission(s) set aside from weighting and estimates (no population in the margins): "
+            f"{named}{more}")
+    return kept, table, note
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -3,15 +3,17 @@
 Why apart from the plan model: `analysis.plan.load_plan` checks a plan file on its own (keys, types, methods,
 margin files) and needs no data; these checks need the recoded respondents and, when the plan names an XLSForm,
 its choice lists: columns the plan uses, `success`/`exclude` values that are not choices (or labels written
-instead of choice names), and respondents outside every margin cell. Errors raise one PlanError listing all;
-what only looks odd is returned as warnings.
+instead of choice names) or cannot match the column's type. Errors raise one PlanError listing all; what only
+looks odd is returned as warnings. Respondents outside every margin cell are not an error of the plan: they are
+found here (`outside_margins`) and set aside by the pipeline, named.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from analysis.plan import Indicator, MarginSpec, Plan, PlanError, as_number, matches
+from analysis.plan import Indicator, Plan, PlanError, as_number, matches
 
 
 def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | None = None) -> list[str]:
@@ -45,8 +47,6 @@ def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | N
             p, w = _check_values_of(ind, observed.get(key, set()), allowed, data[ind.variable])
             problems += p
             warnings += w
-    for margin in plan.margins:
-        problems += _check_margin_categories(margin, data)
     if problems:
         raise PlanError(problems, source=str(plan.path) if plan.path else "analysis plan")
     return warnings
@@ -109,22 +109,23 @@ def _normalise(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def _check_margin_categories(margin: MarginSpec, data: pd.DataFrame) -> list[str]:
-    """Every respondent must fall in a margin cell, or raking has no target for them."""
-    columns = [c for c in margin.columns if c in data.columns]
-    if len(columns) != len(margin.columns):
-        return []
-    problems = []
-    for column in columns:
-        in_data = {str(v) for v in data[column].dropna().unique()}
-        gaps = sorted(in_data - set(margin.table[column]))
-        if gaps:
-            problems.append(f"margin file {margin.file.name}: {column} value(s) {', '.join(gaps[:10])} occur in "
-                            f"the data but have no population")
-        n_missing = int(data[column].isna().sum())
-        if n_missing:
-            problems.append(f"margin file {margin.file.name}: {n_missing} respondent(s) have no {column}, needed "
-                            f"for raking")
-    return problems
-
-
+def outside_margins(plan: Plan, data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Respondents raking has no target for: a margin variable missing, or a value the margin file has no
+    population for (a new neighbourhood code, a sex answer the margins do not have). They are set aside by the
+    pipeline with a warning naming them, so one odd submission does not stop every estimate; returns the mask
+    and, per margin variable, why ("sex = 'other' (2)")."""
+    aside = np.zeros(len(data), dtype=bool)
+    reasons = []
+    for margin in plan.margins:
+        if not set(margin.columns) <= set(data.columns):
+            continue
+        for column in margin.columns:
+            values = data[column].astype(object)
+            known = set(margin.table[column])
+            bad = values.isna().to_numpy() | ~values.astype(str).isin(known).to_numpy()
+            if bad.any():
+                counts = values[bad].fillna("(sin dato / missing)").astype(str).value_counts()
+                listed = ", ".join(f"'{v}' ({n})" for v, n in counts.head(5).items())
+                reasons.append(f"{column} = {listed}, not in {margin.file.name}")
+                aside |= bad
+    return aside, reasons

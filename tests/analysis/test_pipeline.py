@@ -312,6 +312,24 @@ def test_unsurveyed_neighbourhood_leaves_the_weighting_with_a_warning():
     assert "simbal" not in set(result.estimates["group"])
 
 
+def test_a_value_without_population_is_set_aside_and_named():
+    """One submission with a sex answer the margins do not have (or no sex) no longer stops every estimate: it is
+    named by instance id and spreadsheet line in a warning, kept out of weighting and estimates, and listed."""
+    subs = synthetic_submissions(1500, seed=4)
+    eligible = subs.index[(subs["consent"] == "yes") & (pd.to_numeric(subs["age"], errors="coerce") >= 18)
+                          & (subs["review_state"] != "rejected")]
+    subs.loc[eligible[3], "sex"] = "other"
+    subs.loc[eligible[7], "sex"] = np.nan
+    result = run(PLAN, subs)
+    note = next(w for w in result.warnings if "set aside" in w)
+    assert note.startswith("2 respuesta(s) apartada(s)")
+    for position in (eligible[3], eligible[7]):
+        assert f"{subs.loc[position, 'instance_id']} (línea/line {position + 2})" in note
+    assert "'other' (1)" in note and list(result.set_aside["line"]) == [eligible[3] + 2, eligible[7] + 2]
+    assert len(result.microdata) == len(eligible) - 2
+    assert row(result.estimates, "16.1.4")["n"] == result.microdata["safe_after_dark"].notna().sum()
+
+
 def test_empty_data_gives_a_clear_error():
     subs = synthetic_submissions(50, seed=1)
     subs["consent"] = "no"

@@ -10,7 +10,7 @@ import pytest
 from analysis.domains import evaluate_domain, expression_columns
 from analysis.errors import AnalysisError
 from analysis.plan import PlanError, load_plan, matches
-from analysis.plan_checks import check_against_data
+from analysis.plan_checks import check_against_data, outside_margins
 from analysis.recode import derived_choices
 from forms.choices import read_form_choices
 
@@ -152,10 +152,13 @@ def test_choice_list_is_the_authority_when_given(tmp_path):
         check_against_data(plan, data(), choices)
 
 
-def test_data_category_without_margin_is_refused(tmp_path):
+def test_data_category_without_margin_is_found_not_refused(tmp_path):
+    """Not a plan error: the respondents are set aside by the pipeline (tests/analysis/test_pipeline.py)."""
     plan = load_plan(write_plan(tmp_path))
-    with pytest.raises(PlanError, match="sex value\\(s\\) other occur in the data but have no population"):
-        check_against_data(plan, data(sex=["female", "male", "other"]))
+    frame = data(sex=["female", "male", "other"])
+    assert not any("sex" in w for w in check_against_data(plan, frame))
+    aside, reasons = outside_margins(plan, frame)
+    assert list(aside) == [False, False, True] and reasons == ["sex = 'other' (1), not in m_sex.csv"]
 
 
 def test_empty_data_is_refused(tmp_path):
