@@ -4,6 +4,8 @@ Why a module of its own: a domain is the sub-population a share is estimated on 
 service), and a wrong one gives a silently wrong base; the language is kept small enough to check before any
 weighting starts. It has column names, string or number constants, comparisons (`==`, `!=`, `<`, `<=`, `>`,
 `>=`, `in`, `not in`), `and`, `or`, `not`, and ODK's `selected(column, 'choice')` for select_multiple answers.
+A column whose name is not a Python name (Kobo's `group/question`, Central's `group-question`, `a.b`) is written
+in backticks: `` `grupo/edad` == '18-29' ``.
 A missing value satisfies no comparison (as R's `subset()` drops NA), so `x != 'yes'` is false where x was not
 asked. `by_unique` and `selected_any` are the select_multiple helpers the language and recode share.
 """
@@ -11,12 +13,14 @@ asked. `by_unique` and `selected_any` are the select_multiple helpers the langua
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
 
+_QUOTED = re.compile(r"`([^`]+)`")  # a column name with characters Python names cannot hold, e.g. `grupo-edad`
 _COMPARE = {
     ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
     ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
@@ -25,21 +29,36 @@ _COMPARE = {
 
 
 def _parse(expression: str) -> ast.expr:
+    quoted: dict[str, str] = {}
+
+    def placeholder(match: re.Match) -> str:
+        quoted[f"__column_{len(quoted)}__"] = match.group(1)
+        return f"__column_{len(quoted) - 1}__"
+
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(_QUOTED.sub(placeholder, expression.strip()), mode="eval")
     except SyntaxError as exc:
-        raise AnalysisError(f"cannot parse '{expression}': {exc.msg}") from None
+        raise AnalysisError(f"cannot parse '{expression}': {exc.msg}{_hint(expression)}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in quoted:
+            node.id = quoted[node.id]
     for node in ast.walk(tree):
         allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Name,
                    ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In, ast.NotIn, ast.Call, *_COMPARE)
         if not isinstance(node, allowed):
             raise AnalysisError(f"'{expression}' uses {type(node).__name__}, which domain expressions do not allow "
-                                "(only columns, constants, comparisons, in, and, or, not, selected())")
+                                f"(only columns, constants, comparisons, in, and, or, not, selected()){_hint(expression)}")
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and node.func.id == "selected" and len(node.args) == 2
                 and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) and not node.keywords):
             raise AnalysisError(f"'{expression}': the only function is selected(column, 'choice')")
     return tree.body
+
+
+def _hint(expression: str) -> str:
+    unquoted = _QUOTED.sub("", expression)
+    return ("; write column names with - / . or spaces in backticks, e.g. `grupo-edad` == '18-29'"
+            if any(c in unquoted for c in "-/.") else "")
 
 
 def expression_columns(expression: str) -> set[str]:

@@ -299,3 +299,23 @@ def test_design_and_reliability_keys(tmp_path):
     with pytest.raises(PlanError, match="mean_over = 'median' must be one of all, any, shares"):
         load_plan(write_plan(tmp_path, MINIMAL + '\n[[indicator]]\nid = "c"\nmean_of = ["safe", "safe2"]\n'
                              'mean_over = "median"\n[[indicator]]\nid = "safe2"\nvariable = "x"\nsuccess = ["y"]\n'))
+
+
+@pytest.mark.parametrize("name", ["grupo-edad", "grupo/edad", "grupo.edad", "grupo edad"])
+def test_column_names_that_are_not_python_names(name):
+    """Kobo and Central exports name columns with / and -: backticks quote them in domains; a breakdown of such
+    a column works in the engine."""
+    frame = pd.DataFrame({name: ["18-29", "30+", None], "y": [1.0, 0.0, 1.0]})
+    assert expression_columns(f"`{name}` == '18-29' and y == 1") == {name, "y"}
+    assert list(evaluate_domain(f"`{name}` in ['18-29']", frame)) == [True, False, False]
+    assert list(evaluate_domain(f"not `{name}` == '30+'", frame)) == [True, False, True]
+    from analysis.design import make_design
+    from analysis.estimate import proportions
+
+    table = proportions(make_design(frame), "y", by=[name])
+    assert list(table["group"]) == ["all", "18-29", "30+"]
+
+
+def test_unquoted_name_with_a_dash_gets_a_hint():
+    with pytest.raises(AnalysisError, match="backticks"):
+        expression_columns("grupo-edad == 'x'")
