@@ -30,7 +30,7 @@ from scipy import sparse
 from analysis import weights as weighting
 from analysis.design import Design, make_design
 from analysis.domains import evaluate_domain
-from analysis.estimate import estimate_many
+from analysis.estimate import breakdown_of, estimate_many
 from analysis.plan import Indicator, Plan, as_number, matches
 from analysis.errors import AnalysisError
 from analysis.plan_checks import check_against_data, outside_margins
@@ -426,20 +426,8 @@ def _excluded_per_cell(specs: list, data: pd.DataFrame, excluded: pd.DataFrame):
 def _excluded_counts(spec, data: pd.DataFrame, excluded: np.ndarray, indicators: np.ndarray) -> pd.DataFrame:
     """Excluded respondents per group of one breakdown, every indicator at once (one sparse matrix product);
     `data` has a row per cell of `_excluded_per_cell`, `excluded` the cell counts."""
-    if spec is None:
-        codes, groups, areas, name = np.zeros(len(data), np.int64), ["all"], [None], "overall"
-    elif isinstance(spec, str):
-        codes, labels = pd.factorize(data[spec], sort=True)
-        groups, areas, name = list(labels), [None] * len(labels), spec
-    else:
-        area, variable = spec
-        area_codes, area_labels = pd.factorize(data[area], sort=True)
-        var_codes, var_labels = pd.factorize(data[variable], sort=True)
-        pair = np.where((area_codes >= 0) & (var_codes >= 0), area_codes * len(var_labels) + var_codes, -1)
-        present = np.unique(pair[pair >= 0])
-        codes = np.where(pair >= 0, np.searchsorted(present, pair), -1)
-        groups = [var_labels[k % len(var_labels)] for k in present]
-        areas, name = [area_labels[k // len(var_labels)] for k in present], variable
+    breakdown = breakdown_of(data, spec)  # the engine's own groups, so the counts line up with its rows
+    codes, groups, areas, name = breakdown.codes, breakdown.groups, breakdown.areas, breakdown.name
     keep = codes >= 0
     onehot = sparse.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))),
                                shape=(len(groups), len(data)))
