@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import domain_estimate
 
 from analysis.design import make_design
 from analysis.estimate import estimate_many
 from analysis.weights import poststratify, rake
-from reference import domain_estimate
 
 
 def random_survey(seed: int, with_fpc: bool) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import pytest
 from analysis.design import make_design
 from analysis.errors import DesignError
 from analysis.estimate import estimate_many
-from analysis.plan import load_plan
 from analysis.pipeline import run
+from analysis.plan import load_plan
 from analysis.replicates import replicate
 from analysis.weights import rake
 
