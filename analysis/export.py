@@ -132,6 +132,8 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
         metadata["nonresponse"] = result.sample.classes
     for number, table in enumerate(result.margins, start=1):
         metadata[f"margins_{number}"] = table
+    if result.set_aside is not None and len(result.set_aside):  # the submissions left out, by id and line
+        metadata["set_aside"] = result.set_aside
     return metadata
 
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.domains import selected_any
 from analysis.errors import AnalysisError
 from analysis.margins import AGE_GROUPS
-from analysis.plan import RecodeSpec, selected_any
+from analysis.plan import RecodeSpec
 
 DK, RF = "dont_know", "refused"
 SKIPPED = "module_skipped"  # the privacy check skipped the self-completed module: not asked, counted apart

@@ -13,19 +13,17 @@ Registered in sdg16/cli.py:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 
-from analysis import export
-from analysis import margins as margins_module
 from analysis.errors import AnalysisError
-from analysis.methods import methods_note
-from analysis.pipeline import Result, run
-from analysis.plan import DEFAULT_PLAN, Plan, load_plan, read_form_choices, read_form_fields
-from analysis.recode import derived_choices
-from forms.build import SHIPPED_FORM_ID
+
+if TYPE_CHECKING:  # the analysis modules are imported when a command runs: `--help` stays instant
+    import pandas as pd
+
+    from analysis.pipeline import Result
+    from analysis.plan import Plan
 
 # Metadata columns of ODK Central and KoboToolbox exports → the store frame's names (docs/DESIGN.md, "Store → analysis frame")
 EXPORT_COLUMNS = {
@@ -43,7 +41,7 @@ export_app = typer.Typer(help="Weighted microdata for researchers.", no_args_is_
 margins_app = typer.Typer(help="Raking margins (population totals).", no_args_is_help=True)
 
 RESPONSES_HELP = "A CSV/XLSX export (store frame, ODK Central or KoboToolbox), or `store` / `store:FORM_ID`."
-PLAN_OPTION = typer.Option(DEFAULT_PLAN, "--plan", help="Analysis plan (TOML).")
+PLAN_OPTION = typer.Option(None, "--plan", help="Analysis plan (TOML).", show_default="analysis/plans/sdg16.toml")
 
 
 def estimate(
@@ -61,7 +59,12 @@ def estimate(
         _fail(f"--format must be tidy or sdmx, not {format!r}")
     if out.suffix.lower() not in ((".csv",) if format == "sdmx" else (".csv", ".xlsx")):
         _fail(f"--out {out.name}: write .csv or .xlsx (SDMX-CSV: .csv)")
+    from analysis import export
+    from analysis import margins as margins_module
+    from analysis.methods import methods_note
+
     loaded, result = _run(responses, plan)
+    _warn(result)
     metadata = export.table_metadata(
         loaded,
         result,
@@ -114,7 +117,11 @@ def microdata(
         _fail(
             "--level full requiere --reason y --user (se registra) / --level full needs --reason and --user (it is logged)"
         )
+    from analysis import export
+    from forms.choices import read_form_fields
+
     loaded, result = _run(responses, plan)
+    _warn(result)
     fields = read_form_fields(loaded.form) if loaded.form else None
     choices = _choices(loaded)
     if level == "full":
@@ -143,14 +150,13 @@ def microdata(
 
 
 @margins_app.command("default")
-def margins_default(
-    out: Path = typer.Option(DEFAULT_PLAN.parent, help="Folder for the three files."),
-    data: Path = typer.Option(
-        margins_module.DATA, help="Folder with neighbourhoods.csv and population_trujillo_2017.csv."
-    ),
-) -> None:
+def margins_default(out: Path = typer.Option(None, help="Folder for the three files.", show_default="analysis/plans"),
+                    data: Path = typer.Option(None, help="Folder with neighbourhoods.csv and "
+                                              "population_trujillo_2017.csv.", show_default="data/")) -> None:
     """Write margins_sex.csv, margins_age.csv and margins_default.md (the stated assumption) from data/."""
-    for path in write_default_margins(out, data):
+    from analysis.plan import DEFAULT_PLAN
+
+    for path in write_default_margins(out or DEFAULT_PLAN.parent, data):
         typer.echo(f"wrote {path}")
 
 
@@ -163,12 +169,17 @@ def margins_import(census: Path = typer.Option(..., "--census", help="INEI Cuadr
                                                                "margins_census.md."),
                    source: str = typer.Option("INEI, Censos Nacionales 2017, Resultados Definitivos, Tomo I, "
                                               "Cuadro N° 1", help="Where the table comes from (written in the plan)."),
-                   neighbourhoods: Path = typer.Option(margins_module.DATA / "neighbourhoods.csv",
-                                                       help="The neighbourhood list (name, district)."),
+                   neighbourhoods: Path = typer.Option(None, help="The neighbourhood list (name, district).",
+                                                       show_default="data/neighbourhoods.csv"),
                    min_age: int = typer.Option(18, help="Youngest age in the survey's population.")) -> None:
     """Margins from a census table (replacing the assumed split of `sdg16 margins default`)."""
+    import pandas as pd
+
     from analysis import census as census_module
+    from analysis import margins as margins_module
     from analysis.sampling import read_frame
+
+    neighbourhoods = neighbourhoods or margins_module.DATA / "neighbourhoods.csv"
 
     try:
         places = pd.read_csv(neighbourhoods)
@@ -189,9 +200,11 @@ def margins_import(census: Path = typer.Option(..., "--census", help="INEI Cuadr
         for p in paths[:2]))
 
 
-def write_default_margins(out: Path, data: Path = margins_module.DATA) -> list[Path]:
+def write_default_margins(out: Path, data: Path | None = None) -> list[Path]:
     """The files committed under analysis/plans/, reproducible from data/ (a test checks they are equal)."""
-    made = margins_module.default_margins_from(data)
+    from analysis import margins as margins_module
+
+    made = margins_module.default_margins_from(data or margins_module.DATA)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "margins_sex.csv", out / "margins_age.csv", out / "margins_default.md"]
     made.sex.to_csv(paths[0], index=False, lineterminator="\n")
@@ -205,16 +218,30 @@ def write_default_margins(out: Path, data: Path = margins_module.DATA) -> list[P
     return paths
 
 
-def _run(responses: str, plan_path: Path) -> tuple[Plan, Result]:
+def _run(responses: str, plan_path: Path | None) -> tuple[Plan, Result]:
+    from analysis.pipeline import run
+    from analysis.plan import DEFAULT_PLAN, load_plan
+
     try:
-        plan = load_plan(plan_path)
+        plan = load_plan(plan_path or DEFAULT_PLAN)
         frame = read_responses(responses)
         return plan, run(plan, frame, _choices(plan))
     except AnalysisError as error:
         _fail(str(error))
 
 
+def _warn(result: Result) -> None:
+    """Every warning of the run on stderr (collapsed cells, respondents set aside, …): the table is written."""
+    for warning in result.warnings:
+        typer.echo(f"Aviso / Warning: {warning}", err=True)
+
+
 def _choices(plan: Plan) -> pd.DataFrame | None:
+    import pandas as pd
+
+    from analysis.recode import derived_choices
+    from forms.choices import read_form_choices
+
     if plan.form is None:
         return None
     return pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
@@ -224,6 +251,7 @@ def read_responses(source: str) -> pd.DataFrame:
     """`store[:FORM_ID]` → the store's current submissions; a file → its rows with bare field names."""
     if source == "store" or source.startswith("store:"):
         from collect.store import Store  # only this branch needs a database
+        from forms.build import SHIPPED_FORM_ID
 
         store = Store.open()
         try:
@@ -247,6 +275,9 @@ def read_responses(source: str) -> pd.DataFrame:
 def bare_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Group paths (Kobo `a/b/name`, Central `a-b-name`) → bare field names, export metadata → store names,
     empty cells → NaN. Field names are unique in the form, so the last path segment is the field."""
+    import numpy as np
+    import pandas as pd
+
     renamed = {}
     for column in frame.columns:
         bare = str(column).replace("/", "-").rsplit("-", 1)[-1]

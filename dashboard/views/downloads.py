@@ -18,10 +18,10 @@ from analysis import export
 from analysis.errors import AnalysisError
 from analysis.methods import methods_note
 from analysis.pipeline import Result
-from analysis.plan import read_form_choices, read_form_fields
 from analysis.recode import derived_choices
 from collect.access_log import record_full_download
 from dashboard import data, demo, freshness, signin
+from forms.choices import read_form_choices, read_form_fields
 from forms.codebook import codebook_frame
 
 MIME = {

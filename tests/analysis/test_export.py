@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from analysis import disclosure, export
 from analysis.errors import AnalysisError
 from analysis.pipeline import run
-from analysis.plan import load_plan, read_form_choices, read_form_fields
+from analysis.plan import load_plan
 from analysis.recode import derived_choices
+from forms.choices import read_form_choices, read_form_fields
 from sdg16.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +172,7 @@ def test_microdata_format_and_name_errors(result, tmp_path):
     frame = export.microdata_for_export(result.microdata, FIELDS)
     with pytest.raises(AnalysisError, match="use .csv, .dta or .sav"):
         export.write_microdata(frame, tmp_path / "m.parquet")
-    long = frame.assign(**{"a_variable_name_longer_than_32_chars": 1.0})
+    long = frame.assign(a_variable_name_longer_than_32_chars=1.0)
     with pytest.raises(AnalysisError, match="too long for .sav: a_variable_name_longer_than_32_chars"):
         export.write_microdata(long, tmp_path / "m.sav")
 
