@@ -7,7 +7,7 @@ and de-identified downloads only, never personal data. Each role lands on the fi
 
 import streamlit as st
 
-from dashboard import data, first_run, freshness, i18n, signin
+from dashboard import data, first_run, freshness, i18n, safe, signin
 from dashboard.i18n import N_, _
 
 STAFF = {"admin", "coordinator"}
@@ -24,11 +24,25 @@ PAGES = [
 
 
 def pages_for(role: str) -> list[st.Page]:
+    """The role's pages, and under the other pages' addresses a hidden page that says they are not for this role
+    (a researcher following a coordinator's link gets a page saying so, not a popup over another page)."""
     return [
-        st.Page(page, title=_(title), icon=icon, url_path=url)
+        st.Page(page, title=_(title), icon=icon, url_path=url) if role in roles else
+        st.Page(_not_for_role(title), title=_(title), icon=":material/block:", url_path=url, visibility="hidden")
         for page, title, icon, url, roles in PAGES
-        if role in roles
     ]
+
+
+def _not_for_role(title: str):
+    def page() -> None:
+        role = signin.current_user().role
+        home, home_title = next((page, title) for page, title, _icon, _url, roles in PAGES if role in roles)
+        st.title(_(title))
+        st.warning(_("This page is not for your role ({role}). Ask an administrator if you need it.").format(
+            role=_(signin.ROLE_LABELS[role])), icon=":material/block:")
+        st.page_link(home, label=_("Go to {page}").format(page=_(home_title)), icon=":material/arrow_forward:")
+
+    return page
 
 
 user = signin.current_user()
@@ -39,12 +53,12 @@ if user is None:
 elif user.must_change_password:
     st.title(_("Choose a new password"))
     st.info(_("You signed in with a one-time password; choose your own before continuing."))
-    signin.change_password_form(user)
+    signin.change_password_form(user, ask_current=False)
 else:
     navigation = st.navigation(pages_for(user.role))
     with st.sidebar:
         i18n.selector(on_choose=lambda language: signin.remember_language(user, language))
-        st.caption(_("Signed in as **{user}** ({role})").format(user=user.username, role=_(signin.ROLE_LABELS[user.role])))
+        st.caption(_("Signed in as **{user}** ({role})").format(user=safe.text(user.username), role=_(signin.ROLE_LABELS[user.role])))
         if st.button(_("Sign out"), icon=":material/logout:"):
             signin.sign_out()
     data.new_run()  # the run's first data call pins the snapshot all of the page shows

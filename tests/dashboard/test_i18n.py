@@ -100,7 +100,7 @@ def test_the_sign_in_page_shows_only_catalogue_text_in_spanish(users, signed_out
     assert i18n.missing == set()
 
 
-NOT_YET = {"monitoring", "estimates", "downloads", "volunteers", "importing", "account"}  # pages still being translated
+NOT_YET = {"monitoring", "estimates", "downloads", "volunteers", "importing"}  # pages still being translated
 
 
 @pytest.mark.parametrize(("role", "page"), [
