@@ -15,6 +15,7 @@ EVERYONE = {"admin", "coordinator", "researcher"}
 PAGES = [
     # (page, title, icon, url_path, roles)
     ("views/monitoring.py", N_("Field monitoring"), ":material/monitoring:", "monitoring", STAFF),
+    ("views/review.py", N_("Review"), ":material/fact_check:", "review", STAFF),
     ("views/estimates.py", N_("Estimates"), ":material/query_stats:", "estimates", EVERYONE),
     ("views/downloads.py", N_("Downloads"), ":material/download:", "downloads", EVERYONE),
     ("views/volunteers.py", N_("Volunteers & forms"), ":material/groups:", "volunteers", STAFF),
