@@ -7,14 +7,15 @@ so this file stays a table of contents.
 import typer
 
 from sdg16 import collect_commands, forms_commands
-from sdg16 import demo_commands
+from sdg16 import demo_commands, geography_commands
 from sdg16 import analysis_commands
 from sdg16 import dashboard_commands
 
 app = typer.Typer(help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.", no_args_is_help=True)
 app.add_typer(forms_commands.app, name="forms")
 app.add_typer(collect_commands.app)
-app.command("demo")(demo_commands.demo)
+app.add_typer(demo_commands.app, name="demo")
+app.add_typer(geography_commands.app, name="geography")
 app.command("estimate")(analysis_commands.estimate)
 app.add_typer(analysis_commands.export_app, name="export")
 app.add_typer(analysis_commands.margins_app, name="margins")

@@ -18,40 +18,47 @@ from analysis.methods import methods_note
 from analysis.pipeline import Result
 from analysis.plan import read_form_choices, read_form_fields
 from analysis.recode import derived_choices
-from dashboard import data, demo, freshness, signin
+from dashboard import data, demo, freshness, i18n, signin
+from dashboard.i18n import N_, _
 from forms.codebook import codebook_frame
 
+FILE_NAMES = {"estimates": N_("sdg16-estimates"), "sdmx": N_("sdg16-estimates-sdmx"),
+              "microdata": N_("sdg16-microdata"), "codebook": N_("sdg16-codebook"), "methods": N_("sdg16-methods")}
 MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ".dta": "application/x-stata-dta", ".sav": "application/x-spss-sav", ".md": "text/markdown"}
 
 
 def render() -> None:
     signin.require("admin", "coordinator", "researcher")
-    st.title("Downloads")
+    st.title(_("Downloads"))
     if freshness.first_snapshot_pending():
         return
     result = data.estimates()
     if result is None or isinstance(result, AnalysisError):
-        st.info("Nothing to download yet: the Estimates page says why." if result is not None else
-                "No submissions yet.")
+        st.info(_("Nothing to download yet: the Estimates page says why.") if result is not None else
+                _("No submissions yet."))
         return
-    prefix = "SYNTHETIC-demo-" if _synthetic() else ""
-    st.subheader("Estimates")
-    st.caption(f"{len(result.estimates):,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.")
-    _button("Tidy table (CSV)", lambda: _table_file(result, ".csv"), f"{prefix}sdg16-estimates.csv")
-    _button("Tidy table with metadata sheets (XLSX)", lambda: _table_file(result, ".xlsx"), f"{prefix}sdg16-estimates.xlsx")
-    _button("SDMX-CSV (SDG series, for UN SDG data exchange)", lambda: _table_file(result, ".csv", sdmx=True),
-            f"{prefix}sdg16-estimates-sdmx.csv")
-    st.subheader("Weighted microdata (no direct identifiers)")
-    st.caption("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
-               "instance ids removed; volunteers coded V001…; value labels from the XLSForm in Stata/SPSS.")
+    prefix = _("SYNTHETIC-demo-") if _synthetic() else ""
+    names = {kind: prefix + _(name) for kind, name in FILE_NAMES.items()}
+    st.subheader(_("Estimates"))
+    st.caption(_("{n:,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.").format(
+        n=len(result.estimates)))
+    _button(_("Tidy table (CSV)"), lambda: _table_file(result, ".csv"), names["estimates"] + ".csv")
+    _button(_("Tidy table with metadata sheets (XLSX)"), lambda: _table_file(result, ".xlsx"),
+            names["estimates"] + ".xlsx")
+    _button(_("SDMX-CSV (SDG series, for UN SDG data exchange)"), lambda: _table_file(result, ".csv", sdmx=True),
+            names["sdmx"] + ".csv")
+    st.subheader(_("Weighted microdata (no direct identifiers)"))
+    st.caption(_("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
+                 "instance ids removed; volunteers coded V001…; value labels from the XLSForm in Stata/SPSS."))
     for label, suffix in (("CSV", ".csv"), ("Stata (.dta)", ".dta"), ("SPSS (.sav)", ".sav")):
-        _button(label, lambda suffix=suffix: _microdata_file(result, suffix), f"{prefix}sdg16-microdata{suffix}")
-    st.subheader("Documentation")
-    _button("Codebook (CSV)", _codebook, "sdg16-codebook.csv")
-    _button("Methods note (Markdown)", lambda: note(result).encode("utf-8"), f"{prefix}sdg16-methods.md")
-    with st.expander("Read the methods note"):
-        st.markdown(note(result))
+        _button(label, lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
+    st.subheader(_("Documentation"))
+    _button(_("Codebook (CSV)"), _codebook, _(FILE_NAMES["codebook"]) + ".csv")
+    language = i18n.current()
+    _button(_("Methods note (Markdown)"), lambda: note(result, language).encode("utf-8"), names["methods"] + ".md")
+    with st.expander(_("Read the methods note")):
+        st.markdown(note(result, language))
 
 
 def _button(label: str, make, file_name: str) -> None:
@@ -63,8 +70,8 @@ def _synthetic() -> bool:
     return demo.demo_round(data.store()) is not None
 
 
-def note(result: Result) -> str:
-    return methods_note(data.plan(), result, synthetic=_synthetic())
+def note(result: Result, language: str = i18n.DEFAULT) -> str:
+    return methods_note(data.plan(), result, synthetic=_synthetic(), language=language)
 
 
 def _written(write, suffix: str) -> bytes:
@@ -79,7 +86,7 @@ def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
     metadata = None
     if suffix == ".xlsx":
         metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result),
-                                         synthetic="YES: generated demo round" if _synthetic() else "no")
+                                         synthetic=_("YES: generated demo round") if _synthetic() else _("no"))
     return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx=sdmx), suffix)
 
 
