@@ -308,12 +308,13 @@ def _weighting(result) -> None:
     st.caption(_("Method: {method}{trim}. deff_w = Kish design effect of the weights; g = final weight ÷ design "
                  "weight.").format(method=plan.weights.method, trim=trim))
     st.dataframe(result.diagnostics, hide_index=True)
-    for warning in result.warnings:
-        st.warning(safe.text(warning))
+    if result.warnings:  # analysis words them (in English): shown as data under a translated heading
+        st.warning(_("The weighting left {n} notes:").format(n=len(result.warnings)))
+        st.dataframe(pd.DataFrame({_("note"): result.warnings}), hide_index=True)
     st.subheader(_("Population margins: source and assumptions"))
-    for margin in plan.margins:
-        st.markdown(f"- `{margin.file.name}` ({', '.join(margin.columns)}): "
-                    + safe.text(margin.source or _("no source given in the plan")))
+    st.dataframe(pd.DataFrame({  # the sources as the plan's author wrote them: a citation, not interface text
+        _("file"): [m.file.name for m in plan.margins], _("margins"): [", ".join(m.columns) for m in plan.margins],
+        _("source"): [m.source or _("no source given in the plan") for m in plan.margins]}), hide_index=True)
     with st.expander(_("What the margins assume")):
         st.text(data.margins_assumption())
 

@@ -205,10 +205,9 @@ def _answers(submission: pd.Series) -> None:
             if q.field in submission.index and pd.notna(submission.get(q.field))]
     table = pd.DataFrame(rows, columns=["group", "question", "answer"])
     with st.expander(_("Answers ({n})").format(n=len(table)), expanded=True):
-        for group, answers in table.groupby("group", sort=False):
-            st.markdown(f"**{safe.text(group) if group else _('General')}**")
+        for group, answers in table.groupby("group", sort=False):  # the group's label heads its questions
             st.dataframe(answers[["question", "answer"]], hide_index=True, width="stretch",
-                         column_config={"question": st.column_config.TextColumn(_("question"), width="large"),
+                         column_config={"question": st.column_config.TextColumn(group or _("question"), width="large"),
                                         "answer": st.column_config.TextColumn(_("answer"), width="medium")})
 
 
