@@ -5,11 +5,14 @@ review, volunteers, imports) and may read the estimates and de-identified downlo
 and de-identified downloads only, never personal data. Each role lands on the first page it may open.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import data, first_run, freshness, i18n, safe, signin
 from dashboard.i18n import N_, _
 
+FAVICON = Path(__file__).with_name("favicon.png")
 STAFF = {"admin", "coordinator"}
 EVERYONE = {"admin", "coordinator", "researcher"}
 PAGES = [
@@ -48,7 +51,8 @@ def _not_for_role(title: str):
 
 user = signin.current_user()
 i18n.use(user.language if user else None)  # the user's stored choice; before sign-in, the sign-in page's
-st.set_page_config(page_title=_("SDG 16 survey — Trujillo"), page_icon=":material/shield_person:", layout="wide")
+# The tab icon is a bundled image: a Material icon here would be fetched from fonts.gstatic.com (offline-first).
+st.set_page_config(page_title=_("SDG 16 survey — Trujillo"), page_icon=str(FAVICON), layout="wide")
 if user is None:
     st.navigation([st.Page(signin.sign_in_page, title=_("Sign in"), icon=":material/login:")], position="hidden").run()
 elif user.must_change_password:

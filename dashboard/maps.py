@@ -15,7 +15,28 @@ BLUES = "blues"
 
 
 def _shapes(collection: dict) -> alt.InlineData:
-    return alt.InlineData(values=collection, format=alt.DataFormat(property="features", type="json"))
+    return alt.InlineData(values=_for_d3(collection), format=alt.DataFormat(property="features", type="json"))
+
+
+def _for_d3(collection: dict) -> dict:
+    """The collection with its rings wound as d3-geo (Vega's projection) wants: exterior rings clockwise, holes
+    counter-clockwise — the opposite of GeoJSON's RFC 7946, with which d3 fills the whole globe but the shape."""
+    def wound(ring: list, clockwise: bool) -> list:
+        area = sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]))
+        return ring[::-1] if (area < 0) != clockwise else ring
+
+    def polygon(rings: list) -> list:
+        return [wound(ring, clockwise=k == 0) for k, ring in enumerate(rings)]
+
+    features = []
+    for feature in collection["features"]:
+        geometry = dict(feature["geometry"])
+        if geometry["type"] == "Polygon":
+            geometry["coordinates"] = polygon(geometry["coordinates"])
+        elif geometry["type"] == "MultiPolygon":
+            geometry["coordinates"] = [polygon(rings) for rings in geometry["coordinates"]]
+        features.append({**feature, "geometry": geometry})
+    return {**collection, "features": features}
 
 
 def _background(collection: dict) -> alt.Chart:

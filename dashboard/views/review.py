@@ -71,9 +71,8 @@ def _queue(frame: pd.DataFrame) -> pd.DataFrame:
     days = data.interview_days(include_rejected=True)
     state_names = {s: _(label) for s, label in STATES.items()}
     with st.container(horizontal=True):
-        chosen_flags = st.multiselect(_("Flags"), list(quality.CHECKS), default=list(quality.CHECKS),
-                                      format_func=names.get, key="review_flags", width=360,
-                                      placeholder=_("any submission, flagged or not"))
+        chosen_flags = st.multiselect(_("Flags"), list(quality.CHECKS), format_func=names.get, key="review_flags",
+                                      width=360, placeholder=_("any flag"))
         chosen_states = st.multiselect(_("Review state"), list(REVIEW_STATES), default=["received"],
                                        format_func=state_names.get, key="review_states", width=260)
         volunteers = st.multiselect(_("Volunteer"), sorted(frame["volunteer"].dropna().unique()), key="review_who",
@@ -85,8 +84,7 @@ def _queue(frame: pd.DataFrame) -> pd.DataFrame:
                             key="review_days", width=260)
     states = _states(frame)
     keep = pd.Series(True, index=frame.index)
-    if chosen_flags:
-        keep &= checks.loc[frame.index, chosen_flags].any(axis=1)
+    keep &= checks.loc[frame.index, chosen_flags or list(quality.CHECKS)].any(axis=1)  # flagged ones only
     if chosen_states:
         keep &= states.isin(chosen_states)
     if volunteers:
