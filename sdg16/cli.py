@@ -6,10 +6,14 @@ so this file stays a table of contents.
 
 import typer
 
-from sdg16 import collect_commands, forms_commands
-from sdg16 import demo_commands, geography_commands
-from sdg16 import analysis_commands
-from sdg16 import dashboard_commands
+from sdg16 import (
+    analysis_commands,
+    collect_commands,
+    dashboard_commands,
+    demo_commands,
+    forms_commands,
+    geography_commands,
+)
 
 app = typer.Typer(help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.", no_args_is_help=True)
 app.add_typer(forms_commands.app, name="forms")

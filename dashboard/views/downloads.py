@@ -51,8 +51,8 @@ def render() -> None:
     st.subheader(_("Weighted microdata (no direct identifiers)"))
     st.caption(_("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
                  "instance ids removed; volunteers coded V001…; value labels from the XLSForm in Stata/SPSS."))
-    for label, suffix in (("CSV", ".csv"), ("Stata (.dta)", ".dta"), ("SPSS (.sav)", ".sav")):
-        _button(label, lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
+    for label, suffix in ((N_("CSV"), ".csv"), (N_("Stata (.dta)"), ".dta"), (N_("SPSS (.sav)"), ".sav")):
+        _button(_(label), lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
     st.subheader(_("Documentation"))
     _button(_("Codebook (CSV)"), _codebook, _(FILE_NAMES["codebook"]) + ".csv")
     language = i18n.current()

@@ -7,8 +7,17 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError
-from analysis.quality import (CHECKS, check_submissions, daily_counts, dk_rf_share, durations, last_submission, progress,
-                              straightlined_batteries, volunteer_summary)
+from analysis.quality import (
+    CHECKS,
+    check_submissions,
+    daily_counts,
+    dk_rf_share,
+    durations,
+    last_submission,
+    progress,
+    straightlined_batteries,
+    volunteer_summary,
+)
 
 NEIGHBOURHOODS = pd.read_csv(Path(__file__).resolve().parents[2] / "data" / "neighbourhoods.csv")
 NA = np.nan

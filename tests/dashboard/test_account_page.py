@@ -3,7 +3,6 @@
 from dashboard.data import accounts
 
 
-
 def test_changing_a_password_asks_for_the_current_one(app_as, password):
     at = app_as("coordinator", "account")
     current, new, again = at.text_input[:3]

@@ -99,14 +99,14 @@ def page(server, browser, requests_seen):
 
 def _shot(page, name: str) -> None:
     """The page at desktop width, then at a phone's (390 px), full length."""
-    page.wait_for_timeout(1500)  # let charts and maps finish drawing
-    page.screenshot(path=ARTIFACTS / f"dashboard-{name}.png", full_page=True)
     size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(1500)
-    page.screenshot(path=ARTIFACTS / f"dashboard-{name}-phone.png", full_page=True)
+    # Streamlit scrolls inside its own container, so a tall viewport, not full_page, shows the whole page.
+    for suffix, viewport in (("", {"width": 1280, "height": 2400}), ("-phone", {"width": 390, "height": 3200})):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(2500)  # let charts and maps finish drawing at this width
+        page.screenshot(path=ARTIFACTS / f"dashboard-{name}{suffix}.png")
     page.set_viewport_size(size)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
 
 
 def _open(page, title: str) -> None:

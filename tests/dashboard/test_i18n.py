@@ -15,7 +15,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from analysis import labels
+from analysis import labels, methods
 from dashboard import i18n
 
 DASHBOARD = Path(i18n.__file__).parent
@@ -67,8 +67,8 @@ class _Marked(gettext.NullTranslations):
 
 @pytest.fixture
 def marked_spanish(monkeypatch):
-    """The dashboard's catalogue marked, and so the plan's translations (analysis.labels: indicator names and
-    notes), which are the other source of Spanish text on the pages."""
+    """The dashboard's catalogue marked, and so the other sources of Spanish text on the pages: the plan's
+    translations (analysis.labels: indicator names and notes) and the methods note's (analysis.methods)."""
     spanish = i18n.translations("es")
     monkeypatch.setattr(i18n, "translations", lambda language: _Marked(spanish) if language == "es" else
                         gettext.NullTranslations())
@@ -79,6 +79,8 @@ def marked_spanish(monkeypatch):
         return text if text == getattr(indicator, key) else f"{OPEN}{text}{CLOSE}"
 
     monkeypatch.setattr(labels, "indicator_text", marked_plan_text)
+    for key, text in methods.TEXT["es"].items():  # the methods note's Spanish, kept in analysis
+        monkeypatch.setitem(methods.TEXT["es"], key, f"{OPEN}{text}{CLOSE}")
     i18n.missing.clear()
     yield
     i18n.missing.clear()
