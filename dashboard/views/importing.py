@@ -14,7 +14,7 @@ from collect.importers.file import import_file
 from dashboard import data, safe, signin
 from dashboard.i18n import N_, _
 
-SOURCES = {"kobo": "KoboToolbox", "odk-central": "ODK Central", "file": N_("Other (same column layout)")}
+SOURCES = {"kobo": N_("KoboToolbox"), "odk-central": N_("ODK Central"), "file": N_("Other (same column layout)")}
 
 
 def render() -> None:
