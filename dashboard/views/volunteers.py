@@ -42,7 +42,6 @@ App Users and share their QR codes. Export *Submissions (CSV .zip)* and bring it
 
 Use choice **names** (not labels) in exports: analysis refers to names, which are the same in every language.
 """)
-NEW_CODE = "volunteer_new_code"  # session state: the code just made, shown until the next change
 
 
 def render() -> None:
@@ -50,7 +49,6 @@ def render() -> None:
     st.title(_("Volunteers & forms"))
     base = _base_url()
     _add(base)
-    _show_new_code(base)
     _list(base)
     _forms()
     st.subheader(_("Collecting with KoboToolbox or ODK Central"))
@@ -102,28 +100,21 @@ def _add(base: str) -> None:
         return
     message = (_("Volunteer **{name}** reactivated with a new code (what this name sent before stays with it).")
                if name.strip() in revoked else _("Volunteer **{name}** added."))
-    st.session_state[NEW_CODE] = (new, message.format(name=safe.text(new.volunteer.name)))
+    _show_code(base, new, message.format(name=safe.text(new.volunteer.name)))
 
 
-def _show_new_code(base: str) -> None:
-    """The QR code just made (new volunteer or reissued): shown once, with its PNG to download."""
-    if NEW_CODE not in st.session_state:
-        return
-    new, message = st.session_state[NEW_CODE]
-    new: NewVolunteer
+def _show_code(base: str, new: NewVolunteer, message: str) -> None:
+    """The QR code just made (new volunteer or reissued), with its PNG: in this run only, never again."""
     url = new.server_url(base)
     png = io.BytesIO()
     qrcode.make(settings_payload(collect_settings(url, new.volunteer.name, new.volunteer.project))).save(png)
-    st.success(message + " " + _("Scan this code with ODK Collect now: it is shown only until you leave the page."))
+    st.success(message + " " + _("Scan this code with ODK Collect now: it is shown only once."))
     st.image(png.getvalue(), caption=_("ODK Collect settings for {name}").format(name=new.volunteer.name), width=280)
     st.download_button(_("Download the QR code (PNG)"), png.getvalue(), f"odk-collect-{new.volunteer.name}.png",
                        "image/png")
     st.code(url, language=None)
     st.caption(_("Web form for a volunteer without Android (works offline only over HTTPS):"))
     st.code(webform_url(url, data.FORM_ID), language=None)
-    if st.button(_("Done: hide the code")):
-        del st.session_state[NEW_CODE]
-        st.rerun()
 
 
 def _list(base: str) -> None:
@@ -144,13 +135,10 @@ def _list(base: str) -> None:
             revoke = st.form_submit_button(_("Revoke (their phone stops sending; what they sent stays)"),
                                            icon=":material/block:")
     if reissue:
-        new = reissue_token(data.store(), name)
-        st.session_state[NEW_CODE] = (new, _("New code for **{name}**; the old one no longer works.").format(
-            name=safe.text(name)))
-        st.rerun()
+        _show_code(base, reissue_token(data.store(), name),
+                   _("New code for **{name}**; the old one no longer works.").format(name=safe.text(name)))
     if revoke:
         revoke_volunteer(data.store(), name)
-        st.session_state.pop(NEW_CODE, None)
         st.rerun()
 
 

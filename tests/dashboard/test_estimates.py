@@ -41,7 +41,12 @@ def test_other_indicator_weighting_and_margins_source(demo_data, app_as):
     diagnostics = next(d.value for d in at.dataframe if "deff_w" in d.value.columns or "g_max" in d.value.columns)
     assert len(diagnostics) == 21
     at.session_state["estimates_tab"] = "Map"
-    assert "Approximate boundaries" in _texts(at.run())
+    at.run()
+    assert "District estimates on INEI's district limits." in _texts(at)
+    chart = at.get("vega_lite_chart")[0].proto.spec
+    assert "INEI" in chart and "Víctor Larco Herrera" in chart and "estimate_text" in chart
+    at.segmented_control(key="estimates_map_kind").set_value("neighbourhood").run()
+    assert "drawn as points at their approximate centre" in _texts(at)
 
 
 def test_rounds_by_date_range_with_change_and_significance(demo_data, app_as):
