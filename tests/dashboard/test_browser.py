@@ -165,7 +165,8 @@ def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, pag
             _check_downloads(page)
     _open(page, "Seguimiento de campo")
     page.get_by_role("tab", name="Mapa").click()
-    page.get_by_text("INEI").first.wait_for()
+    page.get_by_text("Color según").wait_for()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     _shot(page, "field-map")
 
     # A bulk review: two rows ticked in the queue's table, then every flagged submission rejected at once.
