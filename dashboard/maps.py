@@ -44,8 +44,9 @@ def _background(collection: dict) -> alt.Chart:
 
 
 def _frame(layers: alt.LayerChart, attribution: str) -> alt.LayerChart:
+    # The licence's credit, drawn under the map (Vega draws no subtitle under an empty title).
     return layers.properties(width="container", height=HEIGHT, title=alt.Title(
-        "", subtitle=attribution, subtitleFontSize=10, subtitleColor="#666", anchor="end", orient="bottom")
+        attribution, fontSize=10, fontWeight="normal", color="#666", anchor="end", orient="bottom")
     ).configure_view(stroke=None).configure_legend(orient="bottom", titleLimit=300, labelLimit=200)
 
 
