@@ -171,7 +171,7 @@ def _one_by_one(frame: pd.DataFrame, shown: pd.DataFrame, reviewer: str) -> None
     submission = frame.loc[shown.index[position]]
     st.subheader(_("{volunteer} — {neighbourhood}, {day}").format(
         volunteer=safe.text(row["volunteer"]), neighbourhood=safe.text(row["neighbourhood"]), day=row["day"]))
-    st.caption(_("Received {at} UTC — now **{state}** — `{instance}`").format(
+    st.caption(_("Received {at} UTC — now **{state}** — {instance}").format(
         at=f"{submission['received_at']:%Y-%m-%d %H:%M}", state=row["state"], instance=safe.text(instance)))
     for reason in flags.reasons(data.quality_checks().loc[shown.index[position]]):
         st.markdown(f"- {reason}")
