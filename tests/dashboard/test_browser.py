@@ -191,9 +191,10 @@ def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, pag
 
 
 def _overall_estimate(page) -> str:
-    """The reading note's all-areas figure, e.g. "Todas las zonas encuestadas: 33.5%"."""
+    """The reading note's all-areas figure with its n, e.g. "Todas las zonas encuestadas: 33.5% (30.2%–36.6%, n =
+    1,931)": rejected submissions leave it (n falls even where the share stays the same to one decimal)."""
     text = page.get_by_text("Todas las zonas encuestadas:").first.inner_text()
-    return re.search(r"Todas las zonas encuestadas: [\d.]+%", text).group(0)
+    return re.search(r"Todas las zonas encuestadas: [\d.]+% \([\d.]+%–[\d.]+%, n = [\d,]+\)", text).group(0)
 
 
 def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser):
