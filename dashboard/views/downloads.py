@@ -22,6 +22,7 @@ from dashboard import data, demo, freshness, i18n, signin
 from dashboard.i18n import N_, _
 from forms.codebook import codebook_frame
 
+SYNTHETIC = {True: N_("YES: generated demo round"), False: N_("no")}  # the XLSX metadata's "synthetic" row
 FILE_NAMES = {"estimates": N_("sdg16-estimates"), "sdmx": N_("sdg16-estimates-sdmx"),
               "microdata": N_("sdg16-microdata"), "codebook": N_("sdg16-codebook"), "methods": N_("sdg16-methods")}
 MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,8 +44,9 @@ def render() -> None:
     st.subheader(_("Estimates"))
     st.caption(_("{n:,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.").format(
         n=len(result.estimates)))
+    language = i18n.current()  # files are made when clicked, maybe outside this run: they take the language now
     _button(_("Tidy table (CSV)"), lambda: _table_file(result, ".csv"), names["estimates"] + ".csv")
-    _button(_("Tidy table with metadata sheets (XLSX)"), lambda: _table_file(result, ".xlsx"),
+    _button(_("Tidy table with metadata sheets (XLSX)"), lambda: _table_file(result, ".xlsx", language=language),
             names["estimates"] + ".xlsx")
     _button(_("SDMX-CSV (SDG series, for UN SDG data exchange)"), lambda: _table_file(result, ".csv", sdmx=True),
             names["sdmx"] + ".csv")
@@ -55,7 +57,6 @@ def render() -> None:
         _button(_(label), lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
     st.subheader(_("Documentation"))
     _button(_("Codebook (CSV)"), _codebook, _(FILE_NAMES["codebook"]) + ".csv")
-    language = i18n.current()
     _button(_("Methods note (Markdown)"), lambda: note(result, language).encode("utf-8"), names["methods"] + ".md")
     with st.expander(_("Read the methods note")):
         st.markdown(note(result, language))
@@ -82,11 +83,12 @@ def _written(write, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
+def _table_file(result: Result, suffix: str, sdmx: bool = False, language: str = i18n.DEFAULT) -> bytes:
     metadata = None
     if suffix == ".xlsx":
-        metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result),
-                                         synthetic=_("YES: generated demo round") if _synthetic() else _("no"))
+        words = i18n.translations(language).gettext
+        metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result, language),
+                                         synthetic=words(SYNTHETIC[_synthetic()]))
     return _written(lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx=sdmx), suffix)
 
 

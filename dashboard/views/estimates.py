@@ -111,7 +111,8 @@ def _reading_note(overall: pd.DataFrame, level: float) -> str:
 
 def _table(by_area: pd.DataFrame, breakdown: str) -> None:
     columns = ["neighbourhood"] + (["group"] if breakdown != "none" else []) + [
-        "estimate", "ci_low", "ci_high", "se", "deff", "n", "n_excluded", "flag_label"]
+        "estimate", "ci_low", "ci_high", "se", "deff", "n", "n_excluded", "flag"]
+    by_area = by_area.assign(flag=by_area["flag_label"])  # the flag in words, in the reader's language
     titles = {"estimate": _("estimate"), "ci_low": _("CI low"), "ci_high": _("CI high"), "se": _("SE")}
     percent = {c: st.column_config.NumberColumn(t, format="percent") for c, t in titles.items()}
     st.dataframe(by_area[columns].sort_values(columns[: 1 + (breakdown != "none")]), hide_index=True,
@@ -119,7 +120,7 @@ def _table(by_area: pd.DataFrame, breakdown: str) -> None:
                                 "neighbourhood": st.column_config.TextColumn(_("neighbourhood")),
                                 "n": st.column_config.NumberColumn("n"),
                                 "n_excluded": st.column_config.NumberColumn(_("n excluded")),
-                                "flag_label": st.column_config.TextColumn(_("flag")),
+                                "flag": st.column_config.TextColumn(_("flag")),
                                 "group": st.column_config.TextColumn(_label(breakdown))})
     st.caption(_("flag: **ok**; **unreliable** = fewer respondents than the plan's min_n (read with care); "
                  "**suppressed** = estimate withheld (below suppress_n). n excluded = don't know / refused."))

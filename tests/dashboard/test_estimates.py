@@ -36,7 +36,8 @@ def test_other_indicator_weighting_and_margins_source(demo_data, app_as):
     at.selectbox(key="estimates_indicator").set_value("16.5.1").run()
     assert not at.exception
     texts = _texts(at)
-    assert "ASSUMED split of 2017 census district totals" in texts
+    assert any("ASSUMED split of 2017 census district totals" in " ".join(d.value.astype(str).to_numpy().ravel())
+               for d in at.dataframe)  # the plan's own words for its sources, shown as data
     assert "DEFAULT MARGINS — AN ASSUMPTION, NOT CENSUS COUNTS" in texts
     diagnostics = next(d.value for d in at.dataframe if "deff_w" in d.value.columns or "g_max" in d.value.columns)
     assert len(diagnostics) == 21
@@ -79,7 +80,7 @@ def test_overlapping_rounds_are_refused(demo_data, app_as):
 
 def test_rounds_by_form_version_need_two_different_versions(demo_data, app_as):
     at = app_as("researcher", "estimates", "Rounds")
-    at.radio(key="rounds_kind").set_value("form version").run()
+    at.radio(key="rounds_kind").set_value("version").run()
     versions = at.selectbox(key="round_a_version").options
     at.selectbox(key="round_b_version").set_value(at.selectbox(key="round_a_version").value).run()
     assert "Choose two different rounds to compare." in [i.value for i in at.info]
