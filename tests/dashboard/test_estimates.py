@@ -1,5 +1,7 @@
 """Estimates page on the demo round (AppTest): the table, breakdowns, chart, map, weighting — for a researcher."""
 
+import json
+
 import pytest
 
 from dashboard import data
@@ -44,8 +46,8 @@ def test_other_indicator_weighting_and_margins_source(demo_data, app_as):
     at.session_state["estimates_tab"] = "Map"
     at.run()
     assert "District estimates on INEI's district limits." in _texts(at)
-    chart = at.get("vega_lite_chart")[0].proto.spec
-    assert "Víctor Larco Herrera" in chart and "estimate_text" in chart
+    chart = json.dumps(json.loads(at.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
+    assert "Víctor Larco Herrera" in chart and "estimate_text" in chart and "INEI" in chart
     at.segmented_control(key="estimates_map_kind").set_value("neighbourhood").run()
     assert "drawn as points at their approximate centre" in _texts(at)
 
