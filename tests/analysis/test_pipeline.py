@@ -47,7 +47,7 @@ def test_table_has_the_tidy_columns_and_every_indicator(result):
     assert set(table["by"]) == {"overall", "neighbourhood", "district", "sex", "age_group", "youth", "disability"}
     assert set(table["flag"]) <= {"ok", "unreliable", "suppressed"}
     within = table[table["area"].notna()]
-    assert set(within["by"]) == {"sex", "age_group", "youth", "disability"}
+    assert set(within["by"]) == {"district", "sex", "age_group", "youth", "disability"}
 
 
 def test_weights_match_the_margins(result):

@@ -116,10 +116,11 @@ def test_sign_out_ends_the_session_and_sends_the_browser_to_clear_the_cookie(bro
     assert [t.label for t in at.text_input] == ["Username", "Password"] and at.info.len == 0
 
 
-def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(browser_session, users):
+def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(browser_session, users, password):
     at, token = browser_session("the_coordinator")
     elsewhere = users.redeem_ticket(users.issue_ticket("the_coordinator"))
     at.switch_page("views/account.py").run()
+    next(t for t in at.text_input if t.label == "Current password").input(password)
     next(t for t in at.text_input if t.label == "New password").input("a brand new password")
     next(t for t in at.text_input if t.label == "New password again").input("a brand new password")
     button(at, "Change password").click().run()
