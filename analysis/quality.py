@@ -46,19 +46,22 @@ def _timestamps(frame: pd.DataFrame, column: str) -> pd.Series:
 def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None, *,
                       current_version: str | None = None, min_minutes: float = 8.0, outlier_z: float = 3.5,
                       working_hours: tuple[int, int] = (7, 21), timezone: str = "America/Lima",
-                      gps_radius_km: float = 2.0, gps_precision: int = 4,
+                      gps_radius_km: float = 2.0, gps_precision: int = 4, min_straightlined: int = 2,
                       respondent_key: tuple[str, ...] = RESPONDENT_KEY) -> pd.DataFrame:
     """One row per submission: identifiers, duration, DK/RF share and a True/False column per check in CHECKS.
 
     - duplicate_id: the instanceID occurs more than once; duplicate_respondent: the same `respondent_key`
       answers (same block, sex, age, education, household size, years in the area) on another submission;
       duplicate_gps: the same point (rounded to `gps_precision` decimals, ~11 m at 4) on another submission.
-    - speeder: shorter than `min_minutes`; duration_outlier: |robust z| of log duration above `outlier_z`
-      (median/MAD, so a few speeders do not hide themselves by inflating the SD).
+    - speeder: a completed interview (consented adult) shorter than `min_minutes`; duration_outlier: |robust z|
+      of log duration above `outlier_z` among completed interviews (median/MAD, so a few speeders do not hide
+      themselves by inflating the SD). A screen-out (no consent, under age) is short by design, never a speeder.
     - outdated_version: older than `current_version` (default: the newest version seen for the form).
     - gps_missing / gps_outside: no point, or farther than `gps_radius_km` from the claimed neighbourhood's
       centroid (needs `neighbourhoods` with name, lat, lon).
-    - straightlining: the same answer to all five attributes of a 16.6.2 service battery.
+    - straightlining: the same answer to all five attributes in `min_straightlined` or more of the 16.6.2 service
+      batteries. One battery alone is common in honest answers (a service found good on every count: ~20 % of
+      the demo round); two or more flag a few percent.
     - odd_hour: started outside `working_hours` local time (`timezone`).
     """
     frame = submissions
@@ -72,13 +75,17 @@ def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | 
     lat, lon = gps_points(frame)
     points = pd.DataFrame({"lat": lat.round(gps_precision), "lon": lon.round(gps_precision)})
     out["duplicate_gps"] = points.duplicated(keep=False).to_numpy() & lat.notna().to_numpy()
-    out["speeder"] = (out["duration_min"] < min_minutes).fillna(False)
-    out["duration_outlier"] = _robust_outlier(np.log(out["duration_min"].where(out["duration_min"] > 0)), outlier_z)
+    completed = _completed(frame, 18)
+    timed = out["duration_min"].where(completed)
+    out["speeder"] = (timed < min_minutes).fillna(False)
+    out["duration_outlier"] = _robust_outlier(np.log(timed.where(timed > 0)), outlier_z)
     out["outdated_version"] = _outdated(frame, current_version)
     # the point is only asked in a consented adult interview, and only if the form has a gps question at all
-    out["gps_missing"] = lat.isna() & _completed(frame, 18) & ("gps" in frame.columns)
-    out["gps_outside"] = _outside(frame, lat, lon, neighbourhoods, gps_radius_km)
-    out["straightlining"] = straightlined_batteries(frame) > 0
+    out["gps_missing"] = lat.isna() & completed & ("gps" in frame.columns)
+    out["gps_distance_km"] = _distance(frame, lat, lon, neighbourhoods)
+    out["gps_outside"] = (out["gps_distance_km"] > gps_radius_km).fillna(False)
+    out["straightlined_batteries"] = straightlined_batteries(frame)
+    out["straightlining"] = out["straightlined_batteries"] >= min_straightlined
     out["odd_hour"] = _odd_hour(frame, working_hours, timezone)
     out["consent_refused"] = frame["consent"].eq("no") if "consent" in frame.columns else False
     out["issues"] = _issue_text(out[list(CHECKS)])
@@ -119,13 +126,14 @@ def gps_points(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return lat.where(valid).astype(float), lon.where(valid).astype(float)
 
 
-def _outside(frame, lat, lon, neighbourhoods, radius_km) -> pd.Series:
+def _distance(frame, lat, lon, neighbourhoods) -> pd.Series:
+    """km from the GPS point to the claimed neighbourhood's centroid (NaN without either): why gps_outside."""
     if neighbourhoods is None or "neighbourhood" not in frame.columns:
-        return pd.Series(False, index=frame.index)
+        return pd.Series(np.nan, index=frame.index)
     centre = neighbourhoods.set_index("name")[["lat", "lon"]]
     c_lat = frame["neighbourhood"].map(centre["lat"]).astype(float)
     c_lon = frame["neighbourhood"].map(centre["lon"]).astype(float)
-    return (haversine_km(lat, lon, c_lat, c_lon) > radius_km).fillna(False)
+    return haversine_km(lat, lon, c_lat, c_lon).set_axis(frame.index)
 
 
 def haversine_km(lat1, lon1, lat2, lon2):

@@ -192,6 +192,13 @@ class Accounts:
         _check_password(password)
         self._store_hash(username, hash_password(password), False, end_sessions=True)
 
+    def reset_password(self, username: str) -> str:
+        """An admin's reset of a forgotten password: a new one-time password (returned) that must be changed at the
+        next sign-in; the user's sessions end."""
+        password = one_time_password()
+        self._store_hash(username, hash_password(password), True, end_sessions=True)
+        return password
+
     def set_language(self, username: str, language: str) -> None:
         """Remember the user's dashboard language (one of dashboard.i18n.LANGUAGES)."""
         try:

@@ -36,6 +36,7 @@ from collect.errors import NotFound
 from collect.frame import LiveFrame
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
+from dashboard.i18n import _
 from dashboard.snapshot import Round, Snapshot
 from dashboard.targets import Targets
 from forms.build import SHIPPED_FORM_ID as FORM_ID
@@ -181,7 +182,7 @@ def shown() -> Snapshot:
         if ready.version != store_version():
             snapshots.wake.set()
         return ready
-    with _spinner("Reading the submissions…"):
+    with _spinner(_("Reading the submissions…")):
         return snapshots.at(store_version())
 
 
@@ -285,7 +286,7 @@ def interview_days(include_rejected: bool = False) -> pd.Series:
 
 def quality_checks() -> pd.DataFrame:
     """analysis.quality's per-submission flags over every submission (rejected included)."""
-    with _spinner("Running the field checks…"):
+    with _spinner(_("Running the field checks…")):
         return snapshot().quality_checks()
 
 
@@ -297,19 +298,19 @@ def gps_points() -> pd.DataFrame:
 def estimates() -> pipeline.Result | AnalysisError | None:
     """The plan run over the submissions not rejected. None on an empty store; an AnalysisError (whose message
     names the problem) when the plan cannot run."""
-    with _spinner("Weighting and estimating…"):
+    with _spinner(_("Weighting and estimating…")):
         return snapshot().estimates()
 
 
 def round_estimates(column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
     """As `estimates`, over one round: interview `day` (or `form_version`) within [low, high]."""
-    with _spinner("Estimating the round…"):
+    with _spinner(_("Estimating the round…")):
         return snapshot().round_estimates((column, low, high))
 
 
 def round_comparison(a: Round, b: Round) -> pd.DataFrame | AnalysisError:
     """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high)."""
-    with _spinner("Comparing the rounds…"):
+    with _spinner(_("Comparing the rounds…")):
         return snapshot().round_comparison(a, b)
 
 

@@ -846,3 +846,22 @@ def demo_round(store: Store) -> DemoRound | None:
 def is_synthetic(frame: pd.DataFrame) -> pd.Series:
     """Which rows of `Store.submissions_frame` come from the demo round (sent by a "(demo)" volunteer)."""
     return frame["volunteer"].fillna("").str.endswith(DEMO_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Removed:
+    submissions: int
+    volunteers: int
+
+
+def remove_demo(store: Store) -> Removed:
+    """Delete the demo round: every submission sent by a "(demo)" volunteer (their attachments and reviews go
+    with them), the demo volunteers with their tokens, and the mark that the store holds synthetic data. Real
+    submissions, dashboard accounts and targets are not touched. One transaction: all of it or nothing."""
+    demo_name = tables.volunteers.c.name.like(f"%{DEMO_SUFFIX}")
+    with store.write() as conn:
+        submissions = conn.execute(tables.submissions.delete().where(
+            tables.submissions.c.volunteer.like(f"%{DEMO_SUFFIX}"))).rowcount
+        volunteers = conn.execute(tables.volunteers.delete().where(demo_name)).rowcount
+        conn.execute(tables.settings.delete().where(tables.settings.c.key == DEMO_SETTING))
+    return Removed(submissions, volunteers)

@@ -44,10 +44,10 @@ def test_table_has_the_tidy_columns_and_every_indicator(result):
     table = result.estimates
     assert list(table.columns) == TIDY_COLUMNS
     assert list(table["indicator"].unique()) == [i.id for i in PLAN.indicators]
-    assert set(table["by"]) == {"overall", "neighbourhood", "sex", "age_group", "youth", "disability"}
+    assert set(table["by"]) == {"overall", "neighbourhood", "district", "sex", "age_group", "youth", "disability"}
     assert set(table["flag"]) <= {"ok", "referencial", "unreliable", "suppressed"}
     within = table[table["area"].notna()]
-    assert set(within["by"]) == {"sex", "age_group", "youth", "disability"}
+    assert set(within["by"]) == {"district", "sex", "age_group", "youth", "disability"}
 
 
 def test_weights_match_the_margins(result):

@@ -7,8 +7,17 @@ import pandas as pd
 import pytest
 
 from analysis.errors import AnalysisError
-from analysis.quality import (CHECKS, check_submissions, daily_counts, dk_rf_share, durations, last_submission, progress,
-                              straightlined_batteries, volunteer_summary)
+from analysis.quality import (
+    CHECKS,
+    check_submissions,
+    daily_counts,
+    dk_rf_share,
+    durations,
+    last_submission,
+    progress,
+    straightlined_batteries,
+    volunteer_summary,
+)
 
 NEIGHBOURHOODS = pd.read_csv(Path(__file__).resolve().parents[2] / "data" / "neighbourhoods.csv")
 NA = np.nan
@@ -50,7 +59,7 @@ def test_clean_submissions_raise_no_flag():
     ({"form_version": "2026112801"}, "outdated_version"),
     ({"gps": NA}, "gps_missing"),
     ({"gps": "-8.2240 -78.9770 10 5"}, "gps_outside"),          # Salaverry, claimed as Trujillo cercado
-    ({f"health_{a}": "agree" for a in ATTRS}, "straightlining"),
+    ({**{f"health_{a}": "agree" for a in ATTRS}, **{f"gov_services_{a}": "agree" for a in ATTRS}}, "straightlining"),
     ({"start": "2026-11-20T23:30:00.000-05:00", "end": "2026-11-20T23:55:00.000-05:00"}, "odd_hour"),
 ])
 def test_each_check_fires_on_its_case(changes, check):
@@ -61,6 +70,22 @@ def test_each_check_fires_on_its_case(changes, check):
     assert check.replace("_", " ") in checks.loc[6, "issues"]
     other = [c for c in CHECKS if c not in (check, "duplicate_id", "duplicate_respondent", "duplicate_gps")]
     assert not checks.loc[6, other].any()
+
+
+def test_one_battery_answered_alike_is_not_straightlining():
+    rows = clean() + [submission(9, **{f"health_{a}": "agree" for a in ATTRS})]
+    checks = check_submissions(frame(*rows))
+    assert checks.loc[6, "straightlined_batteries"] == 1
+    assert not checks["straightlining"].any()
+
+
+def test_screen_outs_are_never_speeders_or_duration_outliers():
+    short = {"start": "2026-11-20T10:00:00.000-05:00", "end": "2026-11-20T10:01:00.000-05:00"}
+    rows = clean(20) + [submission(30, consent="no", **short), submission(31, age="16", **short)]
+    checks = check_submissions(frame(*rows))
+    assert not checks[["speeder", "duration_outlier"]].to_numpy().any()
+    rows.append(submission(32, **short))  # the same minute, completed: a speeder
+    assert check_submissions(frame(*rows))["speeder"].tolist() == [False] * 22 + [True]
 
 
 def test_duration_outlier_is_robust_to_the_outlier_itself():

@@ -1,5 +1,7 @@
 """Estimates page on the demo round (AppTest): the table, breakdowns, chart, map, weighting — for a researcher."""
 
+import json
+
 import pytest
 
 from dashboard import data
@@ -36,12 +38,18 @@ def test_other_indicator_weighting_and_margins_source(demo_data, app_as):
     at.selectbox(key="estimates_indicator").set_value("16.5.1").run()
     assert not at.exception
     texts = _texts(at)
-    assert "ASSUMED split of 2017 census district totals" in texts
+    assert any("ASSUMED split of 2017 census district totals" in " ".join(d.value.astype(str).to_numpy().ravel())
+               for d in at.dataframe)  # the plan's own words for its sources, shown as data
     assert "DEFAULT MARGINS — AN ASSUMPTION, NOT CENSUS COUNTS" in texts
     diagnostics = next(d.value for d in at.dataframe if "deff_w" in d.value.columns or "g_max" in d.value.columns)
     assert len(diagnostics) == 21
     at.session_state["estimates_tab"] = "Map"
-    assert "Approximate boundaries" in _texts(at.run())
+    at.run()
+    assert "District estimates on INEI's district limits." in _texts(at)
+    chart = json.dumps(json.loads(at.get("vega_lite_chart")[0].proto.spec), ensure_ascii=False)
+    assert "Víctor Larco Herrera" in chart and "estimate_text" in chart and "INEI" in chart
+    at.segmented_control(key="estimates_map_kind").set_value("neighbourhood").run()
+    assert "drawn as points at their approximate centre" in _texts(at)
 
 
 def test_rounds_by_date_range_with_change_and_significance(demo_data, app_as):
@@ -74,7 +82,7 @@ def test_overlapping_rounds_are_refused(demo_data, app_as):
 
 def test_rounds_by_form_version_need_two_different_versions(demo_data, app_as):
     at = app_as("researcher", "estimates", "Rounds")
-    at.radio(key="rounds_kind").set_value("form version").run()
+    at.radio(key="rounds_kind").set_value("version").run()
     versions = at.selectbox(key="round_a_version").options
     at.selectbox(key="round_b_version").set_value(at.selectbox(key="round_a_version").value).run()
     assert "Choose two different rounds to compare." in [i.value for i in at.info]

@@ -1,4 +1,5 @@
 import pytest
+from streamlit.navigation.page import calc_hash
 
 
 def test_signed_out_visitor_sees_only_the_sign_in_form(users, signed_out_app, password):
@@ -11,7 +12,7 @@ def test_signed_out_visitor_sees_only_the_sign_in_form(users, signed_out_app, pa
     assert "Wrong username or password." in [e.value for e in at.error]
     at.text_input[1].input(password)
     at.button[0].click().run()
-    assert "Signed in as **the_researcher** (researcher)" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as **the\\_researcher** (researcher)" in [c.value for c in at.sidebar.caption]
 
 
 def test_one_time_password_must_be_changed_first(data_dir, capsys, signed_out_app):
@@ -108,3 +109,13 @@ def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_whe
     data.refresh()  # what the warmer does
     at.run()
     assert not at.exception and not at.get("progress") and (at.dataframe or at.get("download_button"))
+
+
+def test_a_researcher_following_a_coordinators_link_reads_that_it_is_not_for_their_role(app_as):
+    at = app_as("researcher", language="es")
+    at._page_hash = calc_hash("monitoring")  # what the browser asks for at /monitoring (st.Page hashes url_path)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Seguimiento de campo"
+    assert at.warning[0].value.startswith("Esta página no es para su rol (investigación)")
+    assert not at.dataframe and not at.tabs  # nothing of the page itself
