@@ -273,8 +273,8 @@ def competent_report(reported: pd.Series, reported_to: pd.Series, competent: tup
     hit = selected_any(reported_to, competent)
     said_yes = reported == "yes"
     refused_whom = said_yes & (reported_to.isna() | (reported_to == RF))
-    return _choose([said_yes & (hit == True) & ~refused_whom, refused_whom, said_yes & (reported_to == DK),
-                    said_yes & (hit == False), reported == "no", reported == DK, reported == RF],
+    return _choose([said_yes & (hit == True) & ~refused_whom, refused_whom, said_yes & (reported_to == DK),  # noqa: E712 (pandas: elementwise, NaN stays NaN)
+                    said_yes & (hit == False), reported == "no", reported == DK, reported == RF],  # noqa: E712 (pandas: elementwise, NaN stays NaN)
                    ["yes", RF, DK, "no", "no", DK, RF], reported.index)
 
 
@@ -284,8 +284,8 @@ def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series,
     voluntary as far as we know). Only for people with a dispute."""
     used = selected_any(mechanisms, counted)
     had = dispute == "yes"
-    return _choose([had & (used == True), had & (mechanisms == RF), had & (used == False) & reason.isin(SELF_EXCLUDED),
-                    had & (used == False)], ["yes", RF, "self_excluded", "no"], dispute.index)
+    return _choose([had & (used == True), had & (mechanisms == RF), had & (used == False) & reason.isin(SELF_EXCLUDED),  # noqa: E712
+                    had & (used == False)], ["yes", RF, "self_excluded", "no"], dispute.index)  # noqa: E712
 
 
 def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:

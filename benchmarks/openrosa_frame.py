@@ -18,8 +18,8 @@ import pandas as pd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from collect import tables  # noqa: E402
-from collect.store import ImportRecord, Store, decode_fields  # noqa: E402
 from collect.publish import publish_shipped_forms  # noqa: E402
+from collect.store import ImportRecord, Store, decode_fields  # noqa: E402
 
 
 def main() -> None:

@@ -321,7 +321,7 @@ def _resolve(scope: _Scope, absolute: bool, steps: list[str]) -> Nodes:
     return Nodes((scope.values[path],)) if path in scope.values else Nodes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compile_xpath(text: str):
     """Compile an expression once into a function of a `_Scope`: the form is filled thousands of times."""
     return _Parser(text).parse()

@@ -12,7 +12,6 @@ from dashboard.demo import DEMO_SEED, DemoError, demo_round, load_demo, remove_d
 from forms.xform import XFormError
 from forms.xpath import XPathError
 
-
 app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                   help="The synthetic demo round: load it (no subcommand) or remove it.")
 

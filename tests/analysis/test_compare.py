@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import synthetic_submissions
 
 from analysis.compare import COLUMNS, compare_rounds
 from analysis.errors import AnalysisError
 from analysis.pipeline import run
 from analysis.plan import load_plan
-from synthetic import synthetic_submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,11 @@ import dataclasses
 import shutil
 
 import pytest
+from synthetic import synthetic_submissions
 
 from analysis.methods import methods_note
 from analysis.pipeline import run
 from analysis.plan import DEFAULT_PLAN, load_plan
-from synthetic import synthetic_submissions
 
 PLAN = load_plan(DEFAULT_PLAN)
 

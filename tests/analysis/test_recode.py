@@ -7,8 +7,16 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.plan import RecodeSpec
-from analysis.recode import (age_groups, any_yes, competent_report, discriminated_12m, dispute_access, household_weight,
-                             recode, washington_group)
+from analysis.recode import (
+    age_groups,
+    any_yes,
+    competent_report,
+    discriminated_12m,
+    dispute_access,
+    household_weight,
+    recode,
+    washington_group,
+)
 
 NA = np.nan
 WG = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from collect_samples import free_port, tiny_xform
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -20,7 +21,6 @@ from collect import openrosa
 from collect.database import make_engine
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import free_port, tiny_xform
 
 POSTGRES_URL = os.environ.get("SDG16_TEST_POSTGRES_URL")
 

@@ -1,10 +1,10 @@
 import pytest
+from collect_samples import tiny_submission, tiny_xform
+from test_importers_file import KOBO_CSV
 from typer.testing import CliRunner
 
 from collect.store import Store
-from collect_samples import tiny_submission, tiny_xform
 from sdg16 import collect_commands
-from test_importers_file import KOBO_CSV
 
 runner = CliRunner()
 

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
+from collect_samples import free_port, tiny_submission, tiny_xform
+
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import free_port, tiny_submission, tiny_xform
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = 8

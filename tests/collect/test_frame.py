@@ -2,11 +2,11 @@
 
 import pandas as pd
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 from pandas.testing import assert_frame_equal
 
 from collect.frame import LiveFrame
 from collect.store import ImportRecord
-from collect_samples import tiny_submission, tiny_xform
 
 
 def same_as_a_fresh_read(live: LiveFrame) -> pd.DataFrame:

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from collect import openrosa, tables
 from collect.volunteers import add_volunteer, revoke_volunteer
-from collect_samples import tiny_submission, tiny_xform
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"

@@ -1,12 +1,12 @@
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 
 from collect import tables
 from collect.database import migrate
 from collect.errors import Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
 from collect.store import FRAME_COLUMNS, Attachment, ImportRecord, Store, md5_hex
-from collect_samples import tiny_submission, tiny_xform
 
 
 def count(store: Store, table=tables.submissions) -> int:

@@ -1,8 +1,8 @@
 import pytest
+from collect_samples import tiny_submission
 
 from collect.errors import InvalidSubmission
 from collect.submission import parse_submission
-from collect_samples import tiny_submission
 
 
 def test_identity_and_flat_fields_by_bare_name():

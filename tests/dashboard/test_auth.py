@@ -14,8 +14,20 @@ from collect.database import make_engine
 from collect.store import Store
 from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
-from dashboard.auth import (ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, FIRST_LOCK, IDLE_TIMEOUT, LONGEST_LOCK,
-                            MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError, SignInLocked, session_key)
+from dashboard.auth import (
+    ACCOUNT_FREE_FAILURES,
+    ADDRESS_FREE_FAILURES,
+    FIRST_LOCK,
+    IDLE_TIMEOUT,
+    LONGEST_LOCK,
+    MAX_SESSION,
+    TICKET_LIFETIME,
+    TOUCH_EVERY,
+    Accounts,
+    AuthError,
+    SignInLocked,
+    session_key,
+)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -22,7 +22,6 @@ import pytest
 from collect.store import Store
 from dashboard.auth import Accounts
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH
-from forms.build import SHIPPED_FORM_ID
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

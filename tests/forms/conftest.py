@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
-from pyxform.xls2json_backends import md_table_to_workbook
 from pyxform.xls2json import parse_file_to_json
+from pyxform.xls2json_backends import md_table_to_workbook
 
 from forms.build import FORMS_DIR, BuiltForm, build_form
 

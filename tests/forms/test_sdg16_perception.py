@@ -338,7 +338,7 @@ def test_skip_logic_in_the_compiled_binds(xform, name):
 
 # --- filled in javarosa ---------------------------------------------------------------------------------------
 
-PLACE = [("district", "la_esperanza"), ("neighbourhood", "wichanzao"), ("block", "W-004"), ("dwelling_number", "6"),
+PLACE = [("district", "la_esperanza"), ("neighbourhood", "wichanzao"), ("block", "WIC-0004"), ("dwelling_number", "6"),
          ("visit_number", "1")]
 SELECTED_ADULT = PLACE + [("contact_result", "contact"), ("eligible_adults", "2"), ("selected_available", "yes")]
 ADULT_30 = SELECTED_ADULT + [("age", "30"), ("consent", "yes"), ("sex", "female")]
@@ -450,11 +450,11 @@ def test_a_complete_interview_can_be_finalised(filled):
     submission = ET.fromstring(result.instance.encode("utf-8"))
     assert (submission.get("id"), submission.get("version")) == ("sdg16_perception", "2026120401")
     values = _values(result)
-    block = next(b for b in BLOCKS if b["name"] == "W-004")
+    block = next(b for b in BLOCKS if b["name"] == "WIC-0004")
     assert {name: values[name] for name in ["neighbourhood", "psu", "prob_block", "block_take", "block_dwellings",
                                             "household_adults", "education", "contact_official_12m", "dispute_2y",
                                             "disposition", "expects_victim_12m"]} == {
-        "neighbourhood": "wichanzao", "psu": "W-004", "prob_block": block["prob_block"], "block_take": block["take"],
+        "neighbourhood": "wichanzao", "psu": "WIC-0004", "prob_block": block["prob_block"], "block_take": block["take"],
         "block_dwellings": block["dwellings"], "household_adults": "2", "education": "secondary",
         "contact_official_12m": "no", "dispute_2y": "no", "disposition": "complete", "expects_victim_12m": "yes",
     }

@@ -191,7 +191,7 @@ def test_what_is_not_an_xform_is_named(xml, message):
 
 # --- the shipped questionnaire filled here and in javarosa, with the same answers ------------------------------
 
-PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "block": "W-004", "dwelling_number": "6",
+PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "block": "WIC-0004", "dwelling_number": "6",
          "visit_number": "1"}
 ADULT = {**PLACE, "contact_result": "contact", "eligible_adults": "2", "selected_available": "yes", "age": "30",
          "consent": "yes", "privacy_check": "alone"}
