@@ -34,5 +34,8 @@ def indicator_text(plan: Plan, indicator: Indicator, language: str, key: str = "
 def missing(plan: Plan, language: str) -> list[str]:
     """Ids of the plan's indicators whose name (or note, when the plan has one) has no `language` text."""
     texts = _texts(Path(plan.path), language) if plan.path else {}
-    return [i.id for i in plan.indicators
-            if "name" not in texts.get(i.id, {}) or (i.note and "note" not in texts.get(i.id, {}))]
+    return [
+        i.id
+        for i in plan.indicators
+        if "name" not in texts.get(i.id, {}) or (i.note and "note" not in texts.get(i.id, {}))
+    ]

@@ -21,13 +21,41 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 DK_RF = ("dont_know", "refused")
-META_COLUMNS = ("instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state",
-                "source", "start", "end", "today", "deviceid", "username", "audit", "instanceName", "gps")
-BATTERIES = {s: tuple(f"{s}_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness"))
-             for s in ("health", "school_primary", "school_secondary", "gov_services")}
+META_COLUMNS = (
+    "instance_id",
+    "form_id",
+    "form_version",
+    "volunteer",
+    "device_id",
+    "received_at",
+    "review_state",
+    "source",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "audit",
+    "instanceName",
+    "gps",
+)
+BATTERIES = {
+    s: tuple(f"{s}_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness"))
+    for s in ("health", "school_primary", "school_secondary", "gov_services")
+}
 RESPONDENT_KEY = ("neighbourhood", "psu", "sex", "age", "education", "household_adults", "years_in_neighbourhood")
-CHECKS = ("duplicate_id", "duplicate_respondent", "duplicate_gps", "speeder", "duration_outlier",
-          "outdated_version", "gps_missing", "gps_outside", "straightlining", "odd_hour")
+CHECKS = (
+    "duplicate_id",
+    "duplicate_respondent",
+    "duplicate_gps",
+    "speeder",
+    "duration_outlier",
+    "outdated_version",
+    "gps_missing",
+    "gps_outside",
+    "straightlining",
+    "odd_hour",
+)
 
 
 def durations(submissions: pd.DataFrame) -> pd.Series:
@@ -43,11 +71,20 @@ def _timestamps(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
 
 
-def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None, *,
-                      current_version: str | None = None, min_minutes: float = 8.0, outlier_z: float = 3.5,
-                      working_hours: tuple[int, int] = (7, 21), timezone: str = "America/Lima",
-                      gps_radius_km: float = 2.0, gps_precision: int = 4, min_straightlined: int = 2,
-                      respondent_key: tuple[str, ...] = RESPONDENT_KEY) -> pd.DataFrame:
+def check_submissions(
+    submissions: pd.DataFrame,
+    neighbourhoods: pd.DataFrame | None = None,
+    *,
+    current_version: str | None = None,
+    min_minutes: float = 8.0,
+    outlier_z: float = 3.5,
+    working_hours: tuple[int, int] = (7, 21),
+    timezone: str = "America/Lima",
+    gps_radius_km: float = 2.0,
+    gps_precision: int = 4,
+    min_straightlined: int = 2,
+    respondent_key: tuple[str, ...] = RESPONDENT_KEY,
+) -> pd.DataFrame:
     """One row per submission: identifiers, duration, DK/RF share and a True/False column per check in CHECKS.
 
     - duplicate_id: the instanceID occurs more than once; duplicate_respondent: the same `respondent_key`
@@ -198,8 +235,9 @@ def _issue_text(flags: pd.DataFrame) -> pd.Series:
 # summaries
 
 
-def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.Series | dict | None = None,
-             *, min_age: int = 18) -> pd.DataFrame:
+def progress(
+    submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.Series | dict | None = None, *, min_age: int = 18
+) -> pd.DataFrame:
     """Interviews per `by` value: submitted, completed (consent yes and adult), refusals, target and % of target."""
     frame = submissions
     if by not in frame.columns:
@@ -208,12 +246,18 @@ def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.S
         else:
             raise AnalysisError(f"progress by '{by}': no such column in the submissions")
     completed = _completed(frame, min_age)
-    table = pd.DataFrame({
-        by: frame[by].astype("string").fillna("(missing)"),
-        "submitted": 1,
-        "completed": completed.astype(int),
-        "refused_consent": frame["consent"].eq("no").astype(int) if "consent" in frame else 0,
-    }).groupby(by, sort=True).sum()
+    table = (
+        pd.DataFrame(
+            {
+                by: frame[by].astype("string").fillna("(missing)"),
+                "submitted": 1,
+                "completed": completed.astype(int),
+                "refused_consent": frame["consent"].eq("no").astype(int) if "consent" in frame else 0,
+            }
+        )
+        .groupby(by, sort=True)
+        .sum()
+    )
     if targets is not None:
         target = pd.Series(targets, dtype=float)
         table = table.reindex(table.index.union(target.index.astype(str)).rename(by), fill_value=0)
@@ -225,7 +269,11 @@ def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.S
 
 def _completed(frame: pd.DataFrame, min_age: int) -> pd.Series:
     consent = frame["consent"].eq("yes") if "consent" in frame.columns else pd.Series(True, index=frame.index)
-    age = pd.to_numeric(frame["age"], errors="coerce") if "age" in frame.columns else pd.Series(min_age, index=frame.index)
+    age = (
+        pd.to_numeric(frame["age"], errors="coerce")
+        if "age" in frame.columns
+        else pd.Series(min_age, index=frame.index)
+    )
     return consent & (age >= min_age)
 
 
@@ -239,8 +287,9 @@ def daily_counts(submissions: pd.DataFrame, by: str | None = None, timezone: str
     return submissions.groupby(keys, dropna=False).size().rename("submissions").reset_index()
 
 
-def volunteer_summary(submissions: pd.DataFrame, checks: pd.DataFrame | None = None, *, z: float = 2.0,
-                      min_age: int = 18) -> pd.DataFrame:
+def volunteer_summary(
+    submissions: pd.DataFrame, checks: pd.DataFrame | None = None, *, z: float = 2.0, min_age: int = 18
+) -> pd.DataFrame:
     """Per volunteer: counts, consent refusal rate, DK/RF rate, mean duration and each check's rate, with the
     team value beside it and `outlier_*` columns for rates more than `z` SDs (across volunteers) from the team.
     """
@@ -252,8 +301,11 @@ def volunteer_summary(submissions: pd.DataFrame, checks: pd.DataFrame | None = N
     )
     rates = ["consent_refused", "dk_rf_share"] + [c for c in CHECKS if c != "duplicate_id"]
     table = frame.groupby("volunteer").agg(
-        submissions=("volunteer", "size"), completed=("completed", "sum"),
-        mean_duration_min=("duration_min", "mean"), **{c: (c, "mean") for c in rates})
+        submissions=("volunteer", "size"),
+        completed=("completed", "sum"),
+        mean_duration_min=("duration_min", "mean"),
+        **{c: (c, "mean") for c in rates},
+    )
     for column in rates + ["mean_duration_min"]:
         team = frame[column.removeprefix("mean_")].astype(float).mean()
         spread = table[column].std(ddof=1)

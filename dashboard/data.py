@@ -330,7 +330,8 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
         if snapshots.warming():
             return snapshots.warmer
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-            lambda record: record.threadName != WARMER_THREAD)
+            lambda record: record.threadName != WARMER_THREAD
+        )
 
         def loop() -> None:
             while not snapshots.stopping.is_set():
@@ -339,7 +340,9 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
                     if snapshot is not None:
                         snapshots.save_when_quiet(snapshot, QUIET_SECONDS)
                 except Exception as error:  # noqa: BLE001 — a failed refresh must not stop later ones; pages show the error
-                    snapshots.progress = None  # pages waiting for a first snapshot compute it themselves, and fail visibly
+                    snapshots.progress = (
+                        None  # pages waiting for a first snapshot compute it themselves, and fail visibly
+                    )
                     print(f"sdg16 dashboard: computing the pages' data failed: {error}", flush=True)
                 snapshots.wake.wait(every_seconds)
                 snapshots.wake.clear()

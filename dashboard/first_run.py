@@ -18,9 +18,11 @@ def banner(role: str) -> None:
         _offer_demo(role)
     elif (demo_round := demo.demo_round(data.store())) is not None:
         st.warning(
-            _("**Synthetic data — demo round.** The store holds a generated round of {n:,} interviews (volunteers "
-              "marked “(demo)”) made to show how the app works; it describes no real person and no real "
-              "neighbourhood.").format(n=demo_round.size),
+            _(
+                "**Synthetic data — demo round.** The store holds a generated round of {n:,} interviews (volunteers "
+                "marked “(demo)”) made to show how the app works; it describes no real person and no real "
+                "neighbourhood."
+            ).format(n=demo_round.size),
             icon=":material/science:",
         )
         if role == "admin":
@@ -29,8 +31,12 @@ def banner(role: str) -> None:
 
 def _remove_demo() -> None:
     with st.popover(_("Remove the demo round"), icon=":material/delete:"):
-        st.markdown(_("Deletes every demo submission, the demo volunteers and their tokens. Real submissions, "
-                      "accounts and targets stay."))
+        st.markdown(
+            _(
+                "Deletes every demo submission, the demo volunteers and their tokens. Real submissions, "
+                "accounts and targets stay."
+            )
+        )
         if st.button(_("Remove the demo round now"), type="primary", key="remove_demo"):
             removed = demo.remove_demo(data.store())
             data.changed()
@@ -40,15 +46,20 @@ def _remove_demo() -> None:
 
 def _offer_demo(role: str) -> None:
     if (removed := st.session_state.pop("demo_removed", None)) is not None:
-        st.success(_("Demo round removed: {n:,} submissions and {v} volunteers deleted.").format(
-            n=removed.submissions, v=removed.volunteers))
+        st.success(
+            _("Demo round removed: {n:,} submissions and {v} volunteers deleted.").format(
+                n=removed.submissions, v=removed.volunteers
+            )
+        )
     if role == "researcher":
         st.info(_("No submissions yet: estimates appear once coordinators have collected or imported data."))
         return
     st.info(
-        _("The store is empty. Load a **synthetic demo round** (about 2,000 generated interviews over three weeks, "
-          "sent through the same OpenRosa path as real phones) to see every page working — or add volunteers and "
-          "start collecting."),
+        _(
+            "The store is empty. Load a **synthetic demo round** (about 2,000 generated interviews over three weeks, "
+            "sent through the same OpenRosa path as real phones) to see every page working — or add volunteers and "
+            "start collecting."
+        ),
         icon=":material/rocket_launch:",
     )
     if st.button(_("Load the demo round"), type="primary", icon=":material/science:"):

@@ -25,8 +25,10 @@ LABELS = {
 }
 WHY = {
     "duplicate_id": N_("Another submission has the same instance ID."),
-    "duplicate_respondent": N_("Another interview has the same block, sex, age, education, household size and years "
-                               "in the neighbourhood: the same person interviewed twice?"),
+    "duplicate_respondent": N_(
+        "Another interview has the same block, sex, age, education, household size and years "
+        "in the neighbourhood: the same person interviewed twice?"
+    ),
     "duplicate_gps": N_("Another interview was recorded at the same GPS point (within about 11 m)."),
     "speeder": N_("A completed interview that took {minutes:.1f} min (under {limit:.0f} min)."),
     "duration_outlier": N_("The interview took {minutes:.0f} min, far from the team's usual length."),
@@ -67,8 +69,13 @@ def summary(checks: pd.DataFrame) -> pd.Series:
 
 def reasons(row: pd.Series) -> list[str]:
     """Why one submission (a row of the checks frame) was flagged, one sentence per flag."""
-    values = {"minutes": row.get("duration_min"), "limit": MIN_MINUTES, "version": row.get("form_version"),
-              "km": row.get("gps_distance_km"), "n": row.get("straightlined_batteries")}
+    values = {
+        "minutes": row.get("duration_min"),
+        "limit": MIN_MINUTES,
+        "version": row.get("form_version"),
+        "km": row.get("gps_distance_km"),
+        "n": row.get("straightlined_batteries"),
+    }
     said = []
     for check in quality.CHECKS:
         if bool(row.get(check)):

@@ -15,8 +15,12 @@ from dashboard.i18n import N_, _, ngettext
 POLL_SECONDS = 2
 # The warmer's step names (dashboard.snapshot.Snapshot.warm_steps), marked here for the catalogue: the
 # snapshot module has no Streamlit and no language.
-STEPS = (N_("Dating the interviews"), N_("Running the field checks"), N_("Locating the GPS points"),
-         N_("Weighting and estimating"))
+STEPS = (
+    N_("Dating the interviews"),
+    N_("Running the field checks"),
+    N_("Locating the GPS points"),
+    N_("Weighting and estimating"),
+)
 
 
 def first_snapshot_pending() -> bool:
@@ -27,9 +31,13 @@ def first_snapshot_pending() -> bool:
     if progress is None:
         return False
     what, fraction = progress
-    st.progress(fraction, text=_("First look at {n:,} submissions since the dashboard started — {step}… The page "
-                                 "fills in by itself when it is done.").format(n=data.store_version().submissions,
-                                                                                step=_(what).lower()))
+    st.progress(
+        fraction,
+        text=_(
+            "First look at {n:,} submissions since the dashboard started — {step}… The page "
+            "fills in by itself when it is done."
+        ).format(n=data.store_version().submissions, step=_(what).lower()),
+    )
     _wait_for_first()
     return True
 
@@ -51,9 +59,12 @@ def notice(slot) -> None:
     stale = data.stale_by()
     if stale is not None:
         _, now = stale
-        slot.caption(":material/update: " + _("Showing the data as of {time} UTC; {news} since then are being added "
-                                              "— this page updates by itself.").format(
-            time=f"{pinned.taken_at:%H:%M:%S}", news=_news(pinned.version, now)))
+        slot.caption(
+            ":material/update: "
+            + _(
+                "Showing the data as of {time} UTC; {news} since then are being added — this page updates by itself."
+            ).format(time=f"{pinned.taken_at:%H:%M:%S}", news=_news(pinned.version, now))
+        )
     _follow(pinned.version)
 
 

@@ -64,18 +64,23 @@ def import_boundaries(source: Path, data_dir: Path, neighbourhoods: pd.DataFrame
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise GeographyError(f"No se puede leer el GeoJSON / Cannot read the GeoJSON: {error}") from None
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise GeographyError("El archivo no es una FeatureCollection de GeoJSON / The file is not a GeoJSON "
-                             "FeatureCollection")
+        raise GeographyError(
+            "El archivo no es una FeatureCollection de GeoJSON / The file is not a GeoJSON FeatureCollection"
+        )
     known = set(neighbourhoods["name"])
     for number, feature in enumerate(collection.get("features", []), start=1):
         kind = (feature.get("geometry") or {}).get("type")
         name = (feature.get("properties") or {}).get("name")
         if kind not in ("Polygon", "MultiPolygon"):
-            raise GeographyError(f"Elemento {number}: geometría {kind!r}, se espera Polygon o MultiPolygon / "
-                                 f"feature {number}: geometry {kind!r}, expected Polygon or MultiPolygon")
+            raise GeographyError(
+                f"Elemento {number}: geometría {kind!r}, se espera Polygon o MultiPolygon / "
+                f"feature {number}: geometry {kind!r}, expected Polygon or MultiPolygon"
+            )
         if name not in known:
-            raise GeographyError(f"Elemento {number}: 'name' {name!r} no es un barrio de neighbourhoods.csv / "
-                                 f"feature {number}: 'name' {name!r} is not a neighbourhood of neighbourhoods.csv")
+            raise GeographyError(
+                f"Elemento {number}: 'name' {name!r} no es un barrio de neighbourhoods.csv / "
+                f"feature {number}: 'name' {name!r} is not a neighbourhood of neighbourhoods.csv"
+            )
     if not collection.get("features"):
         raise GeographyError("El archivo no tiene elementos / The file has no features")
     target = boundaries_path(data_dir)

@@ -32,8 +32,9 @@ def pages_for(role: str) -> list[st.Page]:
     """The role's pages, and under the other pages' addresses a hidden page that says they are not for this role
     (a researcher following a coordinator's link gets a page saying so, not a popup over another page)."""
     return [
-        st.Page(page, title=_(title), icon=icon, url_path=url) if role in roles else
-        st.Page(_not_for_role(title), title=_(title), icon=":material/block:", url_path=url, visibility="hidden")
+        st.Page(page, title=_(title), icon=icon, url_path=url)
+        if role in roles
+        else st.Page(_not_for_role(title), title=_(title), icon=":material/block:", url_path=url, visibility="hidden")
         for page, title, icon, url, roles in PAGES
     ]
 
@@ -48,8 +49,12 @@ def _not_for_role(title: str):
         role = signin.current_user().role
         home, home_title = next((page, title) for page, title, _icon, _url, roles in PAGES if role in roles)
         st.title(_(title))
-        st.warning(_("This page is not for your role ({role}). Ask an administrator if you need it.").format(
-            role=_(signin.ROLE_LABELS[role])), icon=":material/block:")
+        st.warning(
+            _("This page is not for your role ({role}). Ask an administrator if you need it.").format(
+                role=_(signin.ROLE_LABELS[role])
+            ),
+            icon=":material/block:",
+        )
         st.page_link(home, label=_("Go to {page}").format(page=_(home_title)), icon=":material/arrow_forward:")
 
     return page
@@ -69,7 +74,11 @@ else:
     navigation = st.navigation(pages_for(user.role))
     with st.sidebar:
         i18n.selector(on_choose=lambda language: signin.remember_language(user, language))
-        st.caption(_("Signed in as **{user}** ({role})").format(user=safe.text(user.username), role=_(signin.ROLE_LABELS[user.role])))
+        st.caption(
+            _("Signed in as **{user}** ({role})").format(
+                user=safe.text(user.username), role=_(signin.ROLE_LABELS[user.role])
+            )
+        )
         if st.button(_("Sign out"), icon=":material/logout:"):
             signin.sign_out()
     data.new_run()  # the run's first data call pins the snapshot all of the page shows

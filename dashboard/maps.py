@@ -21,6 +21,7 @@ def _shapes(collection: dict) -> alt.InlineData:
 def _for_d3(collection: dict) -> dict:
     """The collection with its rings wound as d3-geo (Vega's projection) wants: exterior rings clockwise, holes
     counter-clockwise — the opposite of GeoJSON's RFC 7946, with which d3 fills the whole globe but the shape."""
+
     def wound(ring: list, clockwise: bool) -> list:
         area = sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:]))
         return ring[::-1] if (area < 0) != clockwise else ring
@@ -45,9 +46,15 @@ def _background(collection: dict) -> alt.Chart:
 
 def _frame(layers: alt.LayerChart, attribution: str) -> alt.LayerChart:
     # The licence's credit, drawn under the map (Vega draws no subtitle under an empty title).
-    return layers.properties(width="container", height=HEIGHT, title=alt.Title(
-        attribution, fontSize=10, fontWeight="normal", color="#666", anchor="end", orient="bottom")
-    ).configure_view(stroke=None).configure_legend(orient="bottom", titleLimit=300, labelLimit=200)
+    return (
+        layers.properties(
+            width="container",
+            height=HEIGHT,
+            title=alt.Title(attribution, fontSize=10, fontWeight="normal", color="#666", anchor="end", orient="bottom"),
+        )
+        .configure_view(stroke=None)
+        .configure_legend(orient="bottom", titleLimit=300, labelLimit=200)
+    )
 
 
 def choropleth(collection: dict, values: pd.DataFrame, key: str, texts: dict[str, str]) -> alt.LayerChart:
@@ -66,16 +73,29 @@ def choropleth(collection: dict, values: pd.DataFrame, key: str, texts: dict[str
             interval=f"{row['ci_low']:.1%}–{row['ci_high']:.1%}" if shown else "—",
             n=int(row["n"]) if row is not None and pd.notna(row["n"]) else 0,
         )
-    tooltip = [alt.Tooltip("properties.label:N", title=texts["name"]),
-               alt.Tooltip("properties.estimate_text:N", title=texts["estimate"]),
-               alt.Tooltip("properties.interval:N", title=texts["interval"]),
-               alt.Tooltip("properties.n:Q", title=texts["n"])]
-    shaded = alt.Chart(_shapes(collection)).mark_geoshape(stroke="#ffffff", strokeWidth=1).encode(
-        color=alt.condition("datum.properties.estimate != null",
-                            alt.Color("properties.estimate:Q", title=texts["legend"], scale=alt.Scale(scheme=BLUES),
-                                      legend=alt.Legend(format=".0%", gradientLength=220)),
-                            alt.value("#d0d0d0")),
-        tooltip=tooltip)
+    tooltip = [
+        alt.Tooltip("properties.label:N", title=texts["name"]),
+        alt.Tooltip("properties.estimate_text:N", title=texts["estimate"]),
+        alt.Tooltip("properties.interval:N", title=texts["interval"]),
+        alt.Tooltip("properties.n:Q", title=texts["n"]),
+    ]
+    shaded = (
+        alt.Chart(_shapes(collection))
+        .mark_geoshape(stroke="#ffffff", strokeWidth=1)
+        .encode(
+            color=alt.condition(
+                "datum.properties.estimate != null",
+                alt.Color(
+                    "properties.estimate:Q",
+                    title=texts["legend"],
+                    scale=alt.Scale(scheme=BLUES),
+                    legend=alt.Legend(format=".0%", gradientLength=220),
+                ),
+                alt.value("#d0d0d0"),
+            ),
+            tooltip=tooltip,
+        )
+    )
     return _frame(alt.layer(shaded).project("mercator"), texts["attribution"])
 
 
@@ -83,23 +103,45 @@ def labelled_points(collection: dict, points: pd.DataFrame, texts: dict[str, str
     """Points (lat, lon, label, estimate, estimate_text, interval, n) over the district limits, coloured by
     estimate and labelled: neighbourhoods, whose limits are not known, are never drawn as areas."""
     base = alt.Chart(points)
-    tooltip = [alt.Tooltip("label:N", title=texts["name"]), alt.Tooltip("estimate_text:N", title=texts["estimate"]),
-               alt.Tooltip("interval:N", title=texts["interval"]), alt.Tooltip("n:Q", title=texts["n"])]
+    tooltip = [
+        alt.Tooltip("label:N", title=texts["name"]),
+        alt.Tooltip("estimate_text:N", title=texts["estimate"]),
+        alt.Tooltip("interval:N", title=texts["interval"]),
+        alt.Tooltip("n:Q", title=texts["n"]),
+    ]
     dots = base.mark_circle(size=140, opacity=0.95, stroke="#333", strokeWidth=0.6).encode(
-        longitude="lon:Q", latitude="lat:Q", tooltip=tooltip,
-        color=alt.condition("isValid(datum.estimate)",
-                            alt.Color("estimate:Q", title=texts["legend"], scale=alt.Scale(scheme=BLUES),
-                                      legend=alt.Legend(format=".0%", gradientLength=220)),
-                            alt.value("#bdbdbd")))
+        longitude="lon:Q",
+        latitude="lat:Q",
+        tooltip=tooltip,
+        color=alt.condition(
+            "isValid(datum.estimate)",
+            alt.Color(
+                "estimate:Q",
+                title=texts["legend"],
+                scale=alt.Scale(scheme=BLUES),
+                legend=alt.Legend(format=".0%", gradientLength=220),
+            ),
+            alt.value("#bdbdbd"),
+        ),
+    )
     labels = base.mark_text(align="left", dx=8, fontSize=10, color="#222").encode(
-        longitude="lon:Q", latitude="lat:Q", text="label:N")
+        longitude="lon:Q", latitude="lat:Q", text="label:N"
+    )
     return _frame(alt.layer(_background(collection), dots, labels).project("mercator"), texts["attribution"])
 
 
-def field_points(collection: dict, points: pd.DataFrame, colour: str, colour_title: str, tooltip: list,
-                 attribution: str) -> alt.LayerChart:
+def field_points(
+    collection: dict, points: pd.DataFrame, colour: str, colour_title: str, tooltip: list, attribution: str
+) -> alt.LayerChart:
     """GPS points (lat, lon) over the district limits, coloured by the column `colour` (a volunteer, a flag)."""
-    dots = alt.Chart(points).mark_circle(size=18, opacity=0.75).encode(
-        longitude="lon:Q", latitude="lat:Q", tooltip=tooltip,
-        color=alt.Color(f"{colour}:N", title=colour_title, legend=alt.Legend(columns=2, symbolLimit=40)))
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=18, opacity=0.75)
+        .encode(
+            longitude="lon:Q",
+            latitude="lat:Q",
+            tooltip=tooltip,
+            color=alt.Color(f"{colour}:N", title=colour_title, legend=alt.Legend(columns=2, symbolLimit=40)),
+        )
+    )
     return _frame(alt.layer(_background(collection), dots).project("mercator"), attribution)

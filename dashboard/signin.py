@@ -74,8 +74,10 @@ def sign_in_page() -> None:
             else:
                 _sign_in(user)
     st.caption(
-        _("First run: an `admin` account with a one-time password was printed on the console that started the "
-          "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`.")
+        _(
+            "First run: an `admin` account with a one-time password was printed on the console that started the "
+            "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`."
+        )
     )
 
 
@@ -98,8 +100,11 @@ def change_password_form(user: User, ask_current: bool = True) -> None:
     session of the user, this one too, so the user is signed in afresh right after.
     """
     with st.form("change_password", clear_on_submit=True):
-        current = st.text_input(_("Current password"), type="password", autocomplete="current-password") \
-            if ask_current else None
+        current = (
+            st.text_input(_("Current password"), type="password", autocomplete="current-password")
+            if ask_current
+            else None
+        )
         new = st.text_input(_("New password"), type="password", autocomplete="new-password")
         again = st.text_input(_("New password again"), type="password", autocomplete="new-password")
         submitted = st.form_submit_button(_("Change password"), type="primary")

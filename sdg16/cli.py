@@ -40,7 +40,7 @@ SHORT_HELP = {
     "geography": "Límites de barrios para el mapa / Neighbourhood limits for the map.",
     "forms": "XLSForm questionnaires: compile, validate, document.",
     "status": "Per form and version: submissions stored, superseded by edits, current ones by review state, "
-              "last received.",
+    "last received.",
     "serve": "Serve only the OpenRosa routes (no dashboard), e.g. one of several replicas on one PostgreSQL.",
     "volunteer": "Volunteer accounts: server links with a secret token, QR codes for ODK Collect.",
     "import": "Import submissions from KoboToolbox or ODK Central (files or APIs); all rows or none.",
@@ -93,8 +93,11 @@ class LazyGroup(TyperGroup):
             self.listing = False
 
 
-app = typer.Typer(cls=LazyGroup, no_args_is_help=True,
-                  help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.")
+app = typer.Typer(
+    cls=LazyGroup,
+    no_args_is_help=True,
+    help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.",
+)
 
 
 @app.callback()

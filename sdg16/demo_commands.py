@@ -12,15 +12,26 @@ from dashboard.demo import DEMO_SEED, DemoError, demo_round, load_demo, remove_d
 from forms.xform import XFormError
 from forms.xpath import XPathError
 
-app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
-                  help="The synthetic demo round: load it (no subcommand) or remove it.")
+app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="The synthetic demo round: load it (no subcommand) or remove it.",
+)
 
 
 @app.callback()
 def demo(
     ctx: typer.Context,
-    size: int = typer.Option(2000, "--size", "-n", min=1, help="Respondents to simulate (the round adds one resend and one interview saved twice)."),
-    seed: int = typer.Option(DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."),
+    size: int = typer.Option(
+        2000,
+        "--size",
+        "-n",
+        min=1,
+        help="Respondents to simulate (the round adds one resend and one interview saved twice).",
+    ),
+    seed: int = typer.Option(
+        DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."
+    ),
 ) -> None:
     """Load a clearly labelled SYNTHETIC demo round: the real form filled by a population model, sent through the
     OpenRosa route by demo volunteers (names ending in "(demo)")."""
@@ -28,9 +39,13 @@ def demo(
         return
     store = Store.open()
     try:
-        with Progress(TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        with Progress(
+            TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+        ) as bar:
             task = bar.add_task("demo", total=None)
-            summary = load_demo(store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed)
+            summary = load_demo(
+                store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed
+            )
     except (DemoError, XFormError, XPathError) as error:  # the form the store serves cannot be read or filled
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -56,5 +71,7 @@ def remove() -> None:
     if not loaded and not removed.submissions:
         typer.echo("No hay ronda de demostración en este almacén / There is no demo round in this store.")
         return
-    typer.echo(f"Ronda de demostración eliminada / Demo round removed: {removed.submissions} envíos / submissions, "
-               f"{removed.volunteers} voluntarios / volunteers.")
+    typer.echo(
+        f"Ronda de demostración eliminada / Demo round removed: {removed.submissions} envíos / submissions, "
+        f"{removed.volunteers} voluntarios / volunteers."
+    )

@@ -16,8 +16,11 @@ DONE = "account_done"  # session-state key of the note shown after the rerun tha
 def render() -> None:
     user = signin.require("admin", "coordinator", "researcher")
     st.title(_("Account"))
-    st.markdown(_("Signed in as **{user}**, role **{role}**.").format(
-        user=safe.text(user.username), role=_(signin.ROLE_LABELS[user.role])))
+    st.markdown(
+        _("Signed in as **{user}**, role **{role}**.").format(
+            user=safe.text(user.username), role=_(signin.ROLE_LABELS[user.role])
+        )
+    )
     st.subheader(_("Change password"))
     signin.change_password_form(user)
     if user.role == "admin":
@@ -34,15 +37,25 @@ def _manage_accounts(me: str) -> None:
     if DONE in st.session_state:
         st.success(st.session_state.pop(DONE))
     st.dataframe(
-        [{_("username"): u.username, _("role"): _(signin.ROLE_LABELS[u.role]),
-          _("one-time password pending"): u.must_change_password, _("disabled"): u.disabled}
-         for u in accounts().list()],
+        [
+            {
+                _("username"): u.username,
+                _("role"): _(signin.ROLE_LABELS[u.role]),
+                _("one-time password pending"): u.must_change_password,
+                _("disabled"): u.disabled,
+            }
+            for u in accounts().list()
+        ],
         hide_index=True,
     )
     with st.form("add_account", clear_on_submit=True):
         username = st.text_input(_("New username"))
-        role = st.selectbox(_("Role"), ROLES, index=ROLES.index("coordinator"),
-                            format_func={r: _(signin.ROLE_LABELS[r]) for r in ROLES}.get)
+        role = st.selectbox(
+            _("Role"),
+            ROLES,
+            index=ROLES.index("coordinator"),
+            format_func={r: _(signin.ROLE_LABELS[r]) for r in ROLES}.get,
+        )
         submitted = st.form_submit_button(_("Add account"))
     if submitted:
         try:
@@ -50,8 +63,11 @@ def _manage_accounts(me: str) -> None:
         except AuthError as error:
             st.error(signin.error_text(error))
         else:
-            _done(_("Account {name} created. One-time password (shown once): `{password}`").format(
-                name=safe.text(username.strip()), password=password))
+            _done(
+                _("Account {name} created. One-time password (shown once): `{password}`").format(
+                    name=safe.text(username.strip()), password=password
+                )
+            )
     others = [u.username for u in accounts().list() if u.username != me]
     if others:
         _disable_or_enable(others)
@@ -65,8 +81,11 @@ def _manage_accounts(me: str) -> None:
     try:
         if reset:
             password = accounts().reset_password(username)
-            _done(_("New one-time password for {name} (shown once; they choose their own at sign-in): "
-                    "`{password}`").format(name=safe.text(username), password=password))
+            _done(
+                _(
+                    "New one-time password for {name} (shown once; they choose their own at sign-in): `{password}`"
+                ).format(name=safe.text(username), password=password)
+            )
         if remove:
             accounts().remove(username)
             _done(_("Account {name} removed.").format(name=safe.text(username)))

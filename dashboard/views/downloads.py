@@ -25,10 +25,20 @@ from forms.choices import read_form_choices, read_form_fields
 from forms.codebook import codebook_frame
 
 SYNTHETIC = {True: N_("YES: generated demo round"), False: N_("no")}  # the XLSX metadata's "synthetic" row
-FILE_NAMES = {"estimates": N_("sdg16-estimates"), "sdmx": N_("sdg16-estimates-sdmx"),
-              "microdata": N_("sdg16-microdata"), "codebook": N_("sdg16-codebook"), "methods": N_("sdg16-methods")}
-MIME = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ".dta": "application/x-stata-dta", ".sav": "application/x-spss-sav", ".md": "text/markdown"}
+FILE_NAMES = {
+    "estimates": N_("sdg16-estimates"),
+    "sdmx": N_("sdg16-estimates-sdmx"),
+    "microdata": N_("sdg16-microdata"),
+    "codebook": N_("sdg16-codebook"),
+    "methods": N_("sdg16-methods"),
+}
+MIME = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".dta": "application/x-stata-dta",
+    ".sav": "application/x-spss-sav",
+    ".md": "text/markdown",
+}
 
 
 def render() -> None:
@@ -38,29 +48,46 @@ def render() -> None:
         return
     result = data.estimates()
     if result is None or isinstance(result, AnalysisError):
-        st.info(_("Nothing to download yet: the Estimates page says why.") if result is not None else
-                _("No submissions yet."))
+        st.info(
+            _("Nothing to download yet: the Estimates page says why.")
+            if result is not None
+            else _("No submissions yet.")
+        )
         return
     prefix = _("SYNTHETIC-demo-") if _synthetic() else ""
     names = {kind: prefix + _(name) for kind, name in FILE_NAMES.items()}
     st.subheader(_("Estimates"))
-    st.caption(_("{n:,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.").format(
-        n=len(result.estimates)))
+    st.caption(
+        _("{n:,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.").format(n=len(result.estimates))
+    )
     language = i18n.current()  # files are made when clicked, maybe outside this run: they take the language now
     _button(_("Tidy table (CSV)"), lambda: _table_file(result, ".csv"), names["estimates"] + ".csv")
-    _button(_("Tidy table with metadata sheets (XLSX)"), lambda: _table_file(result, ".xlsx", language=language),
-            names["estimates"] + ".xlsx")
-    _button(_("SDMX-CSV (SDG series, for UN SDG data exchange)"), lambda: _table_file(result, ".csv", sdmx=True),
-            names["sdmx"] + ".csv")
+    _button(
+        _("Tidy table with metadata sheets (XLSX)"),
+        lambda: _table_file(result, ".xlsx", language=language),
+        names["estimates"] + ".xlsx",
+    )
+    _button(
+        _("SDMX-CSV (SDG series, for UN SDG data exchange)"),
+        lambda: _table_file(result, ".csv", sdmx=True),
+        names["sdmx"] + ".csv",
+    )
     st.subheader(_("Weighted microdata (researcher level, disclosure control)"))
-    st.caption(_("One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
-                 "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
-                 "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
-                 "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS."))
+    st.caption(
+        _(
+            "One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
+            "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
+            "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
+            "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS."
+        )
+    )
     for label, suffix in ((N_("CSV"), ".csv"), (N_("Stata (.dta)"), ".dta"), (N_("SPSS (.sav)"), ".sav")):
         _button(_(label), lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
-    _button(_("Disclosure report (Markdown)"), lambda: export.metadata_text(_researcher(result)[1]).encode("utf-8"),
-            names["microdata"] + "-metadata.md")
+    _button(
+        _("Disclosure report (Markdown)"),
+        lambda: export.metadata_text(_researcher(result)[1]).encode("utf-8"),
+        names["microdata"] + "-metadata.md",
+    )
     if user.role == "admin":
         _full_detail(result, user.username, names["microdata"])
     st.subheader(_("Documentation"))
@@ -71,8 +98,15 @@ def render() -> None:
 
 
 def _button(label: str, make, file_name: str) -> None:
-    st.download_button(label, make, file_name, MIME[Path(file_name).suffix], icon=":material/download:",
-                       on_click="ignore", key=f"download_{file_name}")
+    st.download_button(
+        label,
+        make,
+        file_name,
+        MIME[Path(file_name).suffix],
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"download_{file_name}",
+    )
 
 
 def _synthetic() -> bool:
@@ -95,8 +129,13 @@ def _table_file(result: Result, suffix: str, sdmx: bool = False, language: str =
     metadata = None
     if suffix in (".xlsx", ".csv"):  # the CSV carries the sample statement in a column
         words = i18n.translations(language).gettext
-        metadata = export.table_metadata(data.plan(), result, data.margins_assumption(), methods=note(result, language),
-                                         synthetic=words(SYNTHETIC[_synthetic()]))
+        metadata = export.table_metadata(
+            data.plan(),
+            result,
+            data.margins_assumption(),
+            methods=note(result, language),
+            synthetic=words(SYNTHETIC[_synthetic()]),
+        )
     return _written(
         lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx_csv=sdmx, plan=data.plan()),
         suffix,
@@ -129,18 +168,29 @@ def _microdata_file(result: Result, suffix: str, full_for: tuple[str, str] | Non
 def _full_detail(result: Result, username: str, prefix: str) -> None:
     """Admins only: identifiable microdata after a stated reason and an explicit choice; every file made is logged."""
     with st.expander(_("Full detail with identifiers (admins only, logged)")):
-        st.warning(_("These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
-                     "Keep them off shared drives and e-mail; every download is logged with your name and reason."))
+        st.warning(
+            _(
+                "These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
+                "Keep them off shared drives and e-mail; every download is logged with your name and reason."
+            )
+        )
         reason = st.text_input(_("Reason (logged)"), key="full_detail_reason")
-        chosen = st.checkbox(_("I need full detail and take responsibility for protecting it"),
-                             key="full_detail_choice")
+        chosen = st.checkbox(
+            _("I need full detail and take responsibility for protecting it"), key="full_detail_choice"
+        )
         if not (chosen and reason.strip()):
             st.caption(_("State a reason and tick the box to get the files."))
             return
-        for label, suffix in ((N_("Full CSV"), ".csv"), (N_("Full Stata (.dta)"), ".dta"),
-                              (N_("Full SPSS (.sav)"), ".sav")):
-            _button(_(label), lambda suffix=suffix: _microdata_file(result, suffix, (username, reason)),
-                    f"{prefix}-FULL{suffix}")
+        for label, suffix in (
+            (N_("Full CSV"), ".csv"),
+            (N_("Full Stata (.dta)"), ".dta"),
+            (N_("Full SPSS (.sav)"), ".sav"),
+        ):
+            _button(
+                _(label),
+                lambda suffix=suffix: _microdata_file(result, suffix, (username, reason)),
+                f"{prefix}-FULL{suffix}",
+            )
 
 
 def _codebook() -> bytes:

@@ -18,12 +18,23 @@ from dashboard.i18n import N_, _
 
 AREA = "neighbourhood"
 DISTRICT = "district"
-FLAGS = {"ok": N_("ok"), "referencial": N_("referencial"), "unreliable": N_("unreliable"), "suppressed": N_("suppressed")}
+FLAGS = {
+    "ok": N_("ok"),
+    "referencial": N_("referencial"),
+    "unreliable": N_("unreliable"),
+    "suppressed": N_("suppressed"),
+}
 FLAG_COLOURS = ["#1f6f8b", "#c9a227", "#e08a00", "#9e9e9e"]
 ROUND_COLOURS = alt.Scale(domain=["A", "B"], range=["#7b7b7b", "#c0392b"])
 TABS = [N_("Table"), N_("Chart"), N_("Map"), N_("Rounds"), N_("Weighting")]
-BREAKDOWNS = {"none": N_("overall"), "sex": N_("sex"), "age_group": N_("age group"), "youth": N_("youth"),
-              "disability": N_("disability"), DISTRICT: N_("district")}
+BREAKDOWNS = {
+    "none": N_("overall"),
+    "sex": N_("sex"),
+    "age_group": N_("age group"),
+    "youth": N_("youth"),
+    "disability": N_("disability"),
+    DISTRICT: N_("district"),
+}
 
 
 def render() -> None:
@@ -45,8 +56,12 @@ def render() -> None:
     indicator = st.selectbox(_("Indicator"), list(indicators), format_func=names.get, key="estimates_indicator")
     breakdowns = ["none"] + [b for b in plan.breakdowns(indicators[indicator]) if b not in (AREA, DISTRICT)]
     labels = _labels()
-    breakdown = st.segmented_control(_("Breakdown"), breakdowns, format_func=labels.get, default="none",
-                                     key="estimates_breakdown") or "none"
+    breakdown = (
+        st.segmented_control(
+            _("Breakdown"), breakdowns, format_func=labels.get, default="none", key="estimates_breakdown"
+        )
+        or "none"
+    )
     if indicators[indicator].note:
         st.caption(safe.text(indicator_text(plan, indicators[indicator], language, "note")))
     rows = result.estimates[result.estimates["indicator"] == indicator]
@@ -54,8 +69,9 @@ def render() -> None:
     st.markdown(_reading_note(overall, plan.estimation.level))
     # Only the open tab runs (on_change="rerun"): the Rounds tab estimates two rounds, which a visitor reading
     # the table should not wait for.
-    tab_table, tab_chart, tab_map, tab_rounds, tab_weights = st.tabs([_(t) for t in TABS], key="estimates_tab",
-                                                                     on_change="rerun")
+    tab_table, tab_chart, tab_map, tab_rounds, tab_weights = st.tabs(
+        [_(t) for t in TABS], key="estimates_tab", on_change="rerun"
+    )
     if tab_table.open:
         with tab_table:
             _table(by_area, breakdown)
@@ -91,8 +107,9 @@ def _select(rows: pd.DataFrame, breakdown: str) -> tuple[pd.DataFrame, pd.DataFr
         overall = rows[(rows["by"] == breakdown) & rows["area"].isna()]
     labels = data.neighbourhoods().set_index("name")["label"]
     flags = {f: _(label) for f, label in FLAGS.items()}
-    by_area = by_area.assign(neighbourhood=by_area["area"].map(labels).fillna(by_area["area"]),
-                             flag_label=by_area["flag"].map(flags))
+    by_area = by_area.assign(
+        neighbourhood=by_area["area"].map(labels).fillna(by_area["area"]), flag_label=by_area["flag"].map(flags)
+    )
     return by_area, overall
 
 
@@ -102,28 +119,45 @@ def _reading_note(overall: pd.DataFrame, level: float) -> str:
     parts = []
     for row in overall.itertuples():
         group = _("All surveyed areas") if row.group == "all" else safe.text(row.group)
-        value = (_("**{estimate:.1%}** ({low:.1%}–{high:.1%}, n = {n:,})").format(
-            estimate=row.estimate, low=row.ci_low, high=row.ci_high, n=row.n)
-            if row.flag != "suppressed" else _("withheld (n too small)"))
+        value = (
+            _("**{estimate:.1%}** ({low:.1%}–{high:.1%}, n = {n:,})").format(
+                estimate=row.estimate, low=row.ci_low, high=row.ci_high, n=row.n
+            )
+            if row.flag != "suppressed"
+            else _("withheld (n too small)")
+        )
         parts.append(f"{group}: {value}")
     return _("{level:.0%} confidence intervals.").format(level=level) + " " + " · ".join(parts)
 
 
 def _table(by_area: pd.DataFrame, breakdown: str) -> None:
-    columns = ["neighbourhood"] + (["group"] if breakdown != "none" else []) + [
-        "estimate", "ci_low", "ci_high", "se", "deff", "n", "n_excluded", "flag"]
+    columns = (
+        ["neighbourhood"]
+        + (["group"] if breakdown != "none" else [])
+        + ["estimate", "ci_low", "ci_high", "se", "deff", "n", "n_excluded", "flag"]
+    )
     by_area = by_area.assign(flag=by_area["flag_label"])  # the flag in words, in the reader's language
     titles = {"estimate": _("estimate"), "ci_low": _("CI low"), "ci_high": _("CI high"), "se": _("SE")}
     percent = {c: st.column_config.NumberColumn(t, format="percent") for c, t in titles.items()}
-    st.dataframe(by_area[columns].sort_values(columns[: 1 + (breakdown != "none")]), hide_index=True,
-                 column_config={**percent, "deff": st.column_config.NumberColumn(_("deff"), format="%.2f"),
-                                "neighbourhood": st.column_config.TextColumn(_("neighbourhood")),
-                                "n": st.column_config.NumberColumn("n"),
-                                "n_excluded": st.column_config.NumberColumn(_("n excluded")),
-                                "flag": st.column_config.TextColumn(_("flag")),
-                                "group": st.column_config.TextColumn(_label(breakdown))})
-    st.caption(_("flag: **ok**; **unreliable** = fewer respondents than the plan's min_n (read with care); "
-                 "**suppressed** = estimate withheld (below suppress_n). n excluded = don't know / refused."))
+    st.dataframe(
+        by_area[columns].sort_values(columns[: 1 + (breakdown != "none")]),
+        hide_index=True,
+        column_config={
+            **percent,
+            "deff": st.column_config.NumberColumn(_("deff"), format="%.2f"),
+            "neighbourhood": st.column_config.TextColumn(_("neighbourhood")),
+            "n": st.column_config.NumberColumn("n"),
+            "n_excluded": st.column_config.NumberColumn(_("n excluded")),
+            "flag": st.column_config.TextColumn(_("flag")),
+            "group": st.column_config.TextColumn(_label(breakdown)),
+        },
+    )
+    st.caption(
+        _(
+            "flag: **ok**; **unreliable** = fewer respondents than the plan's min_n (read with care); "
+            "**suppressed** = estimate withheld (below suppress_n). n excluded = don't know / refused."
+        )
+    )
 
 
 def _chart(by_area: pd.DataFrame, breakdown: str) -> None:
@@ -131,42 +165,80 @@ def _chart(by_area: pd.DataFrame, breakdown: str) -> None:
     if shown.empty:
         st.info(_("Every estimate of this selection is withheld (too few respondents)."))
         return
-    y = alt.Y("neighbourhood:N", sort=alt.EncodingSortField("estimate", order="descending"), title=None,
-              axis=alt.Axis(labelLimit=140, labelFontSize=12))
+    y = alt.Y(
+        "neighbourhood:N",
+        sort=alt.EncodingSortField("estimate", order="descending"),
+        title=None,
+        axis=alt.Axis(labelLimit=140, labelFontSize=12),
+    )
     base = alt.Chart(shown)
     offset = {"yOffset": alt.YOffset("group:N", title=_label(breakdown))} if breakdown != "none" else {}
     bars = base.mark_errorbar(ticks=True).encode(
-        x=alt.X("ci_low:Q", title=_("estimate with confidence interval"), axis=alt.Axis(format="%", tickCount=5),
-                scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q", y=y, **offset)
+        x=alt.X(
+            "ci_low:Q",
+            title=_("estimate with confidence interval"),
+            axis=alt.Axis(format="%", tickCount=5),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        x2="ci_high:Q",
+        y=y,
+        **offset,
+    )
     flags = {f: _(label) for f, label in FLAGS.items()}
-    colour = (alt.Color("group:N", title=_label(breakdown)) if breakdown != "none" else
-              alt.Color("flag_label:N", title=_("flag"), scale=alt.Scale(domain=list(flags.values()), range=FLAG_COLOURS)))
+    colour = (
+        alt.Color("group:N", title=_label(breakdown))
+        if breakdown != "none"
+        else alt.Color(
+            "flag_label:N", title=_("flag"), scale=alt.Scale(domain=list(flags.values()), range=FLAG_COLOURS)
+        )
+    )
     points = base.mark_point(filled=True, size=60).encode(
-        x="estimate:Q", y=y, color=colour, **offset,
-        tooltip=[alt.Tooltip("neighbourhood:N", title=_("neighbourhood")), alt.Tooltip("group:N", title=_("group")),
-                 alt.Tooltip("estimate:Q", format=".1%", title=_("estimate")),
-                 alt.Tooltip("ci_low:Q", format=".1%", title=_("CI low")),
-                 alt.Tooltip("ci_high:Q", format=".1%", title=_("CI high")), "n:Q",
-                 alt.Tooltip("flag_label:N", title=_("flag"))])
+        x="estimate:Q",
+        y=y,
+        color=colour,
+        **offset,
+        tooltip=[
+            alt.Tooltip("neighbourhood:N", title=_("neighbourhood")),
+            alt.Tooltip("group:N", title=_("group")),
+            alt.Tooltip("estimate:Q", format=".1%", title=_("estimate")),
+            alt.Tooltip("ci_low:Q", format=".1%", title=_("CI low")),
+            alt.Tooltip("ci_high:Q", format=".1%", title=_("CI high")),
+            "n:Q",
+            alt.Tooltip("flag_label:N", title=_("flag")),
+        ],
+    )
     chart = (bars + points).properties(height=alt.Step(22 if breakdown == "none" else 12))
     st.altair_chart(chart.configure_legend(orient="bottom", labelFontSize=12), width="stretch")
 
 
 def _map_texts() -> dict[str, str]:
-    return {"legend": _("estimate"), "estimate": _("estimate"), "interval": _("confidence interval"),
-            "name": _("area"), "n": "n", "no_data": _("withheld / no data"), "attribution": geography.ATTRIBUTION}
+    return {
+        "legend": _("estimate"),
+        "estimate": _("estimate"),
+        "interval": _("confidence interval"),
+        "name": _("area"),
+        "n": "n",
+        "no_data": _("withheld / no data"),
+        "attribution": geography.ATTRIBUTION,
+    }
 
 
 def _map(rows: pd.DataFrame) -> None:
     """Districts shaded by their estimate on INEI's limits; neighbourhoods as labelled points (or imported areas)."""
     texts = _map_texts()
     kinds = {DISTRICT: _("districts"), AREA: _("neighbourhoods")}
-    kind = st.segmented_control(_("Show"), list(kinds), format_func=kinds.get, default=DISTRICT,
-                                key="estimates_map_kind") or DISTRICT
+    kind = (
+        st.segmented_control(_("Show"), list(kinds), format_func=kinds.get, default=DISTRICT, key="estimates_map_kind")
+        or DISTRICT
+    )
     if kind == DISTRICT:
-        values = _values(rows[(rows["by"] == DISTRICT) & rows["area"].isna()],
-                         {geography.district_code(f["properties"]["district"]): f["properties"]["district"]
-                          for f in geography.districts()["features"]})
+        values = _values(
+            rows[(rows["by"] == DISTRICT) & rows["area"].isna()],
+            {
+                geography.district_code(f["properties"]["district"]): f["properties"]["district"]
+                for f in geography.districts()["features"]
+            },
+        )
         chart = maps.choropleth(geography.districts(), values, "code", texts)
         note = _("District estimates on INEI's district limits.")
     else:
@@ -179,11 +251,14 @@ def _map(rows: pd.DataFrame) -> None:
         else:
             points = values.join(places[["lat", "lon"]], on="key")
             points["estimate_text"] = [f"{v:.1%}" if pd.notna(v) else texts["no_data"] for v in points["estimate"]]
-            points["interval"] = [f"{a:.1%}–{b:.1%}" if pd.notna(a) else "—" for a, b in
-                                  zip(points["ci_low"], points["ci_high"])]
+            points["interval"] = [
+                f"{a:.1%}–{b:.1%}" if pd.notna(a) else "—" for a, b in zip(points["ci_low"], points["ci_high"])
+            ]
             chart = maps.labelled_points(geography.districts(), points, texts)
-            note = _("Neighbourhoods are drawn as points at their approximate centre: their limits are not "
-                     "published (a coordinator can import them with `sdg16 geography import FILE.geojson`).")
+            note = _(
+                "Neighbourhoods are drawn as points at their approximate centre: their limits are not "
+                "published (a coordinator can import them with `sdg16 geography import FILE.geojson`)."
+            )
     st.altair_chart(chart, width="stretch")
     st.caption(note + " " + _("Grey = withheld or no data. Compare areas with the intervals, not by shade alone."))
 
@@ -191,9 +266,16 @@ def _map(rows: pd.DataFrame) -> None:
 def _values(rows: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """key, label, estimate, ci_low, ci_high, n per area; suppressed estimates withheld (NaN)."""
     shown = rows["flag"] != "suppressed"
-    return pd.DataFrame({"key": rows["group"], "label": rows["group"].map(labels).fillna(rows["group"]),
-                         "estimate": rows["estimate"].where(shown), "ci_low": rows["ci_low"].where(shown),
-                         "ci_high": rows["ci_high"].where(shown), "n": rows["n"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "key": rows["group"],
+            "label": rows["group"].map(labels).fillna(rows["group"]),
+            "estimate": rows["estimate"].where(shown),
+            "ci_low": rows["ci_low"].where(shown),
+            "ci_high": rows["ci_high"].where(shown),
+            "n": rows["n"],
+        }
+    ).reset_index(drop=True)
 
 
 def _rounds(indicator: str, breakdown: str) -> None:
@@ -258,23 +340,49 @@ def _significance(row) -> str:
 
 def _rounds_table(changes: pd.DataFrame, breakdown: str, level: float) -> None:
     shown = changes.assign(significance=[_significance(r) for r in changes.itertuples()])
-    columns = ["row", "estimate_a", "estimate_b", "change", "ci_low", "ci_high", "p_value", "significance",
-               "n_a", "n_b", "flag"]
-    names = {"estimate_a": _("estimate A"), "estimate_b": _("estimate B"), "change": _("change"),
-             "ci_low": _("change CI low"), "ci_high": _("change CI high"), "p_value": _("p-value"),
-             "significance": _("significance"), "n_a": "n A", "n_b": "n B", "flag": _("flag")}
+    columns = [
+        "row",
+        "estimate_a",
+        "estimate_b",
+        "change",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "significance",
+        "n_a",
+        "n_b",
+        "flag",
+    ]
+    names = {
+        "estimate_a": _("estimate A"),
+        "estimate_b": _("estimate B"),
+        "change": _("change"),
+        "ci_low": _("change CI low"),
+        "ci_high": _("change CI high"),
+        "p_value": _("p-value"),
+        "significance": _("significance"),
+        "n_a": "n A",
+        "n_b": "n B",
+        "flag": _("flag"),
+    }
     table = shown[columns].rename(columns=names).set_index("row").rename_axis(_rows_label(breakdown))
-    percent = {names[c]: st.column_config.NumberColumn(names[c], format="percent")
-               for c in ("estimate_a", "estimate_b", "change", "ci_low", "ci_high")}
+    percent = {
+        names[c]: st.column_config.NumberColumn(names[c], format="percent")
+        for c in ("estimate_a", "estimate_b", "change", "ci_low", "ci_high")
+    }
     st.dataframe(table, column_config={**percent, names["p_value"]: st.column_config.NumberColumn(format="%.3f")})
-    st.caption(_("change = B − A in percentage points, with its {level:.0%} confidence interval. Each round is "
-                 "weighted and estimated on its own with the same plan, so the rounds are independent samples: "
-                 "SE of the change = √(SE A² + SE B²); t test with the smaller of the two rounds' design degrees "
-                 "of freedom; significant = p < {alpha:.2f} (the interval excludes 0). Rounds may not share a "
-                 "submission. flag: **unreliable** = a round has fewer respondents than min_n (read with care); "
-                 "**suppressed** / only_in_a / only_in_b / no_df (a round's respondents all in one block) = no "
-                 "change shown. An interval wider than ±100 points means a round has too few blocks there to say "
-                 "anything.").format(level=level, alpha=1 - level))
+    st.caption(
+        _(
+            "change = B − A in percentage points, with its {level:.0%} confidence interval. Each round is "
+            "weighted and estimated on its own with the same plan, so the rounds are independent samples: "
+            "SE of the change = √(SE A² + SE B²); t test with the smaller of the two rounds' design degrees "
+            "of freedom; significant = p < {alpha:.2f} (the interval excludes 0). Rounds may not share a "
+            "submission. flag: **unreliable** = a round has fewer respondents than min_n (read with care); "
+            "**suppressed** / only_in_a / only_in_b / no_df (a round's respondents all in one block) = no "
+            "change shown. An interval wider than ±100 points means a round has too few blocks there to say "
+            "anything."
+        ).format(level=level, alpha=1 - level)
+    )
 
 
 def _rows_label(breakdown: str) -> str:
@@ -290,15 +398,32 @@ def _rounds_chart(estimates: pd.DataFrame, breakdown: str) -> None:
     colour = alt.Color("round:N", title=_("round"), scale=ROUND_COLOURS, legend=alt.Legend(orient="bottom"))
     base = alt.Chart(shown)
     bars = base.mark_errorbar(ticks=True).encode(
-        x=alt.X("ci_low:Q", title=_("estimate with confidence interval, per round"), axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q", y=y, yOffset=offset, color=colour)
+        x=alt.X(
+            "ci_low:Q",
+            title=_("estimate with confidence interval, per round"),
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        x2="ci_high:Q",
+        y=y,
+        yOffset=offset,
+        color=colour,
+    )
     points = base.mark_point(filled=True, size=50).encode(
-        x="estimate:Q", y=y, yOffset=offset, color=colour,
-        tooltip=[alt.Tooltip("round:N", title=_("round")), alt.Tooltip("row:N", title=_rows_label(breakdown)),
-                 alt.Tooltip("estimate:Q", format=".1%", title=_("estimate")),
-                 alt.Tooltip("ci_low:Q", format=".1%", title=_("CI low")),
-                 alt.Tooltip("ci_high:Q", format=".1%", title=_("CI high")), "n:Q",
-                 alt.Tooltip("flag:N", title=_("flag"))])
+        x="estimate:Q",
+        y=y,
+        yOffset=offset,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("round:N", title=_("round")),
+            alt.Tooltip("row:N", title=_rows_label(breakdown)),
+            alt.Tooltip("estimate:Q", format=".1%", title=_("estimate")),
+            alt.Tooltip("ci_low:Q", format=".1%", title=_("CI low")),
+            alt.Tooltip("ci_high:Q", format=".1%", title=_("CI high")),
+            "n:Q",
+            alt.Tooltip("flag:N", title=_("flag")),
+        ],
+    )
     st.altair_chart((bars + points).properties(height=alt.Step(12)), width="stretch")
 
 
@@ -306,16 +431,26 @@ def _weighting(result) -> None:
     plan = data.plan()
     st.subheader(_("Weighting diagnostics"))
     trim = _(", adjustment factors trimmed to {trim}").format(trim=list(plan.weights.trim)) if plan.weights.trim else ""
-    st.caption(_("Method: {method}{trim}. deff_w = Kish design effect of the weights; g = final weight ÷ design "
-                 "weight.").format(method=plan.weights.method, trim=trim))
+    st.caption(
+        _(
+            "Method: {method}{trim}. deff_w = Kish design effect of the weights; g = final weight ÷ design weight."
+        ).format(method=plan.weights.method, trim=trim)
+    )
     st.dataframe(result.diagnostics, hide_index=True)
     if result.warnings:  # analysis words them (in English): shown as data under a translated heading
         st.warning(_("The weighting left {n} notes:").format(n=len(result.warnings)))
         st.dataframe(pd.DataFrame({_("note"): result.warnings}), hide_index=True)
     st.subheader(_("Population margins: source and assumptions"))
-    st.dataframe(pd.DataFrame({  # the sources as the plan's author wrote them: a citation, not interface text
-        _("file"): [m.file.name for m in plan.margins], _("margins"): [", ".join(m.columns) for m in plan.margins],
-        _("source"): [m.source or _("no source given in the plan") for m in plan.margins]}), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(
+            {  # the sources as the plan's author wrote them: a citation, not interface text
+                _("file"): [m.file.name for m in plan.margins],
+                _("margins"): [", ".join(m.columns) for m in plan.margins],
+                _("source"): [m.source or _("no source given in the plan") for m in plan.margins],
+            }
+        ),
+        hide_index=True,
+    )
     with st.expander(_("What the margins assume")):
         st.text(data.margins_assumption())
 

@@ -20,11 +20,13 @@ SOURCES = {"kobo": N_("KoboToolbox"), "odk-central": N_("ODK Central"), "file": 
 def render() -> None:
     signin.require("admin", "coordinator")
     st.title(_("Import"))
-    st.markdown(_(
-        "Upload an export of this questionnaire from **KoboToolbox** (*XLS* or *CSV*, with *XML values and "
-        "headers*) or **ODK Central** (*Submissions CSV*). Rows are matched by instanceID, so importing the same "
-        "file twice adds nothing. If a row is wrong, the error names it and **nothing** of the file is kept."
-    ))
+    st.markdown(
+        _(
+            "Upload an export of this questionnaire from **KoboToolbox** (*XLS* or *CSV*, with *XML values and "
+            "headers*) or **ODK Central** (*Submissions CSV*). Rows are matched by instanceID, so importing the same "
+            "file twice adds nothing. If a row is wrong, the error names it and **nothing** of the file is kept."
+        )
+    )
     forms = data.store().latest_forms()
     if not forms:
         st.info(_("No form is published on this server yet: exports are mapped onto a published form's fields."))
@@ -55,18 +57,26 @@ def _import(upload, form_id: str, source: str) -> None:
             )
         except CollectError as error:
             bar.empty()
-            st.error(_("{name}: {error}. Nothing was imported.").format(name=safe.text(upload.name),
-                                                                        error=safe.error_text(error)))
+            st.error(
+                _("{name}: {error}. Nothing was imported.").format(
+                    name=safe.text(upload.name), error=safe.error_text(error)
+                )
+            )
             return
     data.changed()
     bar.progress(1.0, text=_("Done"))
     summary = result.summary
-    st.success(_("{name}: {added:,} submissions added, {unchanged:,} already stored, {reviews:,} review states "
-                 "taken.").format(name=safe.text(upload.name), added=summary.added, unchanged=summary.unchanged,
-                                  reviews=summary.reviews))
+    st.success(
+        _("{name}: {added:,} submissions added, {unchanged:,} already stored, {reviews:,} review states taken.").format(
+            name=safe.text(upload.name), added=summary.added, unchanged=summary.unchanged, reviews=summary.reviews
+        )
+    )
     if result.ignored_columns:
-        st.warning(_("Columns that match no field of the form (not imported): {columns}").format(
-            columns=safe.text(", ".join(result.ignored_columns))))
+        st.warning(
+            _("Columns that match no field of the form (not imported): {columns}").format(
+                columns=safe.text(", ".join(result.ignored_columns))
+            )
+        )
 
 
 if __name__ == "__main__":

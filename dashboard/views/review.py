@@ -22,10 +22,18 @@ from dashboard.form_labels import form_labels
 from dashboard.i18n import N_, _
 
 QUEUE_ROWS = 1000  # newest first; narrow the filters for older ones (the table travels to the browser)
-STATES = {"received": N_("received"), "approved": N_("approved"), "has_issues": N_("has issues"),
-          "rejected": N_("rejected")}
-DECISIONS = {"approved": N_("Approve"), "has_issues": N_("Has issues"), "rejected": N_("Reject"),
-             "received": N_("Back to received")}
+STATES = {
+    "received": N_("received"),
+    "approved": N_("approved"),
+    "has_issues": N_("has issues"),
+    "rejected": N_("rejected"),
+}
+DECISIONS = {
+    "approved": N_("Approve"),
+    "has_issues": N_("Has issues"),
+    "rejected": N_("Reject"),
+    "received": N_("Back to received"),
+}
 NEEDS_COMMENT = {"has_issues", "rejected"}
 DECIDED = "review_decided"  # session state: instance -> state decided in this session, until the snapshot has it
 POSITION = "review_position"
@@ -43,8 +51,11 @@ def render() -> None:
     if "review_done" in st.session_state:
         st.success(st.session_state.pop("review_done"))
     queue = _queue(frame)
-    st.caption(_("{shown:,} of {total:,} submissions match; newest first.").format(
-        shown=min(len(queue), QUEUE_ROWS), total=len(queue)))
+    st.caption(
+        _("{shown:,} of {total:,} submissions match; newest first.").format(
+            shown=min(len(queue), QUEUE_ROWS), total=len(queue)
+        )
+    )
     if queue.empty:
         st.info(_("No submission matches these filters."))
         return
@@ -71,17 +82,41 @@ def _queue(frame: pd.DataFrame) -> pd.DataFrame:
     days = data.interview_days(include_rejected=True)
     state_names = {s: _(label) for s, label in STATES.items()}
     with st.container(horizontal=True):
-        chosen_flags = st.multiselect(_("Flags"), list(quality.CHECKS), format_func=names.get, key="review_flags",
-                                      width=360, placeholder=_("any flag"))
-        chosen_states = st.multiselect(_("Review state"), list(REVIEW_STATES), default=["received"],
-                                       format_func=state_names.get, key="review_states", width=260)
-        volunteers = st.multiselect(_("Volunteer"), sorted(frame["volunteer"].dropna().unique()), key="review_who",
-                                    placeholder=_("all"), width=260)
-        places = st.multiselect(_("Neighbourhood"), list(neighbourhoods.index), format_func=neighbourhoods.to_dict().get,
-                                key="review_where", placeholder=_("all"), width=260)
+        chosen_flags = st.multiselect(
+            _("Flags"),
+            list(quality.CHECKS),
+            format_func=names.get,
+            key="review_flags",
+            width=360,
+            placeholder=_("any flag"),
+        )
+        chosen_states = st.multiselect(
+            _("Review state"),
+            list(REVIEW_STATES),
+            default=["received"],
+            format_func=state_names.get,
+            key="review_states",
+            width=260,
+        )
+        volunteers = st.multiselect(
+            _("Volunteer"),
+            sorted(frame["volunteer"].dropna().unique()),
+            key="review_who",
+            placeholder=_("all"),
+            width=260,
+        )
+        places = st.multiselect(
+            _("Neighbourhood"),
+            list(neighbourhoods.index),
+            format_func=neighbourhoods.to_dict().get,
+            key="review_where",
+            placeholder=_("all"),
+            width=260,
+        )
     first, last = days.min(), days.max()
-    between = st.date_input(_("Interviewed between"), (first, last), min_value=first, max_value=last,
-                            key="review_days", width=260)
+    between = st.date_input(
+        _("Interviewed between"), (first, last), min_value=first, max_value=last, key="review_days", width=260
+    )
     states = _states(frame)
     keep = pd.Series(True, index=frame.index)
     keep &= checks.loc[frame.index, chosen_flags or list(quality.CHECKS)].any(axis=1)  # flagged ones only
@@ -94,15 +129,20 @@ def _queue(frame: pd.DataFrame) -> pd.DataFrame:
     if len(between) == 2:
         keep &= (days >= between[0]) & (days <= between[1])
     rows = frame.index[keep][::-1]
-    return pd.DataFrame({
-        "instance_id": frame.loc[rows, "instance_id"],
-        "flags": flags.summary(checks.loc[rows]),
-        "volunteer": frame.loc[rows, "volunteer"],
-        "neighbourhood": frame.loc[rows, "neighbourhood"].map(neighbourhoods).fillna(frame.loc[rows, "neighbourhood"]),
-        "day": days.loc[rows],
-        "minutes": checks.loc[rows, "duration_min"],
-        "state": states.loc[rows].map(state_names),
-    }, index=rows)
+    return pd.DataFrame(
+        {
+            "instance_id": frame.loc[rows, "instance_id"],
+            "flags": flags.summary(checks.loc[rows]),
+            "volunteer": frame.loc[rows, "volunteer"],
+            "neighbourhood": frame.loc[rows, "neighbourhood"]
+            .map(neighbourhoods)
+            .fillna(frame.loc[rows, "neighbourhood"]),
+            "day": days.loc[rows],
+            "minutes": checks.loc[rows, "duration_min"],
+            "state": states.loc[rows].map(state_names),
+        },
+        index=rows,
+    )
 
 
 def _table(shown: pd.DataFrame) -> list[str]:
@@ -110,27 +150,33 @@ def _table(shown: pd.DataFrame) -> list[str]:
     follows the rows shown, so a change of filters starts with nothing ticked again."""
     key = "review_table_" + hashlib.sha1("".join(shown["instance_id"]).encode()).hexdigest()[:12]
     event = st.dataframe(
-        shown.drop(columns="instance_id"), hide_index=True, on_select="rerun", selection_mode="multi-row", key=key,
-        height=320, column_config={
+        shown.drop(columns="instance_id"),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=key,
+        height=320,
+        column_config={
             "flags": st.column_config.TextColumn(_("flags"), width="large"),
             "volunteer": st.column_config.TextColumn(_("volunteer")),
             "neighbourhood": st.column_config.TextColumn(_("neighbourhood")),
             "day": st.column_config.DateColumn(_("day")),
             "minutes": st.column_config.NumberColumn(_("minutes"), format="%.0f"),
             "state": st.column_config.TextColumn(_("state")),
-        })
+        },
+    )
     return shown["instance_id"].iloc[event.selection.rows].tolist()
 
 
 def _bulk(shown: pd.DataFrame, selected: list[str], reviewer: str) -> None:
     decisions = {d: _(label) for d, label in DECISIONS.items()}
     with st.form("bulk_review", clear_on_submit=True, border=True):
-        everything = st.toggle(_("Apply to every submission in the table ({n:,})").format(n=len(shown)),
-                               key="review_all_shown")
+        everything = st.toggle(
+            _("Apply to every submission in the table ({n:,})").format(n=len(shown)), key="review_all_shown"
+        )
         decision = st.radio(_("Decision"), list(DECISIONS), index=None, format_func=decisions.get, horizontal=True)
         comment = st.text_input(_("Comment (required to reject or mark as having issues)"))
-        go = st.form_submit_button(_("Apply to the ticked submissions ({n:,})").format(n=len(selected)),
-                                   type="primary")
+        go = st.form_submit_button(_("Apply to the ticked submissions ({n:,})").format(n=len(selected)), type="primary")
     if not go:
         return
     chosen = shown["instance_id"].tolist() if everything else selected
@@ -138,7 +184,8 @@ def _bulk(shown: pd.DataFrame, selected: list[str], reviewer: str) -> None:
         st.warning(_("Tick at least one submission in the table (or apply to every submission in the table)."))
     elif _decide(chosen, decision, comment, reviewer):
         st.session_state["review_done"] = _("{n:,} submissions marked “{decision}”.").format(
-            n=len(chosen), decision=decisions[decision])
+            n=len(chosen), decision=decisions[decision]
+        )
         st.rerun()
 
 
@@ -163,24 +210,40 @@ def _one_by_one(frame: pd.DataFrame, shown: pd.DataFrame, reviewer: str) -> None
     st.session_state[POSITION] = position
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button(_("Previous"), icon=":material/arrow_back:", disabled=position == 0, on_click=_move, args=(-1,))
-        st.button(_("Next"), icon=":material/arrow_forward:", disabled=position >= len(shown) - 1,
-                  on_click=_move, args=(1,))
+        st.button(
+            _("Next"), icon=":material/arrow_forward:", disabled=position >= len(shown) - 1, on_click=_move, args=(1,)
+        )
         st.markdown(_("Submission **{k:,}** of {n:,} in the table").format(k=position + 1, n=len(shown)))
     row = shown.iloc[position]
     instance = row["instance_id"]
     submission = frame.loc[shown.index[position]]
-    st.subheader(_("{volunteer} — {neighbourhood}, {day}").format(
-        volunteer=safe.text(row["volunteer"]), neighbourhood=safe.text(row["neighbourhood"]), day=row["day"]))
-    st.caption(_("Received {at} UTC — now **{state}** — {instance}").format(
-        at=f"{submission['received_at']:%Y-%m-%d %H:%M}", state=row["state"], instance=safe.text(instance)))
+    st.subheader(
+        _("{volunteer} — {neighbourhood}, {day}").format(
+            volunteer=safe.text(row["volunteer"]), neighbourhood=safe.text(row["neighbourhood"]), day=row["day"]
+        )
+    )
+    st.caption(
+        _("Received {at} UTC — now **{state}** — {instance}").format(
+            at=f"{submission['received_at']:%Y-%m-%d %H:%M}", state=row["state"], instance=safe.text(instance)
+        )
+    )
     for reason in flags.reasons(data.quality_checks().loc[shown.index[position]]):
         st.markdown(f"- {reason}")
     _answers(submission)
     history = data.store().review_history(instance)
     if not history.empty:
         with st.expander(_("Review history ({n})").format(n=len(history))):
-            st.dataframe(history.rename(columns={"review_state": _("state"), "comment": _("comment"),
-                                                 "reviewer": _("reviewer"), "at": _("when (UTC)")}), hide_index=True)
+            st.dataframe(
+                history.rename(
+                    columns={
+                        "review_state": _("state"),
+                        "comment": _("comment"),
+                        "reviewer": _("reviewer"),
+                        "at": _("when (UTC)"),
+                    }
+                ),
+                hide_index=True,
+            )
     decisions = {d: _(label) for d, label in DECISIONS.items()}
     with st.form("review_one", clear_on_submit=True):
         decision = st.radio(_("Decision"), list(DECISIONS), index=None, format_func=decisions.get, horizontal=True)
@@ -197,16 +260,28 @@ def _move(step: int) -> None:
 
 def _answers(submission: pd.Series) -> None:
     """The interview as the form asked it: per group of the form, question and answer in words."""
-    labels = form_labels(str(data.plan().form), i18n.current(),
-                         tuple(data.neighbourhoods()[["name", "label"]].itertuples(index=False, name=None)))
-    rows = [(q.group, q.label, labels.answer(q.field, submission.get(q.field))) for q in labels.questions
-            if q.field in submission.index and pd.notna(submission.get(q.field))]
+    labels = form_labels(
+        str(data.plan().form),
+        i18n.current(),
+        tuple(data.neighbourhoods()[["name", "label"]].itertuples(index=False, name=None)),
+    )
+    rows = [
+        (q.group, q.label, labels.answer(q.field, submission.get(q.field)))
+        for q in labels.questions
+        if q.field in submission.index and pd.notna(submission.get(q.field))
+    ]
     table = pd.DataFrame(rows, columns=["group", "question", "answer"])
     with st.expander(_("Answers ({n})").format(n=len(table)), expanded=True):
         for group, answers in table.groupby("group", sort=False):  # the group's label heads its questions
-            st.dataframe(answers[["question", "answer"]], hide_index=True, width="stretch",
-                         column_config={"question": st.column_config.TextColumn(group or _("question"), width="large"),
-                                        "answer": st.column_config.TextColumn(_("answer"), width="medium")})
+            st.dataframe(
+                answers[["question", "answer"]],
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "question": st.column_config.TextColumn(group or _("question"), width="large"),
+                    "answer": st.column_config.TextColumn(_("answer"), width="medium"),
+                },
+            )
 
 
 if __name__ == "__main__":

@@ -77,11 +77,19 @@ def _network_address() -> str | None:
 
 
 def _base_url() -> str:
-    base = st.text_input(_("Server address as the phones reach it"), _served_address(), key="server_base_url",
-                         help=_("Phones cannot reach 'localhost': use this computer's network address or public name."))
+    base = st.text_input(
+        _("Server address as the phones reach it"),
+        _served_address(),
+        key="server_base_url",
+        help=_("Phones cannot reach 'localhost': use this computer's network address or public name."),
+    )
     if urlsplit(base).hostname in ("localhost", "127.0.0.1"):
-        st.warning(_("Phones cannot reach 'localhost': put this computer's network address (e.g. "
-                     "http://192.168.1.20:{port}).").format(port=st.get_option("server.port")))
+        st.warning(
+            _(
+                "Phones cannot reach 'localhost': put this computer's network address (e.g. "
+                "http://192.168.1.20:{port})."
+            ).format(port=st.get_option("server.port"))
+        )
     return base
 
 
@@ -94,12 +102,17 @@ def _add(base: str) -> None:
         return
     revoked = {v.name for v in list_volunteers(data.store()) if not v.active}
     try:
-        new = reissue_token(data.store(), name.strip()) if name.strip() in revoked else add_volunteer(data.store(), name)
+        new = (
+            reissue_token(data.store(), name.strip()) if name.strip() in revoked else add_volunteer(data.store(), name)
+        )
     except (CollectError, ValueError) as error:
         st.error(safe.error_text(error))
         return
-    message = (_("Volunteer **{name}** reactivated with a new code (what this name sent before stays with it).")
-               if name.strip() in revoked else _("Volunteer **{name}** added."))
+    message = (
+        _("Volunteer **{name}** reactivated with a new code (what this name sent before stays with it).")
+        if name.strip() in revoked
+        else _("Volunteer **{name}** added.")
+    )
     _show_code(base, new, message.format(name=safe.text(new.volunteer.name)))
 
 
@@ -110,20 +123,31 @@ def _show_code(base: str, new: NewVolunteer, message: str) -> None:
     qrcode.make(settings_payload(collect_settings(url, new.volunteer.name, new.volunteer.project))).save(png)
     st.success(message + " " + _("Scan this code with ODK Collect now: it is shown only once."))
     st.image(png.getvalue(), caption=_("ODK Collect settings for {name}").format(name=new.volunteer.name), width=280)
-    st.download_button(_("Download the QR code (PNG)"), png.getvalue(), f"odk-collect-{new.volunteer.name}.png",
-                       "image/png")
+    st.download_button(
+        _("Download the QR code (PNG)"), png.getvalue(), f"odk-collect-{new.volunteer.name}.png", "image/png"
+    )
     st.code(url, language=None)
     problem = webform_problem(data.store(), data.FORM_ID)
     if problem:
-        st.warning(_("Do not hand out the web form link yet, it cannot work: {problem}. A volunteer who opens it "
-                     "sees a page asking them to tell you.").format(problem=problem))
+        st.warning(
+            _(
+                "Do not hand out the web form link yet, it cannot work: {problem}. A volunteer who opens it "
+                "sees a page asking them to tell you."
+            ).format(problem=problem)
+        )
     st.caption(_("Web form for a volunteer without Android (works offline only over HTTPS):"))
     st.code(webform_url(url, data.FORM_ID), language=None)
-    st.caption(_("Digest login (plain-HTTP networks): server `{server}`, the token in the URL as password, and this "
-                 "username:").format(server=f"{base}/projects/{new.volunteer.project}"))
+    st.caption(
+        _(
+            "Digest login (plain-HTTP networks): server `{server}`, the token in the URL as password, and this "
+            "username:"
+        ).format(server=f"{base}/projects/{new.volunteer.project}")
+    )
     st.code(new.volunteer.digest_name, language=None)
     if new.volunteer.digest_name != new.volunteer.name:
-        st.info(_("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above."))
+        st.info(
+            _("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above.")
+        )
 
 
 def _list(base: str) -> None:
@@ -133,20 +157,31 @@ def _list(base: str) -> None:
         st.caption(_("No volunteer yet."))
         return
     st.dataframe(
-        [{_("name"): v.name, _("Digest username"): v.digest_name, _("project"): v.project, _("added"): v.created_at,
-          _("revoked"): v.revoked_at}
-         for v in volunteers],
+        [
+            {
+                _("name"): v.name,
+                _("Digest username"): v.digest_name,
+                _("project"): v.project,
+                _("added"): v.created_at,
+                _("revoked"): v.revoked_at,
+            }
+            for v in volunteers
+        ],
         hide_index=True,
     )
     with st.form("manage_volunteer"):
         name = st.selectbox(_("Volunteer"), [v.name for v in volunteers])
         with st.container(horizontal=True):
             reissue = st.form_submit_button(_("New QR code (lost phone)"), icon=":material/qr_code:")
-            revoke = st.form_submit_button(_("Revoke (their phone stops sending; what they sent stays)"),
-                                           icon=":material/block:")
+            revoke = st.form_submit_button(
+                _("Revoke (their phone stops sending; what they sent stays)"), icon=":material/block:"
+            )
     if reissue:
-        _show_code(base, reissue_token(data.store(), name),
-                   _("New code for **{name}**; the old one no longer works.").format(name=safe.text(name)))
+        _show_code(
+            base,
+            reissue_token(data.store(), name),
+            _("New code for **{name}**; the old one no longer works.").format(name=safe.text(name)),
+        )
     if revoke:
         revoke_volunteer(data.store(), name)
         st.rerun()
@@ -159,17 +194,33 @@ def _forms() -> None:
     if not forms:
         st.info(_("No form is published on this server yet."))
     for form in forms:
-        st.markdown(_("**{title}** — `{form}` version `{version}`").format(
-            title=safe.text(form.title), form=form.form_id, version=form.version))
+        st.markdown(
+            _("**{title}** — `{form}` version `{version}`").format(
+                title=safe.text(form.title), form=form.form_id, version=form.version
+            )
+        )
         xlsform = store.form_xlsform(form.form_id, form.version)
         if xlsform:
-            st.download_button(_("XLSForm (.xlsx, for Kobo / Central / Excel)"), xlsform, f"{form.form_id}.xlsx",
-                               key=f"xlsx_{form.form_id}")
-        st.download_button(_("XForm (.xml)"), store.form_xml(form.form_id, form.version), f"{form.form_id}.xml",
-                           "application/xml", key=f"xml_{form.form_id}")
+            st.download_button(
+                _("XLSForm (.xlsx, for Kobo / Central / Excel)"),
+                xlsform,
+                f"{form.form_id}.xlsx",
+                key=f"xlsx_{form.form_id}",
+            )
+        st.download_button(
+            _("XForm (.xml)"),
+            store.form_xml(form.form_id, form.version),
+            f"{form.form_id}.xml",
+            "application/xml",
+            key=f"xml_{form.form_id}",
+        )
         for media in form.media:
-            st.download_button(_("Media file {name}").format(name=media.filename), store.media_file(form.form_id, form.version, media.filename),
-                               media.filename, key=f"media_{form.form_id}_{media.filename}")
+            st.download_button(
+                _("Media file {name}").format(name=media.filename),
+                store.media_file(form.form_id, form.version, media.filename),
+                media.filename,
+                key=f"media_{form.form_id}_{media.filename}",
+            )
 
 
 if __name__ == "__main__":

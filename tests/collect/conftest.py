@@ -77,7 +77,9 @@ def client(store) -> TestClient:
 def live_server(store) -> Iterator[str]:
     """The OpenRosa routes of `store` served by a real uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=openrosa.routes(store)), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=openrosa.routes(store)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

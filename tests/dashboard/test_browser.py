@@ -47,8 +47,17 @@ def server(tmp_path_factory, chromium_launch):
     env = {**os.environ, "SDG16_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("SDG16_DATABASE_URL", None)
     # The project's own .streamlit/config.toml applies (cwd = the repository): usage statistics off, no Deploy.
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+    ]
     with log.open("w") as console:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -148,13 +157,20 @@ def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, pag
     _shot(page, "estimates-map")
     page.get_by_role("tab", name="Rondas").click()
     page.get_by_text("cambio = B − A").first.wait_for()
-    page.locator("[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg").first.wait_for()
+    page.locator(
+        "[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg"
+    ).first.wait_for()
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
     _shot(page, "estimates-rounds")
 
-    for title, drawn in (("Seguimiento de campo", "Por barrio"), ("Revisión", "Alertas"),
-                         ("Descargas", "Tabla ordenada (CSV)"), ("Voluntarios y formularios", "Agregar un voluntario"),
-                         ("Importar", "Exportado desde"), ("Cuenta", "Cuentas del panel")):
+    for title, drawn in (
+        ("Seguimiento de campo", "Por barrio"),
+        ("Revisión", "Alertas"),
+        ("Descargas", "Tabla ordenada (CSV)"),
+        ("Voluntarios y formularios", "Agregar un voluntario"),
+        ("Importar", "Exportado desde"),
+        ("Cuenta", "Cuentas del panel"),
+    ):
         _open(page, title)
         page.get_by_text(drawn).first.wait_for()
         page.get_by_text("Datos sintéticos — ronda de demostración").first.wait_for()
@@ -179,7 +195,8 @@ def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, pag
     page.get_by_text("Aplicar a todos los envíos de la tabla").click()
     page.get_by_text("Rechazar", exact=True).first.click()
     page.get_by_role("textbox", name="Comentario (obligatorio para rechazar o marcar con problemas)").first.fill(
-        "prueba del navegador")
+        "prueba del navegador"
+    )
     page.get_by_role("button", name="Aplicar a los envíos marcados (2)").click()
     page.get_by_text("envíos marcados «Rechazar»").wait_for(timeout=120_000)
     _open(page, "Estimaciones")
@@ -241,8 +258,10 @@ def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser
 def _fetching_the_session_cookie(page):
     """Wrap the click that signs in: wait until the page has sent the browser through the cookie route and the
     dashboard has loaded anew (anything done on the page before that would be done on the page being left)."""
-    with page.expect_event("load", timeout=120_000), \
-            page.expect_response(lambda response: SIGN_IN_PATH in response.url) as ticket_response:
+    with (
+        page.expect_event("load", timeout=120_000),
+        page.expect_response(lambda response: SIGN_IN_PATH in response.url) as ticket_response,
+    ):
         yield
     assert ticket_response.value.status == 303, ticket_response.value.url
 
@@ -260,8 +279,10 @@ def _wait_signed_in(page) -> None:
 
 def _check_downloads(page) -> None:
     """The files are made when clicked (Streamlit runs the callable then): the bytes must really arrive."""
-    for label, start in (("Tabla ordenada (CSV)", b"indicator,series,name,by,area,group,estimate"),
-                         ("Nota metodológica (Markdown)", "# Nota metodológica".encode())):
+    for label, start in (
+        ("Tabla ordenada (CSV)", b"indicator,series,name,by,area,group,estimate"),
+        ("Nota metodológica (Markdown)", "# Nota metodológica".encode()),
+    ):
         with page.expect_download(timeout=120_000) as download:
             page.get_by_role("button", name=label).click()
         assert Path(download.value.path()).read_bytes().startswith(start), label

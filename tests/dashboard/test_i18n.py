@@ -70,8 +70,9 @@ def marked_spanish(monkeypatch):
     """The dashboard's catalogue marked, and so the other sources of Spanish text on the pages: the plan's
     translations (analysis.labels: indicator names and notes) and the methods note's (analysis.methods)."""
     spanish = i18n.translations("es")
-    monkeypatch.setattr(i18n, "translations", lambda language: _Marked(spanish) if language == "es" else
-                        gettext.NullTranslations())
+    monkeypatch.setattr(
+        i18n, "translations", lambda language: _Marked(spanish) if language == "es" else gettext.NullTranslations()
+    )
     plan_text = labels.indicator_text
 
     def marked_plan_text(plan, indicator, language, key="name"):
@@ -94,9 +95,24 @@ def _texts(at) -> list[tuple[str, str]]:
     shown = []
     for kind in ("title", "header", "subheader", "caption", "markdown", "info", "warning", "error", "success"):
         shown += [(kind, element.value) for element in getattr(at, kind)]
-    for kind in ("button", "download_button", "text_input", "text_area", "selectbox", "multiselect", "radio",
-                 "toggle", "checkbox", "date_input", "number_input", "metric", "tabs", "expander",
-                 "segmented_control", "pills"):
+    for kind in (
+        "button",
+        "download_button",
+        "text_input",
+        "text_area",
+        "selectbox",
+        "multiselect",
+        "radio",
+        "toggle",
+        "checkbox",
+        "date_input",
+        "number_input",
+        "metric",
+        "tabs",
+        "expander",
+        "segmented_control",
+        "pills",
+    ):
         shown += [(kind, element.label) for element in getattr(at, kind) if element.label != i18n._("Language")]
     return [(kind, text) for kind, text in shown if text and text.strip()]
 
@@ -115,9 +131,16 @@ def test_the_sign_in_page_shows_only_catalogue_text_in_spanish(users, signed_out
 NOT_YET: set[str] = set()  # pages still being translated
 
 
-@pytest.mark.parametrize(("role", "page"), [
-    pytest.param(role, page, marks=[pytest.mark.xfail(strict=True, reason="not translated yet")] * (page in NOT_YET))
-    for role, pages in ROLE_PAGES.items() for page in pages])
+@pytest.mark.parametrize(
+    ("role", "page"),
+    [
+        pytest.param(
+            role, page, marks=[pytest.mark.xfail(strict=True, reason="not translated yet")] * (page in NOT_YET)
+        )
+        for role, pages in ROLE_PAGES.items()
+        for page in pages
+    ],
+)
 def test_every_page_shows_only_catalogue_text_in_spanish(busy_warmer, app_as, marked_spanish, role, page):
     at = app_as(role, page, language="es")
     assert not at.exception, at.exception

@@ -18,7 +18,9 @@ def published(data_dir):
 
 
 def _export(version: str, age: str) -> bytes:
-    return (HEADER + "".join(r.format(id="7d3c8e2a-0000-4000-8000-00000000000", version=version, age=age) for r in ROWS)).encode()
+    return (
+        HEADER + "".join(r.format(id="7d3c8e2a-0000-4000-8000-00000000000", version=version, age=age) for r in ROWS)
+    ).encode()
 
 
 def test_a_bad_row_is_named_and_nothing_is_kept(published, app_as):

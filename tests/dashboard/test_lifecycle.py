@@ -39,15 +39,29 @@ def test_a_coordinator_sees_no_remove_button(demo_data, app_as):
 def test_geography_import_keeps_valid_limits_and_refuses_unknown_names(data_dir, tmp_path):
     square = {"type": "Polygon", "coordinates": [[[-79.0, -8.1], [-78.99, -8.1], [-78.99, -8.09], [-79.0, -8.1]]]}
     good = tmp_path / "good.geojson"
-    good.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "alto_trujillo"}, "geometry": square}]}))
+    good.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"name": "alto_trujillo"}, "geometry": square}],
+            }
+        )
+    )
     bad = tmp_path / "bad.geojson"
-    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "atlantis"}, "geometry": square}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"name": "atlantis"}, "geometry": square}],
+            }
+        )
+    )
     refused = CliRunner().invoke(app, ["geography", "import", str(bad)])
     assert refused.exit_code == 1 and "'atlantis' is not a neighbourhood" in refused.output
     assert not (data_dir / "neighbourhood_boundaries.geojson").exists()
     kept = CliRunner().invoke(app, ["geography", "import", str(good)])
     assert kept.exit_code == 0, kept.output
-    assert json.loads((data_dir / "neighbourhood_boundaries.geojson").read_text())["features"][0]["properties"][
-        "name"] == "alto_trujillo"
+    assert (
+        json.loads((data_dir / "neighbourhood_boundaries.geojson").read_text())["features"][0]["properties"]["name"]
+        == "alto_trujillo"
+    )

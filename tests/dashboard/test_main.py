@@ -96,8 +96,12 @@ def test_the_demo_is_offered_on_an_empty_store_and_loads_in_one_click(users, app
     assert not [b for b in researcher.button if b.label == "Load the demo round"]
 
 
-@pytest.mark.parametrize(("role", "page"), [("coordinator", "monitoring"), ("researcher", "estimates"), ("researcher", "downloads")])
-def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_when_ready(first_start, app_as, role, page, monkeypatch):
+@pytest.mark.parametrize(
+    ("role", "page"), [("coordinator", "monitoring"), ("researcher", "estimates"), ("researcher", "downloads")]
+)
+def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_when_ready(
+    first_start, app_as, role, page, monkeypatch
+):
     from analysis import pipeline
     from dashboard import data
 

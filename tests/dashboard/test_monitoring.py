@@ -8,7 +8,11 @@ from dashboard import data
 
 
 def _texts(at) -> str:
-    return " ".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "success", "error", "subheader") for e in getattr(at, kind))
+    return " ".join(
+        str(e.value)
+        for kind in ("markdown", "caption", "info", "warning", "success", "error", "subheader")
+        for e in getattr(at, kind)
+    )
 
 
 def test_progress_per_neighbourhood_and_volunteer_with_targets(demo_data, app_as):
@@ -28,7 +32,11 @@ def test_progress_per_neighbourhood_and_volunteer_with_targets(demo_data, app_as
 def test_edited_targets_are_stored(demo_data, app_as):
     at = app_as("coordinator", "monitoring")
     row = list(at.data_editor(key="targets_neighbourhood").value["neighbourhood"]).index("trujillo")
-    at.session_state["targets_neighbourhood"] = {"edited_rows": {row: {"target": 7}}, "added_rows": [], "deleted_rows": []}
+    at.session_state["targets_neighbourhood"] = {
+        "edited_rows": {row: {"target": 7}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.button(key="save_targets_neighbourhood").click().run()
     assert not at.exception
     stored = data.targets().get("neighbourhood", [])
@@ -65,8 +73,12 @@ def test_response_rates_per_volunteer_from_visit_records(demo_data, app_as, monk
     def with_visits(include_rejected=False):
         frame = shown(include_rejected)
         k = pd.Series(range(len(frame)), index=frame.index)
-        return frame.assign(block=frame["psu"], dwelling_number=(k + 1).astype(str), visit_number="1",
-                            disposition=k.mod(4).map(lambda r: "refused" if r == 0 else "complete"))
+        return frame.assign(
+            block=frame["psu"],
+            dwelling_number=(k + 1).astype(str),
+            visit_number="1",
+            disposition=k.mod(4).map(lambda r: "refused" if r == 0 else "complete"),
+        )
 
     monkeypatch.setattr(data, "submissions", with_visits)
     at = app_as("coordinator", "monitoring", "Response rates")

@@ -53,7 +53,8 @@ def test_a_bulk_rejection_needs_a_comment_and_takes_the_submissions_out_of_the_e
     assert "No submission matches these filters." in _texts(at)  # they left the queue of received ones at once
     history = data.store().review_history(next(iter(chosen)))
     assert history[["review_state", "comment", "reviewer"]].values.tolist() == [
-        ["rejected", "interview too short to be real", "the_coordinator"]]
+        ["rejected", "interview too short to be real", "the_coordinator"]
+    ]
     data.refresh()
     assert chosen.isdisjoint(data.submissions()["instance_id"])
 

@@ -23,8 +23,11 @@ ENDED = "Your session has ended (it expired, or was signed out elsewhere); pleas
 
 def sent_to(at: AppTest) -> list[str]:
     """The addresses the page sends the browser to (the scripts of its st.html elements)."""
-    return [json.loads(match) for element in at.get("html")
-            for match in re.findall(r"window\.location\.replace\((.*?)\)", element.proto.body)]
+    return [
+        json.loads(match)
+        for element in at.get("html")
+        for match in re.findall(r"window\.location\.replace\((.*?)\)", element.proto.body)
+    ]
 
 
 def follow(url: str) -> str:

@@ -134,7 +134,10 @@ NON_VICTIM = {
     "mother_tongue": "spanish",
     "nationality": "peruvian",
     "employment_status": "retired",
-    **{f"wg_{domain}": "no_difficulty" for domain in ("seeing", "hearing", "walking", "remembering", "selfcare", "communicating")},
+    **{
+        f"wg_{domain}": "no_difficulty"
+        for domain in ("seeing", "hearing", "walking", "remembering", "selfcare", "communicating")
+    },
     "years_in_neighbourhood": "40",
     "income_sufficiency": "save",
     "household_assets": ["refrigerator", "washing_machine", "car"],
@@ -150,14 +153,28 @@ NON_VICTIM = {
     "knows_cem": "yes",
     "knows_barrio_seguro": "yes",
     "privacy_check": "others_left",
-    **{name: "no" for name in (
-        "assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m", "robbery_force_12m", "snatch_theft_12m",
-        "extortion_12m", "threat_12m", "harassment_12m", "sexual_touching_12m", "sexual_forced_12m",
-        "sexual_incapacitated_12m",
-    )},
+    **{
+        name: "no"
+        for name in (
+            "assault_hit_12m",
+            "assault_weapon_12m",
+            "assault_threat_weapon_12m",
+            "robbery_force_12m",
+            "snatch_theft_12m",
+            "extortion_12m",
+            "threat_12m",
+            "harassment_12m",
+            "sexual_touching_12m",
+            "sexual_forced_12m",
+            "sexual_incapacitated_12m",
+        )
+    },
     "used_cem": "no",
     "violence_mode": "interviewer",
-    **{f"contact_{kind}_12m": "no" for kind in ("police", "justice", "municipality", "registry", "health", "education", "tax", "other")},
+    **{
+        f"contact_{kind}_12m": "no"
+        for kind in ("police", "justice", "municipality", "registry", "health", "education", "tax", "other")
+    },
     "used_health_12m": "no",
     "used_school_primary_12m": "no",
     "used_school_secondary_12m": "no",
@@ -201,8 +218,13 @@ NON_VICTIM_SKIPS = [
 ]
 
 # What a volunteer may find at the door instead of an interview (contact_result), and the disposition it gets.
-NOT_REACHED = {"noncontact": "noncontact", "refused_door": "refused_door", "vacant": "vacant",
-               "not_dwelling": "not_dwelling", "no_access": "unknown_eligibility"}
+NOT_REACHED = {
+    "noncontact": "noncontact",
+    "refused_door": "refused_door",
+    "vacant": "vacant",
+    "not_dwelling": "not_dwelling",
+    "no_access": "unknown_eligibility",
+}
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +238,10 @@ def xform(server) -> XForm:
 @pytest.fixture(scope="module")
 def places(server) -> tuple[pd.DataFrame, pd.DataFrame]:
     """neighbourhoods.csv and blocks.csv as the server publishes them with the form."""
-    media = [pd.read_csv(io.BytesIO(server.store.media_file(FORM_ID, None, f"{name}.csv")), dtype=str) for name in ("neighbourhoods", "blocks")]
+    media = [
+        pd.read_csv(io.BytesIO(server.store.media_file(FORM_ID, None, f"{name}.csv")), dtype=str)
+        for name in ("neighbourhoods", "blocks")
+    ]
     return media[0], media[1]
 
 
@@ -275,7 +300,9 @@ def assert_same_record_as_javarosa(server, xform, javarosa, record: pd.Series, a
     assert xform.calculated(stored_xml) == xform.calculated(javarosa_xml)
 
 
-def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, places, volunteer, webform, javarosa, artifacts):
+def test_whole_interviews_both_skip_paths_arrive_as_entered(
+    server, xform, places, volunteer, webform, javarosa, artifacts
+):
     name, _ = volunteer
     choose_place(webform, places, "trujillo", "trujillo", "T-042")
     victim_place = choose_place(webform, places, "el_porvenir", "alto_trujillo", "AT-101")  # the volunteer corrects it
@@ -299,9 +326,17 @@ def test_whole_interviews_both_skip_paths_arrive_as_entered(server, xform, place
     _, blocks = places
     block = blocks.set_index("name").loc["AT-101"]
     assert (victim["psu"], victim["prob_block"], victim["block_take"], victim["block_dwellings"]) == (
-        "AT-101", block["prob_block"], block["take"], block["dwellings"])
+        "AT-101",
+        block["prob_block"],
+        block["take"],
+        block["dwellings"],
+    )
     assert (victim["household_adults"], victim["education"], victim["contact_official_12m"], victim["dispute_2y"]) == (
-        "3", "secondary", "yes", "yes")
+        "3",
+        "secondary",
+        "yes",
+        "yes",
+    )
     assert (victim["disposition"], non_victim["disposition"]) == ("complete", "complete")
     for record, answers in ((victim, victim_answers), (non_victim, non_victim_answers)):
         assert_same_record_as_javarosa(server, xform, javarosa, record, answers)
@@ -312,8 +347,12 @@ def test_a_visit_without_an_interview_arrives_with_its_disposition(server, xform
     """Nobody at home: the visit ends after the contact result, and is sent like any interview, so that the
     response rate can count it."""
     name, _ = volunteer
-    answers = {**choose_place(webform, places, "florencia_de_mora", "fm_parte_alta", "FPA-063"), "dwelling_number": "11",
-               "visit_number": "1", "contact_result": "noncontact"}
+    answers = {
+        **choose_place(webform, places, "florencia_de_mora", "fm_parte_alta", "FPA-063"),
+        "dwelling_number": "11",
+        "visit_number": "1",
+        "contact_result": "noncontact",
+    }
     webform.answer_all(answers)
     webform.expect_shown("visit_end_note")
     for question in ("eligible_adults", "selected_available", "age", "consent", "sex", "gps"):
@@ -351,14 +390,22 @@ def test_skip_logic_as_the_engine_evaluates_it(server, places, volunteer, webfor
     webform.expect_shown("visit_end_note", False)
 
     webform.answer("knows_linea100", "yes")
-    for answer, private in (("others_present", False), ("respondent_declined", False), ("alone", True), ("others_left", True)):
+    for answer, private in (
+        ("others_present", False),
+        ("respondent_declined", False),
+        ("alone", True),
+        ("others_left", True),
+    ):
         webform.answer("privacy_check", answer)  # the self-completed module only in private
         webform.expect_shown("privacy_skip_note", not private)
         for question in ("violence_handover", "assault_hit_12m", "used_linea100", "violence_mode"):
             webform.expect_shown(question, private)
-    gates = {"physical": ["assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"],
-             "robbery": ["robbery_force_12m"], "psychological": ["threat_12m", "harassment_12m"],
-             "sexual": ["sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"]}
+    gates = {
+        "physical": ["assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"],
+        "robbery": ["robbery_force_12m"],
+        "psychological": ["threat_12m", "harassment_12m"],
+        "sexual": ["sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"],
+    }
     for kind, screeners in gates.items():
         for screener in screeners:
             for answer, shown in (("no", False), ("dont_know", False), ("yes", True), ("refused", False)):
@@ -398,7 +445,12 @@ def test_skip_logic_as_the_engine_evaluates_it(server, places, volunteer, webfor
 def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, places, context, volunteer, webform):
     name, _ = volunteer
     posts = []
-    context.on("request", lambda request: posts.append(request) if request.method == "POST" and request.url.endswith("/submission") else None)
+    context.on(
+        "request",
+        lambda request: (
+            posts.append(request) if request.method == "POST" and request.url.endswith("/submission") else None
+        ),
+    )
 
     context.set_offline(True)
     webform.page.reload()  # the service worker serves page, bundle, form, neighbourhood and block lists
@@ -418,7 +470,9 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, place
 
     sent_while_offline = len(posts)
     context.set_offline(False)
-    webform.page.wait_for_function("document.getElementById('outbox-count').textContent === '0'", timeout=STORE_WAIT_SECONDS * 1000)
+    webform.page.wait_for_function(
+        "document.getElementById('outbox-count').textContent === '0'", timeout=STORE_WAIT_SECONDS * 1000
+    )
     records = stored_records(server, name, 2)
     assert sorted(zip(records["block"], records["disposition"])) == [("H-052", "refused"), ("L-213", "not_eligible")]
     delivered = [request for request in posts[sent_while_offline:] if request.failure is None]
@@ -438,7 +492,13 @@ def test_an_unfinished_interview_survives_a_reload(server, places, volunteer, we
     webform.page.reload()
     webform.wait_ready()
     expect(webform.page.locator("#status")).to_have_attribute("data-ui", "restored")
-    chosen = {"neighbourhood": "jerusalen", "block": "J-142", "contact_result": "contact", "consent": "yes", "sex": "female"}
+    chosen = {
+        "neighbourhood": "jerusalen",
+        "block": "J-142",
+        "contact_result": "contact",
+        "consent": "yes",
+        "sex": "female",
+    }
     for question, value in chosen.items():
         expect(webform.page.locator(f'form.or input[name$="/{question}"][value="{value}"]')).to_be_checked()
     for question, value in {"dwelling_number": "7", "eligible_adults": "3", "age": "45"}.items():
@@ -448,7 +508,11 @@ def test_an_unfinished_interview_survives_a_reload(server, places, volunteer, we
     webform.finish()
     records = stored_records(server, name, 1)
     assert len(records) == 1
-    assert (records.loc[0, "block"], records.loc[0, "age"], records.loc[0, "disposition"]) == ("J-142", "17", "not_eligible")
+    assert (records.loc[0, "block"], records.loc[0, "age"], records.loc[0, "disposition"]) == (
+        "J-142",
+        "17",
+        "not_eligible",
+    )
     webform.page.reload()
     webform.wait_ready()
     expect(webform.page.locator('form.or input[name$="/district"]:checked')).to_have_count(0)
@@ -532,8 +596,11 @@ def test_language_switch_shows_spanish_and_english_labels(xform, webform):
         return [texts["/data/place/district:label"]], results, [texts["yes_no-0"], texts["yes_no-1"]]
 
     def labels() -> tuple[list[str], list[str], list[str]]:
-        return (shown("district", ".question-label"), shown("contact_result", ".option-label"),
-                shown("consent", ".option-label"))
+        return (
+            shown("district", ".question-label"),
+            shown("contact_result", ".option-label"),
+            shown("consent", ".option-label"),
+        )
 
     webform.answer_all({**SELECTED, "age": "30", "consent": "yes"})  # consent and location are asked of adults only
     latitude = webform.question("gps").locator('[data-i18n="geopicker.latitude"]')
@@ -593,7 +660,9 @@ def test_next_years_form_features_work_in_the_engine(server, context):
     from a CSV media file filtered by the district, calculations reading the chosen block's row with
     instance('blocks'), a note showing them, relevance on a group and on a question, and the record that arrives."""
     fixtures = Path(__file__).resolve().parent / "transform"
-    server.store.publish_form((fixtures / "v2_features.xml").read_bytes(), media={"blocks.csv": (fixtures / "blocks.csv").read_bytes()})
+    server.store.publish_form(
+        (fixtures / "v2_features.xml").read_bytes(), media={"blocks.csv": (fixtures / "blocks.csv").read_bytes()}
+    )
     account = add_volunteer(server.store, "v2-features")
     webform = WebForm(context.new_page())
     webform.open(webform_url(account.server_url(server.base_url), "v2_features"))
@@ -601,7 +670,10 @@ def test_next_years_form_features_work_in_the_engine(server, context):
     webform.answer("district", "trujillo")
     block = webform.page.locator('form.or select[name="/data/place/block"]')
     expect(block.locator("option:not([value=''])")).to_have_count(2, timeout=20_000)
-    assert block.locator("option:not([value=''])").evaluate_all("options => options.map(o => o.value)") == ["T-001", "T-002"]
+    assert block.locator("option:not([value=''])").evaluate_all("options => options.map(o => o.value)") == [
+        "T-001",
+        "T-002",
+    ]
     block.select_option("T-002", force=True)  # enketo-core covers the native select with its own picker
     note = webform.question("block_note")
     expect(note).to_be_visible()
@@ -620,5 +692,10 @@ def test_next_years_form_features_work_in_the_engine(server, context):
     while (records := server.store.submissions_frame("v2_features")).empty and time.monotonic() < deadline:
         time.sleep(0.2)
     record = records.iloc[0]
-    assert (record["district"], record["block"], record["block_households"], record["block_psu"]) == ("trujillo", "T-002", "17", "EP-001")
+    assert (record["district"], record["block"], record["block_households"], record["block_psu"]) == (
+        "trujillo",
+        "T-002",
+        "17",
+        "EP-001",
+    )
     assert set(record["problems"].split()) == {"gangs", "other"} and record["other_problem"] == "basura"

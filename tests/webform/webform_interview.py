@@ -114,9 +114,14 @@ class XForm:
         for control in html.find(f"{H}body").iter():
             if local(control.tag) in ("select", "select1"):
                 nodeset = control.find(f"{XF}itemset").get("nodeset")
-                choices[control.get("ref").rsplit("/", 1)[-1]] = (local(control.tag), lists[ITEMSET.match(nodeset).group(1)])
+                choices[control.get("ref").rsplit("/", 1)[-1]] = (
+                    local(control.tag),
+                    lists[ITEMSET.match(nodeset).group(1)],
+                )
         translations = {
-            translation.get("lang"): {text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation}
+            translation.get("lang"): {
+                text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation
+            }
             for translation in model.find(f"{XF}itext")
         }
         engine_filled = frozenset(
