@@ -34,7 +34,10 @@ def check_modules() -> None:
     for path in (
         DATA / "neighbourhoods.csv",
         DATA / "population_trujillo_2017.csv",
-        DATA / "neighbourhoods.geojson",
+        DATA / "trujillo_districts_inei2023.geojson",
+        DATA / "blocks.csv",
+        SITE / "collect" / "webform_dist" / "index.html",
+        SITE / "dashboard" / "locale" / "es" / "LC_MESSAGES" / "messages.po",
         MIGRATIONS / "env.py",
         MIGRATIONS / "versions" / "0001_initial.py",
         app_script(),
