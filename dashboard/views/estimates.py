@@ -64,6 +64,7 @@ def render() -> None:
     )
     if indicators[indicator].note:
         st.caption(safe.text(indicator_text(plan, indicators[indicator], language, "note")))
+    _comparability(indicators[indicator])
     rows = result.estimates[result.estimates["indicator"] == indicator]
     by_area, overall = _select(rows, breakdown)
     st.markdown(_reading_note(overall, plan.estimation.level))
@@ -87,6 +88,26 @@ def render() -> None:
     if tab_weights.open:
         with tab_weights:
             _weighting(result)
+
+
+COMPARABILITY = {
+    "exact": N_("exact"),
+    "comparable": N_("comparable, with caveats"),
+    "local": N_("local measure: do not report it as the SDG series"),
+}
+
+
+def _comparability(indicator) -> None:
+    """How the figure stands against the SDG metadata (the plan's `comparability`), beside every estimate: a local
+    measure is a warning, so that nobody copies it into SDG reporting."""
+    if not indicator.comparability:
+        return
+    text = _("Comparability with the SDG metadata: **{level}**.").format(
+        level=_(COMPARABILITY[indicator.comparability])
+    )
+    if indicator.comparability_note:
+        text += " " + safe.text(indicator.comparability_note)
+    (st.warning if indicator.comparability == "local" else st.caption)(text)
 
 
 def _labels() -> dict[str, str]:

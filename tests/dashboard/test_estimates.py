@@ -125,3 +125,13 @@ def test_rounds_follow_the_breakdown(demo_data, app_as):
     rounds = next(d.value for d in at.dataframe if "change" in d.value.columns)
     assert set(rounds.index) == {"all surveyed areas", "female", "male"} and rounds.index.name == "sex"
     assert (rounds["change"] - (rounds["estimate B"] - rounds["estimate A"])).abs().max() < 1e-12
+
+
+def test_every_estimate_says_how_comparable_it_is_and_a_local_one_warns(demo_data, app_as):
+    at = app_as("researcher", "estimates", language="es")
+    at.selectbox(key="estimates_indicator").set_value("16.3.1.physical.broad").run()
+    assert not at.exception
+    assert any(w.value.startswith("Comparabilidad con los metadatos ODS: **medida local") for w in at.warning)
+    at.selectbox(key="estimates_indicator").set_value("16.1.4").run()
+    assert not any("Comparabilidad" in w.value for w in at.warning)
+    assert any("Comparabilidad con los metadatos ODS:" in c.value for c in at.caption)
