@@ -85,6 +85,7 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
 def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
     recoded = recode(_with_form_fields(plan, responses), plan.recode, columns=plan.required_columns())
     data, sample = design_weights(plan, responses, recoded.data, recoded.eligible)
+    eligible = recoded.eligible if sample.eligible is None else sample.eligible
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
     warnings = sample.warnings + check_against_data(plan, data, choices)
@@ -101,7 +102,7 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=recoded.eligible, warnings=warnings, margins=margins, sample=sample)
+                  eligible=eligible, warnings=warnings, margins=margins, sample=sample)
 
 
 def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
