@@ -257,15 +257,15 @@ def design_weights(plan, responses: pd.DataFrame, data: pd.DataFrame, eligible: 
         return data, SampleWeights(probability=False)
     rows = responses.index[eligible]
     if not has_recorded_sample(responses, selection, design.psu):
-        return _calibration_only(data, selection, design.weight, [
+        return _calibration_only(data, selection, design.weight, [(
             "the responses record no sample (block, prob_block, dispositions): weighted by calibration only, as a "
-            "non-probability sample"])
+            "non-probability sample")])
     unrecorded = int(pd.to_numeric(responses.loc[rows, selection.prob_block], errors="coerce").isna().sum())
     if unrecorded:
-        return _calibration_only(data, selection, design.weight, [
+        return _calibration_only(data, selection, design.weight, [(
             f"{unrecorded} respondent(s) have no recorded selection probability (questionnaire v1 or typed PSU) beside "
             "the visit records: the whole round is weighted by calibration only, as a non-probability sample; "
-            "analyse the v2 rows alone for probability weights"])
+            "analyse the v2 rows alone for probability weights")])
     adjusted = adjusted_weights(responses, selection, plan.nonresponse, design.psu)
     weights = adjusted.weights.reindex(rows).to_numpy()
     lost = np.isnan(weights)

@@ -529,7 +529,7 @@ def _walk(areas: list[Area], size: int, team: int, rng: random.Random) -> list[_
 
 def _block_visits(area: Area, block: Block, volunteer: int, rng: random.Random) -> list[_Slot]:
     """Every visit a volunteer makes to one block's selected dwellings, in the order made (see `_walk`)."""
-    home = rng.betavariate(7, 2.5)  # this block's chance of finding someone home at a visit
+    home = rng.betavariate(4, 2.5)  # this block's chance of finding someone home at a visit
     open_, visits = [], []
     for number in block.dwellings:
         kind = rng.choices(list(_DWELLING), list(_DWELLING.values()))[0]
@@ -554,11 +554,11 @@ def _outcome(rng: random.Random, slot: _Slot, home: float) -> str:
         return slot.outcome
     if rng.random() > home:
         return "noncontact"
-    if slot.outcome != "away" and rng.random() < 0.07:
+    if slot.outcome != "away" and rng.random() < 0.08:
         return "refused_door"
     if slot.adults == 0:
         return "interview"  # someone opened: the count of adults (0) ends the visit as not eligible
-    if rng.random() < (0.1 if slot.outcome != "away" else 0.35):
+    if rng.random() < (0.12 if slot.outcome != "away" else 0.4):
         return "away"
     return "refused" if rng.random() < 0.06 + 0.015 * slot.adults else "interview"
 
