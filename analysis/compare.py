@@ -49,7 +49,7 @@ def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd
     refused, because the variance formula assumes disjoint samples.
     Returns COLUMNS: `change` (B − A), `se_change`, `ci_low`/`ci_high` of the change at `level`, `df` used (NaN =
     normal reference), two-sided `p_value`, `significant` (p < 1 − level; NA where it cannot be tested) and
-    `flag`: ok, unreliable, suppressed, only_in_a, only_in_b, no_df (a round's df < 1).
+    `flag`: ok, referencial, unreliable, suppressed, only_in_a, only_in_b, no_df (a round's df < 1).
     """
     if not 0 < level < 1:
         raise AnalysisError(f"confidence level must be between 0 and 1, got {level}")
@@ -67,8 +67,8 @@ def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd
     change = merged["estimate_b"] - merged["estimate_a"]
     se = np.sqrt(merged["se_a"] ** 2 + merged["se_b"] ** 2)
     df = np.fmin(merged["df_a"], merged["df_b"]).where(merged["df_a"].notna() & merged["df_b"].notna())
-    flag = flag.where(~(df < 1) | ~flag.isin(["ok", "unreliable"]), "no_df")
-    testable = flag.isin(["ok", "unreliable"])
+    flag = flag.where(~(df < 1) | ~flag.isin(TESTABLE), "no_df")
+    testable = flag.isin(TESTABLE)
     change, se = change.where(testable), se.where(testable)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = (change / se).where(se > 0)
@@ -102,10 +102,13 @@ def _side(table: pd.DataFrame, suffix: str) -> pd.DataFrame:
     return side.rename(columns={c: f"{c}_{suffix}" for c in SIDE})
 
 
+TESTABLE = ["ok", "referencial", "unreliable"]  # estimates shown (read with care), so their change is tested
+
+
 def _flag(merged: pd.DataFrame) -> pd.Series:
     """Why a change is or is not shown: the worse of the two rounds' flags, or the round the row is missing from."""
     flags = merged[["flag_a", "flag_b"]]
     return pd.Series(np.select(
         [merged["_merge"] == "right_only", merged["_merge"] == "left_only", (flags == "suppressed").any(axis=1),
-         (flags == "unreliable").any(axis=1)],
-        ["only_in_b", "only_in_a", "suppressed", "unreliable"], "ok"), index=merged.index)
+         (flags == "unreliable").any(axis=1), (flags == "referencial").any(axis=1)],
+        ["only_in_b", "only_in_a", "suppressed", "unreliable", "referencial"], "ok"), index=merged.index)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.errors import DesignError
 
-LONELY_PSU_OPTIONS = ("adjust", "certainty", "remove", "fail")
+LONELY_PSU_OPTIONS = ("adjust", "average", "certainty", "remove", "fail")
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,7 +63,9 @@ class Design:
     psu_codes: np.ndarray
     psu_stratum: np.ndarray
     calibration: tuple[CalibrationStep | Raking, ...] = field(default=())
-    fpc: np.ndarray | None = None  # PSUs in the population per stratum (R `fpc = ~N_h`), None = no correction
+    fpc: str | None = None
+    sampling_fraction: np.ndarray | None = None  # per stratum, n_h/N_h (R's fpc), None without fpc
+    adjust_domain_lonely: bool = False  # R's options(survey.adjust.domain.lonely)
 
     @property
     def n(self) -> int:
@@ -91,6 +93,8 @@ def make_design(
     lonely_psu: str = "adjust",
     *,
     nest: bool = True,
+    fpc: str | None = None,
+    adjust_domain_lonely: bool = False,
 ) -> Design:
     """Build the design, checking every column it relies on.
 
@@ -98,7 +102,15 @@ def make_design(
     `nest=True` (R `nest=TRUE`) treats PSU codes as unique only within their stratum, which is how field teams
     number blocks. `lonely_psu` follows R's `options(survey.lonely.psu)`: a stratum with a single PSU adds its
     PSU's squared deviation from the overall mean ("adjust"), adds nothing ("certainty", "remove": identical in
-    R survey 4.1's Taylor variance), or is an error ("fail", raised here, before any estimate).
+    R survey 4.1's Taylor variance), is replaced by the other strata's average ("average": the sum over the
+    other strata scaled by strata / strata with more than one PSU), or is an error ("fail", raised here, before
+    any estimate). `adjust_domain_lonely` is R's `options(survey.adjust.domain.lonely)`: a domain with members in
+    a single PSU of a stratum that has several (uncalibrated designs only, as in R) is then treated by the
+    lonely-PSU rule instead of being centred on the padded zeros.
+
+    `fpc` is R's `fpc=`: a column holding, per stratum, the population number of PSUs (N_h) or the sampling
+    fraction n_h/N_h (all values ≤ 1); the variance is multiplied by 1 − n_h/N_h (0 for a census stratum).
+    Without weights, the weights are then N_h/n_h, as R derives them.
     """
     if lonely_psu not in LONELY_PSU_OPTIONS:
         raise DesignError(f"lonely_psu must be one of {', '.join(LONELY_PSU_OPTIONS)}; got {lonely_psu!r}")
@@ -109,9 +121,13 @@ def make_design(
     for role, column in (("strata", strata), ("psu", psu), ("weight", weight)):
         if column is not None and column not in df.columns:
             raise DesignError(f"{role} column {column!r} is not in the responses")
-    weights = _design_weights(df, weight)
+    if fpc is not None and fpc not in df.columns:
+        raise DesignError(f"fpc column {fpc!r} is not in the responses")
     stratum_codes, stratum_labels = _codes(df, strata, "strata")
     psu_codes, psu_stratum = _psu_codes(df, psu, stratum_codes, nest)
+    n_h = np.bincount(psu_stratum, minlength=len(stratum_labels))
+    fraction = None if fpc is None else _sampling_fraction(df, fpc, stratum_codes, stratum_labels, n_h)
+    weights = _design_weights(df, weight) if weight is not None or fraction is None else 1 / fraction[stratum_codes]
     design = Design(
         data=df,
         strata=strata,
@@ -125,6 +141,9 @@ def make_design(
         stratum_labels=stratum_labels,
         psu_codes=psu_codes,
         psu_stratum=psu_stratum,
+        fpc=fpc,
+        sampling_fraction=fraction,
+        adjust_domain_lonely=adjust_domain_lonely,
     )
     lonely = stratum_labels[design.psu_per_stratum == 1]
     if lonely_psu == "fail" and len(lonely):
@@ -136,10 +155,9 @@ def make_design(
 
 
 def with_fpc(design: Design, population_psus: pd.Series) -> Design:
-    """The design with a first-stage finite population correction: `population_psus` gives, per stratum label,
-    the number of PSUs (blocks) in the frame. The variance of each stratum is then multiplied by 1 − n_h / N_h, as
-    R's `svydesign(..., fpc = ~N_h)` does when only the first stage is given (certainty strata, n_h = N_h, add no
-    first-stage variance)."""
+    """The design with a first-stage finite population correction taken from a frame: `population_psus` gives, per
+    stratum label, the number of PSUs (blocks) in the frame, i.e. R's `svydesign(..., fpc = ~N_h)` when only the
+    first stage is given (certainty strata, n_h = N_h, add no first-stage variance)."""
     counts = pd.to_numeric(population_psus, errors="coerce")
     labels = [str(label) for label in design.stratum_labels]
     lookup = {str(k): v for k, v in counts.items()}
@@ -147,10 +165,10 @@ def with_fpc(design: Design, population_psus: pd.Series) -> Design:
     if missing:
         raise DesignError(f"fpc: stratum {', '.join(missing[:5])} is not in the frame")
     population = np.array([lookup[label] for label in labels], dtype=float)
-    over = [label for label, n, big in zip(labels, design.psu_per_stratum, population) if not n <= big]
+    over = [label for label, n, big in zip(labels, design.psu_per_stratum, population, strict=True) if not n <= big]
     if over:
         raise DesignError(f"fpc: stratum {', '.join(over[:5])} has more sampled PSUs than the frame has")
-    return replace(design, fpc=population)
+    return replace(design, sampling_fraction=np.minimum(design.psu_per_stratum / population, 1.0))
 
 
 def degf(design: Design, in_domain: np.ndarray | None = None) -> int:
@@ -161,6 +179,31 @@ def degf(design: Design, in_domain: np.ndarray | None = None) -> int:
     rows = np.ones(design.n, bool) if in_domain is None else in_domain
     psus = np.unique(design.psu_codes[rows])
     return int(len(psus) - len(np.unique(design.psu_stratum[psus])))
+
+
+def _sampling_fraction(df, fpc, stratum_codes, stratum_labels, n_h) -> np.ndarray:
+    """n_h/N_h per stratum from R's fpc column (population PSU counts, or fractions when every value is ≤ 1)."""
+    raw = df[fpc]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any():
+        examples = ", ".join(repr(v) for v in raw[np.isnan(values)].unique()[:3])
+        raise DesignError(f"fpc column {fpc!r} must hold numbers (population PSUs or sampling fractions); got {examples}")
+    lowest = np.full(len(stratum_labels), np.inf)
+    highest = np.full(len(stratum_labels), -np.inf)
+    np.minimum.at(lowest, stratum_codes, values)
+    np.maximum.at(highest, stratum_codes, values)
+    varying = stratum_labels[lowest != highest]
+    if len(varying):
+        raise DesignError(f"fpc column {fpc!r} differs within stratum {', '.join(map(str, varying[:5]))}: it is "
+                          "one number per stratum")
+    if (lowest <= 0).any():
+        raise DesignError(f"fpc column {fpc!r} must be positive")
+    fraction = lowest if (lowest <= 1).all() else n_h / lowest
+    too_many = stratum_labels[fraction > 1 + 1e-12]
+    if len(too_many):
+        raise DesignError(f"fpc column {fpc!r}: stratum {', '.join(map(str, too_many[:5]))} has more sampled PSUs "
+                          "than its population count")
+    return np.minimum(fraction, 1.0)
 
 
 def _design_weights(df: pd.DataFrame, weight: str | None) -> np.ndarray:

@@ -33,7 +33,7 @@ from scipy import sparse
 
 from analysis.design import CalibrationStep, Design, Raking
 from analysis.errors import AnalysisError
-from analysis.intervals import beta_ci, logit_ci, wilson_ci
+from analysis.intervals import beta_ci, boundary_ci, logit_ci, t_ci, wilson_ci
 
 CI_METHODS = ("logit", "beta", "wilson")
 RAKING_SWEEPS = 10  # R's svyrecvar residualises a raked design with 10 sweeps over the margins
@@ -96,26 +96,41 @@ def means_many(
 def estimate_many(
     design: Design,
     shares: list[str],
-    scores: list[str],
+    scores: list[str] = (),
     *,
+    means: list[str] = (),
+    totals: list[str] = (),
+    averages: dict[str, list[str]] | None = None,
     domain: str | None = None,
     by: list[BySpec] | None = None,
     ci: str = "logit",
     level: float = 0.95,
+    replicates=None,
 ) -> pd.DataFrame:
-    """`proportions_many` of `shares` and `means_many` of `scores` in one pass: the rows, calibration cells and
-    breakdowns are summed and set up once for both (at 1M rows a second call cost ~1 s, benchmarks/analysis.md).
-    Rows come indicator by indicator, shares first."""
-    ys = [*shares, *scores]
+    """Every statistic of every column for every group of every breakdown, in one pass: the rows, calibration
+    cells and breakdowns are summed and set up once for all (at 1M rows a second call cost ~1 s,
+    benchmarks/analysis.md). Rows come indicator by indicator, in the order shares, scores, means, totals,
+    averages.
+
+    - `shares`: 0/1 columns (NaN outside the base), the proportion of 1, intervals by `ci` (R `svyciprop`);
+    - `scores`: values in [0, 1] (a respondent's mean of several answers), their mean, intervals by `ci`;
+    - `means`, `totals`: any numeric column, its mean (R `svymean`) or total (`svytotal`), with a t-interval
+      on the variable's own scale (estimate ± t(df)·SE);
+    - `averages`: name → share columns: the average of the components' proportions, each on its own base
+      (R: `svycontrast` of the domain means); its influence is the average of the components' influences, so
+      the variance is linearised exactly; n and df are those of respondents in any component's base, deff NaN.
+
+    `replicates` (`analysis.replicates.Replicates` of this design) replaces the linearised variance by the
+    replicate-weight variance (the estimates, n and df are unchanged).
+    """
+    layout = _Layout.of(shares, scores, means, totals, averages or {})
     if ci not in CI_METHODS:
         raise AnalysisError(f"ci must be one of {', '.join(CI_METHODS)}; got {ci!r}")
     if not 0 < level < 1:
         raise AnalysisError(f"level must be between 0 and 1; got {level}")
-    if not ys or len(set(ys)) != len(ys):
-        raise AnalysisError(f"indicator columns must be given once each; got {ys}")
-    values, base = _indicator_matrix(design, shares, scores, domain)
-    breakdowns = [_Breakdown("overall", [], None, np.zeros(design.n, np.int64), ["all"], [None])]
-    breakdowns += [_breakdown(design, spec) for spec in by or []]
+    values, base = _indicator_matrix(design, layout, domain)
+    breakdowns = [Breakdown("overall", [], None, np.zeros(design.n, np.int64), ["all"], [None])]
+    breakdowns += [breakdown_of(design.data, spec) for spec in by or []]
     cells = _CellGroups.build(design)
     calibration = _Calibration.build(design, cells)
     codes = {c: pd.factorize(design.data[c])[0] for b in breakdowns for c in b.columns}
@@ -130,41 +145,80 @@ def estimate_many(
     for extra, indices in users.items():
         partition = finest if len(extra) == len(finest_columns) else finest.coarsen([codes[c] for c in extra])
         for i in indices:
-            frames[i] = _estimate_breakdown(design, cells, partition, calibration, breakdowns[i], ys, len(shares),
-                                            ci, level)
+            frames[i] = _estimate_breakdown(design, cells, partition, calibration, breakdowns[i], layout, ci, level,
+                                            replicates)
         del partition
     table = pd.concat(frames, ignore_index=True)
-    order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(ys)}).to_numpy(), kind="stable")
+    order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(layout.names)}).to_numpy(), kind="stable")
     return table.iloc[order].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Which statistic each output column is, and where its sums live in the working matrices: one column per
+    output (an average's column holds its union base, for n and df), then y² of every score, mean and total
+    (their mean square is what the design effect needs; for 0/1 answers it is p itself)."""
+
+    names: list[str]
+    kinds: np.ndarray  # per output column: share, score, mean, total or average
+    squares: np.ndarray  # output columns with a y² column, in the order those follow the outputs
+    components: dict[int, list[int]]  # average column → its share columns
+
+    @classmethod
+    def of(cls, shares, scores, means, totals, averages: dict[str, list[str]]) -> _Layout:
+        names = [*shares, *scores, *means, *totals, *averages]
+        if not names or len(set(names)) != len(names):
+            raise AnalysisError(f"indicator columns must be given once each; got {names}")
+        kinds = np.array(["share"] * len(shares) + ["score"] * len(scores) + ["mean"] * len(means)
+                         + ["total"] * len(totals) + ["average"] * len(averages), dtype=object)
+        position = {name: j for j, name in enumerate(names)}
+        components = {}
+        for name, parts in averages.items():
+            if len(parts) < 2 or any(p not in shares for p in parts):
+                raise AnalysisError(f"average {name!r} needs two or more of the share columns; got {parts}")
+            components[position[name]] = [position[p] for p in parts]
+        squares = np.flatnonzero(np.isin(kinds, ["score", "mean", "total"]))
+        return cls(names, kinds, squares, components)
+
+    @property
+    def width(self) -> int:
+        return len(self.names) + len(self.squares)
+
+
 @dataclass
-class _Breakdown:
+class Breakdown:
+    """One breakdown of the respondents: each row's group code (-1 where the variable is missing), the groups'
+    labels and, for a breakdown within areas (`(area, variable)`), each group's area. The engine estimates per
+    group; the pipeline counts excluded respondents per group with the same codes."""
+
     name: str
     columns: list[str]
     area: str | None
-    codes: np.ndarray  # group per row, -1 when the breakdown variable is missing
+    codes: np.ndarray
     groups: list
     areas: list
 
 
-def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
+def breakdown_of(data: pd.DataFrame, spec: BySpec | None) -> Breakdown:
+    """The Breakdown of a `by` entry (None: everyone in one group "all"), groups in sorted order."""
+    if spec is None:
+        return Breakdown("overall", [], None, np.zeros(len(data), np.int64), ["all"], [None])
     columns = [spec] if isinstance(spec, str) else list(spec)
     if len(columns) not in (1, 2):
         raise AnalysisError(f"a breakdown is a column or an (area, column) pair; got {spec!r}")
     for column in columns:
-        if column not in design.data.columns:
+        if column not in data.columns:
             raise AnalysisError(f"breakdown column {column!r} is not in the responses")
     if len(columns) == 1:
-        codes, labels = pd.factorize(design.data[spec], sort=True)
-        return _Breakdown(spec, columns, None, codes.astype(np.int64), list(labels), [None] * len(labels))
+        codes, labels = pd.factorize(data[spec], sort=True)
+        return Breakdown(spec, columns, None, codes.astype(np.int64), list(labels), [None] * len(labels))
     area, variable = columns
-    area_codes, area_labels = pd.factorize(design.data[area], sort=True)
-    var_codes, var_labels = pd.factorize(design.data[variable], sort=True)
+    area_codes, area_labels = pd.factorize(data[area], sort=True)
+    var_codes, var_labels = pd.factorize(data[variable], sort=True)
     pair = np.where((area_codes >= 0) & (var_codes >= 0), area_codes * len(var_labels) + var_codes, -1)
     present = np.unique(pair[pair >= 0])
     codes = np.where(pair >= 0, np.searchsorted(present, pair), -1)
-    return _Breakdown(
+    return Breakdown(
         variable,
         columns,
         area,
@@ -174,15 +228,12 @@ def _breakdown(design: Design, spec: BySpec) -> _Breakdown:
     )
 
 
-def _indicator_matrix(design: Design, shares: list[str], scores: list[str], domain: str | None):
-    """y values (0 outside the base) and the base mask, shares then scores, then each score's y² with the same
-    base (its mean is what a score's design effect needs); anything but 0/1/NaN (scores: outside [0, 1]) is an
-    error naming the column."""
+def _indicator_matrix(design: Design, layout: _Layout, domain: str | None):
+    """y values (0 outside the base) and the base mask, in `_Layout` order; anything but 0/1/NaN in a share
+    (a score: outside [0, 1]; a mean or total: not a finite number) is an error naming the column."""
     data = design.data
-    ys = [*shares, *scores]
-    width = len(ys) + len(scores)
-    values = np.zeros((design.n, width), order="F")  # column-major: filled and read one indicator at a time
-    base = np.zeros((design.n, width), dtype=bool, order="F")
+    values = np.zeros((design.n, layout.width), order="F")  # column-major: filled and read one column at a time
+    base = np.zeros((design.n, layout.width), dtype=bool, order="F")
     keep = np.ones(design.n, dtype=bool)
     if domain is not None:
         if domain not in data.columns:
@@ -191,28 +242,35 @@ def _indicator_matrix(design: Design, shares: list[str], scores: list[str], doma
         if not (pd.api.types.is_bool_dtype(flags) or flags.dropna().isin([0, 1, True, False]).all()):
             raise AnalysisError(f"domain column {domain!r} must be boolean (True/False or 1/0)")
         keep = flags.fillna(False).astype(bool).to_numpy()
-    for j, y in enumerate(ys):
-        score = j >= len(shares)
-        if y not in data.columns:
-            raise AnalysisError(f"indicator column {y!r} is not in the responses")
-        column = data[y]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            column = pd.to_numeric(column, errors="coerce").where(column.notna())
-            if column.isna().sum() > data[y].isna().sum():
-                raise AnalysisError(f"indicator column {y!r} must hold 1/0 (NaN outside the base); found text")
-        y_values = column.to_numpy(dtype=float, na_value=np.nan)
+    for j, (y, kind) in enumerate(zip(layout.names, layout.kinds)):
+        if kind == "average":
+            base[:, j] = base[:, layout.components[j]].any(axis=1)
+            continue
+        y_values = _numeric_column(data, y)
         with np.errstate(invalid="ignore"):
-            bad = (y_values < 0) | (y_values > 1) if score else ~np.isnan(y_values) & (y_values != 0) & (y_values != 1)
+            bad = {"share": ~np.isnan(y_values) & (y_values != 0) & (y_values != 1),
+                   "score": (y_values < 0) | (y_values > 1)}.get(kind, np.isinf(y_values))
         if bad.any():
             examples = ", ".join(map(str, np.unique(y_values[bad])[:3]))
-            expected = "scores between 0 and 1" if score else "1/0"
+            expected = {"share": "1/0", "score": "scores between 0 and 1"}.get(kind, "finite numbers")
             raise AnalysisError(f"indicator column {y!r} must hold {expected} (NaN outside the base); found {examples}")
         base[:, j] = ~np.isnan(y_values) & keep
         values[:, j] = np.where(base[:, j], y_values, 0.0)
-    for j in range(len(shares), len(ys)):
-        base[:, j + len(scores)] = base[:, j]
-        values[:, j + len(scores)] = values[:, j] ** 2
+    for k, j in enumerate(layout.squares, start=len(layout.names)):
+        base[:, k] = base[:, j]
+        values[:, k] = values[:, j] ** 2
     return values, base
+
+
+def _numeric_column(data: pd.DataFrame, y: str) -> np.ndarray:
+    if y not in data.columns:
+        raise AnalysisError(f"indicator column {y!r} is not in the responses")
+    column = data[y]
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        column = pd.to_numeric(column, errors="coerce").where(column.notna())
+        if column.isna().sum() > data[y].isna().sum():
+            raise AnalysisError(f"indicator column {y!r} must hold numbers (NaN outside the base); found text")
+    return column.to_numpy(dtype=float, na_value=np.nan)
 
 
 @dataclass
@@ -233,7 +291,7 @@ class _CellGroups:
     step_oldweights: list[np.ndarray]
 
     @classmethod
-    def build(cls, design: Design) -> "_CellGroups":
+    def build(cls, design: Design) -> _CellGroups:
         steps = _flat_steps(design)
         ids = _group_ids([design.psu_codes] + [s.cells for s in steps])
         first = _first_rows(ids)
@@ -277,7 +335,7 @@ class _Partition:
         return self.pair_sums[key]
 
     @classmethod
-    def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> "_Partition":
+    def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> _Partition:
         ids = cells.ids
         if columns:
             ids = _group_ids([ids] + [codes + 1 for codes in columns])
@@ -288,14 +346,17 @@ class _Partition:
             if k == 2 and not any(step.raking for step in _flat_steps(design)):
                 sums.append(None)
                 continue
-            block = np.empty((n_ys, len(first)))
+            # parts × indicators in C order (scipy's sparse products copy anything else), filled column by column:
+            # no transposed copy (at 100k rows, ~12 per PSU, the parts are nearly as many as the rows and the copy
+            # was a third of the engine's time, cProfile 2026-12-04)
+            block = np.empty((len(first), n_ys))
             for j in range(n_ys):  # one bincount per column: faster than a sparse product here
                 column = matrix[:, j] if scale is None else matrix[:, j] * scale
-                block[j] = np.bincount(ids, weights=column, minlength=len(first))
-            sums.append(np.ascontiguousarray(block.T))  # scipy's sparse products copy anything not C-ordered
+                block[:, j] = np.bincount(ids, weights=column, minlength=len(first))
+            sums.append(block)
         return cls(first=first, cell_group=cells.ids[first], sums=sums)
 
-    def coarsen(self, columns: list[np.ndarray]) -> "_Partition":
+    def coarsen(self, columns: list[np.ndarray]) -> _Partition:
         """The partition into cell groups × fewer breakdown columns (row codes), summed from this finer one.
 
         Parts are numbered by their first row, as `build` numbers them."""
@@ -346,7 +407,7 @@ class _Calibration:
     psu_sums: list[sparse.csr_matrix]
 
     @classmethod
-    def build(cls, design: Design, groups: _CellGroups) -> "_Calibration":
+    def build(cls, design: Design, groups: _CellGroups) -> _Calibration:
         steps = _flat_steps(design)
         program, index = [], 0
         for item in design.calibration:
@@ -401,8 +462,8 @@ class _Calibration:
         return sparse.csr_matrix(psu_totals - psu_sums @ sparse.vstack([coefficients[s] for s in steps], format="csr"))
 
 
-def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, n_shares, ci, level) -> pd.DataFrame:
-    n_groups, n_ys = len(breakdown.groups), len(ys)  # the partition also holds the scores' y² (columns n_ys…)
+def _estimate_breakdown(design, cells, partition, calibration, breakdown, layout: _Layout, ci, level, replicates):
+    n_groups, n_ys = len(breakdown.groups), len(layout.names)  # the partition also holds y² (columns n_ys…)
     if n_groups == 0:
         return pd.DataFrame(columns=["indicator", *COLUMNS])
     part = _Part.collapse(cells, partition, calibration, breakdown.codes)
@@ -410,26 +471,36 @@ def _estimate_breakdown(design, cells, partition, calibration, breakdown, ys, n_
     population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
         p = successes / population
-    mean_square = np.hstack([p[:, :n_shares], p[:, n_ys:]])  # Σw·y²/Σw (= p for 0/1 answers)
-    variance = _variance(design, calibration, part, n_groups, p, population)[:, :n_ys]
+    kinds = layout.kinds
+    for j, parts in layout.components.items():
+        p[:, j] = p[:, parts].mean(axis=1)  # NaN where a component has no base in the group
+    mean_square = p[:, :n_ys].copy()  # Σw·y²/Σw (= p for 0/1 answers)
+    mean_square[:, layout.squares] = p[:, n_ys:]
+    if replicates is None:
+        variance = _variance(design, calibration, part, n_groups, p[:, :n_ys], population[:, :n_ys], layout)
+    else:
+        variance = _replicate_variance(part, n_groups, layout, replicates)
     p, population, n, successes = p[:, :n_ys], population[:, :n_ys], n[:, :n_ys], successes[:, :n_ys]
     df = part.domain_df(design, n_groups)[:, :n_ys]
     # all answers alike: the influence is exactly zero, so is the variance (floating noise would give ~1e-17);
     # with all y = 1, Σw·y and Σw add the same numbers in the same order, so the test is exact
-    variance = np.where((n > 0) & ((successes == 0) | (successes == population)), 0.0, variance)
+    alike = np.isin(kinds, ["share", "score"]) & (n > 0) & ((successes == 0) | (successes == population))
+    variance = np.where(alike, 0.0, variance)
+    estimate = np.where(kinds == "total", successes, p)
     n_design = design.n if design.calibrated else n
-    ci_low, ci_high = _interval(ci, p, variance, df, n_design, n, level)
+    ci_low, ci_high = _interval(ci, estimate, variance, df, n_design, n, level, kinds)
     with np.errstate(invalid="ignore", divide="ignore"):
         srs = (mean_square - p**2) * n / (n - 1) * (population - n) / (population * n)
-        deff = np.where((n > 1) & (population > n) & (srs > 0), variance / srs, np.nan)
+        srs = np.where(kinds == "total", srs * population**2, srs)  # R svytotal: N² × the mean's
+        deff = np.where((n > 1) & (population > n) & (srs > 0) & (kinds != "average"), variance / srs, np.nan)
     estimate_defined = n > 0
     return pd.DataFrame(
         {
-            "indicator": np.tile(ys, n_groups),
+            "indicator": np.tile(layout.names, n_groups),
             "by": breakdown.name,
             "area": np.repeat(np.array(breakdown.areas, dtype=object), n_ys),
             "group": np.repeat(np.array(breakdown.groups, dtype=object), n_ys),
-            "estimate": np.where(estimate_defined, p, np.nan).ravel(),
+            "estimate": np.where(estimate_defined, estimate, np.nan).ravel(),
             "se": np.where(estimate_defined, np.sqrt(variance), np.nan).ravel(),
             "ci_low": ci_low.ravel(),
             "ci_high": ci_high.ravel(),
@@ -451,7 +522,7 @@ class _Pairs:
     key: bytes  # which parts go into which pair (equal keys: equal sums, whatever the groups' labels)
 
     @classmethod
-    def of(cls, rows: np.ndarray, groups: np.ndarray, parts: np.ndarray) -> "_Pairs":
+    def of(cls, rows: np.ndarray, groups: np.ndarray, parts: np.ndarray) -> _Pairs:
         """Pairs of `parts` (their indices) numbered in (row key, group) order, so that `sums_matrix` can lay
         them out as CSR directly."""
         radix = max(int(groups.max(initial=-1)) + 1, 1)
@@ -479,6 +550,7 @@ class _Part:
     pair — all the estimates and the uncalibrated variance need — and what the calibration residuals need."""
 
     group: np.ndarray
+    rows: np.ndarray  # a row of each part (its first)
     phi: list[np.ndarray]
     sums: list[np.ndarray]
     partition: _Partition
@@ -489,7 +561,7 @@ class _Part:
     psu_nb: np.ndarray
 
     @classmethod
-    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: "_Calibration", codes) -> "_Part":
+    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes) -> _Part:
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
         everyone = len(inside) == len(group)
@@ -499,6 +571,7 @@ class _Part:
         swy, sw, _, nb = sums
         return cls(
             group,
+            partition.first[inside],
             [phi[cell_group] for phi in calibration.phi],
             sums,
             partition,
@@ -506,6 +579,13 @@ class _Part:
             [_Pairs.of(c[cell_group], group, inside) for c in cells.cells],
             *partition.summed(("psu", psu_pairs.key), lambda: [psu_pairs.merge @ block for block in (swy, sw, nb)]),
         )
+
+    def psus_per_stratum(self, design: Design, n_groups: int, n_columns: int) -> np.ndarray:
+        """Strata × (group, column): the PSUs holding members of each domain (R's `nsubset` once an uncalibrated
+        design's subset has dropped the other rows)."""
+        has = (self.psu_nb[:, :n_columns] > 0).astype(float)
+        per_psu = self.psu_pairs.sums_matrix(has, design.n_psu, n_groups)
+        return np.asarray((_aggregator(design.psu_stratum, len(design.stratum_labels)) @ per_psu).todense())
 
     def domain_df(self, design: Design, n_groups: int) -> np.ndarray:
         """R's degf() per domain: PSUs holding domain members minus the strata they are in."""
@@ -517,19 +597,30 @@ class _Part:
         return np.rint(psus - _aggregator(strata.groups, n_groups) @ in_strata).astype(np.int64)
 
 
-def _variance(design, calibration, part: _Part, n_groups, p, population) -> np.ndarray:
-    """Variances for every indicator and group; columns of the working matrices are (group, indicator) pairs.
+def _variance(design, calibration, part: _Part, n_groups, p, population, layout: _Layout) -> np.ndarray:
+    """Variances for every output column and group; columns of the working matrices are (group, column) pairs.
 
-    The influence z_i = w_i(y_i − p)/W of each domain is summed per (PSU, group) and per (cell, group) — as
+    The influence of a domain mean is z_i = w_i(y_i − p)/W, of a domain total z_i = w_i·y_i, of an average of
+    shares the average of its components' z; each is summed per (PSU, group) and per (cell, group) — as
     Σw·y − p·Σw, so the sums are taken once for all groups — residualised on the calibration and reduced to R's
     stratified variance, all as sparse matrices."""
+    total = layout.kinds == "total"
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(population > 0, 1 / population, 0.0)
-    mean = np.nan_to_num(p)
+        scale = np.where(total, 1.0, np.where(population > 0, 1 / population, 0.0))
+    mean = np.where(total, 0.0, np.nan_to_num(p))
+    averaging = None
+    if layout.components:  # pair values × this = every column's influence, averages from their components
+        averaging = np.eye(len(layout.names))
+        for j, parts in layout.components.items():
+            averaging[:, j] = 0.0
+            averaging[parts, j] = 1 / len(parts)
 
     def influence(pairs: _Pairs, total_y, total_1, n_rows):
         g = pairs.groups
-        return pairs.sums_matrix((total_y - mean[g] * total_1) * scale[g], n_rows, n_groups)
+        values = (total_y[:, : len(layout.names)] - mean[g] * total_1[:, : len(layout.names)]) * scale[g]
+        if averaging is not None:
+            values = values @ averaging
+        return pairs.sums_matrix(values, n_rows, n_groups)
 
     psu_totals = influence(part.psu_pairs, part.psu_swy, part.psu_sw, design.n_psu)
     if calibration.program:
@@ -545,7 +636,31 @@ def _variance(design, calibration, part: _Part, n_groups, p, population) -> np.n
             total_y, total_1 = part.partition.summed(("cells", s, pairs.key), phi_sums)
             domain_sums.append(influence(pairs, total_y, total_1, calibration.sizes[s]))
         psu_totals = calibration.residual_psu_totals(psu_totals, domain_sums)
-    return _stratified_variance(design, psu_totals).reshape(n_groups, p.shape[1])
+    present = None
+    if not design.calibrated and (design.lonely_psu == "average" or design.adjust_domain_lonely):
+        present = part.psus_per_stratum(design, n_groups, len(layout.names))
+    return _stratified_variance(design, psu_totals, present).reshape(n_groups, len(layout.names))
+
+
+def _replicate_variance(part: _Part, n_groups: int, layout: _Layout, replicates) -> np.ndarray:
+    """Every replicate's estimates from the parts' sums: within a part the replicate changes the weights by one
+    ratio (its PSU × calibration-cell group's), so Σ w_r·y over a domain is Σ_parts ratio_r · Σ w·y — one sparse
+    product per breakdown for all replicates — and the variance is the replicates' spread."""
+    n_ys = len(layout.names)
+    groups = replicates.ids[part.rows]
+    pairs = _Pairs.of(groups, part.group, np.arange(len(part.group)))
+    n_pairs_rows = replicates.ratio.shape[0]
+
+    def per_replicate(block):
+        summed = pairs.sums_matrix(pairs.merge @ block[:, :n_ys], n_pairs_rows, n_groups)
+        return np.asarray(summed.T @ replicates.ratio).T.reshape(-1, n_groups, n_ys)
+
+    numerator, denominator = per_replicate(part.sums[0]), per_replicate(part.sums[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thetas = np.where(layout.kinds == "total", numerator, numerator / denominator)
+    for j, parts in layout.components.items():
+        thetas[:, :, j] = thetas[:, :, parts].mean(axis=2)
+    return replicates.variance(thetas)
 
 
 def _aggregator(codes: np.ndarray, size: int) -> sparse.csr_matrix:
@@ -560,34 +675,60 @@ def _first_rows(ids: np.ndarray) -> np.ndarray:
     return np.flatnonzero(ids > np.concatenate([[-1], np.maximum.accumulate(ids)[:-1]]))
 
 
-def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix) -> np.ndarray:
-    """R's `onestage()`: per stratum, n_h/(n_h−1)·Σ(T_u − mean_h)² over all its PSUs (those without domain
-    members count with T_u = 0); a lonely PSU adds T_u² under "adjust" (its total is already a deviation from the
-    overall mean) and nothing under "certainty"/"remove". Centred exactly from the sparse entries (no
-    sum-of-squares cancellation): Σ(T − m)² = Σ_nonzero (T − m)² + (n_h − nonzero)·m²."""
+def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix, present=None) -> np.ndarray:
+    """R's `onestage()`: per stratum, f_h·n_h/(n_h−1)·Σ(T_u − mean_h)² over all its PSUs (those without domain
+    members count with T_u = 0; f_h = 1 − n_h/N_h with an fpc, else 1), summed over strata.
+
+    Lonely PSUs (n_h = 1): "adjust" adds f_h·T_u² (its total is already a deviation from the overall mean),
+    "certainty"/"remove" add nothing, "average" leaves the stratum out and scales the sum by strata / strata
+    left in. `present` (strata × columns: PSUs holding domain members, given for uncalibrated designs, where R
+    drops the rows outside the domain) makes the strata without members count for nothing, also in "average",
+    and, with `adjust_domain_lonely`, treats a domain in one PSU of its stratum by the lonely rule ("adjust":
+    f_h·n_h/(n_h−1)·T_u² uncentred; "average": left out), as R's `survey.adjust.domain.lonely`.
+    Centred exactly from the sparse entries (no sum-of-squares cancellation):
+    Σ(T − m)² = Σ_nonzero (T − m)² + (n_h − nonzero)·m²."""
     n_strata, width = len(design.stratum_labels), psu_totals.shape[1]
     n_h = design.psu_per_stratum.astype(float)
     means = np.asarray((_aggregator(design.psu_stratum, n_strata) @ psu_totals).todense()) / n_h[:, None]
-    lonely = n_h == 1
+    lonely = np.broadcast_to((n_h == 1)[:, None], means.shape)
+    domain_lonely = np.zeros(means.shape, bool)
+    if present is not None and design.adjust_domain_lonely:
+        domain_lonely = (present == 1) & (n_h[:, None] > 1)
     if design.lonely_psu == "adjust":
-        means[lonely] = 0.0
+        means = np.where(lonely | domain_lonely, 0.0, means)
     psu_totals = sparse.csr_matrix(psu_totals)
     cell = np.repeat(design.psu_stratum.astype(np.int64) * width, np.diff(psu_totals.indptr)) + psu_totals.indices
     deviations = psu_totals.data - means.ravel()[cell]
     squares = np.bincount(cell, weights=deviations * deviations, minlength=n_strata * width)
     nonzero = np.bincount(cell, minlength=n_strata * width)
     centred = squares.reshape(n_strata, width) + (n_h[:, None] - nonzero.reshape(n_strata, width)) * means**2
+    f = np.ones(n_strata) if design.sampling_fraction is None else 1 - design.sampling_fraction
+    f = np.where(f < 1e-7, 0.0, f)  # a census stratum contributes nothing (R: all f < 1e-7)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(lonely, 1.0, n_h / (n_h - 1))
-    if design.fpc is not None:  # first-stage finite population correction, R's 1 − n_h / N_h
-        scale = scale * (1 - n_h / design.fpc)
-    return (scale[:, None] * centred).sum(0)
+        scale = np.where(n_h == 1, f, f * n_h / (n_h - 1))
+    contribution = scale[:, None] * centred
+    if design.lonely_psu == "average":
+        left_out = lonely | domain_lonely
+        counted = np.ones(means.shape, bool) if present is None else present > 0
+        kept = counted & ~left_out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(kept, contribution, 0.0).sum(0) * counted.sum(0) / kept.sum(0)
+    return contribution.sum(0)
 
 
-def _interval(ci, p, variance, df, n_design, n, level):
-    """`n_design` is R's nrow(design) for the beta interval (the full sample once calibrated); `n` the domain's."""
+def _interval(ci, p, variance, df, n_design, n, level, kinds):
+    """Shares and scores: the plan's method, and at p = 0 or 1 (where the variance is 0) the Korn–Graubard-type
+    bound [0, u] / [l, 1] (`intervals.boundary_ci`); means and totals: estimate ± t(df)·SE on their own scale.
+    `n_design` is R's nrow(design) for the beta interval (the full sample once calibrated); `n` the domain's."""
     if ci == "logit":
-        return logit_ci(p, variance, df, level)
-    if ci == "beta":
-        return beta_ci(p, variance, df, n_design, level)
-    return wilson_ci(p, variance, df, level, n=n)
+        low, high = logit_ci(p, variance, df, level)
+    elif ci == "beta":
+        low, high = beta_ci(p, variance, df, n_design, level)
+    else:
+        low, high = wilson_ci(p, variance, df, level, n=n)
+    edge_low, edge_high = boundary_ci(p, n, df, level)
+    at_edge = np.isnan(low) & ~np.isnan(edge_low)
+    low, high = np.where(at_edge, edge_low, low), np.where(at_edge, edge_high, high)
+    t_low, t_high = t_ci(p, variance, df, level)
+    scaled = np.isin(kinds, ["mean", "total"])
+    return np.where(scaled, t_low, low), np.where(scaled, t_high, high)

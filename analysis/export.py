@@ -1,56 +1,108 @@
 """Writing results: the tidy table (CSV, XLSX with a metadata sheet, SDMX-CSV) and weighted microdata.
 
-SDMX-CSV follows the UN SDG global data structure (agency IAEG-SDGs, dataflow DF_SDG_GLH): one row per
-observation keyed by SERIES, REF_AREA and the breakdown dimensions SEX, AGE and DISABILITY_STATUS, with
-OBS_VALUE in percent (UNIT_MEASURE "PT") and the confidence interval in LOWER_BOUND / UPPER_BOUND. Codes used:
-SEX F / M / _T; AGE Y18T24, Y25T34, Y35T44, Y45T54, Y55T64, Y_GE65, Y18T29, Y_GE30 and Y_GE18 for all adults
-(the survey's universe); DISABILITY_STATUS PD / NPD / _T (respondents with unknown status are not coded);
-REPORTING_TYPE "N" (national/local data, not UN estimates). The global code list has no sub-national areas, so
-REF_AREA is a local code: the one given for the whole survey area (default "PE_TRUJILLO") and
-"<that>_<NEIGHBOURHOOD>" for neighbourhoods — replace with official codes when publishing. Only indicators with
-an SDG series code are written; suppressed estimates are left out and unreliable ones carry COMMENT_OBS.
+SDMX-CSV follows the SDG global DSD 1.14 and is made by `analysis.sdmx` (codes and what is left out are described
+there).
 
-Microdata leave out direct identifiers unless asked: device ids, user names, GPS, audit logs, timestamps, free
-text (XLSForm `text` questions other than the design's PSU code) and the instance id, replaced by a sequential
-`respondent_id`; the volunteer becomes a code (interviewer effects stay analysable).
+Microdata come at two levels. `researcher_microdata` is what researchers download: no direct identifiers (device
+ids, user names, GPS, audit logs, timestamps, free text — XLSForm `text` questions other than the design's PSU
+code — and the instance id, replaced by a sequential `respondent_id`; the volunteer becomes a code so interviewer
+effects stay analysable), then disclosure control of the quasi-identifiers (`analysis.disclosure`: age bands,
+month not day, pseudonymous blocks, top-coding, a k-anonymity check reported in the metadata). `full_microdata`
+keeps everything, for admins who choose it explicitly (the caller logs that choice). Both add each
+select_multiple answer as 0/1 columns, one per choice, beside the space-separated text.
+
+Stata files are format 115 (Stata 12), which Stata ≥ 12, R's `foreign::read.dta` and `haven` all read
+(tests/golden/read_microdata.R checks it with R). Their text is UTF-8, as pyreadstat writes it: R and Stata ≥ 14
+show the accents; Stata 12-13, which predate Unicode, show them garbled (the values are right). Variable labels
+come from the form's questions, and from `DERIVED_LABELS` for the weights and the variables the analysis derives.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 
+from analysis import disclosure, sdmx
 from analysis.errors import AnalysisError
 from analysis.pipeline import Result
 from analysis.plan import Plan
 
-DATAFLOW = "IAEG-SDGs:DF_SDG_GLH(1.0)"
-SEX_CODES = {"female": "F", "male": "M"}
-AGE_CODES = {"18-24": "Y18T24", "25-34": "Y25T34", "35-44": "Y35T44", "45-54": "Y45T54", "55-64": "Y55T64",
-             "65+": "Y_GE65", "18-29": "Y18T29", "30+": "Y_GE30"}
-DISABILITY_CODES = {"yes": "PD", "no": "NPD"}
-BREAKDOWN_DIMENSION = {"sex": ("SEX", SEX_CODES), "age_group": ("AGE", AGE_CODES), "youth": ("AGE", AGE_CODES),
-                       "disability": ("DISABILITY_STATUS", DISABILITY_CODES)}
-SDMX_COLUMNS = ["DATAFLOW", "FREQ", "REPORTING_TYPE", "SERIES", "REF_AREA", "SEX", "AGE", "DISABILITY_STATUS",
-                "TIME_PERIOD", "OBS_VALUE", "UNIT_MEASURE", "UNIT_MULT", "LOWER_BOUND", "UPPER_BOUND", "NATURE",
-                "COMMENT_OBS"]
-IDENTIFYING_TYPES = {"text", "geopoint", "geotrace", "geoshape", "deviceid", "username", "phonenumber", "email",
-                     "audit", "start", "end", "image", "audio", "video", "file", "barcode", "simserial",
-                     "subscriberid", "background-audio", "start-geopoint"}
-IDENTIFYING_COLUMNS = {"instance_id", "instanceName", "device_id", "deviceid", "username", "gps", "audit", "start",
-                       "end", "received_at"}
+IDENTIFYING_TYPES = {
+    "text",
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    "deviceid",
+    "username",
+    "phonenumber",
+    "email",
+    "audit",
+    "start",
+    "end",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "barcode",
+    "simserial",
+    "subscriberid",
+    "background-audio",
+    "start-geopoint",
+}
+IDENTIFYING_COLUMNS = {
+    "instance_id",
+    "instanceName",
+    "device_id",
+    "deviceid",
+    "username",
+    "gps",
+    "audit",
+    "start",
+    "end",
+    "received_at",
+}
+STATA_VERSION = 12  # format 115: R's foreign::read.dta reads Stata ≤ 12 files, Stata 13+ files it cannot
+DERIVED_LABELS = {
+    "respondent_id": "Número de encuestado (sin relación con el ID de envío) / respondent number",
+    "weight": "Peso final calibrado (diseño × raking) / final calibrated weight (design × raking)",
+    "design_weight": "Peso de diseño (inverso de la probabilidad de selección) / design weight",
+    "psu": "Conglomerado (código arbitrario de manzana) / cluster (arbitrary block code)",
+    "neighbourhood": "Barrio (estrato) / neighbourhood (stratum)",
+    "interview_month": "Mes de la entrevista (AAAA-MM) / interview month (YYYY-MM)",
+    "age_group": "Grupo de edad (ODS 16.7.2) / age band (SDG 16.7.2)",
+    "youth": "Joven 18-29 / youth 18-29",
+    "disability": "Discapacidad (Grupo de Washington) / disability (Washington Group short set)",
+    "safe_after_dark": "Seguridad al caminar de noche (recodificada) / safety walking after dark (recoded)",
+    "bribe_asked_or_paid": "Soborno pedido o pagado, 12 meses / bribe asked or paid, 12 months",
+    "dispute_access": "Acceso a mecanismo de disputa / access to a dispute mechanism",
+    "discriminated_12m": "Discriminado/a, 12 meses / discriminated against, 12 months",
+    "volunteer": "Encuestador/a (código) / interviewer (code)",
+}
+REPLICATE_PREFIXES = ("repw", "rep_weight", "replicate")
 
 
-def write_table(table: pd.DataFrame, path: str | Path, *, metadata: dict[str, pd.DataFrame | str] | None = None,
-                sdmx: bool = False, ref_area: str = "PE_TRUJILLO", time_period: str | None = None) -> Path:
-    """Write the tidy table as CSV, XLSX (with `metadata` sheets) or SDMX-CSV, by suffix and `sdmx`."""
+def write_table(
+    table: pd.DataFrame,
+    path: str | Path,
+    *,
+    metadata: dict[str, pd.DataFrame | str] | None = None,
+    sdmx_csv: bool = False,
+    time_period: str | None = None,
+    plan: Plan | None = None,
+    geo_info_url: str | None = None,
+) -> Path:
+    """Write the tidy table as CSV, XLSX (with `metadata` sheets) or SDMX-CSV, by suffix and `sdmx_csv`
+    (`plan` gives the indicators' comparability to SDMX's COMMENT_OBS)."""
     path = Path(path)
-    if sdmx:
-        to_sdmx(table, ref_area=ref_area, time_period=time_period).to_csv(path, index=False)
+    if sdmx_csv:
+        period = time_period or str(datetime.now(UTC).year)
+        sdmx.to_sdmx(
+            table, time_period=period, comparability=plan_comparability(plan), geo_info_url=geo_info_url
+        ).to_csv(path, index=False)
     elif path.suffix.lower() == ".csv":  # the sample statement travels with every row of a CSV (no metadata sheet)
         table.assign(**({"sample": metadata["sample"]} if metadata and "sample" in metadata else {})).to_csv(
             path, index=False)
@@ -66,7 +118,8 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
     indicator's comparability with the SDG metadata (exact / comparable / local, with its note),
     weighting diagnostics and the margins as used (after any collapsing); `extra` adds keys (e.g. methods)."""
     metadata: dict[str, pd.DataFrame | str] = {
-        "plan_file": str(plan.path), "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
+        "plan_file": plan.path.name if plan.path else "",
+        "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
         "sample": result.sample.note,
         "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none",
@@ -79,6 +132,8 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
         metadata["nonresponse"] = result.sample.classes
     for number, table in enumerate(result.margins, start=1):
         metadata[f"margins_{number}"] = table
+    if result.set_aside is not None and len(result.set_aside):  # the submissions left out, by id and line
+        metadata["set_aside"] = result.set_aside
     return metadata
 
 
@@ -86,7 +141,7 @@ def write_xlsx(table: pd.DataFrame, path: Path, metadata: dict[str, pd.DataFrame
     """Estimates on the first sheet; then a `metadata` sheet (key/value, text broken into lines) and one sheet
     per DataFrame in `metadata` (e.g. weighting diagnostics, margins)."""
     texts = {k: v for k, v in metadata.items() if isinstance(v, str)}
-    texts.setdefault("written_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    texts.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
     rows = [(key, line) for key, text in texts.items() for line in (str(text).splitlines() or [""])]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="estimates", index=False)
@@ -96,36 +151,27 @@ def write_xlsx(table: pd.DataFrame, path: Path, metadata: dict[str, pd.DataFrame
                 frame.to_excel(writer, sheet_name=name[:31], index=False)
 
 
-def to_sdmx(table: pd.DataFrame, *, ref_area: str = "PE_TRUJILLO", time_period: str | None = None) -> pd.DataFrame:
-    """SDMX-CSV rows (see the module docstring for the codes) for the indicators that have an SDG series."""
-    rows = table[(table["series"].fillna("") != "") & (table["flag"] != "suppressed")]
-    rows = rows[rows["by"].isin(["overall", "neighbourhood", *BREAKDOWN_DIMENSION])]
-    out = pd.DataFrame({
-        "DATAFLOW": DATAFLOW, "FREQ": "A", "REPORTING_TYPE": "N", "SERIES": rows["series"],
-        "REF_AREA": ref_area, "SEX": "_T", "AGE": "Y_GE18", "DISABILITY_STATUS": "_T",
-        "TIME_PERIOD": time_period or str(datetime.now(timezone.utc).year),
-        "OBS_VALUE": (100 * rows["estimate"]).round(4), "UNIT_MEASURE": "PT", "UNIT_MULT": 0,
-        "LOWER_BOUND": (100 * rows["ci_low"]).round(4), "UPPER_BOUND": (100 * rows["ci_high"]).round(4),
-        "NATURE": "C",
-        "COMMENT_OBS": np.where(rows["flag"] == "unreliable", "unreliable: fewer respondents than min_n", ""),
-    }, index=rows.index)
-    neighbourhood = rows["area"].where(rows["area"].notna(), rows["group"].where(rows["by"] == "neighbourhood"))
-    out["REF_AREA"] = np.where(neighbourhood.notna(), ref_area + "_" + neighbourhood.astype(str).str.upper(), ref_area)
-    keep = pd.Series(True, index=rows.index)
-    for by, (dimension, codes) in BREAKDOWN_DIMENSION.items():
-        here = rows["by"] == by
-        coded = rows["group"].map(codes)
-        out.loc[here, dimension] = coded[here]
-        keep &= ~(here & coded.isna())
-    return out[keep][SDMX_COLUMNS].reset_index(drop=True)
+def plan_comparability(plan: Plan | None) -> dict[str, tuple[str, str]]:
+    """Indicator id → (exact|comparable|local, note), as the plan's `comparability` keys say (absent: none)."""
+    if plan is None:
+        return {}
+    return {
+        i.id: (getattr(i, "comparability", "") or "", getattr(i, "comparability_note", "") or "")
+        for i in plan.indicators
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
 # microdata
 
 
-def microdata_for_export(microdata: pd.DataFrame, fields: pd.DataFrame | None = None, *,
-                         keep: tuple[str, ...] = ("psu",), include_identifiers: bool = False) -> pd.DataFrame:
+def microdata_for_export(
+    microdata: pd.DataFrame,
+    fields: pd.DataFrame | None = None,
+    *,
+    keep: tuple[str, ...] = ("psu",),
+    include_identifiers: bool = False,
+) -> pd.DataFrame:
     """The weighted respondent file without direct identifiers (unless `include_identifiers`).
 
     `fields` (name, type[, label]) from the XLSForm says which questions are free text, GPS or device ids;
@@ -146,11 +192,116 @@ def microdata_for_export(microdata: pd.DataFrame, fields: pd.DataFrame | None = 
     return frame.reset_index(drop=True)
 
 
-def write_microdata(frame: pd.DataFrame, path: str | Path, choices: pd.DataFrame | None = None,
-                    fields: pd.DataFrame | None = None) -> Path:
-    """CSV, Stata .dta or SPSS .sav by suffix. For .dta/.sav, select_one answers become integer codes (the
-    order of the form's choices) with the choice labels as value labels, and question labels as variable labels;
-    select_multiple answers stay space-separated text. CSV keeps the choice names."""
+def researcher_microdata(
+    microdata: pd.DataFrame,
+    fields: pd.DataFrame | None = None,
+    choices: pd.DataFrame | None = None,
+    *,
+    keep: tuple[str, ...] = ("psu",),
+    k: int = disclosure.K,
+    seed: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The researcher download: no direct identifiers, disclosure control, select_multiple as 0/1 columns; with
+    the metadata (key → text) that reports the control and its k-anonymity check."""
+    dates = microdata[[c for c in disclosure.DATE_COLUMNS if c in microdata.columns]].reset_index(drop=True)
+    frame = microdata_for_export(microdata, fields, keep=keep)
+    frame = pd.concat([frame, dates.drop(columns=[c for c in dates.columns if c in frame.columns])], axis=1)
+    integers = [] if fields is None else fields.loc[fields["type"] == "integer", "name"].tolist()
+    frame, report = disclosure.control(frame, integer_columns=integers, k=k, seed=seed)
+    return with_choice_columns(frame, fields, choices), {
+        "microdata_level": "investigador / researcher",
+        **report.as_metadata(),
+    }
+
+
+def full_microdata(
+    microdata: pd.DataFrame, fields: pd.DataFrame | None = None, choices: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Everything, identifiers included: for admins who chose it explicitly (the caller logs the choice)."""
+    frame = microdata_for_export(microdata, fields, include_identifiers=True)
+    level = "completo, con identificadores: uso restringido / full detail with identifiers: restricted use"
+    return with_choice_columns(frame, fields, choices), {"microdata_level": level}
+
+
+def choice_columns(name: str, values: list[str], taken: frozenset[str] = frozenset()) -> dict[str, str]:
+    """0/1 column names for a select_multiple: `name_choice`, or `name_1`… where a choice name would make one
+    longer than Stata's and SPSS's 32 characters, not a valid variable name, or the name of another field in
+    `taken` (`main_problems_other` is the form's free-text "other" question)."""
+    readable = {v: f"{name}_{v}" for v in values}
+    if all(
+        len(c) <= 32 and c.replace("_", "a").isalnum() and c.isascii() and c not in taken for c in readable.values()
+    ):
+        return readable
+    return {v: f"{name}_{i}" for i, v in enumerate(values, start=1)}
+
+
+def with_choice_columns(frame: pd.DataFrame, fields: pd.DataFrame | None, choices: pd.DataFrame | None) -> pd.DataFrame:
+    """Each select_multiple answer also as one 0/1 column per choice (missing where the question was not asked),
+    right after its space-separated text column."""
+    if fields is None or choices is None:
+        return frame
+    multiple = fields.loc[fields["type"] == "select_multiple", "name"]
+    taken = frozenset(fields["name"]) | frozenset(frame.columns)
+    out = frame
+    for name in [n for n in multiple if n in frame.columns]:
+        values = choices.loc[choices["variable"] == name, "value"].astype(str).tolist()
+        answered = out[name].notna() & (out[name].astype("string") != "")
+        chosen = out[name].astype("string").fillna("").str.split()
+        dummies = {
+            column: np.where(answered, chosen.map(lambda c, v=value: float(v in c)), np.nan)
+            for value, column in choice_columns(name, values, taken).items()
+        }
+        at = out.columns.get_loc(name) + 1
+        out = pd.concat([out.iloc[:, :at], pd.DataFrame(dummies, index=out.index), out.iloc[:, at:]], axis=1)
+    return out
+
+
+def variable_labels(frame: pd.DataFrame, fields: pd.DataFrame | None, choices: pd.DataFrame | None) -> dict[str, str]:
+    """A label for every column: the question's, `DERIVED_LABELS`, "question: choice" for 0/1 columns,
+    replicate weights by number; the column name otherwise (Stata and SPSS show it)."""
+    labels: dict[str, str] = {}
+    if fields is not None:
+        labels |= (
+            fields.dropna(subset=["label"]).drop_duplicates("name").set_index("name")["label"].astype(str).to_dict()
+        )
+    labels |= DERIVED_LABELS
+    if fields is not None and choices is not None:
+        taken = frozenset(fields["name"])
+        for name in fields.loc[fields["type"] == "select_multiple", "name"]:
+            rows = choices[choices["variable"] == name]
+            names = choice_columns(name, rows["value"].astype(str).tolist(), taken)
+            for value, label in zip(rows["value"].astype(str), rows["label"].fillna("").astype(str)):
+                labels[names[value]] = f"{labels.get(name, name)[:40]}: {label or value} (0/1)"
+    for column in frame.columns:
+        if column not in labels and column.startswith(REPLICATE_PREFIXES):
+            labels[column] = f"Peso replicado / replicate weight ({column})"
+    return {c: _fit(labels.get(c, c), 80) for c in frame.columns}
+
+
+def _fit(text: str, size: int) -> str:
+    """`text` cut to `size` bytes of UTF-8 (Stata's and SPSS's limit is in bytes), never inside a character."""
+    return text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
+
+
+def metadata_text(metadata: dict[str, str]) -> str:
+    """The microdata's metadata as a Markdown note written beside the file (the disclosure report)."""
+    lines = ["# Microdatos ODS 16 / SDG 16 microdata", ""]
+    for key, value in metadata.items():
+        lines += [f"## {key}", "", *str(value).splitlines(), ""]
+    return "\n".join(lines)
+
+
+def write_microdata(
+    frame: pd.DataFrame,
+    path: str | Path,
+    choices: pd.DataFrame | None = None,
+    fields: pd.DataFrame | None = None,
+    file_label: str = "",
+) -> Path:
+    """CSV, Stata .dta (format 115) or SPSS .sav by suffix. For .dta/.sav, select_one answers become integer
+    codes (the order of the form's choices) with the choice labels as value labels, and every variable gets a
+    label (`variable_labels`); select_multiple answers stay space-separated text beside their 0/1 columns. CSV
+    keeps the choice names."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -161,17 +312,28 @@ def write_microdata(frame: pd.DataFrame, path: str | Path, choices: pd.DataFrame
     coded, value_labels = _coded(frame, choices)
     too_long = [c for c in coded.columns if len(c) > 32 or (suffix == ".dta" and c in value_labels and len(c) > 31)]
     if too_long:
-        raise AnalysisError(f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata/SPSS allow 32 "
-                            "characters, Stata 31 for a labelled variable); rename them or export CSV")
-    column_labels = None
-    if fields is not None:
-        labels = fields.dropna(subset=["label"]).drop_duplicates("name").set_index("name")["label"].astype(str)
-        column_labels = {c: labels.get(c, "")[:80] for c in coded.columns}
+        raise AnalysisError(
+            f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata/SPSS allow 32 "
+            "characters, Stata 31 for a labelled variable); rename them or export CSV"
+        )
+    column_labels = variable_labels(coded, fields, choices)
     if suffix == ".sav":
-        pyreadstat.write_sav(coded, str(path), column_labels=column_labels, variable_value_labels=value_labels)
+        pyreadstat.write_sav(
+            coded,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=value_labels,
+            file_label=_fit(file_label, 64),
+        )
     else:
-        pyreadstat.write_dta(coded, str(path), column_labels=column_labels, variable_value_labels=value_labels,
-                             version=15)
+        pyreadstat.write_dta(
+            coded,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=value_labels,
+            version=STATA_VERSION,
+            file_label=_fit(file_label, 80),
+        )
     return path
 
 
@@ -194,7 +356,7 @@ def _coded(frame: pd.DataFrame, choices: pd.DataFrame | None) -> tuple[pd.DataFr
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             numbers = pd.to_numeric(out[column], errors="coerce")
             if numbers.notna().sum() == out[column].notna().sum() and out[column].notna().any():
-                out[column] = numbers.astype("float64")   # integer questions arrive as text
+                out[column] = numbers.astype("float64")  # integer questions arrive as text
             else:
                 out[column] = out[column].astype(object).where(out[column].notna(), "").astype(str)
     return out, value_labels

@@ -14,8 +14,13 @@ Each function takes the estimate `p`, its design-based variance `var` and the de
   factor as Korn–Graubard. That is svy 0.35's `ci_method="wilson"` (checked in tests/analysis/test_estimate.py);
   the formula itself is checked against statsmodels' `proportion_confint`.
 
-Where the interval is undefined (p is 0 or 1 so the variance is 0, df ≤ 0, no respondents) the bounds are NaN:
-an honest gap rather than a made-up number.
+Where these are undefined because p is 0 or 1 (so the variance is 0), `boundary_ci` gives the one-sided bound of
+a Clopper–Pearson interval on the domain's n, with Korn and Graubard's degrees-of-freedom factor (t(n−1)/t(df))²
+(Korn & Graubard 1998, "Confidence intervals for proportions with small expected number of positive counts
+estimated from survey data"; their effective n is undefined at p = 0 and replaced by the actual n):
+[0, u] when no respondent has the trait, [l, 1] when all have it. A neighbourhood with no victims gets an honest
+upper bound instead of no interval. `t_ci` is the interval of means and totals on their own scale. With no
+respondents the bounds are NaN: an honest gap rather than a made-up number.
 """
 
 from __future__ import annotations
@@ -76,3 +81,27 @@ def wilson_ci(p, var, df, level: float = 0.95, *, n=None) -> tuple[np.ndarray, n
         half = t / denom * np.sqrt(p * (1 - p) / m + t**2 / (4 * m**2))
     undefined = ~((p > 0) & (p < 1) & np.isfinite(m) & np.isfinite(t))
     return np.where(undefined, np.nan, centre - half), np.where(undefined, np.nan, centre + half)
+
+
+def boundary_ci(p, n, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """[0, u] at p = 0 and [l, 1] at p = 1 (NaN elsewhere): Clopper–Pearson on n* = n·(t(n−1)/t(df))², the
+    Korn–Graubard effective n with the design effect taken as 1 (no variance can be estimated when every answer
+    is alike). Without design degrees of freedom (df ≤ 0) or with n = 1 the factor is left out (plain
+    Clopper–Pearson on n). u = 1 − (α/2)^(1/n*) as the beta quantile gives it."""
+    p, n = np.asarray(p, float), np.asarray(n, float)
+    alpha = 1 - level
+    ratio = _t_quantile(level, n - 1) / _t_quantile(level, df)
+    n_star = n * np.where(np.isfinite(ratio), ratio, 1.0) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        upper = stats.beta.ppf(1 - alpha / 2, 1, np.where(n_star > 0, n_star, np.nan))
+        lower = stats.beta.ppf(alpha / 2, np.where(n_star > 0, n_star, np.nan), 1)
+    zero, one = (p == 0) & (n > 0), (p == 1) & (n > 0)
+    return (np.where(zero, 0.0, np.where(one, lower, np.nan)), np.where(zero, upper, np.where(one, 1.0, np.nan)))
+
+
+def t_ci(estimate, var, df, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """estimate ± t(df)·SE (R's `confint(svymean(...), df = degf(design))`), on the estimate's own scale."""
+    estimate = np.asarray(estimate, float)
+    with np.errstate(invalid="ignore"):
+        half = _t_quantile(level, df) * np.sqrt(np.asarray(var, float))
+    return estimate - half, estimate + half

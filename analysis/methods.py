@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from analysis.margins import margin_assumption
 from analysis.pipeline import Result
 from analysis.plan import Plan
@@ -107,9 +109,14 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "with the calibration taken into account (as R survey after rake()/postStratify()); sub-populations are "
         "domains of the whole design, never subsets dropped before the design was built.",
         f"Confidence intervals at {est.level:.0%}: {CI_METHODS.get(est.ci, est.ci)}. Design effects as deff = TRUE.",
+        _variance_note(plan, result),
         f"Reliability: estimates from fewer than {est.min_n} respondents are flagged *unreliable*; fewer than "
-        f"{est.suppress_n} are *suppressed* (withheld). Don't know / refused answers leave the base where the "
-        "indicator says so and are counted in `n_excluded`.",
+        f"{est.suppress_n} are *suppressed* (withheld); *referencial* (INEI's 'cifra referencial', read with care) "
+        f"when the coefficient of variation exceeds {est.max_cv:.0%}, the effective sample size n/deff is below "
+        f"{est.min_effective_n:g} or a share's interval is wider than {est.max_ci_width:.0%} points. Where a share "
+        "is 0 or 1 the interval is the one-sided Clopper–Pearson bound with Korn–Graubard's degrees-of-freedom "
+        "factor. Don't know / refused answers leave the base where the indicator says so and are counted in "
+        "`n_excluded`.",
         f"Breakdowns: {', '.join(est.by)}" + (f"; each also within `{est.area}`." if est.area else "."),
         "",
         "## Indicators",
@@ -118,8 +125,8 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "",
         "| id | series | name | success | excluded | domain | comparability | note |",
         "|---|---|---|---|---|---|---|---|",
-        *[f"| {i.id} | {i.series} | {i.name} | {', '.join(i.success) or 'mean of ' + ', '.join(i.mean_of)} | "
-          f"{', '.join(i.exclude)} | {i.domain} | {i.comparability or 'not stated'} | {i.comparability_note} |"
+        *[f"| {i.id} | {i.series} | {i.name} | {_success(i)} | "
+          f"{', '.join(map(str, i.exclude))} | {i.domain} | {i.comparability or 'not stated'} | {i.comparability_note} |"
           for i in plan.indicators],
         "",
         "## Caveats",
@@ -128,3 +135,25 @@ def methods_note(plan: Plan, result: Result, synthetic: bool = False) -> str:
         "- Perception indicators (16.1.4) differ from INEI ENAPRES's 'expects to be a victim' concept: do not mix them.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _success(indicator) -> str:
+    if indicator.mean_of:
+        return ("average of the shares " if indicator.mean_over == "shares" else "mean of ") + ", ".join(
+            indicator.mean_of)
+    if indicator.statistic != "proportion":
+        return f"{indicator.statistic} of {indicator.variable}"
+    return ", ".join(map(str, indicator.success))
+
+
+def _variance_note(plan: Plan, result: Result) -> str:
+    """How the standard errors were made, and how to use the replicate weights elsewhere."""
+    replicates = result.replicates
+    if replicates is None:
+        return "Means and totals of numeric variables: R's svymean/svytotal, t-intervals on their own scale."
+    rscales = np.unique(np.round(replicates.rscales, 12))
+    return (f"Standard errors from {replicates.count} replicate weights ({replicates.method}, every replicate "
+            f"re-raked), scale = {replicates.scale:.6g}, rscales = {', '.join(f'{r:.6g}' for r in rscales[:5])}"
+            f"{' …' if len(rscales) > 5 else ''}; the microdata carry them as repw_1 … repw_{replicates.count} "
+            "(R: svrepdesign(weights=~weight, repweights='repw_[0-9]+', type='other', scale=, rscales=, "
+            "mse=FALSE); Stata: svyset [pw=weight], jackknife/bsrweight with the same multipliers).")

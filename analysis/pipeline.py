@@ -20,25 +20,24 @@ components are counted in `n_excluded`.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
 from analysis import weights as weighting
 from analysis.design import Design, make_design, with_fpc
-from analysis.estimate import estimate_many
+from analysis.domains import evaluate_domain, expression_columns
+from analysis.errors import AnalysisError
+from analysis.estimate import breakdown_of, estimate_many
 from analysis.nonresponse import SampleWeights, design_weights
-from analysis.plan import (Indicator, Plan, check_against_data, evaluate_domain, expression_columns, read_form_choices,
-                           read_form_fields)
+from analysis.plan import Indicator, Plan, as_number, is_frame_file, matches
+from analysis.plan_checks import check_against_data, outside_margins
 from analysis.recode import derived_choices, recode
+from analysis.replicates import Replicates, replicate
+from forms.choices import read_form_choices, read_form_fields
 
 TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
                 "df", "n", "n_excluded", "population", "flag"]
@@ -59,11 +58,15 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     margins: list[pd.DataFrame] = field(default_factory=list)
     sample: SampleWeights = field(default_factory=lambda: SampleWeights(probability=False))
+    replicates: Replicates | None = field(default=None, repr=False)  # with [estimation] variance = jk1|jkn|bootstrap
+    set_aside: pd.DataFrame | None = None  # submissions raking cannot place: instance_id, line, reason
 
     @cached_property
     def microdata(self) -> pd.DataFrame:
         """Every submission column of the eligible respondents (in the submissions' order), then the analysis
-        variables and the final weight.
+        variables and the final weight; with replicate variance, the replicate weights `repw_1` … `repw_R`
+        (R: `svrepdesign(weights=~weight, repweights="repw_[0-9]+", scale=, rscales=)` with the run's
+        `replicates.scale` and `rscales`, given in the methods note).
 
         Assembled on first use: the run carries only the columns its plan reads through recode's row filter
         (filtering text columns is most of recode's time at 1M rows, benchmarks/analysis.md); the others are
@@ -73,22 +76,28 @@ class Result:
         others = self.responses.loc[self.eligible, rest].reset_index(drop=True)
         order = [c for c in self.responses.columns] + [c for c in data.columns if c not in self.responses.columns]
         columns = {c: data[c] if c in data.columns else others[c] for c in order}
+        if self.replicates is not None:
+            weights = self.replicates.row_weights(data[WEIGHT].to_numpy(dtype=float))
+            columns |= {f"repw_{r + 1}": weights[:, r] for r in range(weights.shape[1])}
         return pd.DataFrame(columns, copy=False)
 
 
 def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None) -> Result:
     """Apply the plan to the submissions frame (strings, as the store gives them)."""
-    with _reused_memory():
-        return _run(plan, responses, choices)
-
-
-def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> Result:
     recoded = recode(_with_form_fields(plan, responses), plan.recode, columns=plan.required_columns())
     data, sample = design_weights(plan, responses, recoded.data, recoded.eligible)
     eligible = recoded.eligible if sample.eligible is None else sample.eligible
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
     warnings = sample.warnings + check_against_data(plan, data, choices)
+    set_aside = _NONE_ASIDE
+    aside, reasons = outside_margins(plan, data)
+    if aside.any():
+        eligible, set_aside, note = _set_aside(responses, eligible, aside, reasons)
+        data = data[~aside].reset_index(drop=True)
+        warnings.append(note)
+        if data.empty:
+            raise AnalysisError(note)
     margins, data, margin_warnings = margins_for_sample(plan, data)
     warnings += margin_warnings
     if not sample.probability:  # recorded probabilities already estimate the population: nothing to scale
@@ -96,13 +105,22 @@ def _run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None) -> R
     ys, base, excluded = indicator_columns(plan, data)
     scores = composite_scores(plan, ys, base)
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
-    design = make_design(design_data, plan.design.strata, plan.design.psu, plan.design.weight, plan.design.lonely_psu)
+    spec = plan.design
+    column_fpc = None if is_frame_file(spec.fpc) else spec.fpc  # a frame file: its blocks per stratum (frame_fpc)
+    design = make_design(design_data, spec.strata, spec.psu, spec.weight, spec.lonely_psu, fpc=column_fpc,
+                         adjust_domain_lonely=spec.adjust_domain_lonely)
     design = calibrate(plan, frame_fpc(plan, design), margins)
-    table = _estimate_columns(plan, design)
+    est = plan.estimation
+    replicates = None
+    if est.variance != "linearization":
+        replicates = replicate(design, est.variance, est.replicates, est.seed, epsilon=plan.weights.epsilon,
+                               maxit=plan.weights.maxit)
+    table = _estimate_columns(plan, design, replicates)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
     return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
                   analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=eligible, warnings=warnings, margins=margins, sample=sample)
+                  eligible=eligible, warnings=warnings, margins=margins, sample=sample, replicates=replicates,
+                  set_aside=set_aside)
 
 
 def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
@@ -119,73 +137,24 @@ def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
     return responses.assign(**{name: pd.Series(np.nan, index=responses.index, dtype=object) for name in added})
 
 
-@contextmanager
-def _reused_memory():
-    """Keep freed memory for reuse during a run, and give it back to the system at the end.
-
-    A run allocates and frees many large arrays (at 1M rows: the 0.6 GB indicator matrix, the partitions' sums,
-    pandas copies of 1M-row columns). By default glibc maps every block above 32 MB fresh from the kernel and
-    trims the heap when its top is freed, and numpy asks for transparent huge pages on big arrays (on this
-    kernel, `defrag=madvise`: the kernel compacts memory for each), and pyarrow's own pool (mimalloc or jemalloc)
-    returns its freed pages; every fresh page is then faulted in and zeroed: at 1M rows 8.5 s of the 17.6 s run
-    was system time. Hand-written for speed: during the run glibc neither maps large blocks apart nor trims,
-    numpy does not ask for huge pages and pyarrow allocates from glibc (buffers keep the pool they came from);
-    afterwards glibc keeps blocks above 32 MB apart and trims above 64 MB (what its own dynamic thresholds reach),
-    and the freed heap is handed back (`malloc_trim`). 1M rows, same process state: 17.6 s → 10.5 s wall, 8.5 s →
-    1.9 s system time (10.6–11.7 s in benchmarks/analysis_pipeline.py, benchmarks/analysis.md). Process-wide
-    while any run lasts (allocation strategy only, never results); glibc's part is a no-op on another C library."""
-    with _runs_lock:  # concurrent runs (dashboard sessions): the first in sets, the last out restores
-        _runs[0] += 1
-        if _runs[0] == 1:
-            _runs[1] = _allocate_for_reuse()
-    try:
-        yield
-    finally:
-        with _runs_lock:
-            _runs[0] -= 1
-            if _runs[0] == 0:
-                _runs[1]()
+_NONE_ASIDE = pd.DataFrame({"instance_id": [], "line": [], "reason": []})
 
 
-def _allocate_for_reuse():
-    """Switch to the run's allocation settings; return the function that switches back."""
-    libc = _glibc()
-    hugepage = getattr(getattr(np, "_core", None), "multiarray", None)
-    set_hugepage = getattr(hugepage, "_set_madvise_hugepage", None)
-    previous_hugepage = set_hugepage(False) if set_hugepage else None
-    previous_pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())  # the text columns' buffers: glibc's heap too
-    if libc is not None:
-        libc.mallopt(_M_MMAP_MAX, 0)
-        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
-
-    def restore():
-        if libc is not None:
-            libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
-            libc.mallopt(_M_MMAP_MAX, 65536)
-            libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20)
-            libc.malloc_trim(0)
-        if set_hugepage:
-            set_hugepage(previous_hugepage)
-        pa.set_memory_pool(previous_pool)
-
-    return restore
-
-
-_runs_lock = threading.Lock()
-_runs: list = [0, None]  # runs in progress, and how to restore the settings when the last one ends
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc's mallopt parameters (malloc.h)
-
-
-def _glibc():
-    """The C library if it is glibc (it has `mallopt` and `malloc_trim`), else None."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    glibc = all(hasattr(libc, f) for f in ("mallopt", "malloc_trim", "gnu_get_libc_version")) if libc else False
-    return libc if glibc else None
+def _set_aside(responses: pd.DataFrame, eligible: np.ndarray, aside: np.ndarray, reasons: list[str]):
+    """The submissions raking cannot place, named by instance id and spreadsheet line (header = line 1), and the
+    warning that says so (Spanish first); the rest is estimated."""
+    rows = np.flatnonzero(eligible)[aside]
+    kept = eligible.copy()
+    kept[rows] = False
+    ids = (responses["instance_id"].iloc[rows].astype(str).to_numpy() if "instance_id" in responses.columns
+           else np.full(len(rows), ""))
+    table = pd.DataFrame({"instance_id": ids, "line": rows + 2, "reason": "; ".join(reasons)})
+    named = ", ".join(f"{i} (línea/line {n})" if i else f"línea/line {n}" for i, n in zip(ids[:10], rows[:10] + 2))
+    more = f" … (+{len(rows) - 10})" if len(rows) > 10 else ""
+    note = (f"{len(rows)} respuesta(s) apartada(s) de la ponderación y de las estimaciones: {'; '.join(reasons)} / "
+            f"{len(rows)} submission(s) set aside from weighting and estimates (no population in the margins): "
+            f"{named}{more}")
+    return kept, table, note
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -263,8 +232,8 @@ def expand_to_strata(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]
 
 
 def frame_fpc(plan: Plan, design: Design) -> Design:
-    """`[design] fpc`: the frame's blocks per stratum as the first-stage finite population correction."""
-    if not plan.design.fpc:
+    """`[design] fpc` naming a frame file: its blocks per stratum as the first-stage finite population correction."""
+    if not is_frame_file(plan.design.fpc):
         return design
     frame = pd.read_csv(plan.design.fpc, dtype=str)
     column = plan.design.strata if plan.design.strata in frame.columns else "neighbourhood"
@@ -273,7 +242,7 @@ def frame_fpc(plan: Plan, design: Design) -> Design:
 
 def _design_columns(plan: Plan, data: pd.DataFrame, margins: list[pd.DataFrame]) -> list[str]:
     """The columns the design and the breakdowns need: the answers themselves are already in the y columns."""
-    wanted = [plan.design.strata, plan.design.psu, plan.design.weight, plan.estimation.area]
+    wanted = [plan.design.strata, plan.design.psu, plan.design.weight, plan.design.fpc, plan.estimation.area]
     wanted += [c for m in margins for c in m.columns if c != "population"]
     wanted += [b for ind in plan.indicators for b in plan.breakdowns(ind)]
     return list(dict.fromkeys(c for c in wanted if c and c in data.columns))
@@ -308,7 +277,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     2-D array wrapped as a frame (no per-column blocks to stack), and each answer column is factorized once
     however many indicators read it: at 1M rows string passes are what this step costs.
     """
-    shares = [ind for ind in plan.indicators if not ind.mean_of]
+    shares = [ind for ind in plan.indicators if not ind.mean_of]  # and means/totals: a y column each
     ids = [ind.id for ind in plan.indicators]
     column = {i: k for k, i in enumerate(ids)}
     ys = np.empty((len(data), len(shares)), order="F")  # every column is written below
@@ -323,7 +292,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
             codes, uniques = pd.factorize(data[ind.variable])
             factorized[ind.variable] = codes, np.asarray(uniques, dtype=object)
         codes, uniques = factorized[ind.variable]
-        y_of_code, answered_of_code = _classify(uniques, ind)
+        y_of_code, answered_of_code = _values(uniques, ind) if ind.statistic != "proportion" else _classify(uniques, ind)
         y, answered = y_of_code[codes], answered_of_code[codes]
         if ind.domain.strip():  # the whole sample is the domain otherwise: spare three 1M-row passes
             ys[:, j] = np.where(domains[ind.domain], y, np.nan)
@@ -336,7 +305,7 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     for ind in plan.indicators:
         if ind.mean_of:
             valid = base[:, [column[c] for c in ind.mean_of]]
-            in_base = valid.all(axis=1) if ind.mean_over == "all" else valid.any(axis=1)
+            in_base = valid.all(axis=1) if ind.mean_over == "all" else valid.any(axis=1)  # any, shares
             any_domain = (valid | excluded[:, [column[c] for c in ind.mean_of]]).any(axis=1)
             base[:, column[ind.id]] = in_base
             excluded[:, column[ind.id]] = any_domain & ~in_base
@@ -357,9 +326,16 @@ def _classify(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarr
         success = np.array([bool(c & set(ind.success)) for c in chosen] + [False])
         dropped = np.array([bool(c) and c <= set(ind.exclude) for c in chosen] + [True])
     else:
-        success = np.append(np.isin(uniques, list(ind.success)), False)
-        dropped = np.append(np.isin(uniques, list(ind.exclude)), True)
+        success = np.append(matches(uniques, ind.success), False)
+        dropped = np.append(matches(uniques, ind.exclude), True)
     return np.where(dropped, np.nan, success.astype(float)), ~dropped
+
+
+def _values(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
+    """As `_classify`, for a mean or total: y is the answer as a number (NaN for `exclude` codes and missing)."""
+    numbers = np.array([as_number(u) for u in uniques] + [None], dtype=float)
+    dropped = np.append(matches(uniques, ind.exclude), True) | np.isnan(numbers)
+    return np.where(dropped, np.nan, numbers), ~dropped
 
 
 def _y(indicator_id: str) -> str:
@@ -382,7 +358,7 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
     base: valid on every component with mean_over = "all", on at least one with "any")."""
     scores = {}
     for ind in plan.indicators:
-        if ind.mean_of:
+        if ind.mean_of and ind.mean_over != "shares":  # an average of shares has no respondent score
             answers = ys[[_y(c) for c in ind.mean_of]].to_numpy()
             answered = (~np.isnan(answers)).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -391,15 +367,28 @@ def composite_scores(plan: Plan, ys: pd.DataFrame, base: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(scores, index=ys.index)
 
 
-def _estimate_columns(plan: Plan, design: Design) -> pd.DataFrame:
-    """Every indicator, batched: one engine call (`estimate_many`: shares and composite scores) per distinct
-    breakdown list."""
-    calls: dict[tuple, tuple[list[str], list[str]]] = {}
+def _estimate_columns(plan: Plan, design: Design, replicates: Replicates | None) -> pd.DataFrame:
+    """Every indicator, batched: one engine call (`estimate_many`) per distinct breakdown list. An average of
+    shares needs its components in its call; where they belong to another call, their rows there are dropped."""
+    calls: dict[tuple, list[Indicator]] = {}
     for ind in plan.indicators:
-        calls.setdefault(tuple(_breakdown_specs(plan, ind)), ([], []))[bool(ind.mean_of)].append(_y(ind.id))
+        calls.setdefault(tuple(_breakdown_specs(plan, ind)), []).append(ind)
     est = plan.estimation
-    table = pd.concat([estimate_many(design, shares, scores, by=list(specs), ci=est.ci, level=est.level)
-                       for specs, (shares, scores) in calls.items()], ignore_index=True)
+    tables = []
+    for specs, indicators in calls.items():
+        kinds: dict[str, list[str]] = {"proportion": [], "score": [], "mean": [], "total": []}
+        averages = {}
+        for ind in indicators:
+            if ind.mean_of and ind.mean_over == "shares":
+                averages[_y(ind.id)] = [_y(c) for c in ind.mean_of]
+            else:
+                kinds["score" if ind.mean_of else ind.statistic].append(_y(ind.id))
+        helpers = [c for parts in averages.values() for c in parts if c not in kinds["proportion"]]
+        table = estimate_many(design, kinds["proportion"] + list(dict.fromkeys(helpers)), kinds["score"],
+                              means=kinds["mean"], totals=kinds["total"], averages=averages, by=list(specs),
+                              ci=est.ci, level=est.level, replicates=replicates)
+        tables.append(table[~table["indicator"].isin(helpers)])
+    table = pd.concat(tables, ignore_index=True)
     return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
 
 
@@ -416,13 +405,29 @@ def _add_counts_and_flags(plan: Plan, table: pd.DataFrame, data: pd.DataFrame, e
     table["n"] = table["n"].astype("int64")
     info = pd.DataFrame([(i.id, i.series, i.name) for i in plan.indicators], columns=["indicator", "series", "name"])
     table = table.merge(info, on="indicator", how="left")
-    est = plan.estimation
-    table["flag"] = np.select([table["n"] < max(est.suppress_n, 1), table["n"] < est.min_n], ["suppressed", "unreliable"],
-                              "ok")
+    table["flag"] = reliability(plan, table)
     table.loc[table["flag"] == "suppressed", ["estimate", "se", "ci_low", "ci_high", "deff"]] = np.nan
     order = {i.id: k for k, i in enumerate(plan.indicators)}
     table = table.assign(_o=table["indicator"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
     return table[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def reliability(plan: Plan, table: pd.DataFrame) -> np.ndarray:
+    """The `flag` of each row: `suppressed` (n < suppress_n: withheld), `unreliable` (n < min_n), `referencial`
+    (INEI's "cifra referencial": CV = SE/estimate above max_cv, effective n = n/deff below min_effective_n, or a
+    share's interval wider than max_ci_width), else `ok`. A share at 0 or 1 has no CV or deff (SE 0): its
+    effective n is its n, and its one-sided interval is judged by its width."""
+    est = plan.estimation
+    statistic = table["indicator"].map({i.id: i.statistic for i in plan.indicators}).to_numpy()
+    estimate, se, n = (table[c].to_numpy(dtype=float) for c in ("estimate", "se", "n"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(se > 0, se / np.abs(estimate), 0.0)
+        effective = np.where(table["deff"].to_numpy(dtype=float) > 0, n / table["deff"].to_numpy(dtype=float), n)
+    width = (table["ci_high"] - table["ci_low"]).to_numpy(dtype=float)
+    wide = (statistic == "proportion") & (width > est.max_ci_width)
+    referencial = (cv > est.max_cv) | (effective < est.min_effective_n) | wide
+    return np.select([n < max(est.suppress_n, 1), n < est.min_n, referencial],
+                     ["suppressed", "unreliable", "referencial"], "ok")
 
 
 def _all_specs(plan: Plan) -> list:
@@ -451,20 +456,8 @@ def _excluded_per_cell(specs: list, data: pd.DataFrame, excluded: pd.DataFrame):
 def _excluded_counts(spec, data: pd.DataFrame, excluded: np.ndarray, indicators: np.ndarray) -> pd.DataFrame:
     """Excluded respondents per group of one breakdown, every indicator at once (one sparse matrix product);
     `data` has a row per cell of `_excluded_per_cell`, `excluded` the cell counts."""
-    if spec is None:
-        codes, groups, areas, name = np.zeros(len(data), np.int64), ["all"], [None], "overall"
-    elif isinstance(spec, str):
-        codes, labels = pd.factorize(data[spec], sort=True)
-        groups, areas, name = list(labels), [None] * len(labels), spec
-    else:
-        area, variable = spec
-        area_codes, area_labels = pd.factorize(data[area], sort=True)
-        var_codes, var_labels = pd.factorize(data[variable], sort=True)
-        pair = np.where((area_codes >= 0) & (var_codes >= 0), area_codes * len(var_labels) + var_codes, -1)
-        present = np.unique(pair[pair >= 0])
-        codes = np.where(pair >= 0, np.searchsorted(present, pair), -1)
-        groups = [var_labels[k % len(var_labels)] for k in present]
-        areas, name = [area_labels[k // len(var_labels)] for k in present], variable
+    breakdown = breakdown_of(data, spec)  # the engine's own groups, so the counts line up with its rows
+    codes, groups, areas, name = breakdown.codes, breakdown.groups, breakdown.areas, breakdown.name
     keep = codes >= 0
     onehot = sparse.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))),
                                shape=(len(groups), len(data)))

@@ -1,20 +1,15 @@
-"""The analysis plan: a TOML file saying how responses become estimates (format in DESIGN.md).
+"""The analysis plan: a TOML file saying how responses become estimates (format in docs/DESIGN.md, "Analysis
+plan", and analysis/plans/README.md), as a model checked on its own.
 
-Why a module of its own: every mistake a plan can hold (a misspelt key, a column the data lacks, margins that
-disagree, a `success` value that is a label instead of a choice name) must surface as one clear message *before*
-any weighting starts, so that a researcher fixes the plan instead of reading a silently wrong table.
-Two steps: `load_plan` checks the file on its own (keys, types, methods, margin files); `check_against_data`
-checks it against the recoded responses (columns, choice values, domains, margin categories).
-
-Domains are written in a small expression language parsed with `ast` (never `eval`): column names, string or
-number constants, comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`), `and`, `or`, `not`, and ODK's
-`selected(column, 'choice')` for select_multiple answers. A missing value satisfies no comparison (as R's
-`subset()` drops NA), so `x != 'yes'` is false where x was not asked.
+Why a module of its own: every mistake a plan can hold (a misspelt key, a wrong method, margins that disagree)
+must surface as one clear message *before* any weighting starts, so that a researcher fixes the plan instead of
+reading a silently wrong table. `load_plan` checks the file on its own (keys, types, methods, margin files).
+What only the data can contradict is in `analysis.plan_checks`; the domain expression language in
+`analysis.domains`; the XLSForm's choice lists in `forms.choices`.
 """
 
 from __future__ import annotations
 
-import ast
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,16 +17,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.domains import expression_columns
 from analysis.errors import AnalysisError
 
 CI_METHODS = ("logit", "beta", "wilson")
 WEIGHT_METHODS = ("rake", "poststratify", "none")
-LONELY_PSU = ("adjust", "certainty", "remove", "fail")
+LONELY_PSU = ("adjust", "average", "certainty", "remove", "fail")
+STATISTICS = ("proportion", "mean", "total")
+MEAN_OVER = ("all", "any", "shares")
+VARIANCE_METHODS = ("linearization", "jk1", "jkn", "bootstrap")
 # How an indicator stands against its SDG metadata: the same question, scale, base and computation; comparable with
 # the caveats its comparability_note states; or a local measure that must not be reported as the SDG series.
 COMPARABILITY = ("exact", "comparable", "local")
 # The plan of the shipped questionnaire: what the CLI and the dashboard use unless given another.
 DEFAULT_PLAN = Path(__file__).resolve().parent / "plans" / "sdg16.toml"
+
+
+def is_frame_file(fpc: str | None) -> bool:
+    """`[design] fpc` names a sampling frame (a CSV of blocks) rather than R's per-row fpc column."""
+    return bool(fpc) and str(fpc).lower().endswith(".csv")
 
 
 class PlanError(AnalysisError):
@@ -44,18 +48,20 @@ class PlanError(AnalysisError):
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """`[design]`: the sampling design columns (None = not used), R's survey.lonely.psu rule, where the design
-    weight comes from (`weight_from`: "column" = the `weight` column as recoded; "probabilities" = the recorded
-    selection probabilities of `[selection]`, adjusted for non-response as `[nonresponse]` says, written to the
-    `weight` column) and `fpc`: a frame CSV (block, neighbourhood) whose block counts give the finite population
-    correction of the first stage ("" = none)."""
+    """`[design]`: the sampling design columns (None = not used), R's survey.lonely.psu rule and its
+    survey.adjust.domain.lonely option, where the design weight comes from (`weight_from`: "column" = the `weight`
+    column as recoded; "probabilities" = the recorded selection probabilities of `[selection]`, adjusted for
+    non-response as `[nonresponse]` says, written to the `weight` column) and `fpc`: R's `fpc=` column (population
+    PSUs per stratum, or a sampling fraction ≤ 1), or a frame CSV (block, neighbourhood; a name ending in .csv) whose
+    block counts per stratum give the first stage's correction."""
 
     strata: str | None = None
     psu: str | None = None
     weight: str | None = None
+    fpc: str | None = None
     lonely_psu: str = "adjust"
+    adjust_domain_lonely: bool = False
     weight_from: str = "column"
-    fpc: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,16 +140,20 @@ class RecodeSpec:
 
 @dataclass(frozen=True)
 class Indicator:
-    """`[[indicator]]`: a share (`variable`/`success`) or the mean of other indicators' answers (`mean_of`), per
-    respondent over those valid on all components (`mean_over = "all"`) or on any (`"any"`: the mean of the
-    components each answered)."""
+    """`[[indicator]]`: a share (`variable`/`success`, `statistic = "proportion"`), the mean or total of a
+    numeric `variable` (`statistic = "mean" | "total"`, `exclude` codes such as 98/99 left out), or a composite
+    of other shares (`mean_of`): the mean per respondent over those valid on all components (`mean_over =
+    "all"`) or on any (`"any"`: the mean of the components each answered), or the average of the components'
+    shares, each on its own base (`"shares"`). `success`/`exclude` values are choice names or numeric codes,
+    compared in the column's type."""
 
     id: str
     name: str = ""
     series: str = ""
     variable: str | None = None
-    success: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    statistic: str = "proportion"
+    success: tuple[str | int | float, ...] = ()
+    exclude: tuple[str | int | float, ...] = ()
     multiple: bool = False
     domain: str = ""
     by: tuple[str, ...] | None = None
@@ -156,14 +166,28 @@ class Indicator:
 
 @dataclass(frozen=True)
 class EstimationSpec:
-    """`[estimation]`: interval method, level, reliability thresholds, default breakdowns and the area variable."""
+    """`[estimation]`: interval method, level, reliability thresholds, default breakdowns, the area variable and
+    the variance method.
+
+    Reliability (the `flag` column): `suppressed` below `suppress_n` respondents (the estimate is withheld),
+    `unreliable` below `min_n`, `referencial` (INEI's "cifra referencial": read with care) when the
+    coefficient of variation SE/estimate exceeds `max_cv` (INEI: 15 %), the effective sample size n/deff is
+    below `min_effective_n`, or a share's interval is wider than `max_ci_width` (0.30 = 30 percentage points);
+    `ok` otherwise. `variance = "jk1" | "jkn" | "bootstrap"` replaces the linearised variance by replicate
+    weights (each replicate re-raked), `replicates` bootstrap replicates, `seed` their random seed."""
 
     ci: str = "logit"
     level: float = 0.95
     min_n: int = 30
     suppress_n: int = 10
+    max_cv: float = 0.15
+    min_effective_n: float = 30
+    max_ci_width: float = 0.30
     by: tuple[str, ...] = ()
     area: str | None = None
+    variance: str = "linearization"
+    replicates: int = 200
+    seed: int = 20261204
 
 
 @dataclass(frozen=True)
@@ -192,7 +216,8 @@ class Plan:
     def required_columns(self) -> set[str]:
         """Every data column the plan refers to (after recode)."""
         made = self.design.weight if self.design.weight_from == "probabilities" else None
-        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight) if c and c != made}
+        fpc = None if is_frame_file(self.design.fpc) else self.design.fpc
+        columns = {c for c in (self.design.strata, self.design.psu, self.design.weight, fpc) if c and c != made}
         columns.update(c for m in self.margins for c in m.columns)
         if self.estimation.area:
             columns.add(self.estimation.area)
@@ -214,7 +239,6 @@ _TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicat
 WEIGHT_FROM = ("column", "probabilities")
 _MARGIN_KEYS = {"file", "source"}
 _INDICATOR_KEYS = tuple(Indicator.__dataclass_fields__)
-_LIST_KEYS = ("success", "exclude", "by", "mean_of")
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -249,7 +273,7 @@ def parse_plan(raw: dict, base: Path = Path("."), path: Path | None = None) -> P
                 weights=sections["weights"], recode=sections["recode"], indicators=indicators,
                 estimation=sections["estimation"], form=form_path, selection=sections["selection"],
                 nonresponse=sections["nonresponse"])
-    if plan.design.fpc:
+    if is_frame_file(plan.design.fpc):
         plan = replace(plan, design=replace(plan.design, fpc=str((base / plan.design.fpc).resolve())))
         if not Path(plan.design.fpc).is_file():
             problems.append(f"[design] fpc: frame file not found: {plan.design.fpc}")
@@ -268,7 +292,7 @@ def _section(raw: dict, name: str, cls, problems: list[str]):
     known = cls.__dataclass_fields__
     problems += [f"unknown key '{k}' in [{name}] (expected one of {', '.join(known)})" for k in raw if k not in known]
     values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in raw.items() if k in known}
-    for key in ("strata", "psu", "weight", "area"):
+    for key in ("strata", "psu", "weight", "fpc", "area"):
         if key in values and values[key] == "":
             values[key] = None
     return cls(**values)
@@ -332,6 +356,16 @@ def _check_values(plan: Plan) -> list[str]:
         problems.append(f"[estimation] level = {est.level!r} must be a number strictly between 0 and 1, e.g. 0.95")
     if not (isinstance(est.min_n, int) and isinstance(est.suppress_n, int) and 0 <= est.suppress_n <= est.min_n):
         problems.append(f"[estimation] needs whole numbers 0 <= suppress_n <= min_n, got {est.suppress_n}, {est.min_n}")
+    for key in ("max_cv", "min_effective_n", "max_ci_width"):
+        value = getattr(est, key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            problems.append(f"[estimation] {key} = {value!r} must be a number >= 0")
+    if est.variance not in VARIANCE_METHODS:
+        problems.append(f"[estimation] variance = '{est.variance}' is not one of {', '.join(VARIANCE_METHODS)}")
+    if est.variance != "linearization" and not (isinstance(est.replicates, int) and est.replicates >= 2):
+        problems.append(f"[estimation] replicates = {est.replicates!r} must be a whole number >= 2")
+    if not isinstance(d.adjust_domain_lonely, bool):
+        problems.append(f"[design] adjust_domain_lonely = {d.adjust_domain_lonely!r} must be true or false")
     if w.method not in WEIGHT_METHODS:
         problems.append(f"[weights] method = '{w.method}' is not one of {', '.join(WEIGHT_METHODS)}")
     if w.method != "none" and not plan.margins:
@@ -378,9 +412,13 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
     where = f"indicator {ind.id}"
     if ind.comparability not in ("", *COMPARABILITY):
         return [f"{where}: comparability = '{ind.comparability}' must be one of {', '.join(COMPARABILITY)}"]
-    wrong = [k for k in _LIST_KEYS if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
+    wrong = [k for k in ("by", "mean_of") if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
+    wrong += [k for k in ("success", "exclude") if not _codes(getattr(ind, k))]
     if wrong:
-        return [f"{where}: {k} must be a list of strings, e.g. {k} = [\"yes\"]" for k in wrong]
+        return [f"{where}: {k} must be a list of choice names or numeric codes, e.g. {k} = [\"yes\"] or [1]"
+                for k in wrong]
+    if ind.statistic not in STATISTICS:
+        return [f"{where}: statistic = '{ind.statistic}' is not one of {', '.join(STATISTICS)}"]
     if ind.mean_of:
         problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of
                     if c not in shares | composites]
@@ -388,16 +426,24 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
                      for c in ind.mean_of if c in composites]
         if len(ind.mean_of) < 2:
             problems.append(f"{where}: mean_of needs at least two indicators")
-        if ind.mean_over not in ("all", "any"):
-            problems.append(f"{where}: mean_over = '{ind.mean_over}' must be 'all' or 'any'")
+        if ind.mean_over not in MEAN_OVER:
+            problems.append(f"{where}: mean_over = '{ind.mean_over}' must be one of {', '.join(MEAN_OVER)}")
+        if ind.statistic != "proportion":
+            problems.append(f"{where}: mean_of combines shares; drop statistic")
         if ind.variable or ind.success or ind.domain:
             problems.append(f"{where}: mean_of takes its bases from its components; drop variable/success/domain")
         return problems
     problems = []
-    if not ind.variable:
-        problems.append(f"{where}: needs 'variable' and 'success' (or 'mean_of')")
-    if not ind.success:
-        problems.append(f"{where}: 'success' lists no value")
+    if ind.statistic != "proportion":
+        if not ind.variable:
+            problems.append(f"{where}: statistic = '{ind.statistic}' needs a numeric 'variable'")
+        if ind.success:
+            problems.append(f"{where}: statistic = '{ind.statistic}' takes the variable's values; drop 'success'")
+    else:
+        if not ind.variable:
+            problems.append(f"{where}: needs 'variable' and 'success' (or 'mean_of')")
+        if not ind.success:
+            problems.append(f"{where}: 'success' lists no value")
     overlap = set(ind.success) & set(ind.exclude)
     if overlap:
         problems.append(f"{where}: value(s) {sorted(overlap)} are both success and exclude")
@@ -411,6 +457,34 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
 
 def _strings(value) -> bool:
     return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+
+
+def _codes(value) -> bool:
+    """Choice names or numeric codes (not true/false, which TOML would give for a misquoted yes/no)."""
+    return isinstance(value, tuple) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                            for v in value)
+
+
+def as_number(value) -> float | None:
+    """A plan value or an answer as a number if it is one ("1", 1 and 1.0 → 1.0; "yes", True → None)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, float, np.number)):
+        return None if np.isnan(value) else float(value)
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return None if np.isnan(number) else number
+
+
+def matches(answers, values) -> np.ndarray:
+    """Which answers (a column's distinct values) are among a plan's `success`/`exclude` values, compared in the
+    column's type: choice names as text; numbers as numbers, so a plan's 1 matches a column's 1, 1.0 or "1"."""
+    texts = {v for v in values if isinstance(v, str)}
+    numbers = {n for n in map(as_number, values) if n is not None}
+    return np.array([(isinstance(a, str) and a in texts) or (bool(numbers) and as_number(a) in numbers)
+                     for a in answers], dtype=bool)
 
 
 def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
@@ -431,244 +505,16 @@ def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------------------------------------------------
-# checks against the (recoded) data
+# Names that lived here before the split, for code written against the old module (resolved on first use: the
+# checks import this module, so they cannot be imported at its top).
+_MOVED = {"check_against_data": "analysis.plan_checks", "evaluate_domain": "analysis.domains",
+          "by_unique": "analysis.domains", "selected_any": "analysis.domains",
+          "read_form_choices": "forms.choices", "read_form_fields": "forms.choices"}
 
 
-def check_against_data(plan: Plan, data: pd.DataFrame, choices: pd.DataFrame | None = None) -> list[str]:
-    """Raise PlanError for what the data contradicts; return warnings for what only looks odd.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
 
-    `choices` (columns variable, value[, label], e.g. from `read_form_choices` plus recode's derived choices) is
-    the authority for success/exclude values: a value not among the variable's choices is an error. Without it,
-    the observed values are used: a value matching an observed one only after normalising case, spaces and
-    apostrophes is an error (a label written instead of a choice name, e.g. "very safe" for very_safe); any other
-    unobserved value is a warning, since a small sample may simply not contain it.
-    """
-    if data.empty:
-        raise PlanError(["the data has no eligible respondents (empty after recode)"], source="data")
-    problems: list[str] = []
-    warnings: list[str] = []
-    missing = sorted(plan.required_columns() - set(data.columns))
-    problems += [f"column '{c}' used by the plan is not in the data" for c in missing]
-    by_variable = _choice_sets(choices)
-    observed: dict[tuple[str, bool], set[str]] = {}
-    for ind in plan.indicators:
-        if ind.variable and ind.variable in data.columns:
-            key = (ind.variable, ind.multiple)
-            allowed = by_variable.get(ind.variable)
-            if allowed is None and key not in observed:  # only without choices: ≈ 0.4 s at 1M rows (cProfile)
-                observed[key] = _observed(data[ind.variable], ind.multiple)
-            p, w = _check_values_of(ind, observed.get(key, set()), allowed)
-            problems += p
-            warnings += w
-    for margin in plan.margins:
-        problems += _check_margin_categories(margin, data)
-    if problems:
-        raise PlanError(problems, source=str(plan.path) if plan.path else "analysis plan")
-    return warnings
-
-
-def _choice_sets(choices: pd.DataFrame | None) -> dict[str, set[str]]:
-    if choices is None or choices.empty:
-        return {}
-    return {v: set(g["value"].astype(str)) for v, g in choices.groupby("variable")}
-
-
-def _observed(column: pd.Series, multiple: bool) -> set[str]:
-    values = [str(v) for v in column.unique() if not pd.isna(v)]  # not dropna(): that copies 1M strings first
-    return {token for v in values for token in v.split()} if multiple else set(values)
-
-
-def _check_values_of(ind: Indicator, observed: set[str], allowed: set[str] | None) -> tuple[list[str], list[str]]:
-    where = f"indicator {ind.id}"
-    problems, warnings = [], []
-    for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
-        for value in values:
-            if allowed is not None:
-                if value not in allowed:
-                    problems.append(f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
-                                    f"(choices: {', '.join(sorted(allowed))})")
-            elif value not in observed:
-                near = [o for o in observed if _normalise(o) == _normalise(value)]
-                if near:
-                    problems.append(f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
-                                    f"'{near[0]}'? (plans use choice names, not labels)")
-                else:
-                    warnings.append(f"{where}: {kind} value '{value}' of {ind.variable} does not occur in the data")
-    return problems, warnings
-
-
-def _normalise(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def _check_margin_categories(margin: MarginSpec, data: pd.DataFrame) -> list[str]:
-    """Every respondent must fall in a margin cell, or raking has no target for them."""
-    columns = [c for c in margin.columns if c in data.columns]
-    if len(columns) != len(margin.columns):
-        return []
-    problems = []
-    for column in columns:
-        in_data = {str(v) for v in data[column].dropna().unique()}
-        gaps = sorted(in_data - set(margin.table[column]))
-        if gaps:
-            problems.append(f"margin file {margin.file.name}: {column} value(s) {', '.join(gaps[:10])} occur in "
-                            f"the data but have no population")
-        n_missing = int(data[column].isna().sum())
-        if n_missing:
-            problems.append(f"margin file {margin.file.name}: {n_missing} respondent(s) have no {column}, needed "
-                            f"for raking")
-    return problems
-
-
-# ---------------------------------------------------------------------------------------------------------
-# domain expressions
-
-
-_COMPARE = {
-    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
-}
-
-
-def _parse(expression: str) -> ast.expr:
-    try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise AnalysisError(f"cannot parse '{expression}': {exc.msg}") from None
-    for node in ast.walk(tree):
-        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Name,
-                   ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In, ast.NotIn, ast.Call, *_COMPARE)
-        if not isinstance(node, allowed):
-            raise AnalysisError(f"'{expression}' uses {type(node).__name__}, which domain expressions do not allow "
-                                "(only columns, constants, comparisons, in, and, or, not, selected())")
-        if isinstance(node, ast.Call) and not (
-                isinstance(node.func, ast.Name) and node.func.id == "selected" and len(node.args) == 2
-                and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) and not node.keywords):
-            raise AnalysisError(f"'{expression}': the only function is selected(column, 'choice')")
-    return tree.body
-
-
-def expression_columns(expression: str) -> set[str]:
-    """The column names an expression refers to (so they can be checked before evaluating)."""
-    body = _parse(expression)
-    return {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id != "selected"}
-
-
-def evaluate_domain(expression: str, data: pd.DataFrame) -> pd.Series:
-    """A boolean Series: which rows satisfy the expression (missing values satisfy nothing)."""
-    if not expression.strip():
-        return pd.Series(True, index=data.index)
-    body = _parse(expression)
-    missing = sorted(expression_columns(expression) - set(data.columns))
-    if missing:
-        raise AnalysisError(f"domain '{expression}' refers to missing column(s) {', '.join(missing)}")
-    return _eval(body, data).fillna(False).astype(bool)
-
-
-def _eval(node: ast.expr, data: pd.DataFrame) -> pd.Series:
-    if isinstance(node, ast.BoolOp):
-        parts = [_eval(v, data) for v in node.values]
-        out = parts[0]
-        for part in parts[1:]:
-            out = (out & part) if isinstance(node.op, ast.And) else (out | part)
-        return out
-    if isinstance(node, ast.UnaryOp):
-        return ~_eval(node.operand, data)
-    if isinstance(node, ast.Call):
-        return selected_any(data[node.args[0].id], (str(node.args[1].value),)).fillna(False).astype(bool)
-    if isinstance(node, ast.Compare):
-        out = pd.Series(True, index=data.index)
-        left = node.left
-        for op, right in zip(node.ops, node.comparators):
-            out &= _compare(left, op, right, data)
-            left = right
-        return out
-    if isinstance(node, ast.Name):
-        raise AnalysisError(f"column '{node.id}' alone is not a condition: compare it, e.g. {node.id} == 'yes'")
-    raise AnalysisError(f"a constant alone is not a condition: {ast.unparse(node)}")
-
-
-def _operand(node: ast.expr, data: pd.DataFrame, numeric: bool):
-    if isinstance(node, ast.Name):
-        column = data[node.id]
-        if numeric:
-            return pd.to_numeric(column, errors="coerce")
-        # string columns compare as they are (an object copy of 1M strings costs more than the comparison)
-        return column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)
-    if isinstance(node, ast.Constant):
-        return node.value
-    raise AnalysisError(f"cannot compare {ast.unparse(node)}")
-
-
-def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, data: pd.DataFrame) -> pd.Series:
-    if isinstance(op, (ast.In, ast.NotIn)):
-        if not (isinstance(left, ast.Name) and isinstance(right, (ast.List, ast.Tuple))):
-            raise AnalysisError(f"'in' needs a column on the left and a list of constants on the right")
-        values = [str(e.value) for e in right.elts if isinstance(e, ast.Constant)]
-        column = data[left.id]
-        hit = (column if isinstance(column.dtype, pd.StringDtype) else column.astype(object)).isin(values)
-        result = hit if isinstance(op, ast.In) else ~hit
-        return result.where(column.notna(), False).astype(bool)
-    constants = [n.value for n in (left, right) if isinstance(n, ast.Constant)]
-    numeric = any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in constants)
-    a, b = _operand(left, data, numeric), _operand(right, data, numeric)
-    result = _COMPARE[type(op)](a, b)
-    if not isinstance(result, pd.Series):
-        raise AnalysisError("a comparison needs at least one column")
-    valid = pd.Series(True, index=data.index)
-    for side in (a, b):
-        if isinstance(side, pd.Series):
-            valid &= side.notna()
-    return result.fillna(False).astype(bool) & valid
-
-
-def by_unique(column: pd.Series, function) -> pd.Series:
-    """`function` applied to each distinct non-missing value, mapped back (NaN stays NaN).
-
-    Answers repeat a few distinct strings over thousands of rows: working on the distinct values is what keeps
-    select_multiple parsing fast at 1M rows (string splitting row by row took seconds).
-    """
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    results = np.array([function(str(u)) for u in uniques] + [np.nan], dtype=object)
-    return pd.Series(results[codes], index=column.index)
-
-
-def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
-    """Whether a select_multiple answer (space-separated choice names) contains any of `choices`; NaN if unanswered."""
-    wanted = set(choices)
-    return by_unique(multiple, lambda answer: bool(wanted & set(answer.split())))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# choice lists from an XLSForm
-
-
-def read_form_choices(xlsx: str | Path) -> pd.DataFrame:
-    """(variable, value, label) for every select question of an XLSForm, read with pandas (no pyxform needed).
-
-    Used to check `success` values and to label exported microdata. The label is the first `label` column
-    (e.g. `label::Español (es)`); select_one_from_file questions have no choices sheet entry and are skipped.
-    """
-    survey = pd.read_excel(xlsx, sheet_name="survey", dtype=str)
-    choices = pd.read_excel(xlsx, sheet_name="choices", dtype=str)
-    label = next((c for c in choices.columns if c.split("::")[0].strip() == "label"), None)
-    choices = choices.dropna(subset=["list_name", "name"])
-    choices = choices.assign(label=choices[label] if label else choices["name"])[["list_name", "name", "label"]]
-    kinds = survey.dropna(subset=["type", "name"])["type"].str.strip().str.split(r"\s+", n=1, expand=True)
-    selects = survey.dropna(subset=["type", "name"]).assign(kind=kinds[0], list_name=kinds.get(1))
-    selects = selects[selects["kind"].isin(["select_one", "select_multiple"])]
-    merged = selects[["name", "list_name"]].merge(choices, on="list_name", suffixes=("_q", ""))
-    return merged.rename(columns={"name_q": "variable", "name": "value"})[["variable", "value", "label"]] \
-        .reset_index(drop=True)
-
-
-def read_form_fields(xlsx: str | Path) -> pd.DataFrame:
-    """(name, type, label) of every question of an XLSForm's survey sheet: types say which fields are free text,
-    GPS or device identifiers (left out of exported microdata), labels become variable labels."""
-    survey = pd.read_excel(xlsx, sheet_name="survey", dtype=str).dropna(subset=["type", "name"])
-    label = next((c for c in survey.columns if c.split("::")[0].strip() == "label"), None)
-    kind = survey["type"].str.strip().str.split(r"\s+", n=1).str[0]
-    return pd.DataFrame({"name": survey["name"].str.strip(), "type": kind,
-                         "label": survey[label] if label else survey["name"]}).reset_index(drop=True)
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,8 @@
 
 Modelled on IPA's `ipacheck` and DataSure: one row per submission with a boolean column per check
 (`check_submissions`), and summaries per volunteer, neighbourhood and day that compare each volunteer with the
-team. Input is the store's frame (CONTRACT.md: strings, select_multiple space-separated); nothing here mutates it.
+team. Input is the store's frame (docs/DESIGN.md, "Store → analysis frame": strings, select_multiple
+space-separated); nothing here mutates it.
 
 Everything is vectorised column-wise (no per-row Python) because the dashboard renders 100k submissions in
 under 2 s; `benchmarks/` holds the figure.

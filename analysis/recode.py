@@ -6,7 +6,7 @@ questionnaire is never filtered or recoded by defaults meant for this one). The 
 question otherwise (`_first_answered`), so one plan analyses both versions; which bodies count as competent
 authorities (16.3.1) and which mechanisms are formal or informal (16.3.3) come from the plan, not from here.
 
-Input is the store's frame (CONTRACT.md "Store → analysis frame": every answer a string, select_multiple
+Input is the store's frame (docs/DESIGN.md, "Store → analysis frame": every answer a string, select_multiple
 space-separated, missing = NaN). Output keeps every original column and adds the analysis variables. Rows are
 dropped only for eligibility (rejected, no consent, under age, unusable age): every eligible respondent stays,
 so that weights are computed on all of them and each indicator's base is a domain of that one design (as R's
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.domains import selected_any
 from analysis.errors import AnalysisError
 from analysis.margins import AGE_GROUPS
-from analysis.plan import RecodeSpec, selected_any
+from analysis.plan import RecodeSpec
 
 DK, RF = "dont_know", "refused"
 SKIPPED = "module_skipped"  # the privacy check skipped the self-completed module: not asked, counted apart

@@ -18,8 +18,11 @@ number of indicators. R is timed on one indicator (all breakdowns at 10k, fewer 
 domain estimate: those totals are extrapolations, and the output says so. Each peer's numbers are compared with
 our pipeline's on the work it did.
 
-    python benchmarks/analysis_pipeline.py                          # 10k, 100k, 1M; R and samplics at 10k, 100k
-    python benchmarks/analysis_pipeline.py --sizes 10000 --no-r
+`--per-psu` sets the cluster size: ~100 respondents per PSU flatters the engine, a block sample has ~12 (the
+variance step grows with the (PSU, group) pairs); both are reported by default.
+
+    python benchmarks/analysis_pipeline.py                          # 10k, 100k, 1M × 100 and 12 per PSU
+    python benchmarks/analysis_pipeline.py --sizes 10000 --no-r --per-psu 12
 """
 
 from __future__ import annotations
@@ -51,12 +54,16 @@ PLAN = load_plan(ROOT / "analysis" / "plans" / "sdg16.toml")
 TIMED = "16.1.4"  # the indicator the peers are timed on (the whole population is its base)
 
 
+NEIGHBOURHOODS = 20  # with respondents in the synthetic round (one more, poroto, has a single respondent)
+PER_PSU = 100  # respondents per PSU; set by --per-psu for the workers
+
+
 def submissions(n: int) -> pd.DataFrame:
-    """The test suite's synthetic submissions (one generator for tests and benchmark), ~100 per PSU."""
+    """The test suite's synthetic submissions (one generator for tests and benchmark), ~PER_PSU per PSU."""
     spec = importlib.util.spec_from_file_location("synthetic", ROOT / "tests" / "analysis" / "synthetic.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.synthetic_submissions(n, seed=3, blocks=max(4, n // 2000))
+    return module.synthetic_submissions(n, seed=3, blocks=max(4, round(n / (NEIGHBOURHOODS * PER_PSU))))
 
 
 def ours(n: int) -> dict:
@@ -70,6 +77,7 @@ def ours(n: int) -> dict:
     return {
         "engine": "ours (analysis.pipeline.run, default plan)",
         "n": n,
+        "per_psu": PER_PSU,
         "wall_s": wall,
         "cpu_s": cpu,
         "microdata_s": time.perf_counter() - micro_wall,
@@ -299,11 +307,12 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _run_worker(engine: str, n: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", engine, str(n)], capture_output=True, text=True)
+def _run_worker(engine: str, n: int, per_psu: int) -> dict:
+    command = [sys.executable, __file__, "--worker", engine, str(n), "--per-psu", str(per_psu)]
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
-        return {"engine": engine, "n": n, "error": done.stderr.strip().splitlines()[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        return {"engine": engine, "n": n, "per_psu": per_psu, "error": done.stderr.strip().splitlines()[-1]}
+    return {"per_psu": per_psu, **json.loads(done.stdout.strip().splitlines()[-1])}
 
 
 def main() -> None:
@@ -313,17 +322,21 @@ def main() -> None:
     parser.add_argument("--samplics-sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--no-svy", action="store_true")
+    parser.add_argument("--per-psu", type=int, nargs="+", default=[100, 12],
+                        help="respondents per PSU (each size is run at each)")
     parser.add_argument("--worker", nargs=2)
     args = parser.parse_args()
     if args.worker:
+        global PER_PSU
+        PER_PSU = args.per_psu[0]
         workers = {"ours": ours, "svy": svy_one_at_a_time, "samplics": samplics_one_at_a_time, "r": r_survey}
         print(json.dumps(workers[args.worker[0]](int(args.worker[1]))))
         return
     print(f"load average before: {os.getloadavg()}")
-    for n in args.sizes:
+    for n, per_psu in ((n, k) for n in args.sizes for k in args.per_psu):
         engines = ["ours"] + ([] if args.no_svy else ["svy"]) + (["samplics"] if n in args.samplics_sizes else [])
         engines += ["r"] if (not args.no_r and n in args.r_sizes and shutil.which("Rscript")) else []
-        results = {engine: _run_worker(engine, n) for engine in engines}
+        results = {engine: _run_worker(engine, n, per_psu) for engine in engines}
         base, base_cpu = results["ours"].get("wall_s"), results["ours"].get("cpu_s")
         for engine, result in results.items():
             ratio = ""

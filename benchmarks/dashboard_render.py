@@ -58,7 +58,7 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from dashboard import data
-    from dashboard.auth import AuthError, start_session
+    from dashboard.auth import AuthError
     from dashboard.demo import ingest_demo
 
     store = data.store()
@@ -82,7 +82,7 @@ def main() -> None:
         """A signed-in session about to open `page` (its first run lands on the role's default page, after
         which `then()` sets the scene)."""
         at = AppTest.from_file(str(ROOT / "dashboard" / "main.py"), default_timeout=600)
-        at.session_state["session"] = start_session(data.accounts().verify(f"bench_{role}", PASSWORD))
+        at.session_state["session"] = data.accounts().open_session(data.accounts().verify(f"bench_{role}", PASSWORD))
         at.run()
         if then is not None:
             then()

@@ -52,7 +52,8 @@ def decoders(store: Store, form_id: str) -> None:
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(s.c.id, sa.cast(s.c.fields, sa.Text)).where(s.c.form_id == form_id)).all()
     texts, index = [row[1] for row in rows], pd.Index([row[0] for row in rows])
-    for name, decode in (("pyarrow.json", lambda: decode_fields(texts, index)),
+    names = store.form_field_names(form_id)
+    for name, decode in (("pyarrow.json", lambda: decode_fields(texts, index, names)),
                          ("json.loads + from_records", lambda: pd.DataFrame.from_records([json.loads(t) for t in texts], index=index))):
         timings = []
         for _ in range(3):

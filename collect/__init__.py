@@ -6,6 +6,8 @@
   `group_commit` (SQLite write batching);
 - `submission`: safe parsing of a submission's XML; `openrosa`: the OpenRosa routes (token URLs and Digest);
   `volunteers`: accounts, tokens, ODK Collect QR codes; `publish`: forms → store; `asgi`: the ASGI app and routes;
+- `workers`: the OpenRosa worker processes that own the app's port and pass the dashboard on to Streamlit;
+  `backup`: `sdg16 backup` / `sdg16 restore` (SQLite online backup, pg_dump);
 - `importers`: KoboToolbox and ODK Central exports and APIs;
 - a form's identity, fields, types and choices are read by `forms.xform` (one reader for server and form filler);
 - `webform` (the web-form developer's): Enketo pages beside the OpenRosa routes, the built bundle shipped in

@@ -1,4 +1,5 @@
-"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash, and their sessions.
+"""Dashboard sign-in accounts as stored: one row per user with a role and a password hash, their sessions, and
+the failed sign-ins that throttle password guessing (table made by migration 0008).
 
 The rows live in the store's database (table `dashboard_users`, made by migration 0003; the sessions and one-time
 sign-in tickets by 0004) so that a PostgreSQL deployment keeps accounts, submissions and volunteers together and
@@ -7,8 +8,9 @@ tokens, hashing, password rules and expiry are the dashboard's (dashboard/auth.p
 their account: removing the account deletes them (foreign keys ON DELETE CASCADE), and so may a password change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from collect.store import Store, utc
 users = tables.dashboard_users
 sessions = tables.dashboard_sessions
 tickets = tables.dashboard_sign_in_tickets
+failures = tables.dashboard_sign_in_failures
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Account:
     password_hash: str
     must_change_password: bool
     created_at: datetime
+    disabled_at: datetime | None = None
     language: str | None = None  # the dashboard language the user chose (None: never chose one)
 
 
@@ -41,7 +45,7 @@ class StoredSession:
 
 def _account(row) -> Account:
     return Account(row.username, row.role, row.password_hash, bool(row.must_change_password), utc(row.created_at),
-                   row.language)
+                   utc(row.disabled_at), row.language)
 
 
 def get_account(store: Store, username: str) -> Account | None:
@@ -94,14 +98,31 @@ def set_language(store: Store, username: str, language: str) -> None:
 
 
 def remove_account(store: Store, username: str, keep_last: str) -> None:
-    """Delete an account, refusing (`Conflict`) to delete the last one with role `keep_last` (the check and the
+    """Delete an account, refusing (`Conflict`) to delete the last enabled one with role `keep_last` (the check and the
     delete are one transaction, so two coordinators cannot each remove one of the last two admins)."""
     with store.write() as conn:
-        holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last)).scalars())
+        holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
         if holders == [username]:
             raise Conflict(f"This is the last {keep_last} account; add another {keep_last} before removing it.")
         if not conn.execute(users.delete().where(users.c.username == username)).rowcount:
             raise NotFound(f"There is no user {username!r}.")
+
+
+def set_disabled(store: Store, username: str, disabled_at: datetime | None, keep_last: str) -> None:
+    """Disable an account (`disabled_at` a time) or enable it again (None); `NotFound` for an unknown user. Disabling
+    deletes the account's sessions and pending tickets in the same transaction, and is refused (`Conflict`) for the
+    last enabled account with role `keep_last`, so that someone can still manage the accounts."""
+    with store.write() as conn:
+        account = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if account is None:
+            raise NotFound(f"There is no user {username!r}.")
+        if disabled_at is not None:
+            holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
+            if holders == [username]:
+                raise Conflict(f"This is the last enabled {keep_last} account; add or enable another {keep_last} first.")
+            conn.execute(sessions.delete().where(sessions.c.username == username))
+            conn.execute(tickets.delete().where(tickets.c.username == username))
+        conn.execute(users.update().where(users.c.username == username).values(disabled_at=disabled_at))
 
 
 def add_ticket(store: Store, ticket_hash: str, username: str, expires_at: datetime) -> None:
@@ -127,6 +148,12 @@ def redeem_ticket(store: Store, ticket_hash: str, token_hash: str, now: datetime
         conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now,
                                               last_seen=now))
     return username
+
+
+def add_session(store: Store, token_hash: str, username: str, now: datetime) -> None:
+    """Open a session of an existing account under `token_hash` (a tab signed in by the form)."""
+    with store.write() as conn:
+        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now))
 
 
 def get_session(store: Store, token_hash: str) -> tuple[StoredSession, Account] | None:
@@ -161,3 +188,34 @@ def end_stale_sessions(store: Store, seen_before: datetime, signed_in_before: da
     with store.write() as conn:
         return conn.execute(sessions.delete().where(sa.or_(sessions.c.last_seen < seen_before,
                                                            sessions.c.signed_in_at < signed_in_before))).rowcount
+
+
+def sign_in_locked_until(store: Store, keys: list[str], now: datetime) -> datetime | None:
+    """The latest lock still running on any of `keys` (an account, an address), or None."""
+    with store.engine.connect() as conn:
+        until = conn.execute(sa.select(sa.func.max(failures.c.locked_until))
+                             .where(failures.c.key.in_(keys), failures.c.locked_until > now)).scalar()
+    return utc(until) if until is not None else None
+
+
+def record_sign_in_failure(store: Store, key: str, now: datetime, lock_for: Callable[[int], timedelta],
+                           forget_after: timedelta) -> int:
+    """Count a failed sign-in under `key` (counting afresh after `forget_after` without failures) and lock the key
+    for `lock_for(failures)` from now (no lock for a zero duration); returns the count. Rows idle for `forget_after`
+    are swept on the way, so that guessed usernames do not pile up."""
+    with store.write() as conn:
+        conn.execute(failures.delete().where(failures.c.last_failure < now - forget_after))
+        count = (conn.execute(sa.select(failures.c.failures).where(failures.c.key == key)).scalar() or 0) + 1
+        lock = lock_for(count)
+        values = {"failures": count, "last_failure": now, "locked_until": now + lock if lock else None}
+        if count == 1:
+            conn.execute(failures.insert().values(key=key, **values))
+        else:
+            conn.execute(failures.update().where(failures.c.key == key).values(**values))
+    return count
+
+
+def clear_sign_in_failures(store: Store, key: str) -> None:
+    """Forget the failures under `key` (the account signed in)."""
+    with store.write() as conn:
+        conn.execute(failures.delete().where(failures.c.key == key))

@@ -3,6 +3,9 @@
 `SDG16_DATABASE_URL` selects the database (any SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`);
 without it the store is `sdg16.db` in the data folder (`SDG16_DATA_DIR`, default `./sdg16-data`).
 
+The data folder is made 0700 and the SQLite file 0600 before SQLite opens it (its -wal and -shm files take the
+database file's mode): the answers are personal data (collect.private).
+
 SQLite is opened in WAL mode with `synchronous=FULL`: a submission is acknowledged with 201 only after its
 commit, and only FULL makes a WAL commit survive a power loss (NORMAL may lose the last transactions). Writes
 start with `BEGIN IMMEDIATE` so that concurrent writers queue on the busy timeout instead of failing with
@@ -15,6 +18,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+
+from collect.private import private_file, private_folder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -30,8 +35,7 @@ def database_url() -> str:
     url = os.environ.get("SDG16_DATABASE_URL")
     if url:
         return url
-    folder = data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(data_dir())
     return f"sqlite:///{(folder / 'sdg16.db').resolve()}"
 
 
@@ -40,6 +44,9 @@ def make_engine(url: str | None = None, **engine_options) -> sa.Engine:
     url = url or database_url()
     if sa.make_url(url).get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40, **engine_options)
+    database = sa.make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}, pool_size=10, max_overflow=40, **engine_options)
 
     @sa.event.listens_for(engine, "connect")

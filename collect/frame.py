@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from collect.private import private_file
 from collect.store import FRAME_COLUMNS, Store, in_arrival_order
 
 TEXT_COLUMNS = [name for name in FRAME_COLUMNS if name != "received_at"]
@@ -74,8 +75,7 @@ class LiveFrame:
         table = pa.Table.from_pandas(rows)
         meta = {"store": owner, "form_id": self.form_id, "last_pk": int(rows.index.max()) if len(rows) else 0}
         table = table.replace_schema_metadata({**table.schema.metadata, b"sdg16": json.dumps(meta).encode()})
-        self.saved.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.saved.with_suffix(".partial")
+        partial = private_file(self.saved.with_suffix(".partial"))  # personal data: 0600 (collect.private)
         pq.write_table(table, partial)
         os.replace(partial, self.saved)
         return True

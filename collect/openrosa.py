@@ -4,7 +4,7 @@ manifest, HEAD + POST /submission.
 The same endpoints are served twice, differing only in how the volunteer is identified:
 - `/v1/key/{token}/projects/{project}/…` — the token in the URL (as ODK Central's app users); the URL is the
   whole configuration of a phone;
-- `/projects/{project}/…` — RFC 7616 Digest (MD5, qop=auth) with the volunteer's name and token, for plain-HTTP
+- `/projects/{project}/…` — RFC 7616 Digest (MD5, qop=auth) with the volunteer's ASCII Digest name and token, for plain-HTTP
   LANs where Collect only offers Digest.
 Rules followed to the status code (see shared/reference/openrosa.md): every response carries
 `X-OpenRosa-Version: 1.0` (the ASGI server adds `Date`); HEAD /submission → 204 with
@@ -15,9 +15,13 @@ OpenRosaResponse whose message Collect shows to the volunteer.
 import functools
 import hashlib
 import hmac
+import logging
+import os
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from urllib.request import parse_http_list, parse_keqv_list
 from xml.sax.saxutils import escape
 
@@ -26,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -33,17 +38,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collect.errors import CollectError, InvalidSubmission
 from collect.store import Attachment, Store
-from collect.volunteers import DIGEST_REALM, Volunteer, volunteer_by_token, volunteer_digest
+from collect.volunteers import (
+    DIGEST_REALM,
+    Volunteer,
+    first_use_of_nonce_count,
+    volunteer_by_token,
+    volunteer_digest,
+)
 
 # Collect splits a submission whose files exceed this into several POSTs (`*isIncomplete*`), so the limit only
 # bounds one request's memory; 10 MB keeps a photo or two per request.
 ACCEPT_CONTENT_LENGTH = 10 * 1024 * 1024
 XML_TYPE = "text/xml; charset=utf-8"
-DIGEST_NONCE_SECONDS = 24 * 3600
+# A nonce's life: afterwards the client is told `stale=true` and retries with a fresh one without asking the user.
+DIGEST_NONCE_SECONDS = 3600
 INCOMPLETE_PART = "*isIncomplete*"
 XML_PART = "xml_submission_file"
 
 Authenticate = Callable[[Request], Awaitable[Volunteer]]
+
+SERVER_ERROR = ("Error del servidor: el formulario no se guardó; Collect lo volverá a enviar. Si se repite, avise a su "
+                "coordinador. / Server error: the form was not stored; Collect will send it again. If it happens "
+                "again, tell your coordinator.")
+logger = logging.getLogger("sdg16.openrosa")
 
 # Store calls run in worker threads; a few threads keep the GIL from thrashing between dozens of them under load
 # (benchmarks/openrosa_load.py, 50 clients) while SQLite writes are batched anyway (collect.group_commit).
@@ -68,6 +85,41 @@ class OpenRosaHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+class ServerErrors:
+    """ASGI middleware: an unexpected error becomes a 500 OpenRosaResponse (Collect shows its message and keeps the
+    form to send again) and one log line, not a traceback per request: a fault that hits every phone (a full disk,
+    a database outage) would otherwise bury the log. With `SDG16_DEBUG=1`, or the `sdg16.openrosa` logger at
+    DEBUG, the traceback is logged too.
+
+    It sits inside Starlette's own ServerErrorMiddleware, which would answer a bare "Internal Server Error" and
+    re-raise for uvicorn to print the traceback.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as error:
+            debugging = os.environ.get("SDG16_DEBUG") == "1" or logger.isEnabledFor(logging.DEBUG)
+            path = _TOKEN.sub("/v1/key/…/", scope.get("path", ""))
+            logger.error("500 on %s %s: %s: %s", scope.get("method"), path, type(error).__name__, error, exc_info=debugging)
+            if not started:
+                await openrosa_response(SERVER_ERROR, 500)(scope, receive, send)
+
+
+# Tokens stay out of the log, as they stay out of the access log (sdg16 serve runs without one).
+_TOKEN = re.compile(r"/v1/key/[^/]+/")
 
 
 def openrosa_response(message: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
@@ -99,24 +151,30 @@ def token_auth(store: Store) -> Authenticate:
 
 
 class DigestAuth:
-    """RFC 7616 Digest with MD5 and qop=auth. Nonces are stateless: a timestamp signed with a secret kept in the
-    store, so every replica behind a load balancer accepts every other's nonces. Replay within a nonce's life is
-    not tracked (that would need shared state per request); use the token URLs over HTTPS where that matters."""
+    """RFC 7616 Digest with MD5 and qop=auth. Nonces are a timestamp signed with a secret kept in the store, so
+    every replica behind a load balancer accepts every other's nonces, and live DIGEST_NONCE_SECONDS. qop=auth
+    signs the method and path but not the body, so each (nonce, nc) a POST uses is recorded in the store (shared by
+    the replicas too): a captured header sent again, with another submission, is refused with a fresh challenge
+    marked `stale=true`, on which Collect's okhttp-digest signs again with the next nc, without asking the user.
+    Reads (form list, downloads) change nothing and are not counted."""
 
     def __init__(self, store: Store):
         self.store = store
         self.secret = store.setting("digest_nonce_key", lambda: secrets.token_hex(32)).encode()
 
-    def nonce(self, issued: int | None = None) -> str:
-        """A nonce for now (or for `issued`, to check one): `<unix time>-<HMAC of it>`."""
+    def nonce(self, issued: int | None = None, salt: str | None = None) -> str:
+        """A new nonce (or, given `issued` and `salt`, the one they make, to check it): `<unix time>-<random>-<HMAC
+        of both>`. The random part makes every challenge's nonce its own, since its counts are tracked per nonce."""
         issued = int(time.time()) if issued is None else issued
-        signature = hmac.new(self.secret, str(issued).encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{issued}-{signature}"
+        salt = secrets.token_hex(8) if salt is None else salt
+        signature = hmac.new(self.secret, f"{issued}-{salt}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{issued}-{salt}-{signature}"
 
     def nonce_state(self, nonce: str) -> str:
         """`valid`, `stale` (well signed but expired: the client retries without asking the user) or `invalid`."""
-        issued, _, _signature = nonce.partition("-")
-        if not issued.isdigit() or not hmac.compare_digest(self.nonce(int(issued)), nonce):
+        issued, _, rest = nonce.partition("-")
+        salt = rest.partition("-")[0]
+        if not issued.isdigit() or not hmac.compare_digest(self.nonce(int(issued), salt), nonce):
             return "invalid"
         return "valid" if time.time() - int(issued) < DIGEST_NONCE_SECONDS else "stale"
 
@@ -140,14 +198,31 @@ class DigestAuth:
             raise HTTPException(401, "the Digest nonce has expired; retry", headers=self.challenge(stale=state == "stale"))
         if params["uri"].split("?")[0] != request.url.path:
             raise HTTPException(400, "the Digest uri does not match the requested path")
+        if params.get("opaque", DIGEST_REALM) != DIGEST_REALM or not _is_nonce_count(params["nc"]):
+            raise HTTPException(401, "Digest opaque or nc is not the server's", headers=self.challenge())
         found = await run_in_threadpool(volunteer_digest, self.store, params["username"])
         if found is not None:
             volunteer, ha1 = found
             ha2 = hashlib.md5(f"{request.method}:{params['uri']}".encode()).hexdigest()
             expected = hashlib.md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}".encode()).hexdigest()
             if hmac.compare_digest(expected, params["response"]):
-                return _check_account(request, volunteer)
+                volunteer = _check_account(request, volunteer)
+                await self._count(request, params["nonce"], int(params["nc"], 16))
+                return volunteer
         raise HTTPException(401, "wrong username or password", headers=self.challenge())
+
+    async def _count(self, request: Request, nonce: str, nc: int) -> None:
+        """Refuse a POST whose (nonce, nc) was used before: a replayed header (the client retries, stale=true)."""
+        if request.method != "POST":
+            return
+        if not await run_in_threadpool(first_use_of_nonce_count, self.store, nonce, nc, timedelta(seconds=DIGEST_NONCE_SECONDS)):
+            raise HTTPException(401, "esta autorización Digest ya se usó; reintente / this Digest authorization was already used; retry",
+                                headers=self.challenge(stale=True))
+
+
+def _is_nonce_count(nc: str) -> bool:
+    """RFC 7616's nc: 8 hexadecimal digits."""
+    return len(nc) == 8 and all(c in "0123456789abcdefABCDEF" for c in nc)
 
 
 def _base_url(request: Request, suffix: str) -> str:
@@ -276,6 +351,7 @@ def _endpoints_app(endpoints: Endpoints) -> Starlette:
             Route("/forms/{form_id}/attachments/{filename}", endpoints.media, methods=["GET"]),
             Route("/submission", endpoints.submission, methods=["HEAD", "POST"]),
         ],
+        middleware=[Middleware(ServerErrors)],
         exception_handlers={HTTPException: _http_error, CollectError: _collect_error},
     )
 

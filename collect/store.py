@@ -24,9 +24,18 @@ import sqlalchemy as sa
 
 from collect import tables
 from collect.database import make_engine, migrate, writer
-from collect.errors import CollectError, Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
+from collect.errors import (
+    CollectError,
+    Conflict,
+    Forbidden,
+    ImportRowError,
+    InvalidSubmission,
+    NotFound,
+    UnknownForm,
+    quoted,
+)
 from collect.group_commit import GroupCommit
-from collect.submission import ParsedSubmission, parse_submission
+from collect.submission import FormShape, ParsedSubmission, parse_submission
 from forms.xform import XFormError, read_xform
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
@@ -35,6 +44,7 @@ FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_
 # Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
 INSERT_ATTEMPTS = 3
 ROWS_CHUNK = 5_000  # row keys per query when reading chosen submissions
+NAME_LIMIT = 255  # characters of the String(255) columns: identifiers, names, file names, content types
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,8 @@ class ImportRecord:
     device_id: str | None = None
     review_state: str = "received"
     deprecated_id: str | None = None
+    root_id: str | None = None  # the submission across its edits (Central's KEY/__id, Kobo's meta/rootUuid)
+    attachments: tuple["Attachment", ...] = ()
     row: int = 0
 
 
@@ -99,6 +111,7 @@ class ImportSummary:
 
     added: int = 0
     unchanged: int = 0
+    reviews: int = 0  # review states taken from the platform for rows already stored
     instance_ids: list[str] = field(default_factory=list)
 
 
@@ -112,22 +125,51 @@ class StoreVersion(NamedTuple):
     last_form: int
 
 
+def may_edit(form_id: str, volunteer: str | None, edit: Mapping[str, object]) -> bool:
+    """Whether `edit` (a submission's column values) may replace a submission of `form_id` sent by `volunteer`:
+    only an edit of the same form, sent by the same volunteer or imported by a coordinator (not over OpenRosa)."""
+    return edit["form_id"] == form_id and (edit["source"] != "openrosa" or edit["volunteer"] == volunteer)
+
+
 def md5_hex(content: bytes) -> str:
     """The MD5 of bytes as OpenRosa writes it after `md5:` in form lists and manifests."""
     return hashlib.md5(content).hexdigest()
 
 
-def decode_fields(texts: Sequence[str], index: pd.Index) -> pd.DataFrame:
+def decode_fields(texts: Sequence[str], index: pd.Index, names: Sequence[str] = ()) -> pd.DataFrame:
     """Stored answers (one flat JSON object of strings per submission) as one string column per key, on `index`.
 
     Decoded by pyarrow's JSON reader (C++, all cores) rather than `json.loads` and `DataFrame.from_records`, which
     spent most of the dashboard's cold start at 100k submissions (benchmarks/openrosa_frame.py prints both).
-    Values are cast to strings whatever JSON type an importer stored, as the XML would have given them."""
+    `names` (the form's fields) are declared strings up front: the reader would otherwise infer timestamps from
+    date-like text ("2026-11-20" would come back "2026-11-20 00:00:00"). Other keys are inferred, and read again
+    as strings should any be inferred temporal; values are cast to strings whatever JSON type an importer stored,
+    as the XML would have given them."""
     if not texts:
         return pd.DataFrame(index=index)
-    table = pa_json.read_json(io.BytesIO("\n".join(texts).encode()))
-    table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
-    return table.to_pandas().set_axis(index)
+    data = "\n".join(texts).encode()
+
+    def read(strings: Sequence[str]) -> pa.Table:
+        options = pa_json.ParseOptions(
+            explicit_schema=pa.schema([(n, pa.string()) for n in strings]), unexpected_field_behavior="infer"
+        )
+        return pa_json.read_json(io.BytesIO(data), parse_options=options)
+
+    declared = list(names)
+    try:
+        table = read(declared)
+    except pa.ArrowInvalid:  # a field stored as a JSON number: infer everything, then re-read dates as text
+        declared = []
+        table = read(declared)
+    dates = [column.name for column in table.schema if pa.types.is_temporal(column.type)]
+    if dates:
+        table = read([*declared, *dates])
+    answered = [
+        name for name, column in zip(table.column_names, table.columns) if column.null_count < len(column)
+    ]  # as without a schema
+    return (
+        table.select(answered).cast(pa.schema([(name, pa.string()) for name in answered])).to_pandas().set_axis(index)
+    )
 
 
 def in_arrival_order(rows: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +184,24 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def check_storable(what: str, value: str | None, limit: int = NAME_LIMIT) -> None:
+    """Refuse (InvalidSubmission, 400) a value that one of the databases cannot store in a String column, before
+    anything is written, so that SQLite and PostgreSQL answer alike: a NUL character (PostgreSQL text cannot hold
+    one; the driver fails) or more than `limit` characters (PostgreSQL enforces varchar(255), SQLite would keep it)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InvalidSubmission(f"{what} contiene un carácter NUL / {what} contains a NUL character: {quoted(value)}")
+    if len(value) > limit:
+        raise InvalidSubmission(f"{what} tiene {len(value)} caracteres, más de {limit} / {what} has {len(value)} characters, more than {limit}: {quoted(value)}")
+
+
+def findable(*values: str | None) -> bool:
+    """Whether a name asked for could be stored at all (no NUL): a lookup of one that could not is simply not found,
+    where PostgreSQL's driver would fail."""
+    return not any(value is not None and "\x00" in value for value in values)
+
+
 def xform_identity(xform: bytes) -> tuple[str, str, str]:
     """The form id, version and title of an XForm (`forms.xform` reads it): what a form version is stored under."""
     try:
@@ -150,6 +210,8 @@ def xform_identity(xform: bytes) -> tuple[str, str, str]:
         raise InvalidSubmission(str(error)) from None
     if not form.form_id:
         raise InvalidSubmission(f"the XForm's primary instance <{form.root.name}> has no id attribute")
+    check_storable("form_id", form.form_id)
+    check_storable("version", form.version)
     return form.form_id, form.version, form.title
 
 
@@ -165,7 +227,7 @@ class Store:
         # handler, which sleeps between retries; other processes (the CLI importing) still queue on busy_timeout.
         # Submissions go through the group-commit writer thread (collect.group_commit), which takes the same lock.
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        self._known_forms: set[tuple[str, str]] = set()
+        self._shapes: dict[tuple[str, str], FormShape] = {}
         self._field_names: dict[str, tuple[int, list[str]]] = {}
         self._group_commit = GroupCommit(self._writer, self._write_lock) if engine.dialect.name == "sqlite" else None
 
@@ -212,11 +274,13 @@ class Store:
         return self.form_version(form_id, version)
 
     def _form_row(self, conn: sa.Connection, form_id: str, version: str | None):
+        if not findable(form_id, version):
+            raise NotFound(f"form {quoted(form_id)} is not published on this server")
         query = sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).where(tables.forms.c.form_id == form_id)
         query = query.where(tables.forms.c.version == version) if version is not None else query.order_by(tables.forms.c.id.desc()).limit(1)
         row = conn.execute(query).first()
         if row is None:
-            raise NotFound(f"form {form_id!r}" + (f" version {version!r}" if version is not None else "") + " is not published on this server")
+            raise NotFound(f"form {quoted(form_id)}" + (f" version {quoted(version)}" if version is not None else "") + " is not published on this server")
         return row
 
     def _form_version(self, conn: sa.Connection, row) -> FormVersion:
@@ -276,9 +340,9 @@ class Store:
         """The bytes of one media file of a form version (latest when `version` is None)."""
         with self.engine.connect() as conn:
             row = self._form_row(conn, form_id, version)
-            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar()
+            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar() if findable(filename) else None
         if content is None:
-            raise NotFound(f"form {form_id!r} version {row.version!r} has no media file {filename!r}")
+            raise NotFound(f"form {quoted(form_id)} version {quoted(row.version)} has no media file {quoted(filename)}")
         return content
 
     # --- submissions -------------------------------------------------------------------------------------------
@@ -289,12 +353,22 @@ class Store:
         - a byte-identical resend is a `duplicate`: nothing new is stored except attachments not yet present
           (this is how Collect's split uploads, `*isIncomplete*`, assemble into one submission);
         - the same instanceID with different XML raises Conflict (409);
-        - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded;
-        - a form id / version never published here raises UnknownForm (404).
+        - `meta/deprecatedID` stores the edit as a new submission and marks the one it replaces superseded, if the
+          same volunteer sent that one with the same form (`may_edit`; otherwise Forbidden, 403);
+        - identifiers and names a database could not store (`check_storable`) raise InvalidSubmission (400);
+        - a form id / version never published here raises UnknownForm (404);
+        - XML its form version does not allow (collect.submission.FormShape) raises InvalidSubmission (400).
         `device_id` is the client's (Collect's `?deviceID=`); without it, the form's `deviceid` question.
         `complete=False` records that more parts of a split upload are still to come.
         """
-        parsed = parse_submission(xml)
+        parsed = parse_submission(xml, self.form_shape)
+        check_storable("meta/instanceID", parsed.instance_id)
+        check_storable("meta/deprecatedID", parsed.deprecated_id)
+        check_storable("volunteer", volunteer)
+        check_storable("deviceID", device_id or parsed.device_id)
+        for attachment in attachments:
+            check_storable("attachment file name", attachment.filename)
+            check_storable("attachment content type", attachment.content_type)
         job = functools.partial(self._receive, parsed=parsed, xml=xml, attachments=attachments, volunteer=volunteer, device_id=device_id or parsed.device_id, complete=complete)
         if self._group_commit is not None:
             return self._group_commit.run(job)
@@ -311,12 +385,11 @@ class Store:
         existing = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)).first()
         if existing is not None:
             if existing.xml != xml:
-                raise Conflict(f"a different submission with instanceID {parsed.instance_id} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
+                raise Conflict(f"a different submission with instanceID {quoted(parsed.instance_id)} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
             self._add_attachments(conn, existing.id, attachments)
             if complete and not existing.complete:
                 conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
             return Receipt(parsed.instance_id, "duplicate")
-        self._check_form(conn, parsed.form_id, parsed.form_version)
         submission_pk, superseded = self._insert(
             conn,
             instance_id=parsed.instance_id,
@@ -337,30 +410,46 @@ class Store:
             self._add_attachments(conn, submission_pk, attachments)
         return Receipt(parsed.instance_id, "created", superseded)
 
-    def _check_form(self, conn: sa.Connection, form_id: str, version: str) -> None:
-        # Published versions are never removed, so a version once seen needs no query again.
-        if (form_id, version) in self._known_forms:
-            return
-        versions = conn.execute(sa.select(tables.forms.c.version).where(tables.forms.c.form_id == form_id)).scalars().all()
+    def form_shape(self, form_id: str, version: str) -> FormShape:
+        """What a submission of a published form version may contain; UnknownForm if it was never published here.
+        Published versions never change and are never removed, so each is read once."""
+        shape = self._shapes.get((form_id, version))
+        if shape is not None:
+            return shape
+        with self.engine.connect() as conn:
+            versions = dict(conn.execute(sa.select(tables.forms.c.version, tables.forms.c.xform).where(tables.forms.c.form_id == form_id)).all())
         if not versions:
-            raise UnknownForm(f"form {form_id!r} is not published on this server")
+            raise UnknownForm(f"form {quoted(form_id)} is not published on this server")
         if version not in versions:
-            raise UnknownForm(f"form {form_id!r} has no version {version!r} on this server (published: {', '.join(sorted(versions))})")
-        self._known_forms.add((form_id, version))
+            raise UnknownForm(f"form {quoted(form_id)} has no version {quoted(version)} on this server (published: {', '.join(sorted(versions))})")
+        return self._shapes.setdefault((form_id, version), FormShape.of(versions[version]))
 
     def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
-        """Insert one submission row, linking it into its edit chain; returns its key and what it superseded."""
+        """Insert one submission row, linking it into its edit chain; returns its key and what it superseded.
+
+        Only an edit its original's submitter may make (`may_edit`) links: one naming another volunteer's or another
+        form's submission is refused (Forbidden), and one that arrived before its original supersedes that original
+        only if it could have edited it, so naming an instanceID in advance cannot hide a submission still to come."""
+        s = tables.submissions
         instance_id, deprecated_id = values["instance_id"], values["deprecated_id"]
-        successor = conn.execute(sa.select(tables.submissions.c.instance_id).where(tables.submissions.c.deprecated_id == instance_id).limit(1)).scalar()
+        edited_by = sa.or_(s.c.source != "openrosa", s.c.volunteer.is_not_distinct_from(values["volunteer"]))
+        successor = conn.execute(
+            sa.select(s.c.instance_id).where(s.c.deprecated_id == instance_id, s.c.form_id == values["form_id"], edited_by).order_by(s.c.id).limit(1)
+        ).scalar()
         superseded = None
         if deprecated_id is not None:
-            old = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.superseded_by).where(tables.submissions.c.instance_id == deprecated_id)).first()
+            old = conn.execute(sa.select(s.c.id, s.c.superseded_by, s.c.form_id, s.c.volunteer).where(s.c.instance_id == deprecated_id)).first()
             if old is not None:
+                if not may_edit(old.form_id, old.volunteer, values):
+                    raise Forbidden(
+                        f"esta edición reemplaza el envío {quoted(deprecated_id)}, que no es suyo o es de otro formulario: no se guardó nada"
+                        f" / this edit replaces submission {quoted(deprecated_id)}, which another volunteer sent or which belongs to another form: nothing was stored"
+                    )
                 if old.superseded_by is not None:
-                    raise Conflict(f"submission {deprecated_id} was already replaced by edit {old.superseded_by}; edit that version instead")
-                conn.execute(tables.submissions.update().where(tables.submissions.c.id == old.id).values(superseded=True, superseded_by=instance_id))
+                    raise Conflict(f"submission {quoted(deprecated_id)} was already replaced by edit {quoted(old.superseded_by)}; edit that version instead")
+                conn.execute(s.update().where(s.c.id == old.id).values(superseded=True, superseded_by=instance_id))
                 superseded = deprecated_id
-        pk = conn.execute(tables.submissions.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
+        pk = conn.execute(s.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
         return pk, superseded
 
     def _add_attachments(self, conn: sa.Connection, submission_pk: int, attachments: Sequence[Attachment]) -> None:
@@ -369,7 +458,7 @@ class Store:
             digest = md5_hex(attachment.content)
             if attachment.filename in stored:
                 if stored[attachment.filename] != digest:
-                    raise Conflict(f"attachment {attachment.filename!r} is already stored with different content")
+                    raise Conflict(f"attachment {quoted(attachment.filename)} is already stored with different content")
                 continue
             conn.execute(tables.attachments.insert().values(submission_pk=submission_pk, filename=attachment.filename, content_type=attachment.content_type, content=attachment.content, md5=digest))
             stored[attachment.filename] = digest
@@ -378,8 +467,9 @@ class Store:
         """Store imported rows in ONE transaction: any bad row raises and nothing of the import is kept.
 
         A row whose instanceID is already stored with the same fields is `unchanged` (importing a file twice
-        adds nothing); with different fields it is an error naming the row. `progress(n)` is called after each
-        row so that the CLI and the app can draw a progress bar.
+        adds nothing); with different fields it is an error naming the row. An edit made on the platform (a new
+        instanceID under the same `root_id`) supersedes the version stored before; a review state set there since
+        is taken. `progress(n)` is called after each row so that the CLI and the app can draw a progress bar.
         """
         summary = ImportSummary()
         with self.write() as conn:
@@ -393,15 +483,20 @@ class Store:
         return summary
 
     def _import_one(self, conn: sa.Connection, record: ImportRecord, summary: ImportSummary) -> None:
+        for what in ("instance_id", "form_id", "form_version", "volunteer", "device_id", "deprecated_id"):
+            check_storable(what, getattr(record, what))
         if record.review_state not in REVIEW_STATES:
-            raise InvalidSubmission(f"review state {record.review_state!r} is not one of {', '.join(REVIEW_STATES)}")
-        existing = conn.execute(sa.select(tables.submissions.c.fields, tables.submissions.c.form_id).where(tables.submissions.c.instance_id == record.instance_id)).first()
+            raise InvalidSubmission(f"review state {quoted(record.review_state)} is not one of {', '.join(REVIEW_STATES)}")
+        s = tables.submissions
+        existing = conn.execute(sa.select(s.c.id, s.c.fields, s.c.form_id, s.c.review_state).where(s.c.instance_id == record.instance_id)).first()
         if existing is not None:
             if existing.fields != record.fields or existing.form_id != record.form_id:
-                raise Conflict(f"instanceID {record.instance_id} is already stored with different values")
+                raise Conflict(f"instanceID {quoted(record.instance_id)} is already stored with different values")
+            summary.reviews += self._take_review(conn, existing, record)
+            self._add_attachments(conn, existing.id, record.attachments)
             summary.unchanged += 1
             return
-        self._insert(
+        pk, _ = self._insert(
             conn,
             instance_id=record.instance_id,
             form_id=record.form_id,
@@ -409,7 +504,7 @@ class Store:
             xml=None,
             source_record=record.source_record,
             fields=record.fields,
-            deprecated_id=record.deprecated_id,
+            deprecated_id=self._edit_of(conn, record),
             complete=True,
             volunteer=record.volunteer,
             device_id=record.device_id,
@@ -417,15 +512,41 @@ class Store:
             source=record.source,
             review_state=record.review_state,
         )
+        self._add_attachments(conn, pk, record.attachments)
         summary.added += 1
         summary.instance_ids.append(record.instance_id)
+
+    def _edit_of(self, conn: sa.Connection, record: ImportRecord) -> str | None:
+        """The version an imported edit replaces: the current head of the chain its root (Central's KEY, Kobo's
+        rootUuid) started — found by the root itself or by the first stored version that named the root — else
+        the record's own deprecatedID. A root never stored is named, so that it is superseded should it arrive."""
+        if record.root_id is None or record.root_id == record.instance_id:
+            return record.deprecated_id
+        s = tables.submissions
+        head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where((s.c.instance_id == record.root_id) | (s.c.deprecated_id == record.root_id)).order_by(s.c.id).limit(1)).first()
+        if head is None:
+            return record.deprecated_id or record.root_id
+        while head.superseded_by is not None:
+            head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where(s.c.instance_id == head.superseded_by)).first()
+        return head.instance_id
+
+    def _take_review(self, conn: sa.Connection, existing, record: ImportRecord) -> bool:
+        """A review made on the platform since the last import (Central's ReviewState, Kobo's validation status)
+        is taken and logged as a review event by `<source> import`; "no review" there leaves a local one alone."""
+        if record.review_state == "received" or record.review_state == existing.review_state:
+            return False
+        now = datetime.now(UTC)
+        reviewer = f"{record.source} import"
+        conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(review_state=record.review_state, review_comment=None, reviewed_at=now, reviewed_by=reviewer))
+        conn.execute(tables.review_events.insert().values(submission_pk=existing.id, review_state=record.review_state, comment=None, reviewer=reviewer, at=now))
+        return True
 
     def submission_xml(self, instance_id: str) -> bytes | None:
         """The raw XML of a submission exactly as received (None for rows imported from an export)."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(tables.submissions.c.xml).where(tables.submissions.c.instance_id == instance_id)).first()
         if row is None:
-            raise NotFound(f"no submission with instanceID {instance_id}")
+            raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
         return row.xml
 
     def attachments(self, instance_id: str) -> list[Attachment]:
@@ -449,7 +570,7 @@ class Store:
         with self.write() as conn:
             submission_pk = conn.execute(sa.select(tables.submissions.c.id).where(tables.submissions.c.instance_id == instance_id)).scalar()
             if submission_pk is None:
-                raise NotFound(f"no submission with instanceID {instance_id}")
+                raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
             conn.execute(tables.submissions.update().where(tables.submissions.c.id == submission_pk).values(review_state=state, review_comment=comment, reviewed_at=now, reviewed_by=reviewer))
             conn.execute(tables.review_events.insert().values(submission_pk=submission_pk, review_state=state, comment=comment, reviewer=reviewer, at=now))
 
@@ -500,7 +621,7 @@ class Store:
         index = pd.Index([row[0] for row in rows], dtype="int64", name="pk")
         meta = pd.DataFrame([row[1:-1] for row in rows], columns=FRAME_COLUMNS, index=index, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
-        values = decode_fields([row[-1] for row in rows], index)
+        values = decode_fields([row[-1] for row in rows], index, self.form_field_names(form_id))
         return pd.concat([meta, values.drop(columns=FRAME_COLUMNS, errors="ignore")], axis=1)
 
     def compose_frame(self, form_id: str, rows: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,8 @@ review_events = sa.Table(
     sa.Index("ix_review_events_submission", "submission_pk"),
 )
 
-# Tokens are stored only as SHA-256 hashes; `digest_ha1` is MD5(name:realm:token), what RFC 7616 Digest needs.
+# Tokens are stored only as SHA-256 hashes; `digest_ha1` is MD5(digest_name:realm:token), what RFC 7616 Digest
+# needs; `digest_name` is the volunteer's name in ASCII (Collect's Digest is ASCII-only), unique (migration 0007).
 volunteers = sa.Table(
     "volunteers",
     metadata,
@@ -99,6 +100,18 @@ volunteers = sa.Table(
     sa.Column("digest_ha1", sa.String(32), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("digest_name", sa.String(255), nullable=True),
+    sa.Index("ix_volunteers_digest_name", "digest_name", unique=True),
+)
+
+# Each (nonce, nc) a Digest-signed submission used, kept for a nonce's life: a captured header cannot be replayed.
+digest_nonce_counts = sa.Table(
+    "digest_nonce_counts",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("nc", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_digest_nonce_counts_used_at", "used_at"),
 )
 
 # Server-wide secrets shared by every replica on one database (e.g. the key that signs Digest nonces).
@@ -119,6 +132,7 @@ dashboard_users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("must_change_password", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),  # may not sign in (migration 0007)
     sa.Column("language", sa.String(8), nullable=True),  # the dashboard language the user chose; NULL: not chosen
 )
 
@@ -152,4 +166,15 @@ dashboard_sign_in_tickets = sa.Table(
     sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
               nullable=False, index=True),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Failed dashboard sign-ins per account and per address (`key`: "account:NAME" or "address:IP"), so that password
+# guessing is slowed down with a growing lock (dashboard/auth.py) that holds in every process and replica.
+dashboard_sign_in_failures = sa.Table(
+    "dashboard_sign_in_failures",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
 )

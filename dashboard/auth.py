@@ -2,7 +2,8 @@
 
 The dashboard shows personal data (volunteer names, GPS points) to coordinators and must hide them from
 researchers, so every page is behind a sign-in with a role. Passwords are stored only as argon2id hashes
-(argon2-cffi, the Password Hashing Competition winner; its defaults follow RFC 9106). The accounts are rows of
+(argon2-cffi, the Password Hashing Competition winner; its defaults follow RFC 9106), made and checked in a
+separate low-priority process (dashboard.passwords). The accounts are rows of
 the store's database (collect.accounts; table made by a migration), so a PostgreSQL deployment keeps them
 together; this module holds the logic: hashing, password rules, roles, sessions. It has no Streamlit in it so
 that the `sdg16 user` command can use it too.
@@ -11,22 +12,34 @@ Sessions are kept by the server so that a reload or a second tab stays signed in
 random token in an HttpOnly cookie (dashboard/session_routes.py) and the database only its SHA-256, the session's
 `key`. Because a script cannot set a cookie, signing in makes a one-time ticket (random, stored hashed, valid
 TICKET_LIFETIME) that the browser trades for the cookie. A session ends on sign-out, when idle for IDLE_TIMEOUT, at
-MAX_SESSION after sign-in, when its user's password changes and when its user is removed.
+MAX_SESSION after sign-in, when its user's password changes and when its user is removed or disabled (a disabled
+account cannot sign in until it is enabled again). Every session is kept
+by the server, the one a tab holds from the sign-in form too (`open_session`), so these apply to every tab, whether
+or not its browser went on to fetch the cookie.
+
+Password guessing is throttled per account and per address (the browser's, as the HTTPS proxy reports it): after
+ACCOUNT_FREE_FAILURES failed sign-ins on an account (ADDRESS_FREE_FAILURES from an address) each further failure
+locks it for FIRST_LOCK, doubling up to LONGEST_LOCK; while locked, sign-in is refused before any hash is computed.
+The counts are rows of the database, so they hold in every process; a success clears the account's count, and
+counts are forgotten FORGET_FAILURES after the last failure. Locking an account out is what lets one person block
+another's sign-in for up to LONGEST_LOCK; the cap keeps that short while making guessing hopeless (≈100 guesses a
+day per account).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from collect import accounts as stored
 from collect.errors import Conflict, NotFound
 from collect.store import Store
+from dashboard.passwords import hash_password, verify_password
 
 ROLES = ("admin", "coordinator", "researcher")
 MIN_PASSWORD_LENGTH = 10
@@ -35,8 +48,12 @@ MAX_SESSION = timedelta(hours=12)
 TICKET_LIFETIME = timedelta(seconds=60)  # the browser uses its ticket within a second of getting it
 TOUCH_EVERY = timedelta(minutes=1)  # how often a session's activity is written: not on every rerun
 TOKEN_BYTES = 32  # 256-bit session tokens and tickets
-
-_hasher = PasswordHasher()
+ACCOUNT_FREE_FAILURES = 5  # failed sign-ins on one account before it is locked
+ADDRESS_FREE_FAILURES = 20  # from one address (an office behind one router: several people mistyping)
+FIRST_LOCK = timedelta(seconds=30)
+LONGEST_LOCK = timedelta(minutes=15)
+FORGET_FAILURES = timedelta(hours=24)
+LOCAL_ADDRESS = "local"  # the address key of browsers on this machine (Streamlit reports no address for them)
 
 
 def N_(message: str) -> str:
@@ -56,41 +73,53 @@ class AuthError(ValueError):
         self.template, self.values = template, values
 
 
+class SignInLocked(AuthError):
+    """Too many failed sign-ins on this account or from this address: refused until `until`."""
+
+    def __init__(self, until: datetime, now: datetime):
+        self.until = until
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        super().__init__(N_("Too many failed sign-in attempts: wait {minutes} min and try again."), minutes=minutes)
+
+
+def _lock_for(free: int):
+    """The lock after the n-th failure: none up to `free`, then FIRST_LOCK doubling up to LONGEST_LOCK."""
+    return lambda failures: (timedelta(0) if failures < free
+                             else min(FIRST_LOCK * 2 ** min(failures - free, 20), LONGEST_LOCK))
+
+
 @dataclass(frozen=True)
 class User:
     username: str
     role: str
     must_change_password: bool
     language: str | None = None  # the dashboard language the user chose (dashboard.i18n); None: never chose
+    disabled: bool = False  # may not sign in (Accounts.disable)
 
 
 def _user(account: stored.Account) -> User:
-    return User(account.username, account.role, account.must_change_password, account.language)
+    return User(account.username, account.role, account.must_change_password, account.language, account.disabled_at is not None)
+
 
 
 @dataclass(frozen=True)
 class Session:
     """A signed-in user. Expires after IDLE_TIMEOUT without activity or MAX_SESSION after sign-in.
 
-    `key` is the SHA-256 of the browser's session token when the server keeps the session (then the stored row,
-    not this object, decides whether it is still alive); None for a session that only one Streamlit session holds.
+    `key` is the SHA-256 of the session's token, under which the server keeps it: the stored row, not this object,
+    decides whether it is still alive (`Accounts.session`).
     """
 
     user: User
     signed_in_at: datetime
     last_seen: datetime
-    key: str | None = None
+    key: str
 
     def expired(self, now: datetime) -> bool:
         return now - self.last_seen > IDLE_TIMEOUT or now - self.signed_in_at > MAX_SESSION
 
     def touched(self, now: datetime) -> Session:
         return replace(self, last_seen=now)
-
-
-def start_session(user: User, now: datetime | None = None) -> Session:
-    now = now or datetime.now(UTC)
-    return Session(user, now, now)
 
 
 def one_time_password() -> str:
@@ -121,7 +150,7 @@ class Accounts:
         one_time = password is None
         password = one_time_password() if one_time else password
         _check_password(password)
-        account = stored.Account(username, role, _hasher.hash(password), one_time, datetime.now(UTC))
+        account = stored.Account(username, role, hash_password(password), one_time, datetime.now(UTC))
         try:
             stored.add_account(self.store, account)
         except Conflict:
@@ -134,24 +163,34 @@ class Accounts:
             return None
         return self.add("admin", "admin")
 
-    def verify(self, username: str, password: str) -> User | None:
-        """The user if the password matches; None otherwise (unknown users cost the same hash time)."""
-        account = stored.get_account(self.store, username.strip())
-        stored_hash = account.password_hash if account else _DUMMY_HASH
-        try:
-            _hasher.verify(stored_hash, password)
-        except (VerificationError, InvalidHashError):
+    def verify(self, username: str, password: str, address: str | None = None, now: datetime | None = None) -> User | None:
+        """The user if the password matches; None otherwise (unknown users cost the same hash time).
+
+        `address` is the browser's (None: this machine). Raises SignInLocked, before checking anything, while the
+        account or the address is locked by earlier failures; a failure counts against both."""
+        now = now or datetime.now(UTC)
+        username = username.strip()
+        keys = [f"account:{username[:200]}", f"address:{address or LOCAL_ADDRESS}"]
+        until = stored.sign_in_locked_until(self.store, keys, now)
+        if until is not None:
+            raise SignInLocked(until, now)
+        account = stored.get_account(self.store, username)
+        matches, rehash = verify_password(account.password_hash if account else _DUMMY_HASH, password)
+        if account is None or not matches:
+            for key, free in zip(keys, (ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES), strict=True):
+                stored.record_sign_in_failure(self.store, key, now, _lock_for(free), FORGET_FAILURES)
             return None
-        if account is None:
+        if account.disabled_at is not None:
             return None
-        if _hasher.check_needs_rehash(stored_hash):
-            self._store_hash(account.username, _hasher.hash(password), account.must_change_password, end_sessions=False)
+        stored.clear_sign_in_failures(self.store, keys[0])
+        if rehash:
+            self._store_hash(account.username, hash_password(password), account.must_change_password, end_sessions=False)
         return _user(account)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a password chosen by its owner (clears the one-time flag); ends all the user's sessions."""
         _check_password(password)
-        self._store_hash(username, _hasher.hash(password), False, end_sessions=True)
+        self._store_hash(username, hash_password(password), False, end_sessions=True)
 
     def set_language(self, username: str, language: str) -> None:
         """Remember the user's dashboard language (one of dashboard.i18n.LANGUAGES)."""
@@ -166,6 +205,22 @@ class Accounts:
             stored.remove_account(self.store, username, keep_last="admin")
         except Conflict:
             raise AuthError(N_("This is the last admin account; add another admin before removing it.")) from None
+        except NotFound:
+            raise _no_user(username) from None
+
+    def disable(self, username: str, now: datetime | None = None) -> None:
+        """Stop an account from signing in, ending its sessions at once (never the last enabled admin)."""
+        self._set_disabled(username, now or datetime.now(UTC))
+
+    def enable(self, username: str) -> None:
+        """Let a disabled account sign in again (with its password as it was)."""
+        self._set_disabled(username, None)
+
+    def _set_disabled(self, username: str, when: datetime | None) -> None:
+        try:
+            stored.set_disabled(self.store, username, when, keep_last="admin")
+        except Conflict:
+            raise AuthError(N_("This is the last enabled admin account; add or enable another admin first.")) from None
         except NotFound:
             raise _no_user(username) from None
 
@@ -203,13 +258,23 @@ class Accounts:
             return None
         row, account = found
         session = Session(_user(account), row.signed_in_at, row.last_seen, key)
-        if session.expired(now):
+        if session.expired(now) or account.disabled_at is not None:
             stored.end_session(self.store, key)
             return None
         if now - session.last_seen >= TOUCH_EVERY:
             stored.touch_session(self.store, key, now)
             session = session.touched(now)
         return session
+
+    def open_session(self, user: User, now: datetime | None = None) -> Session:
+        """A new server-kept session of `user` for the tab that signed in (the browser's cookie gets its own, through
+        a ticket). Its token is not kept anywhere: the tab holds only the key, on the server's side of Streamlit.
+
+        Call it only after the user's password was checked."""
+        now = now or datetime.now(UTC)
+        key = session_key(secrets.token_urlsafe(TOKEN_BYTES))
+        stored.add_session(self.store, key, user.username, now)
+        return Session(user, now, now, key)
 
     def end_session(self, key: str) -> None:
         """Sign out the session stored under `key` (an unknown key is fine: it may have ended already)."""
@@ -233,4 +298,4 @@ def _check_password(password: str) -> None:
 
 # Verifying against a real hash when the user does not exist keeps sign-in time the same for unknown users,
 # so the response time does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_DUMMY_HASH = PasswordHasher().hash(secrets.token_urlsafe(16))

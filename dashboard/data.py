@@ -50,7 +50,8 @@ PINNED = "data_snapshot"  # st.session_state key of the snapshot a script run sh
 
 @st.cache_resource
 def store() -> Store:
-    """One Store per process, shared by the dashboard sessions and (through app.py) the OpenRosa routes."""
+    """One Store per process, shared by the dashboard sessions (the OpenRosa routes run in worker processes of their
+    own, each with its own Store: collect.workers)."""
     return Store.open()
 
 
@@ -156,7 +157,7 @@ class Snapshots:
 
 def _saved() -> Path:
     """Where the last computed snapshot is kept between runs (dashboard.snapshot)."""
-    return data_dir() / "cache" / f"snapshot-{FORM_ID}.pickle"
+    return data_dir() / "cache" / f"snapshot-{FORM_ID}.zip"
 
 
 @st.cache_resource

@@ -32,6 +32,9 @@ def pages_for(role: str) -> list[st.Page]:
     ]
 
 
+# An uncaught error shows the browser its type only: its message and traceback name the server's folders and files
+# (and may quote submitted values), so they go to the console alone. Pages say what went wrong in their own words.
+st.set_option("client.showErrorDetails", "type")
 user = signin.current_user()
 i18n.use(user.language if user else None)  # the user's stored choice; before sign-in, the sign-in page's
 st.set_page_config(page_title=_("SDG 16 survey — Trujillo"), page_icon=":material/shield_person:", layout="wide")

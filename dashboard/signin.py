@@ -2,10 +2,11 @@
 
 A Streamlit session lives as long as the browser tab's websocket, so a reload or a second tab starts a new one. The
 signed-in `Session` is therefore looked for in two places on every rerun: this Streamlit session's
-`st.session_state` first (where AppTest puts it, and where sign-in puts it so the tab is signed in at once), then
-the browser's session cookie, which `st.context.cookies` holds from the websocket's opening request. A session the
-server keeps (one with a `key`) is checked against its stored row on every rerun, so that signing out elsewhere, a
-password change or a removed account ends it; an idle or too-old session is dropped before any page draws.
+`st.session_state` first (where sign-in puts the tab's own server-kept session so the tab is signed in at once, and
+where AppTest puts one), then the browser's session cookie, which `st.context.cookies` holds from the websocket's
+opening request. Either way the server keeps the session, and its stored row is read on every rerun, so that
+signing out elsewhere, a password change or a removed account ends it, also in a tab whose browser never followed
+the redirect that fetches the cookie; an idle or too-old session is dropped before any page draws.
 
 Scripts cannot set cookies, so sign-in and sign-out end by sending the browser through a route of
 dashboard/session_routes.py, which sets or clears the cookie and sends it back to the dashboard.
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import i18n, session_routes
-from dashboard.auth import AuthError, Session, User, session_key, start_session
+from dashboard.auth import AuthError, SignInLocked, User, session_key
 from dashboard.data import accounts
 from dashboard.i18n import N_, _
 
@@ -33,7 +34,7 @@ def current_user() -> User | None:
     key = held.key if held is not None else _cookie_key()
     if held is None and key is None:
         return None
-    session = _alive(held, key, now)
+    session = accounts().session(key, now)
     if session is None:
         st.session_state.pop("session", None)
         st.session_state["session_expired"] = True
@@ -52,13 +53,6 @@ def _cookie_key() -> str | None:
     return session_key(token)
 
 
-def _alive(held: Session | None, key: str | None, now: datetime) -> Session | None:
-    """The session brought up to date: the stored row decides for a server-kept one, the clock for the others."""
-    if key is not None:
-        return accounts().session(key, now)
-    return None if held.expired(now) else held.touched(now)
-
-
 def sign_in_page() -> None:
     accounts()  # on an empty accounts table, this creates the first admin and prints its one-time password
     i18n.selector()
@@ -70,11 +64,15 @@ def sign_in_page() -> None:
         password = st.text_input(_("Password"), type="password", autocomplete="current-password")
         submitted = st.form_submit_button(_("Sign in"), type="primary")
     if submitted:
-        user = accounts().verify(username, password)
-        if user is None:
-            st.error(_("Wrong username or password."))
+        try:
+            user = accounts().verify(username, password, address=st.context.ip_address)
+        except SignInLocked as error:
+            st.error(error_text(error))
         else:
-            _sign_in(user)
+            if user is None:
+                st.error(_("Wrong username or password."))
+            else:
+                _sign_in(user)
     st.caption(
         _("First run: an `admin` account with a one-time password was printed on the console that started the "
           "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`.")
@@ -86,7 +84,7 @@ def _sign_in(user: User) -> None:
 
     Call only after the password was checked: the ticket in the URL stands for it, once, for a minute.
     """
-    st.session_state["session"] = start_session(user)
+    st.session_state["session"] = accounts().open_session(user)
     st.session_state.pop("signed_out", None)
     _go_to(session_routes.sign_in_url(accounts().issue_ticket(user.username)))
     st.rerun()
@@ -130,7 +128,7 @@ def remember_language(user: User, language: str) -> None:
 def sign_out() -> None:
     """End the session on the server at once, then send the browser to clear its cookie."""
     session = st.session_state.pop("session", None)
-    if session is not None and session.key is not None:
+    if session is not None:
         accounts().end_session(session.key)
     st.session_state["signed_out"] = True
     _go_to(session_routes.SIGN_OUT_PATH)

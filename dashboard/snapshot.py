@@ -8,24 +8,31 @@ snapshot is plain data and analysis calls, so that it can be tested and benchmar
 
 A computed snapshot can be saved to a file and loaded by the next start, so that a restarted dashboard shows
 the last figures at once (marked as older than the store if it has changed) instead of making its first
-visitors wait for the plan's run (seconds at 100k submissions, benchmarks/dashboard.md). The file is a pickle:
-it is written and read only by this server, in its own data folder, like the database beside it.
+visitors wait for the plan's run (seconds at 100k submissions, benchmarks/dashboard.md). The file is a zip of
+Parquet tables (every frame, series and array) and one JSON manifest saying what they are: reading it back runs no
+code from the file (a pickle would run whatever a tampered file says), and anything it does not describe is ignored
+and the snapshot recomputed. It is written 0600 in the private data folder (collect.private).
 """
 
 import hashlib
-import os
-import pickle
+import io
+import json
 import threading
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from analysis import compare, pipeline, quality
+from analysis import compare, errors, pipeline, quality
 from analysis.errors import AnalysisError
 from analysis.plan import Plan
+from collect.private import write_private
 from collect.store import StoreVersion
 
 T = TypeVar("T")
@@ -33,6 +40,86 @@ Round = tuple[str, str, str]  # (column, low, high): interview `day` or `form_ve
 ANALYSIS = Path(__file__).resolve().parents[1] / "analysis"
 # What computed a saved snapshot: results saved by other code (an upgrade) are not shown as current ones.
 CODE = hashlib.sha256(b"".join(path.read_bytes() for path in sorted([*ANALYSIS.rglob("*.py"), Path(__file__)]))).hexdigest()
+MANIFEST = "snapshot.json"
+SAVED_RESULT_FIELDS = ("estimates", "diagnostics", "recode_log", "analysis_data", "eligible", "warnings", "margins")
+# The errors a saved run may have ended in, by name: loading makes only these, never a class the file names.
+ERRORS = {cls.__name__: cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, AnalysisError)}
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """What identifies a plan in a saved snapshot: its full description (frozen dataclasses of plain values)."""
+    return hashlib.sha256(repr(plan).encode()).hexdigest()
+
+
+class _Writer:
+    """Puts a snapshot's parts into a zip: tables as Parquet members, everything else described in JSON."""
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self.archive, self.count = archive, 0
+
+    def table(self, frame: pd.DataFrame) -> dict:
+        self.count += 1
+        name = f"part{self.count}.parquet"
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame), buffer)
+        self.archive.writestr(name, buffer.getvalue())
+        # Parquet gives text back as pandas' str dtype: note which columns were plain objects, to give them back so.
+        return {"file": name, "object": [str(c) for c in frame.columns if frame[c].dtype == object]}
+
+    def value(self, value: object) -> dict:
+        if value is None or isinstance(value, str | int | float | bool):
+            return {"kind": "value", "value": value}
+        if isinstance(value, pd.DataFrame):
+            return {"kind": "frame", **self.table(value)}
+        if isinstance(value, pd.Series):
+            return {"kind": "series", "name": value.name, **self.table(value.to_frame(name="values"))}
+        if isinstance(value, np.ndarray):
+            return {"kind": "array", **self.table(pd.DataFrame({"values": value}))}
+        if isinstance(value, list):
+            return {"kind": "list", "items": [self.value(item) for item in value]}
+        if isinstance(value, AnalysisError) and type(value).__name__ in ERRORS:
+            return {"kind": "error", "class": type(value).__name__, "message": str(value)}
+        if isinstance(value, pipeline.Result):  # `responses` is the snapshot's own frame, given back on loading
+            return {"kind": "result", "fields": {name: self.value(getattr(value, name)) for name in SAVED_RESULT_FIELDS}}
+        raise TypeError(f"a snapshot part of type {type(value).__name__} cannot be saved")
+
+
+class _Reader:
+    """Reads back what _Writer wrote; raises ValueError / KeyError on anything else."""
+
+    def __init__(self, archive: zipfile.ZipFile, responses: Callable[[], pd.DataFrame]):
+        self.archive, self.responses = archive, responses
+
+    def table(self, described: dict) -> pd.DataFrame:
+        table = pq.read_table(io.BytesIO(self.archive.read(described["file"])))
+        frame = table.to_pandas()
+        for column in [c for c in frame.columns if str(c) in set(described["object"])]:  # missing values as None
+            frame[column] = pd.Series(table.column(str(column)).to_pylist(), index=frame.index, dtype=object)
+        return frame
+
+    def value(self, described: dict) -> object:
+        kind = described["kind"]
+        if kind == "value":
+            return described["value"]
+        if kind == "frame":
+            return self.table(described)
+        if kind == "series":
+            return self.table(described)["values"].rename(described["name"])
+        if kind == "array":
+            return self.table(described)["values"].to_numpy()
+        if kind == "list":
+            return [self.value(item) for item in described["items"]]
+        if kind == "error":
+            return ERRORS[described["class"]](described["message"])
+        if kind == "result":
+            values = {name: self.value(described["fields"][name]) for name in SAVED_RESULT_FIELDS}
+            return pipeline.Result(responses=self.responses().copy(deep=False), **values)
+        raise ValueError(f"unknown part kind {kind!r}")
+
+
+def _part_key(key: object) -> object:
+    """A part's key as JSON can hold it (tuples become lists) and back."""
+    return list(key) if isinstance(key, tuple) else key
 
 
 class Snapshot:
@@ -145,30 +232,35 @@ class Snapshot:
 
     def save(self, path: Path, store_identity: str) -> None:
         """Write the frame and the computed parts (not the rounds, which the Rounds tab computes when opened) to
-        `path`, atomically: a crash leaves the previous file."""
+        `path`, atomically (a crash leaves the previous file), 0600 in a 0700 folder."""
         with self._lock:
             parts = {key: value for key, value in self._parts.items() if not (isinstance(key, tuple) and key[0] in ("round", "comparison"))}
-        state = {"store": store_identity, "code": CODE, "plan": self.plan, "version": tuple(self.version),
-                 "taken_at": self.taken_at, "every": self._every, "parts": parts}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        with open(partial, "wb") as file:
-            pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            writer = _Writer(archive)
+            manifest = {"store": store_identity, "code": CODE, "plan": plan_fingerprint(self.plan), "version": list(self.version),
+                        "taken_at": self.taken_at.isoformat(), "every": writer.value(self._every),
+                        "parts": [[_part_key(key), writer.value(value)] for key, value in parts.items()]}
+            archive.writestr(MANIFEST, json.dumps(manifest))
+        write_private(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: Path, store_identity: str, plan: Plan, neighbourhoods: pd.DataFrame) -> "Snapshot | None":
         """The snapshot saved at `path` by this store with this code and plan; None when there is none, it cannot
         be read, or another store, code or plan made it (then it is recomputed)."""
         try:
-            with open(path, "rb") as file:
-                state = pickle.load(file)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            with zipfile.ZipFile(path) as archive:
+                manifest = json.loads(archive.read(MANIFEST))
+                if (manifest.get("store"), manifest.get("code"), manifest.get("plan")) != (store_identity, CODE, plan_fingerprint(plan)):
+                    return None
+                snapshot = None
+                reader = _Reader(archive, lambda: snapshot.submissions())
+                snapshot = cls(StoreVersion(*manifest["version"]), reader.value(manifest["every"]), plan, neighbourhoods)
+                snapshot.taken_at = datetime.fromisoformat(manifest["taken_at"])
+                for key, described in manifest["parts"]:
+                    snapshot._parts[tuple(key) if isinstance(key, list) else key] = reader.value(described)
+        except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError, AttributeError, pa.ArrowException):
             return None
-        if not isinstance(state, dict) or (state.get("store"), state.get("code"), state.get("plan")) != (store_identity, CODE, plan):
-            return None
-        snapshot = cls(StoreVersion(*state["version"]), state["every"], plan, neighbourhoods)
-        snapshot.taken_at, snapshot._parts = state["taken_at"], state["parts"]
         return snapshot
 
     def _run(self, frame: pd.DataFrame) -> pipeline.Result | AnalysisError | None:

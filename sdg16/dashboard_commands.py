@@ -1,8 +1,13 @@
-"""`sdg16 user add|list|remove`: the dashboard's accounts from the command line (e.g. the first admin).
+"""`sdg16 user add|list|disable|enable|remove`: the dashboard's accounts from the command line (e.g. the first
+admin); `sdg16 app` starts the app (`streamlit run app.py`, also from an installed wheel).
 
 Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds this app's
 groups at the top level, so the commands read `sdg16 user add …`.
 """
+
+import os
+import sys
+from pathlib import Path
 
 import typer
 
@@ -42,7 +47,28 @@ def user_list() -> None:
     """List the dashboard accounts and their roles."""
     for user in _accounts().list():
         pending = "  (one-time password not yet changed)" if user.must_change_password else ""
-        typer.echo(f"{user.username}\t{user.role}{pending}")
+        disabled = "  (desactivada / disabled)" if user.disabled else ""
+        typer.echo(f"{user.username}\t{user.role}{pending}{disabled}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a dashboard account: it cannot sign in, and every session it has ends at once."""
+    try:
+        _accounts().disable(username)
+    except AuthError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"Cuenta {username!r} desactivada; sus sesiones terminaron / Account {username!r} disabled; its sessions ended.")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Let a disabled dashboard account sign in again."""
+    try:
+        _accounts().enable(username)
+    except AuthError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"Cuenta {username!r} activada / Account {username!r} enabled.")
 
 
 @user_app.command("remove")
@@ -53,3 +79,15 @@ def user_remove(username: str) -> None:
     except AuthError as error:
         raise typer.BadParameter(str(error)) from error
     typer.echo(f"Removed {username!r}.")
+
+
+def app_script() -> Path:
+    """The app entry: the checkout's app.py, or sdg16/app.py in an installed wheel (setup.py puts it there)."""
+    here = Path(__file__).resolve().parent
+    return next((p for p in (here.parent / "app.py", here / "app.py") if p.is_file()), here / "app.py")
+
+
+@app.command("app", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_app(context: typer.Context) -> None:
+    """Start the dashboard and the phones' endpoint: `streamlit run app.py` (extra options go to Streamlit)."""
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app_script()), *context.args])

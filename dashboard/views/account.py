@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import signin
 from dashboard.auth import ROLES, AuthError
 from dashboard.data import accounts
+from dashboard.i18n import _
 
 
 def render() -> None:
@@ -20,8 +21,8 @@ def render() -> None:
 def _manage_accounts(me: str) -> None:
     st.subheader("Dashboard accounts")
     st.dataframe(
-        [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password}
-         for u in accounts().list()],
+        [{"username": u.username, "role": u.role, "one-time password pending": u.must_change_password,
+          _("disabled"): u.disabled} for u in accounts().list()],
         hide_index=True,
     )
     with st.form("add_account", clear_on_submit=True):
@@ -37,6 +38,8 @@ def _manage_accounts(me: str) -> None:
             st.success(f"Account {username!r} created. One-time password (shown once): `{password}`")
     others = [u.username for u in accounts().list() if u.username != me]
     if others:
+        _disable_or_enable(others)
+    if others:
         with st.form("remove_account"):
             username = st.selectbox("Remove account", others)
             if st.form_submit_button("Remove"):
@@ -46,6 +49,27 @@ def _manage_accounts(me: str) -> None:
                     st.error(signin.error_text(error))
                 else:
                     st.success(f"Account {username!r} removed.")
+
+
+def _disable_or_enable(others: list[str]) -> None:
+    """Disabling signs the account out everywhere at once and keeps it (and its name) for later."""
+    with st.form("disable_account"):
+        username = st.selectbox(_("Disable or enable account"), others)
+        disable, enable = st.columns(2)
+        disabling = disable.form_submit_button(_("Disable (signs it out everywhere)"))
+        enabling = enable.form_submit_button(_("Enable"))
+    if not (disabling or enabling):
+        return
+    try:
+        if disabling:
+            accounts().disable(username)
+        else:
+            accounts().enable(username)
+    except AuthError as error:
+        st.error(signin.error_text(error))
+    else:
+        done = _("Account {username!r} disabled.") if disabling else _("Account {username!r} enabled.")
+        st.success(done.format(username=username))
 
 
 if __name__ == "__main__":

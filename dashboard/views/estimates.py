@@ -14,7 +14,8 @@ from analysis.errors import AnalysisError
 from dashboard import data, freshness, geography, signin
 
 AREA = "neighbourhood"
-FLAG_COLOURS = alt.Scale(domain=["ok", "unreliable", "suppressed"], range=["#1f6f8b", "#e08a00", "#9e9e9e"])
+FLAG_COLOURS = alt.Scale(domain=["ok", "referencial", "unreliable", "suppressed"],
+                         range=["#1f6f8b", "#c9a227", "#e08a00", "#9e9e9e"])
 ROUND_COLOURS = alt.Scale(domain=["A", "B"], range=["#7b7b7b", "#c0392b"])
 TABS = ["Table", "Chart", "Map", "Rounds", "Weighting"]
 

@@ -31,7 +31,7 @@ def render() -> None:
     with st.form("import"):
         form_id = st.selectbox("Questionnaire", [f.form_id for f in forms])
         source = st.radio("Exported from", list(SOURCES), format_func=SOURCES.get, horizontal=True)
-        upload = st.file_uploader("Export file", type=["csv", "xlsx"])
+        upload = st.file_uploader("Export file (CSV, XLSX or ODK Central .csv.zip)", type=["csv", "xlsx", "zip"])
         submitted = st.form_submit_button("Import", type="primary")
     if submitted and upload is not None:
         _import(upload, form_id, source)
@@ -44,8 +44,13 @@ def _import(upload, form_id: str, source: str) -> None:
         path = Path(folder) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
-            result = import_file(data.store(), path, form_id, source=source,
-                                 progress=lambda done, total: bar.progress(done / max(total, 1)))
+            result = import_file(
+                data.store(),
+                path,
+                form_id,
+                source=source,
+                progress=lambda done, total: bar.progress(done / max(total, 1)),
+            )
         except CollectError as error:
             bar.empty()
             st.error(f"{upload.name}: {error}. Nothing was imported.")
@@ -53,7 +58,9 @@ def _import(upload, form_id: str, source: str) -> None:
     data.changed()
     bar.progress(1.0, text="Done")
     summary = result.summary
-    st.success(f"{upload.name}: {summary.added:,} submissions added, {summary.unchanged:,} already stored.")
+    st.success(
+        f"{upload.name}: {summary.added:,} submissions added, {summary.unchanged:,} already stored, {summary.reviews:,} review states taken."
+    )
     if result.ignored_columns:
         st.warning("Columns that match no field of the form (not imported): " + ", ".join(result.ignored_columns))
 

@@ -79,6 +79,11 @@ def _add() -> None:
                          "sees a page asking them to tell you.").format(problem=problem))
         st.caption("Web form for a volunteer without Android (works offline only over HTTPS):")
         st.code(webform_url(url, data.FORM_ID), language=None)
+        st.caption(_("Digest login (plain-HTTP networks): server `{server}`, the token in the URL as password, and this "
+                     "username:").format(server=f"{base}/projects/{new.volunteer.project}"))
+        st.code(new.volunteer.digest_name, language=None)
+        if new.volunteer.digest_name != new.volunteer.name:
+            st.info(_("The name has characters ODK Collect's Digest login cannot send: on the phone, use the username above."))
 
 
 def _list() -> None:
@@ -88,7 +93,8 @@ def _list() -> None:
         st.caption("No volunteer yet.")
         return
     st.dataframe(
-        [{"name": v.name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at} for v in volunteers],
+        [{"name": v.name, _("Digest username"): v.digest_name, "project": v.project, "added": v.created_at, "revoked": v.revoked_at}
+         for v in volunteers],
         hide_index=True,
     )
     active = [v.name for v in volunteers if v.active]

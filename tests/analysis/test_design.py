@@ -53,7 +53,7 @@ def test_lonely_psu_fail_names_the_stratum_as_r_does(survey):
 
 def test_unknown_lonely_option_is_refused(survey):
     with pytest.raises(DesignError, match="lonely_psu must be one of"):
-        make_design(survey, strata="neighbourhood", psu="psu", lonely_psu="average")
+        make_design(survey, strata="neighbourhood", psu="psu", lonely_psu="median")
 
 
 def test_empty_data_is_a_clear_error():

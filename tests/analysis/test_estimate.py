@@ -61,6 +61,28 @@ def close(ours_, r, rtol=1e-8):
     np.testing.assert_allclose(ours_, r, rtol=rtol, atol=0, equal_nan=True)
 
 
+def interior(both):
+    """Rows R gives an interval for: at p = 0 or 1 R's are NaN, ours the one-sided bound (tested apart)."""
+    return both[(both["estimate"] > 0) & (both["estimate"] < 1)]
+
+
+@pytest.mark.parametrize("ci", ["logit", "beta", "wilson"])
+def test_no_empty_interval_at_zero_or_one(survey, ci):
+    """A group where nobody (everybody) has the trait gets [0, u] ([l, 1]): Clopper–Pearson on the group's n with
+    Korn–Graubard's df factor; with df = n − 1 (every respondent its own PSU) that is exactly Clopper–Pearson."""
+    table = ours(build(survey, "raked", "adjust"), ci)
+    zero, one = table[table["estimate"] == 0], table[table["estimate"] == 1]
+    assert len(zero) > 5 and (zero["ci_low"] == 0).all() and (zero["ci_high"] > 0).all()
+    assert (zero["ci_high"] < 1).all() and (one["ci_high"] == 1).all() and (one["ci_low"] < 1).all()
+    srs = make_design(pd.DataFrame({"y": [0.0] * 20 + [np.nan] * 3}))
+    row = proportions(srs, "y", ci=ci).iloc[0]
+    statsmodels = pytest.importorskip("statsmodels.stats.proportion")
+    low, high = statsmodels.proportion_confint(0, 20, alpha=0.05, method="beta")
+    assert row["ci_low"] == 0 and row["ci_high"] == pytest.approx(high, rel=1e-12) and low == 0
+    ones = proportions(make_design(pd.DataFrame({"y": [1.0] * 20})), "y", ci=ci).iloc[0]
+    assert ones["ci_high"] == 1 and ones["ci_low"] == pytest.approx(1 - high, rel=1e-12)
+
+
 @pytest.mark.parametrize("lonely", ["adjust", "certainty", "remove"])
 @pytest.mark.parametrize("kind", ["unraked", "raked", "poststratified", "poststratified_raked"])
 def test_estimates_se_deff_df_match_r(survey, golden, kind, lonely):
@@ -81,7 +103,7 @@ def test_logit_intervals_match_r(survey, golden, kind):
     """R's svyciprop(method="logit") fits a GLM (converged to ~1e-9); its closed form ("xlogit") is exact.
     Where p = 0 the GLM diverges and R returns a meaningless interval like [5e-12, 1e-11], and where p is tiny it
     can return a lower bound of exactly 0 (the GLM failure): we give NaN, resp. the closed form, as xlogit does."""
-    both = matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "logit"))
+    both = interior(matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "logit")))
     close(both["ci_low"], both["xlogit_low"])
     close(both["ci_high"], both["xlogit_high"])
     glm = both["logit_low"].notna() & (both["estimate"] > 0) & (both["estimate"] < 1) & (both["logit_low"] > 0)
@@ -92,7 +114,7 @@ def test_logit_intervals_match_r(survey, golden, kind):
 @pytest.mark.parametrize("kind", ["unraked", "raked", "poststratified"])
 def test_korn_graubard_intervals_match_r(survey, golden, kind):
     """Includes R's use of nrow(design): the full sample on calibrated designs, the domain otherwise."""
-    both = matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "beta"))
+    both = interior(matched(golden, kind, "adjust", ours(build(survey, kind, "adjust"), "beta")))
     close(both["ci_low"], both["beta_low"])
     close(both["ci_high"], both["beta_high"])
     assert (both["nrow"] == (len(survey) if kind != "unraked" else both["n"])).all()
@@ -178,7 +200,8 @@ def test_neighbourhood_with_one_respondent(survey):
     table = proportions(build(frame, "unraked", "adjust"), "y", by=["neighbourhood"]).set_index("group")
     row = table.loc["rio_seco"]
     assert row["n"] == 1 and row["estimate"] == 1.0 and row["se"] == 0 and row["df"] == 0
-    assert np.isnan(row["ci_low"]) and np.isnan(row["deff"])
+    # one respondent: the one-sided Clopper–Pearson bound on n = 1, [α/2, 1]
+    assert row["ci_low"] == pytest.approx(0.025) and row["ci_high"] == 1 and np.isnan(row["deff"])
 
 
 def test_all_weights_equal_and_unit_weights(survey):

@@ -45,7 +45,7 @@ def test_table_has_the_tidy_columns_and_every_indicator(result):
     assert list(table.columns) == TIDY_COLUMNS
     assert list(table["indicator"].unique()) == [i.id for i in PLAN.indicators]
     assert set(table["by"]) == {"overall", "neighbourhood", "sex", "age_group", "youth", "disability"}
-    assert set(table["flag"]) <= {"ok", "unreliable", "suppressed"}
+    assert set(table["flag"]) <= {"ok", "referencial", "unreliable", "suppressed"}
     within = table[table["area"].notna()]
     assert set(within["by"]) == {"sex", "age_group", "youth", "disability"}
 
@@ -193,6 +193,50 @@ def test_composites_match_r(indicator):
     np.testing.assert_allclose(both["deff"], both["deff_r"], rtol=1e-8, atol=1e-12)
 
 
+@pytest.mark.parametrize("indicator", ["16.7.2", "16.6.2.health"])
+def test_average_of_shares_matches_r(indicator):
+    """mean_over = "shares": the average of the component shares, each on its own base, through the plan (the
+    health attributes' domain is the users), against R's svycontrast of the domain means
+    (tests/golden/composites_shares.csv, make_golden_statistics.R)."""
+    plan = load_plan(GOLDEN / "composites_plan.toml")
+    plan = dataclasses.replace(plan, indicators=tuple(dataclasses.replace(i, mean_over="shares") if i.mean_of else i
+                                                      for i in plan.indicators))
+    table = run(plan, pd.read_csv(GOLDEN / "survey.csv")).estimates
+    golden = pd.read_csv(GOLDEN / "composites_shares.csv", keep_default_na=False, na_values=["NA"])
+    golden = golden[(golden["indicator"] == indicator) & golden["by"].isin(["overall", "neighbourhood", "sex"])]
+    ours = table[table["indicator"] == indicator]
+    ours = ours.assign(area=ours["area"].fillna("").astype(str), group=ours["group"].astype(str))
+    both = golden.astype({"area": str, "group": str}).merge(ours, on=["indicator", "by", "area", "group"],
+                                                            suffixes=("_r", ""))
+    assert len(both) == len(golden) > 8
+    np.testing.assert_array_equal(both["n"], both["n_r"])
+    np.testing.assert_allclose(both["estimate"], both["estimate_r"], rtol=1e-8)
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-8)
+
+
+def test_mean_and_total_statistics_through_the_plan():
+    """statistic = "mean" / "total" of a numeric column (numeric codes excluded), equal to the engine's own
+    means/totals on the same design (checked against R in test_statistics.py) and to weighted sums."""
+    survey = pd.read_csv(GOLDEN / "survey.csv")
+    survey["x"] = np.where(survey["id"] % 13 == 0, 99, (survey["id"] * 37) % 101 / 10).astype(str)
+    plan = load_plan(GOLDEN / "composites_plan.toml")
+    plan = dataclasses.replace(plan, indicators=(
+        Indicator(id="x.mean", variable="x", statistic="mean", exclude=(99,)),
+        Indicator(id="x.total", variable="x", statistic="total", exclude=(99,))))
+    result = run(plan, survey)
+    micro, table = result.microdata, result.estimates
+    x = pd.to_numeric(micro["x"]).where(lambda v: v != 99)
+    valid = x.notna()
+    total = (micro["weight"][valid] * x[valid]).sum()
+    assert row(table, "x.total")["estimate"] == pytest.approx(total, rel=1e-12)
+    assert row(table, "x.mean")["estimate"] == pytest.approx(total / micro["weight"][valid].sum(), rel=1e-12)
+    assert row(table, "x.mean")["n_excluded"] == (~valid).sum()
+    r = row(table, "x.mean")
+    from scipy import stats
+    half = stats.t.ppf(0.975, r["df"]) * r["se"]
+    assert r["ci_low"] == pytest.approx(r["estimate"] - half) and r["ci_high"] == pytest.approx(r["estimate"] + half)
+
+
 def test_composite_wilson_interval_uses_the_domain_n_like_the_shares():
     """Wilson on a composite is svy's design Wilson (t(n − 1)/t(df) rescaling of the effective n, as for the
     component shares), not the variant without n: the interval must be wilson_ci(…, n=domain n)."""
@@ -216,7 +260,26 @@ def test_flags_and_suppression():
     assert (suppressed["flag"] == "suppressed").all()
     assert suppressed[["estimate", "se", "ci_low", "ci_high", "deff"]].isna().all().all()
     assert (table.loc[(table["n"] >= 40) & (table["n"] < 100), "flag"] == "unreliable").all()
-    assert (table.loc[table["n"] >= 100, "flag"] == "ok").all()
+    enough = table[table["n"] >= 100]
+    est = plan.estimation
+    cv = enough["se"] / enough["estimate"]
+    width = enough["ci_high"] - enough["ci_low"]
+    effective = enough["n"] / enough["deff"].where(enough["deff"] > 0)
+    shaky = (cv > est.max_cv) | (effective < est.min_effective_n) | (width > est.max_ci_width)
+    assert shaky.any() and (~shaky).any()
+    assert (enough.loc[shaky, "flag"] == "referencial").all() and (enough.loc[~shaky, "flag"] == "ok").all()
+
+
+def test_a_wide_interval_is_never_ok():
+    """The issue's example: a 26–73 % interval from enough respondents was flagged "ok"; the INEI defaults
+    (CV above 15 %, interval wider than 30 points) call it referencial, and the thresholds are the plan's."""
+    table = run(PLAN, synthetic_submissions(1500, seed=5)).estimates
+    wide = table[(table["ci_high"] - table["ci_low"] > 0.3) & (table["n"] >= PLAN.estimation.min_n)]
+    assert len(wide) and (wide["flag"] == "referencial").all()
+    lenient = dataclasses.replace(PLAN, estimation=dataclasses.replace(PLAN.estimation, max_cv=10.0,
+                                                                        min_effective_n=0, max_ci_width=1.0))
+    table = run(lenient, synthetic_submissions(1500, seed=5)).estimates
+    assert set(table["flag"]) <= {"ok", "unreliable", "suppressed"}
 
 
 def test_indicator_with_no_valid_answer_is_an_honest_gap():
@@ -250,6 +313,24 @@ def test_unsurveyed_neighbourhood_leaves_the_weighting_with_a_warning():
     assert "simbal" not in set(result.estimates["group"])
 
 
+def test_a_value_without_population_is_set_aside_and_named():
+    """One submission with a sex answer the margins do not have (or no sex) no longer stops every estimate: it is
+    named by instance id and spreadsheet line in a warning, kept out of weighting and estimates, and listed."""
+    subs = synthetic_submissions(1500, seed=4)
+    eligible = subs.index[(subs["consent"] == "yes") & (pd.to_numeric(subs["age"], errors="coerce") >= 18)
+                          & (subs["review_state"] != "rejected")]
+    subs.loc[eligible[3], "sex"] = "other"
+    subs.loc[eligible[7], "sex"] = np.nan
+    result = run(PLAN, subs)
+    note = next(w for w in result.warnings if "set aside" in w)
+    assert note.startswith("2 respuesta(s) apartada(s)")
+    for position in (eligible[3], eligible[7]):
+        assert f"{subs.loc[position, 'instance_id']} (línea/line {position + 2})" in note
+    assert "'other' (1)" in note and list(result.set_aside["line"]) == [eligible[3] + 2, eligible[7] + 2]
+    assert len(result.microdata) == len(eligible) - 2
+    assert row(result.estimates, "16.1.4")["n"] == result.microdata["safe_after_dark"].notna().sum()
+
+
 def test_empty_data_gives_a_clear_error():
     subs = synthetic_submissions(50, seed=1)
     subs["consent"] = "no"
@@ -273,15 +354,15 @@ def test_non_numeric_user_weights_are_named():
 
 
 def _process_settings():
-    """What `run` switches process-wide for its duration (analysis.pipeline._reused_memory)."""
+    """Process-wide settings a run must not touch (an earlier version switched them for speed)."""
     return pa.default_memory_pool().backend_name, np._core.multiarray._get_madvise_hugepage()
 
 
 @pytest.mark.parametrize("hugepage", [True, False])
 @pytest.mark.parametrize("failing", [False, True], ids=["ok", "raises"])
 def test_run_restores_the_process_settings_it_touches(hugepage, failing):
-    """A run switches numpy's huge pages off and pyarrow to the system pool; a dashboard process must get its
-    own settings back afterwards, also when the run fails."""
+    """A run leaves process-wide allocator settings alone (numpy's huge pages, pyarrow's pool): a dashboard
+    process serves other work on other threads at the same time, also when the run fails."""
     previous_pool = pa.default_memory_pool()
     previous_hugepage = np._core.multiarray._set_madvise_hugepage(hugepage)
     pa.set_memory_pool(pa.mimalloc_memory_pool())  # not the system pool the run switches to

@@ -1,15 +1,18 @@
 """Plan loading and validation: every mistake gives a clear error naming it, before any computation."""
 
-from pathlib import Path
 import textwrap
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.domains import evaluate_domain, expression_columns
 from analysis.errors import AnalysisError
-from analysis.plan import (PlanError, check_against_data, evaluate_domain, expression_columns, load_plan,
-                           read_form_choices)
+from analysis.plan import PlanError, load_plan, matches
+from analysis.plan_checks import check_against_data, outside_margins
 from analysis.recode import derived_choices
+from forms.choices import read_form_choices
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PLAN = ROOT / "analysis" / "plans" / "sdg16.toml"
@@ -72,7 +75,7 @@ def test_minimal_plan_loads_with_defaults(tmp_path):
     (('weight = "w"', 'weight = "w"\nlonely_psu = "drop"'), "lonely_psu = 'drop'"),
     (('method = "rake"', 'method = "rake"\ntrim = [3.0, 0.3]'), "trim = [3.0, 0.3] must be [low, high]"),
     (('method = "rake"', 'method = "rake"\nmin_cell = 0'), "min_cell = 0 must be a whole number >= 1"),
-    (('success = ["very_safe", "safe"]', 'success = "safe"'), "success must be a list of strings"),
+    (('success = ["very_safe", "safe"]', 'success = "safe"'), "success must be a list of choice names or numeric codes"),
     (('ci = "logit"', 'ci = "logit"\nby = "sex"'), "[estimation] by must be a list of column names"),
     (('exclude = ["dont_know", "refused"]', 'exclude = ["safe"]'), "value(s) ['safe'] are both success and exclude"),
     (('variable = "feels_safe_after_dark"\n', ''), "needs 'variable' and 'success'"),
@@ -149,10 +152,13 @@ def test_choice_list_is_the_authority_when_given(tmp_path):
         check_against_data(plan, data(), choices)
 
 
-def test_data_category_without_margin_is_refused(tmp_path):
+def test_data_category_without_margin_is_found_not_refused(tmp_path):
+    """Not a plan error: the respondents are set aside by the pipeline (tests/analysis/test_pipeline.py)."""
     plan = load_plan(write_plan(tmp_path))
-    with pytest.raises(PlanError, match="sex value\\(s\\) other occur in the data but have no population"):
-        check_against_data(plan, data(sex=["female", "male", "other"]))
+    frame = data(sex=["female", "male", "other"])
+    assert not any("sex" in w for w in check_against_data(plan, frame))
+    aside, reasons = outside_margins(plan, frame)
+    assert list(aside) == [False, False, True] and reasons == ["sex = 'other' (1), not in m_sex.csv"]
 
 
 def test_empty_data_is_refused(tmp_path):
@@ -237,3 +243,79 @@ def test_read_form_choices_of_the_shipped_form():
     assert safe["value"].tolist()[:2] == ["very_safe", "safe"]
     assert safe["label"].notna().all()
     assert "neighbourhood" not in set(choices["variable"])  # select_one_from_file: no choices sheet rows
+
+
+def _numeric_plan(tmp_path, success, column):
+    text = MINIMAL.replace('variable = "feels_safe_after_dark"\nsuccess = ["very_safe", "safe"]\n'
+                           'exclude = ["dont_know", "refused"]', f'variable = "victim"\nsuccess = {success}')
+    return load_plan(write_plan(tmp_path, text)), data(victim=column)
+
+
+@pytest.mark.parametrize("column", [[1, 0, 1], [1.0, 0.0, np.nan], ["1", "0", "1"]],
+                         ids=["int", "float", "text"])
+def test_numeric_codes_match_in_the_columns_type(tmp_path, column):
+    """success = [1] on a 0/1 column works whether the column holds integers, floats or the text the store gives."""
+    plan, frame = _numeric_plan(tmp_path, "[1]", column)
+    assert check_against_data(plan, frame) == []
+    uniques = frame["victim"].unique()
+    assert list(matches(uniques, plan.indicators[0].success)) == [str(u) in ("1", "1.0") for u in uniques]
+
+
+def test_a_value_that_cannot_match_the_column_is_an_error(tmp_path):
+    plan, frame = _numeric_plan(tmp_path, '["yes"]', [1, 0, 1])
+    with pytest.raises(PlanError, match="'yes' cannot match victim, which holds numbers"):
+        check_against_data(plan, frame)
+    plan, frame = _numeric_plan(tmp_path, "[1]", ["yes", "no", "yes"])
+    with pytest.raises(PlanError, match="value 1 cannot match victim, which holds text such as 'no'"):
+        check_against_data(plan, frame)
+    with pytest.raises(PlanError, match="numeric codes"):
+        _numeric_plan(tmp_path, "[true]", [1, 0, 1])
+
+
+def test_mean_and_total_statistics_are_checked(tmp_path):
+    mean = MINIMAL.replace('success = ["very_safe", "safe"]\nexclude = ["dont_know", "refused"]',
+                           'statistic = "mean"\nexclude = [99]').replace('"feels_safe_after_dark"', '"age"')
+    plan = load_plan(write_plan(tmp_path, mean))
+    assert plan.indicators[0].statistic == "mean" and plan.indicators[0].exclude == (99,)
+    assert check_against_data(plan, data(age=["30", "99", "41"])) == []
+    with pytest.raises(PlanError, match="needs numbers, but age holds 'about forty'"):
+        check_against_data(plan, data(age=["30", "about forty", "41"]))
+    with pytest.raises(PlanError, match="statistic = 'median' is not one of"):
+        load_plan(write_plan(tmp_path, mean.replace('"mean"', '"median"')))
+    with pytest.raises(PlanError, match="takes the variable's values; drop 'success'"):
+        load_plan(write_plan(tmp_path, mean.replace('exclude = [99]', 'success = [1]')))
+
+
+def test_design_and_reliability_keys(tmp_path):
+    text = MINIMAL.replace('weight = "w"', 'weight = "w"\nfpc = "N"\nlonely_psu = "average"\n'
+                           'adjust_domain_lonely = true')
+    text = text.replace('ci = "logit"', 'ci = "logit"\nmax_cv = 0.2\nmin_effective_n = 50\nmax_ci_width = 0.25')
+    plan = load_plan(write_plan(tmp_path, text))
+    assert plan.design.fpc == "N" and plan.design.lonely_psu == "average" and plan.design.adjust_domain_lonely
+    assert (plan.estimation.max_cv, plan.estimation.min_effective_n, plan.estimation.max_ci_width) == (0.2, 50, 0.25)
+    assert "N" in plan.required_columns()
+    with pytest.raises(PlanError, match="max_cv = -1 must be a number >= 0"):
+        load_plan(write_plan(tmp_path, text.replace("max_cv = 0.2", "max_cv = -1")))
+    with pytest.raises(PlanError, match="mean_over = 'median' must be one of all, any, shares"):
+        load_plan(write_plan(tmp_path, MINIMAL + '\n[[indicator]]\nid = "c"\nmean_of = ["safe", "safe2"]\n'
+                             'mean_over = "median"\n[[indicator]]\nid = "safe2"\nvariable = "x"\nsuccess = ["y"]\n'))
+
+
+@pytest.mark.parametrize("name", ["grupo-edad", "grupo/edad", "grupo.edad", "grupo edad"])
+def test_column_names_that_are_not_python_names(name):
+    """Kobo and Central exports name columns with / and -: backticks quote them in domains; a breakdown of such
+    a column works in the engine."""
+    frame = pd.DataFrame({name: ["18-29", "30+", None], "y": [1.0, 0.0, 1.0]})
+    assert expression_columns(f"`{name}` == '18-29' and y == 1") == {name, "y"}
+    assert list(evaluate_domain(f"`{name}` in ['18-29']", frame)) == [True, False, False]
+    assert list(evaluate_domain(f"not `{name}` == '30+'", frame)) == [True, False, True]
+    from analysis.design import make_design
+    from analysis.estimate import proportions
+
+    table = proportions(make_design(frame), "y", by=[name])
+    assert list(table["group"]) == ["all", "18-29", "30+"]
+
+
+def test_unquoted_name_with_a_dash_gets_a_hint():
+    with pytest.raises(AnalysisError, match="backticks"):
+        expression_columns("grupo-edad == 'x'")

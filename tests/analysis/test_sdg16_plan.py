@@ -112,17 +112,11 @@ def test_known_values_of_each_changed_definition(estimates, indicator, estimate,
         assert row["estimate"] == pytest.approx(estimate)
 
 
-NEEDS_SHARES = pytest.mark.xfail(strict=True, reason="needs the engine's mean_over = 'shares' (issue 12); the plan "
-                                 "then switches these composites from 'any'/'all' to 'shares'")
-
-
-@NEEDS_SHARES
 def test_16_6_2_attribute_series_is_the_average_of_the_five_shares(estimates):
     # access 1/2, affordability 1/1, quality 1/2, equality 0/1, courtesy 2/2 → 0.6 (each user's mean gives 0.625)
     assert estimates.loc["16.6.2.health", "estimate"] == pytest.approx((0.5 + 1 + 0.5 + 0 + 1) / 5)
 
 
-@NEEDS_SHARES
 def test_16_7_2_is_the_average_of_the_two_shares_each_on_its_own_base(estimates):
     # say 2/4, influence 3/4 → 0.625 (the mean over those valid on both gives 2/3)
     assert estimates.loc["16.7.2", "estimate"] == pytest.approx((2 / 4 + 3 / 4) / 2)

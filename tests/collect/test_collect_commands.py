@@ -65,3 +65,10 @@ def test_import_into_a_fresh_store_publishes_the_shipped_form_first(tmp_path, mo
     assert imported.exit_code == 0, imported.output
     frame = Store.open().submissions_frame("sdg16_perception")
     assert frame[["instance_id", "district", "consent", "review_state"]].values.tolist() == [["uuid:z1", "trujillo", "yes", "approved"]]
+
+
+def test_volunteer_add_prints_the_ascii_digest_username_of_a_name_with_accents(data_dir):
+    added = run("volunteer", "add", "José Ñique", "--server-url", "http://10.0.0.5:8501")
+    assert added.exit_code == 0, added.output
+    assert "usuario / username 'Jose Nique'" in added.output and "use el usuario 'Jose Nique'" in added.output
+    assert "use el usuario" not in run("volunteer", "add", "Ana Torres", "--server-url", "http://h").output

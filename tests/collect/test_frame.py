@@ -27,7 +27,7 @@ def test_reads_only_what_it_has_not_seen_and_follows_every_change(store, monkeyp
     monkeypatch.setattr(store, "submission_rows", lambda form_id, pks=None, **kw: decoded.append(None if pks is None else list(pks)) or original(form_id, pks, **kw))
     store.receive(tiny_submission("uuid:5", psu="B5"))
     store.set_review_state("uuid:2", "rejected", "duplicate")
-    store.receive(tiny_submission("uuid:6", psu="B33", deprecated_id="uuid:3"))  # an edit supersedes uuid:3
+    store.receive(tiny_submission("uuid:6", psu="B33", deprecated_id="uuid:3"), volunteer="Ana")  # an edit supersedes uuid:3
     frame = same_as_a_fresh_read(live)
     assert len(decoded[0]) == 2 and decoded[1:] == [None]  # the two new rows' answers, then the fresh read's
     assert frame["instance_id"].tolist() == ["uuid:1", "uuid:2", "uuid:4", "uuid:5", "uuid:6"]

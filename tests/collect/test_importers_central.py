@@ -1,106 +1,132 @@
-"""ODK Central through the real `pyodk` client, its HTTP replayed from responses in Central's documented formats:
-`POST /v1/sessions` → token, then the OData `Submissions` table (`value`, `@odata.count`, groups nested,
-`__system` metadata, geopoints as GeoJSON)."""
-
-import json
-from urllib.parse import parse_qs, urlparse
+"""ODK Central through the real `pyodk` client against a loopback server answering in Central's shapes (see
+platform_servers.py for the sources): `POST /v1/sessions` → token, the OData `Submissions` table (`value`,
+`@odata.count`, groups nested, `__system` metadata, geopoints as GeoJSON), edits keyed by `__id`, review states,
+attachments."""
 
 import pytest
-import requests
+from collect_samples import tiny_xform
+from platform_servers import Central, serve
 from pyodk._utils.config import CentralConfig, Config
 from pyodk.client import Client
-from requests.adapters import BaseAdapter
 
 from collect.errors import ImportRowError
 from collect.importers.central import import_central
 
-BASE = "https://central.example.org"
+GEO_VERSION = "2026120101"
 
 
-def central_submission(n: int, review: str | None = None) -> dict:
+def central_submission(n: int, review: str | None = None, *, version: int = 1, **household) -> dict:
+    """A value of Central's OData Submissions table; `version` > 1 is an edit made in Central (new instanceID,
+    same `__id`, `edits` counted, review state `edited` unless reviewed since)."""
+    instance = f"uuid:central-{n}" if version == 1 else f"uuid:central-{n}-v{version}"
     return {
         "__id": f"uuid:central-{n}",
         "__system": {
             "submissionDate": f"2026-11-2{n}T14:02:11.123Z",
-            "updatedAt": None,
+            "updatedAt": None if version == 1 else "2026-12-01T09:00:00.000Z",
             "submitterId": "7",
             "submitterName": "Ana Torres",
             "attachmentsPresent": 0,
             "attachmentsExpected": 0,
             "status": None,
-            "reviewState": review,
+            "reviewState": review if version == 1 or review else "edited",
             "deviceId": f"collect:dev{n}",
-            "edits": 0,
-            "formVersion": "2026112801",
+            "edits": version - 1,
+            "formVersion": GEO_VERSION,
         },
-        "meta": {"instanceID": f"uuid:central-{n}"},
+        "meta": {"instanceID": instance},
         "deviceid": f"collect:dev{n}",
-        "household": {"psu": f"B{n}", "age": 30 + n, "main_problems": "robbery gangs"},
+        "household": {"psu": f"B{n}", "age": 30 + n, "main_problems": "robbery gangs"} | household,
         "photo": None,
+        "gps": {"type": "Point", "coordinates": [-79.02, -8.11, 35.2], "properties": {"accuracy": 4.5}},
     }
 
 
-class RecordedCentral(BaseAdapter):
-    """A requests adapter answering as Central does, recording what was asked."""
-
-    def __init__(self, submissions: list[dict]):
-        super().__init__()
-        self.submissions = submissions
-        self.requests: list[tuple[str, str]] = []
-
-    def respond(self, request, status: int, body: dict) -> requests.Response:
-        response = requests.Response()
-        response.status_code = status
-        response._content = json.dumps(body).encode()
-        response.headers["Content-Type"] = "application/json"
-        response.url = request.url
-        response.request = request
-        return response
-
-    def send(self, request, **kwargs):
-        url = urlparse(request.url)
-        self.requests.append((request.method, url.path))
-        if url.path == "/v1/sessions":
-            return self.respond(request, 200, {"token": "session-token", "expiresAt": "2099-01-01T00:00:00Z"})
-        if url.path == "/v1/users/current":
-            return self.respond(request, 200, {"id": 1, "displayName": "coordinator"})
-        if url.path == "/v1/projects/3/forms/tiny.svc/Submissions":
-            assert request.headers["Authorization"] == "Bearer session-token"
-            query = {key: values[0] for key, values in parse_qs(url.query).items()}
-            skip, top = int(query.get("$skip", 0)), int(query["$top"])
-            page = {"@odata.context": f"{BASE}/v1/projects/3/forms/tiny.svc/$metadata#Submissions", "value": self.submissions[skip : skip + top], "@odata.count": len(self.submissions)}
-            return self.respond(request, 200, page)
-        return self.respond(request, 404, {"message": "Could not find the resource you were looking for.", "code": 404.1})
-
-    def close(self):
-        pass
+@pytest.fixture
+def geo_store(store):
+    """The store with a version of the tiny form that has a geopoint, as Central's submissions name it."""
+    store.publish_form(tiny_xform(GEO_VERSION, "| | geopoint | gps | Location |\n"))
+    return store
 
 
-def central_client(tmp_path, adapter: RecordedCentral) -> Client:
-    config = Config(central=CentralConfig(base_url=BASE, username="coordinator@example.org", password="secret", default_project_id=3))
-    client = Client(config=config, cache_path=tmp_path / "pyodk_cache.toml")
-    client.session.mount("https://", adapter)
-    return client
+@pytest.fixture
+def central():
+    server = Central(project=3, form="tiny")
+    with serve(server.app()) as base:
+        server.base = base
+        yield server
 
 
-def test_imports_every_page_through_pyodk(store, tmp_path):
-    adapter = RecordedCentral([central_submission(1, "approved"), central_submission(2, "hasIssues"), central_submission(3)])
+def client_for(tmp_path, central) -> Client:
+    config = Config(
+        central=CentralConfig(
+            base_url=central.base, username="coordinator@example.org", password="secret", default_project_id=3
+        )
+    )
+    return Client(config=config, cache_path=tmp_path / "pyodk_cache.toml")
+
+
+def test_imports_every_page_through_pyodk(geo_store, tmp_path, central):
+    central.submissions = [central_submission(1, "approved"), central_submission(2, "hasIssues"), central_submission(3)]
     progress = []
-    summary = import_central(store, central_client(tmp_path, adapter), "tiny", page_size=2, progress=lambda d, t: progress.append((d, t)))
+    summary = import_central(
+        geo_store, client_for(tmp_path, central), "tiny", page_size=2, progress=lambda d, t: progress.append((d, t))
+    )
     assert summary.added == 3 and progress[-1] == (3, 3)
-    assert [path for method, path in adapter.requests].count("/v1/projects/3/forms/tiny.svc/Submissions") == 2
-    frame = store.submissions_frame("tiny").set_index("instance_id")
-    assert frame.loc["uuid:central-1", ["psu", "age", "main_problems", "review_state", "source", "volunteer", "device_id", "form_version"]].tolist() == [
-        "B1", "31", "robbery gangs", "approved", "odk-central", "Ana Torres", "collect:dev1", "2026112801"
+    assert central.requests.count("/v1/projects/3/forms/tiny.svc/Submissions") == 2
+    frame = geo_store.submissions_frame("tiny").set_index("instance_id")
+    assert frame.loc[
+        "uuid:central-1",
+        ["psu", "age", "main_problems", "review_state", "source", "volunteer", "device_id", "form_version", "gps"],
+    ].tolist() == [
+        "B1",
+        "31",
+        "robbery gangs",
+        "approved",
+        "odk-central",
+        "Ana Torres",
+        "collect:dev1",
+        GEO_VERSION,
+        "-8.11 -79.02 35.2 4.5",
     ]
     assert frame.loc["uuid:central-2", "review_state"] == "has_issues"
-    again = import_central(store, central_client(tmp_path, RecordedCentral([central_submission(1, "approved")])), "tiny")
-    assert (again.added, again.unchanged) == (0, 1)
+    again = import_central(geo_store, client_for(tmp_path, central), "tiny")
+    assert (again.added, again.unchanged) == (0, 3)
 
 
-def test_bad_record_imports_nothing(store, tmp_path):
-    bad = central_submission(2)
-    bad["household"]["main_problems"] = "robbery floods"
+def test_an_edit_in_central_supersedes_and_a_review_is_taken(geo_store, tmp_path, central):
+    central.submissions = [central_submission(1), central_submission(2)]
+    import_central(geo_store, client_for(tmp_path, central), "tiny")
+    central.submissions = [central_submission(1, version=3, psu="B77"), central_submission(2, "rejected")]
+    summary = import_central(geo_store, client_for(tmp_path, central), "tiny")
+    assert (summary.added, summary.unchanged, summary.reviews) == (1, 1, 1)
+    frame = geo_store.submissions_frame("tiny", include_rejected=True)
+    assert sorted(frame[["instance_id", "psu", "review_state"]].values.tolist()) == [
+        ["uuid:central-1-v3", "B77", "received"],
+        ["uuid:central-2", "B2", "rejected"],
+    ]
+
+
+def test_attachments_are_downloaded_when_asked(geo_store, tmp_path, central):
+    submission = central_submission(1) | {"photo": "1700000000.jpg"}
+    submission["__system"] |= {"attachmentsPresent": 1, "attachmentsExpected": 1}
+    central.submissions = [submission, central_submission(2)]
+    central.files = {"uuid:central-1": {"1700000000.jpg": (b"\xff\xd8central jpeg", "image/jpeg")}}
+    import_central(geo_store, client_for(tmp_path, central), "tiny", attachments=True)
+    [attachment] = geo_store.attachments("uuid:central-1")
+    assert (attachment.filename, attachment.content, attachment.content_type) == (
+        "1700000000.jpg",
+        b"\xff\xd8central jpeg",
+        "image/jpeg",
+    )
+    assert geo_store.attachments("uuid:central-2") == []
+    assert (
+        "/v1/projects/3/forms/tiny/submissions/uuid:central-2/attachments" not in central.requests
+    )  # none present: not asked
+
+
+def test_bad_record_imports_nothing(geo_store, tmp_path, central):
+    central.submissions = [central_submission(1), central_submission(2, main_problems="robbery floods")]
     with pytest.raises(ImportRowError, match="row 2: main_problems has 'floods'"):
-        import_central(store, central_client(tmp_path, RecordedCentral([central_submission(1), bad])), "tiny")
-    assert store.submissions_frame("tiny").empty
+        import_central(geo_store, client_for(tmp_path, central), "tiny")
+    assert geo_store.submissions_frame("tiny").empty

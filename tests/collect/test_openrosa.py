@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import re
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -6,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from collect import openrosa, tables
 from collect.volunteers import add_volunteer, revoke_volunteer
@@ -214,3 +217,28 @@ def test_real_server_sends_date_once_and_stores_100_concurrent_resends_once(live
     assert stored(store) == 1 and len(store.attachments("uuid:0001")) == 1
     with httpx.Client() as http:
         assert http.get(f"{url}/formList").status_code == 200
+
+
+def test_unexpected_error_is_a_500_openrosa_message_and_one_log_line(store, volunteer, monkeypatch, caplog):
+    def broken():
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr(store, "latest_forms", broken)
+    client = TestClient(Starlette(routes=openrosa.routes(store)), raise_server_exceptions=True)
+    with caplog.at_level(logging.INFO, logger="sdg16.openrosa"):
+        response = client.get(f"{base(volunteer)}/formList")
+    assert response.status_code == 500 and response.headers["x-openrosa-version"] == "1.0"
+    assert message(response).startswith("Error del servidor") and "Server error" in message(response)
+    (record,) = caplog.records
+    assert not record.exc_info and "OSError: database or disk is full" in record.getMessage()
+    assert volunteer.token not in record.getMessage()
+
+
+def test_unexpected_error_logs_the_traceback_when_debugging(store, volunteer, monkeypatch, caplog):
+    monkeypatch.setattr(store, "latest_forms", lambda: 1 / 0)
+    monkeypatch.setenv("SDG16_DEBUG", "1")
+    with caplog.at_level(logging.INFO, logger="sdg16.openrosa"):
+        response = TestClient(Starlette(routes=openrosa.routes(store))).get(f"{base(volunteer)}/formList")
+    assert response.status_code == 500
+    (record,) = caplog.records
+    assert record.exc_info and record.exc_info[0] is ZeroDivisionError

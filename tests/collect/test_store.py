@@ -18,7 +18,7 @@ def test_opening_migrates_to_head(engine):
     Store(engine)
     Store(engine)  # a second open finds the schema at head and changes nothing
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
         assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events", "dashboard_users", "dashboard_targets", "dashboard_sessions"}
         covering = {index["name"]: index["column_names"] for index in sa.inspect(conn).get_indexes("submissions")}
         assert covering["ix_submissions_form_current"] == ["form_id", "superseded", "review_state", "id"]
@@ -117,7 +117,7 @@ def test_edit_supersedes_the_old_version_which_stays_stored(store):
     index = store.submission_index().set_index("instance_id")
     assert index.loc["uuid:v1", "superseded"] and index.loc["uuid:v1", "superseded_by"] == "uuid:v2"
     assert store.submission_xml("uuid:v1") == tiny_submission("uuid:v1")
-    with pytest.raises(Conflict, match="already replaced by edit uuid:v2"):
+    with pytest.raises(Conflict, match="already replaced by edit 'uuid:v2'"):
         store.receive(tiny_submission("uuid:v3", deprecated_id="uuid:v1"))
 
 
@@ -238,7 +238,7 @@ def test_import_is_transactional_and_idempotent(store):
     assert (summary.added, summary.unchanged, progress) == (2, 0, [1, 2])
     again = store.import_records([record("uuid:a", 2), record("uuid:b", 3)])
     assert (again.added, again.unchanged) == (0, 2)
-    with pytest.raises(ImportRowError, match="row 4: instanceID uuid:b is already stored with different values"):
+    with pytest.raises(ImportRowError, match="row 4: instanceID 'uuid:b' is already stored with different values"):
         store.import_records([record("uuid:c", 3), record("uuid:b", 4, psu="other")])
     with pytest.raises(ImportRowError, match="row 2: review state 'weird'"):
         store.import_records([record("uuid:d", 2, review_state="weird")])

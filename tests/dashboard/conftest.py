@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 from collect.database import make_engine
 from collect.store import Store
 from dashboard import data, i18n
-from dashboard.auth import start_session
 from dashboard.data import accounts
 from dashboard.demo import load_demo
 
@@ -125,7 +124,7 @@ def app_as(users):
     def make(role: str, page: str | None = None, tab: str | None = None, language: str = "en") -> AppTest:
         users.set_language(f"the_{role}", language)
         at = AppTest.from_file(MAIN, default_timeout=30)
-        at.session_state["session"] = start_session(users.verify(f"the_{role}", PASSWORD))
+        at.session_state["session"] = users.open_session(users.verify(f"the_{role}", PASSWORD))
         at.run()
         if page:
             at.switch_page(f"views/{page}.py").run()

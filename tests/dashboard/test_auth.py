@@ -1,5 +1,9 @@
 import hashlib
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,8 +14,8 @@ from collect.database import make_engine
 from collect.store import Store
 from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
-from dashboard.auth import (IDLE_TIMEOUT, MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError,
-                            session_key, start_session)
+from dashboard.auth import (ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, FIRST_LOCK, IDLE_TIMEOUT, LONGEST_LOCK,
+                            MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError, SignInLocked, session_key)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -66,7 +70,7 @@ def test_the_last_admin_cannot_be_removed(accounts):
 
 def test_sessions_expire_when_idle_or_too_old(accounts):
     accounts.add("r", "researcher", "a long password")
-    session = start_session(accounts.verify("r", "a long password"))
+    session = accounts.open_session(accounts.verify("r", "a long password"))
     t0 = session.signed_in_at
     assert not session.expired(t0 + IDLE_TIMEOUT - timedelta(seconds=1))
     assert session.expired(t0 + IDLE_TIMEOUT + timedelta(seconds=1))
@@ -170,3 +174,72 @@ def test_each_sign_in_sweeps_the_sessions_left_to_expire(accounts):
     forgotten = signed_in(accounts, at=T0)
     signed_in(accounts, at=T0 + IDLE_TIMEOUT + timedelta(seconds=1))
     assert stored.get_session(accounts.store, session_key(forgotten)) is None
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end_until_enabled(accounts):
+    accounts.add("boss", "admin", "a long password")
+    browser, pending = signed_in(accounts), accounts.issue_ticket("ana", now=T0)
+    accounts.disable("ana", now=T0)
+    assert accounts.session(session_key(browser), now=T0) is None and accounts.redeem_ticket(pending, now=T0) is None
+    assert accounts.verify("ana", "a long password") is None
+    assert [u.disabled for u in accounts.list() if u.username == "ana"] == [True]
+    accounts.enable("ana")
+    assert accounts.verify("ana", "a long password").username == "ana"
+    with pytest.raises(AuthError, match="last enabled admin"):
+        accounts.disable("boss")
+    accounts.add("boss2", "admin", "a long password")
+    accounts.disable("boss")
+    with pytest.raises(AuthError, match="last admin"):
+        accounts.remove("boss2")  # the other admin is disabled: someone must still be able to manage accounts
+
+
+def test_failed_sign_ins_lock_the_account_with_growing_back_off(accounts):
+    accounts.add("ana", "coordinator", "a long password")
+    for attempt in range(ACCOUNT_FREE_FAILURES):
+        assert accounts.verify("ana", f"guess {attempt}", address="203.0.113.7", now=T0) is None
+    with pytest.raises(SignInLocked) as locked:  # even the right password, from any address, until the lock ends
+        accounts.verify("ana", "a long password", address="198.51.100.1", now=T0 + timedelta(seconds=10))
+    assert locked.value.until == T0 + FIRST_LOCK
+    assert str(locked.value) == "Too many failed sign-in attempts: wait 1 min and try again."
+    after = T0 + FIRST_LOCK + timedelta(seconds=1)
+    assert accounts.verify("ana", "one more guess", address="203.0.113.7", now=after) is None
+    with pytest.raises(SignInLocked) as locked:
+        accounts.verify("ana", "a long password", now=after)
+    assert locked.value.until == after + 2 * FIRST_LOCK
+    later = after + 2 * FIRST_LOCK + timedelta(seconds=1)
+    assert accounts.verify("ana", "a long password", now=later).username == "ana"
+    assert accounts.verify("ana", "a typo", now=later) is None  # the success cleared the count: no lock yet
+    assert accounts.verify("ana", "a long password", now=later).username == "ana"
+
+
+def test_back_off_is_capped(accounts):
+    accounts.add("ana", "coordinator", "a long password")
+    for attempt in range(ACCOUNT_FREE_FAILURES + 12):  # each after the previous lock ended
+        now = T0 + attempt * (LONGEST_LOCK + timedelta(seconds=1))
+        assert accounts.verify("ana", "guess", now=now) is None
+    with pytest.raises(SignInLocked) as locked:
+        accounts.verify("ana", "guess", now=now + timedelta(seconds=1))
+    assert locked.value.until == now + LONGEST_LOCK
+
+
+def test_failed_sign_ins_lock_the_address_across_accounts_and_processes(accounts, tmp_path):
+    accounts.add("ana", "coordinator", "a long password")
+    # Another process guesses 20 different usernames from one address.
+    script = ("import sys; from datetime import datetime; from collect.store import Store; from dashboard.auth import Accounts;"
+              "a = Accounts(Store.open(sys.argv[1])); now = datetime.fromisoformat(sys.argv[2]);"
+              f"[a.verify(f'user{{i}}', 'guess', address='203.0.113.7', now=now) for i in range({ADDRESS_FREE_FAILURES})]")
+    subprocess.run([sys.executable, "-c", script, str(accounts.store.engine.url), T0.isoformat()], check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    with pytest.raises(SignInLocked):
+        accounts.verify("ana", "a long password", address="203.0.113.7", now=T0 + timedelta(seconds=5))
+    assert accounts.verify("ana", "a long password", address="198.51.100.1", now=T0 + timedelta(seconds=5)).username == "ana"
+
+
+def test_argon2_runs_in_a_separate_lowest_priority_process():
+    from dashboard import passwords
+
+    assert passwords._executor().submit(os.getpid).result() != os.getpid()
+    assert passwords._executor().submit(os.getpriority, os.PRIO_PROCESS, 0).result() == 19
+    password_hash = passwords.hash_password("a long password")
+    assert passwords.verify_password(password_hash, "a long password") == (True, False)
+    assert passwords.verify_password(password_hash, "another") == (False, False)

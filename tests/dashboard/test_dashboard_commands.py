@@ -25,3 +25,17 @@ def test_user_add_with_typed_password_list_and_remove(data_dir):
 def test_bad_role_is_named(data_dir):
     result = CliRunner().invoke(app, ["user", "add", "x", "--role", "boss"])
     assert result.exit_code != 0 and "Unknown role 'boss'" in result.output
+
+
+def test_user_disable_and_enable(data_dir):
+    from dashboard.data import accounts
+
+    runner = CliRunner()
+    runner.invoke(app, ["user", "add", "rosa", "--role", "researcher", "--set-password"], input="a long password\na long password\n")
+    disabled = runner.invoke(app, ["user", "disable", "rosa"])
+    assert disabled.exit_code == 0 and "desactivada" in disabled.output
+    assert "rosa\tresearcher  (desactivada / disabled)" in runner.invoke(app, ["user", "list"]).output
+    assert accounts().verify("rosa", "a long password") is None
+    assert runner.invoke(app, ["user", "enable", "rosa"]).exit_code == 0
+    assert accounts().verify("rosa", "a long password") is not None
+    assert runner.invoke(app, ["user", "disable", "nobody"]).exit_code != 0

@@ -8,17 +8,65 @@ import pyreadstat
 from dashboard import data
 from dashboard.views import downloads
 
-IDENTIFIERS = ["instance_id", "gps", "deviceid", "device_id", "username", "start", "end", "audit", "received_at",
-               "volunteer_notes", "main_problems_other", "discrimination_grounds_other", "dispute_mechanisms_other"]
+IDENTIFIERS = [
+    "instance_id",
+    "gps",
+    "deviceid",
+    "device_id",
+    "username",
+    "start",
+    "end",
+    "audit",
+    "received_at",
+    "volunteer_notes",
+    "main_problems_other",
+    "discrimination_grounds_other",
+    "dispute_mechanisms_other",
+]
 
 
 def test_page_offers_every_file_and_says_the_data_are_synthetic(demo_data, app_as):
     at = app_as("researcher", "downloads")
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Tidy table (CSV)", "Tidy table with metadata sheets (XLSX)",
-                      "SDMX-CSV (SDG series, for UN SDG data exchange)", "CSV", "Stata (.dta)", "SPSS (.sav)",
-                      "Codebook (CSV)", "Methods note (Markdown)"]
+    assert labels == [
+        "Tidy table (CSV)",
+        "Tidy table with metadata sheets (XLSX)",
+        "SDMX-CSV (SDG series, for UN SDG data exchange)",
+        "CSV",
+        "Stata (.dta)",
+        "SPSS (.sav)",
+        "Disclosure report (Markdown)",
+        "Codebook (CSV)",
+        "Methods note (Markdown)",
+    ]
+    assert not any("Full detail" in e.proto.label for e in at.expander)  # researchers never see the full level
+
+
+def test_full_detail_is_for_admins_after_a_reason_and_is_logged(demo_data, app_as, tmp_path, monkeypatch):
+    from collect import access_log
+
+    monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path))
+    at = app_as("admin", "downloads")
+    assert [e.proto.label for e in at.expander if "Full detail" in e.proto.label]
+    assert not [b for b in at.get("download_button") if "FULL" in b.proto.label or "Full" in b.proto.label]
+    at.text_input(key="full_detail_reason").input("re-contact for the panel wave").run()
+    at.checkbox(key="full_detail_choice").check().run()
+    assert [b.proto.label for b in at.get("download_button") if b.proto.label.startswith("Full")] == [
+        "Full CSV",
+        "Full Stata (.dta)",
+        "Full SPSS (.sav)",
+    ]
+    assert access_log.entries() == []  # offering the buttons logs nothing; making a file does
+    full = pd.read_csv(io.BytesIO(downloads._microdata_file(data.estimates(), ".csv", ("admin", "re-contact"))))
+    assert {"instance_id", "age"} <= set(full.columns)
+    [entry] = access_log.entries()
+    assert (entry["user"], entry["reason"], entry["channel"], entry["rows"]) == (
+        "admin",
+        "re-contact",
+        "dashboard",
+        len(full),
+    )
     assert any("SYNTHETIC DATA" in m.value for m in at.markdown)
 
 
@@ -38,7 +86,11 @@ def test_microdata_are_weighted_labelled_and_carry_no_identifiers(demo_data, tmp
     result = data.estimates()
     csv = pd.read_csv(io.BytesIO(downloads._microdata_file(result, ".csv")), dtype=str)
     assert "weight" in csv.columns and len(csv) == len(result.microdata)
-    assert not set(IDENTIFIERS) & set(csv.columns)
+    assert not set(IDENTIFIERS) & set(csv.columns) and "age" not in csv.columns
+    assert (
+        csv["psu"].str.fullmatch(r"P\d{3,}").all()
+        and csv["interview_month"].dropna().str.fullmatch(r"\d{4}-\d{2}").all()
+    )
     names = set(data.submissions()["volunteer"])
     assert not names & set(csv["volunteer"]) and csv["volunteer"].str.fullmatch(r"V\d{3}").all()
     for suffix, read in ((".dta", pyreadstat.read_dta), (".sav", pyreadstat.read_sav)):

@@ -37,8 +37,8 @@ def test_a_good_file_is_imported_once(published, app_as):
     at.radio[0].set_value("odk-central")
     at.file_uploader[0].upload("central.csv", _export(published.version, "51"), "text/csv")
     at.form_submit_button[0].click().run()
-    assert "central.csv: 2 submissions added, 0 already stored." in at.success[0].value
+    assert "central.csv: 2 submissions added, 0 already stored, 0 review states taken." in at.success[0].value
     frame = data.store().submissions_frame(published.form_id)
     assert set(frame["source"]) == {"odk-central"} and list(frame["age"]) == ["34", "51"]
     at.form_submit_button[0].click().run()
-    assert "0 submissions added, 2 already stored." in at.success[0].value
+    assert "0 submissions added, 2 already stored" in at.success[0].value

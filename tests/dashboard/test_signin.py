@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, session_routes
-from dashboard.auth import IDLE_TIMEOUT, session_key, start_session
+from dashboard.auth import ACCOUNT_FREE_FAILURES, IDLE_TIMEOUT, session_key
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH, SIGN_OUT_PATH
 
 ENDED = "Your session has ended (it expired, or was signed out elsewhere); please sign in again."
@@ -86,13 +86,15 @@ def test_a_server_kept_session_signs_the_tab_in(browser_session, users):
     assert at.session_state["session"].key == session_key(token)
 
 
-@pytest.mark.parametrize("ending", ["signed out elsewhere", "password changed", "account removed"])
+@pytest.mark.parametrize("ending", ["signed out elsewhere", "password changed", "account removed", "account disabled"])
 def test_an_open_tab_is_signed_out_at_its_next_rerun_when_its_session_ends(browser_session, users, ending):
     at, token = browser_session("the_coordinator")
     if ending == "signed out elsewhere":
         users.end_session(session_key(token))
     elif ending == "password changed":
         users.set_password("the_coordinator", "changed by an admin")
+    elif ending == "account disabled":
+        users.disable("the_coordinator")
     else:
         users.remove("the_coordinator")
     at.run()
@@ -103,7 +105,7 @@ def test_an_open_tab_is_signed_out_at_its_next_rerun_when_its_session_ends(brows
 def test_an_idle_tab_session_expires_with_a_notice(users, signed_out_app, password):
     at = signed_out_app()
     long_ago = datetime.now(UTC) - IDLE_TIMEOUT - timedelta(seconds=1)
-    at.session_state["session"] = start_session(users.verify("the_admin", password), now=long_ago)
+    at.session_state["session"] = users.open_session(users.verify("the_admin", password), now=long_ago)
     at.run()
     assert signed_in_as(at) == [] and ENDED in [i.value for i in at.info]
 
@@ -128,3 +130,49 @@ def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(bro
     [url] = sent_to(at)
     assert users.session(session_key(follow(url))).user.username == "the_coordinator"
     assert users.verify("the_coordinator", "a brand new password")
+
+
+@pytest.mark.parametrize("ending", ["password changed", "account removed", "account disabled", "signed out elsewhere"])
+def test_a_tab_signed_in_by_the_form_that_never_fetched_its_cookie_ends_too(users, signed_out_app, password, ending):
+    """The red team's tab: signed in through the form, the redirect to the cookie never followed."""
+    at = signed_out_app().run()
+    at.text_input[0].input("the_coordinator")
+    at.text_input[1].input(password)
+    button(at, "Sign in").click().run()
+    assert signed_in_as(at) == ["Signed in as **the_coordinator** (coordinator)"]
+    if ending == "password changed":
+        users.set_password("the_coordinator", "changed by an admin")
+    elif ending == "account removed":
+        users.remove("the_coordinator")
+    elif ending == "account disabled":
+        users.disable("the_coordinator")
+    else:
+        users.end_session(at.session_state["session"].key)
+    at.run()
+    assert signed_in_as(at) == [] and [t.label for t in at.text_input] == ["Username", "Password"]
+    assert ENDED in [i.value for i in at.info]
+
+
+def test_an_admin_disabling_an_account_on_the_account_page_signs_it_out_everywhere(browser_session, users, app_as):
+    coordinator, token = browser_session("the_coordinator")
+    admin = app_as("admin", "account")
+    next(s for s in admin.selectbox if s.label == "Disable or enable account").set_value("the_coordinator")
+    button(admin, "Disable (signs it out everywhere)").click().run()
+    assert "Account 'the_coordinator' disabled." in [s.value for s in admin.success]
+    assert users.session(session_key(token)) is None
+    coordinator.run()
+    assert signed_in_as(coordinator) == [] and ENDED in [i.value for i in coordinator.info]
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_with_a_spanish_message(users, signed_out_app, password):
+    at = signed_out_app(language=None).run()
+    for attempt in range(ACCOUNT_FREE_FAILURES):
+        at.text_input[0].input("the_coordinator")
+        at.text_input[1].input(f"wrong password {attempt}")
+        at = button(at, "Ingresar").click().run()
+        assert [e.value for e in at.error] == ["Usuario o contraseña incorrectos."]
+    at.text_input[0].input("the_coordinator")
+    at.text_input[1].input(password)
+    at = button(at, "Ingresar").click().run()
+    assert [e.value for e in at.error] == ["Demasiados intentos fallidos: espere 1 min y vuelva a intentarlo."]
+    assert sent_to(at) == [] and signed_in_as(at) == []  # not even the right password gets in while locked

@@ -1,7 +1,11 @@
 """dashboard.snapshot: one store version's data and results, each part computed once, saved for the next start."""
 
 import dataclasses
+import json
+import os
+import pickle
 import threading
+import zipfile
 
 import pandas as pd
 import pytest
@@ -45,7 +49,7 @@ def test_rejected_submissions_leave_the_estimates_but_not_the_field_checks(demo_
 
 
 def test_a_saved_snapshot_comes_back_with_its_results_but_not_for_another_store_code_or_plan(taken, tmp_path, monkeypatch):
-    path = tmp_path / "snapshot.pickle"
+    path = tmp_path / "snapshot.zip"
     taken.warm()
     taken.warm_rounds()
     taken.save(path, "store-a")
@@ -60,6 +64,38 @@ def test_a_saved_snapshot_comes_back_with_its_results_but_not_for_another_store_
     assert Snapshot.load(path, "store-a", other_plan, data.neighbourhoods()) is None
     monkeypatch.setattr(snapshot, "CODE", "an upgraded analysis")
     assert Snapshot.load(path, "store-a", data.plan(), data.neighbourhoods()) is None
-    path.write_bytes(b"not a pickle")
+    path.write_bytes(b"not a zip")
     assert Snapshot.load(path, "store-a", data.plan(), data.neighbourhoods()) is None
-    assert Snapshot.load(tmp_path / "missing.pickle", "store-a", data.plan(), data.neighbourhoods()) is None
+    assert Snapshot.load(tmp_path / "missing.zip", "store-a", data.plan(), data.neighbourhoods()) is None
+
+
+def test_the_saved_snapshot_is_parquet_and_json_never_a_pickle_and_private(taken, tmp_path):
+    path = tmp_path / "cache" / "snapshot.zip"
+    taken.warm()
+    taken.save(path, "store-a")
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        json.loads(archive.read(snapshot.MANIFEST))
+    assert set(names) - {snapshot.MANIFEST} and all(name.endswith(".parquet") for name in names if name != snapshot.MANIFEST)
+    back = Snapshot.load(path, "store-a", data.plan(), data.neighbourhoods())
+    saved, loaded = taken.estimates(), back.estimates()
+    for name in ("diagnostics", "recode_log", "analysis_data"):
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(saved, name))
+    assert (loaded.eligible == saved.eligible).all() and loaded.warnings == saved.warnings
+    pd.testing.assert_frame_equal(loaded.microdata, saved.microdata)
+    pd.testing.assert_series_equal(back.interview_days(), taken.interview_days())
+
+
+def test_a_planted_pickle_is_never_unpickled(demo_data, tmp_path):
+    """A file put where the snapshot is kept (a pickle that runs a command when loaded) is only ignored."""
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "snapshot.zip"
+    path.write_bytes(pickle.dumps(Payload()))
+    assert Snapshot.load(path, data.store().identity(), data.plan(), data.neighbourhoods()) is None
+    assert not marker.exists()

@@ -57,3 +57,14 @@ def test_the_coordinator_is_warned_when_the_web_form_link_cannot_work(data_dir, 
     at.text_input[1].input("Sin Paquete")
     at.form_submit_button[0].click().run()
     assert "files are missing" in webform_warnings(at)[0] and "pip install -e ." in webform_warnings(at)[0]
+
+
+def test_a_name_with_accents_is_given_and_shown_its_ascii_digest_username(data_dir, app_as):
+    at = app_as("coordinator", "volunteers")
+    at.text_input(key="server_base_url").input("http://192.168.1.20:8501")
+    at.text_input[1].input("José Ñique")
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    assert at.code[2].value == "Jose Nique"
+    assert any("Digest login cannot send" in i.value for i in at.info)
+    assert list_volunteers(data.store())[0].digest_name == "Jose Nique"

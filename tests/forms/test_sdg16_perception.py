@@ -59,7 +59,7 @@ with open(DATA_DIR / "blocks.csv", encoding="utf-8") as f:
     BLOCKS = list(csv.DictReader(f))
 
 ONE, MANY, CALC = "select one", "select all that apply", "calculate"
-# Every field CONTRACT.md and CONTRACT_FIELDWORK.md name, with its pyxform type and choice names in order (None: not
+# Every field the shipped form defines (docs/DESIGN.md), with its pyxform type and choice names in order (None: not
 # a select). Stable v1 names that v2 computes (psu, household_adults, education, contact_official_12m, dispute_2y)
 # are calculates with the v1 values, so v1 and v2 submissions share the analysis columns.
 CONTRACT = {
