@@ -14,9 +14,14 @@ the road. So this module does not write rows into the store. It
    violence module now and then;
    every visit to a selected dwelling is a submission, as the questionnaire asks: nobody home (visited again up
    to three times), household refusals at the door, vacant dwellings and businesses, unreachable dwellings, no
-   adult at home, the selected person away (visited again) — so the round has AAPOR dispositions to count;
-3. plays a field round: volunteers (real accounts with tokens, obviously fake names) working clusters of blocks
-   over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
+   adult at home, the selected person away (visited again), the selected person declining — so the round has
+   AAPOR dispositions to count, and response rates like a Peruvian face-to-face survey's (RR1 about 0.68);
+3. plays a field round on the sample: the blocks of the form's `blocks.csv` media (data/blocks.csv, the plan of
+   the synthetic frame), each worked by one volunteer, who visits exactly its `dwelling_numbers` (`_walk`), so the
+   analysis weights the round from the recorded probabilities. The round's `size` counts visits (submissions):
+   the neighbourhoods are taken in turn, so a short round still reaches each; the whole sample is about 5,000
+   visits, and a larger (benchmark) round walks it again. Volunteers (real accounts with tokens, obviously fake
+   names) work over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
    version, one with an unreliable GPS; a few GPS points outside their neighbourhood; one byte-identical resend
    and one interview saved twice under two instanceIDs (the duplicate a coordinator must catch);
 4. posts each submission through the OpenRosa route (`collect.openrosa.routes`: HEAD then multipart POST, 201
