@@ -61,8 +61,11 @@ def read_cuadro1(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise CensusError(f"no existe el cuadro / census table not found: {path}")
-    grid = (pd.read_excel(path, header=None, dtype=str) if path.suffix.lower() in (".xlsx", ".xls")
-            else pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+    grid = (
+        pd.read_excel(path, header=None, dtype=str)
+        if path.suffix.lower() in (".xlsx", ".xls")
+        else pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    )
     grid = grid.fillna("")
     rows, district, name, heading_totals = [], None, None, {}
     for line, values in enumerate(grid.itertuples(index=False), start=1):
@@ -81,18 +84,24 @@ def read_cuadro1(path: str | Path) -> pd.DataFrame:
             continue
         total, men, women = _numbers(values, line)[:3]
         if men + women != total:
-            raise CensusError(f"fila {line} ({name}, {label}): hombres + mujeres ≠ total / men + women ≠ total "
-                              f"({men} + {women} ≠ {total})")
+            raise CensusError(
+                f"fila {line} ({name}, {label}): hombres + mujeres ≠ total / men + women ≠ total "
+                f"({men} + {women} ≠ {total})"
+            )
         rows += [(district, name, "male", age, men), (district, name, "female", age, women)]
     table = pd.DataFrame(rows, columns=["district", "district_name", "sex", "age", "population"])
     if table.empty:
-        raise CensusError(f"{path.name}: no hay filas DISTRITO con edades simples / no DISTRITO rows with single "
-                          "years of age (is this INEI's Cuadro N° 1?)")
+        raise CensusError(
+            f"{path.name}: no hay filas DISTRITO con edades simples / no DISTRITO rows with single "
+            "years of age (is this INEI's Cuadro N° 1?)"
+        )
     sums = table.groupby("district")["population"].sum()
     off = [f"{d}: {sums[d]:,} vs {t:,}" for d, t in heading_totals.items() if d in sums and sums[d] != t]
     if off:
-        raise CensusError("las edades simples no suman el total del distrito / single years do not add up to the "
-                          f"district total: {'; '.join(off)}")
+        raise CensusError(
+            "las edades simples no suman el total del distrito / single years do not add up to the "
+            f"district total: {'; '.join(off)}"
+        )
     return table
 
 
@@ -119,8 +128,9 @@ def _numbers(values, line: int) -> list[int]:
     return numbers
 
 
-def census_margins(census: pd.DataFrame, frame: pd.DataFrame, neighbourhoods: pd.DataFrame,
-                   min_age: int = 18, source: str = "") -> CensusMargins:
+def census_margins(
+    census: pd.DataFrame, frame: pd.DataFrame, neighbourhoods: pd.DataFrame, min_age: int = 18, source: str = ""
+) -> CensusMargins:
     """Adults per neighbourhood × sex and × age group: district cells × the neighbourhood's share of the district's
     dwellings in the frame, rounded to whole people with the largest remainder so that both margins give each
     neighbourhood the same total."""
@@ -128,31 +138,47 @@ def census_margins(census: pd.DataFrame, frame: pd.DataFrame, neighbourhoods: pd
     areas = neighbourhoods[neighbourhoods["name"].isin(dwellings.index)][["name", "district"]]
     missing = sorted(set(areas["district"]) - set(census["district"]))
     if missing:
-        raise CensusError(f"el cuadro no tiene los distritos / the census table lacks district(s) {', '.join(missing)} "
-                          f"(it has {', '.join(sorted(census['district'].unique()))})")
+        raise CensusError(
+            f"el cuadro no tiene los distritos / the census table lacks district(s) {', '.join(missing)} "
+            f"(it has {', '.join(sorted(census['district'].unique()))})"
+        )
     adults = census[census["age"] >= min_age].assign(
-        age_group=lambda t: pd.cut(t["age"], AGE_BINS, labels=list(AGE_GROUPS)).astype(str))
-    share = dwellings.reindex(areas["name"]).to_numpy() / areas.assign(d=dwellings.reindex(areas["name"]).to_numpy()) \
-        .groupby("district")["d"].transform("sum").to_numpy()
+        age_group=lambda t: pd.cut(t["age"], AGE_BINS, labels=list(AGE_GROUPS)).astype(str)
+    )
+    share = (
+        dwellings.reindex(areas["name"]).to_numpy()
+        / areas.assign(d=dwellings.reindex(areas["name"]).to_numpy())
+        .groupby("district")["d"]
+        .transform("sum")
+        .to_numpy()
+    )
     district_adults = adults.groupby("district")["population"].sum()
-    areas = areas.assign(share=share, total=np.round(district_adults.reindex(areas["district"]).to_numpy() * share)
-                         .astype(np.int64))
+    areas = areas.assign(
+        share=share, total=np.round(district_adults.reindex(areas["district"]).to_numpy() * share).astype(np.int64)
+    )
     sex = _allocate(adults, areas, "sex", ["female", "male"])
     age = _allocate(adults, areas, "age_group", list(AGE_GROUPS))
-    note = (f"MARGINS FROM A CENSUS TABLE: {source or 'INEI Cuadro N° 1'} — adults {min_age}+ by district × sex × "
-            f"single year of age ({int(adults['population'].sum()):,} adults in {adults['district'].nunique()} "
-            "district(s)). Neighbourhood totals: the district's adults × the neighbourhood's share of the district's "
-            "dwellings in the frame; ASSUMED: each neighbourhood has its district's age-sex structure.")
+    note = (
+        f"MARGINS FROM A CENSUS TABLE: {source or 'INEI Cuadro N° 1'} — adults {min_age}+ by district × sex × "
+        f"single year of age ({int(adults['population'].sum()):,} adults in {adults['district'].nunique()} "
+        "district(s)). Neighbourhood totals: the district's adults × the neighbourhood's share of the district's "
+        "dwellings in the frame; ASSUMED: each neighbourhood has its district's age-sex structure."
+    )
     return CensusMargins(sex=sex, age=age, note=note)
 
 
 def _allocate(adults: pd.DataFrame, areas: pd.DataFrame, column: str, categories: list[str]) -> pd.DataFrame:
-    cells = adults.groupby(["district", column])["population"].sum().unstack(column).reindex(columns=categories,
-                                                                                          fill_value=0)
+    cells = (
+        adults.groupby(["district", column])["population"]
+        .sum()
+        .unstack(column)
+        .reindex(columns=categories, fill_value=0)
+    )
     exact = cells.reindex(areas["district"]).to_numpy(dtype=float) * areas["share"].to_numpy()[:, None]
     whole = _largest_remainder(exact, areas["total"].to_numpy())
-    table = pd.DataFrame(whole, index=pd.Index(areas["name"], name="neighbourhood"),
-                         columns=pd.Index(categories, name=column))
+    table = pd.DataFrame(
+        whole, index=pd.Index(areas["name"], name="neighbourhood"), columns=pd.Index(categories, name=column)
+    )
     return table.stack().rename("population").reset_index()
 
 

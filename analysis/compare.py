@@ -35,13 +35,35 @@ from analysis.errors import AnalysisError
 
 KEYS = ["indicator", "by", "area", "group"]
 SIDE = ["estimate", "se", "df", "n", "flag"]
-COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate_a", "se_a", "n_a", "flag_a",
-           "estimate_b", "se_b", "n_b", "flag_b", "change", "se_change", "ci_low", "ci_high", "df", "p_value",
-           "significant", "flag"]
+COLUMNS = [
+    "indicator",
+    "series",
+    "name",
+    "by",
+    "area",
+    "group",
+    "estimate_a",
+    "se_a",
+    "n_a",
+    "flag_a",
+    "estimate_b",
+    "se_b",
+    "n_b",
+    "flag_b",
+    "change",
+    "se_change",
+    "ci_low",
+    "ci_high",
+    "df",
+    "p_value",
+    "significant",
+    "flag",
+]
 
 
-def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd.Series,
-                   level: float = 0.95) -> pd.DataFrame:
+def compare_rounds(
+    a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd.Series, level: float = 0.95
+) -> pd.DataFrame:
     """One row per estimate (indicator × by × area × group) of either round: both estimates and the change B − A.
 
     `a`, `b`: tidy tables of the two rounds (pipeline's TIDY_COLUMNS; `series`, `name`, `df` optional).
@@ -73,10 +95,17 @@ def compare_rounds(a: pd.DataFrame, b: pd.DataFrame, ids_a: pd.Series, ids_b: pd
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = (change / se).where(se > 0)
     quantile = np.where(df.notna(), stats.t.ppf((1 + level) / 2, df.fillna(1)), stats.norm.ppf((1 + level) / 2))
-    p_value = np.where(df.notna(), 2 * stats.t.sf(np.abs(statistic), df.fillna(1)), 2 * stats.norm.sf(np.abs(statistic)))
+    p_value = np.where(
+        df.notna(), 2 * stats.t.sf(np.abs(statistic), df.fillna(1)), 2 * stats.norm.sf(np.abs(statistic))
+    )
     out = merged.assign(
-        change=change, se_change=se, ci_low=change - quantile * se, ci_high=change + quantile * se, df=df,
-        p_value=p_value, flag=flag,
+        change=change,
+        se_change=se,
+        ci_low=change - quantile * se,
+        ci_high=change + quantile * se,
+        df=df,
+        p_value=p_value,
+        flag=flag,
         significant=pd.array(np.where(np.isnan(p_value), None, p_value < 1 - level), dtype="boolean"),
     )
     for column in ("series", "name"):
@@ -89,9 +118,11 @@ def _check_disjoint(ids_a: pd.Series, ids_b: pd.Series) -> None:
     shared = pd.Index(ids_a).intersection(pd.Index(ids_b))
     if len(shared):
         examples = ", ".join(map(str, shared[:3]))
-        raise AnalysisError(f"the two rounds share {len(shared)} submission(s) (e.g. {examples}): a round comparison "
-                            "needs separate respondents (its variance assumes independent samples); choose rounds "
-                            "that do not overlap")
+        raise AnalysisError(
+            f"the two rounds share {len(shared)} submission(s) (e.g. {examples}): a round comparison "
+            "needs separate respondents (its variance assumes independent samples); choose rounds "
+            "that do not overlap"
+        )
 
 
 def _side(table: pd.DataFrame, suffix: str) -> pd.DataFrame:
@@ -108,7 +139,17 @@ TESTABLE = ["ok", "referencial", "unreliable"]  # estimates shown (read with car
 def _flag(merged: pd.DataFrame) -> pd.Series:
     """Why a change is or is not shown: the worse of the two rounds' flags, or the round the row is missing from."""
     flags = merged[["flag_a", "flag_b"]]
-    return pd.Series(np.select(
-        [merged["_merge"] == "right_only", merged["_merge"] == "left_only", (flags == "suppressed").any(axis=1),
-         (flags == "unreliable").any(axis=1), (flags == "referencial").any(axis=1)],
-        ["only_in_b", "only_in_a", "suppressed", "unreliable", "referencial"], "ok"), index=merged.index)
+    return pd.Series(
+        np.select(
+            [
+                merged["_merge"] == "right_only",
+                merged["_merge"] == "left_only",
+                (flags == "suppressed").any(axis=1),
+                (flags == "unreliable").any(axis=1),
+                (flags == "referencial").any(axis=1),
+            ],
+            ["only_in_b", "only_in_a", "suppressed", "unreliable", "referencial"],
+            "ok",
+        ),
+        index=merged.index,
+    )

@@ -187,22 +187,28 @@ def _sampling_fraction(df, fpc, stratum_codes, stratum_labels, n_h) -> np.ndarra
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     if np.isnan(values).any():
         examples = ", ".join(repr(v) for v in raw[np.isnan(values)].unique()[:3])
-        raise DesignError(f"fpc column {fpc!r} must hold numbers (population PSUs or sampling fractions); got {examples}")
+        raise DesignError(
+            f"fpc column {fpc!r} must hold numbers (population PSUs or sampling fractions); got {examples}"
+        )
     lowest = np.full(len(stratum_labels), np.inf)
     highest = np.full(len(stratum_labels), -np.inf)
     np.minimum.at(lowest, stratum_codes, values)
     np.maximum.at(highest, stratum_codes, values)
     varying = stratum_labels[lowest != highest]
     if len(varying):
-        raise DesignError(f"fpc column {fpc!r} differs within stratum {', '.join(map(str, varying[:5]))}: it is "
-                          "one number per stratum")
+        raise DesignError(
+            f"fpc column {fpc!r} differs within stratum {', '.join(map(str, varying[:5]))}: it is "
+            "one number per stratum"
+        )
     if (lowest <= 0).any():
         raise DesignError(f"fpc column {fpc!r} must be positive")
     fraction = lowest if (lowest <= 1).all() else n_h / lowest
     too_many = stratum_labels[fraction > 1 + 1e-12]
     if len(too_many):
-        raise DesignError(f"fpc column {fpc!r}: stratum {', '.join(map(str, too_many[:5]))} has more sampled PSUs "
-                          "than its population count")
+        raise DesignError(
+            f"fpc column {fpc!r}: stratum {', '.join(map(str, too_many[:5]))} has more sampled PSUs "
+            "than its population count"
+        )
     return np.minimum(fraction, 1.0)
 
 

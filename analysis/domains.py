@@ -22,9 +22,12 @@ from analysis.errors import AnalysisError
 
 _QUOTED = re.compile(r"`([^`]+)`")  # a column name with characters Python names cannot hold, e.g. `grupo-edad`
 _COMPARE = {
-    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
 }
 
 
@@ -43,22 +46,48 @@ def _parse(expression: str) -> ast.expr:
         if isinstance(node, ast.Name) and node.id in quoted:
             node.id = quoted[node.id]
     for node in ast.walk(tree):
-        allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Name,
-                   ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In, ast.NotIn, ast.Call, *_COMPARE)
+        allowed = (
+            ast.Expression,
+            ast.BoolOp,
+            ast.And,
+            ast.Or,
+            ast.UnaryOp,
+            ast.Not,
+            ast.Compare,
+            ast.Name,
+            ast.Load,
+            ast.Constant,
+            ast.List,
+            ast.Tuple,
+            ast.In,
+            ast.NotIn,
+            ast.Call,
+            *_COMPARE,
+        )
         if not isinstance(node, allowed):
-            raise AnalysisError(f"'{expression}' uses {type(node).__name__}, which domain expressions do not allow "
-                                f"(only columns, constants, comparisons, in, and, or, not, selected()){_hint(expression)}")
+            raise AnalysisError(
+                f"'{expression}' uses {type(node).__name__}, which domain expressions do not allow "
+                f"(only columns, constants, comparisons, in, and, or, not, selected()){_hint(expression)}"
+            )
         if isinstance(node, ast.Call) and not (
-                isinstance(node.func, ast.Name) and node.func.id == "selected" and len(node.args) == 2
-                and isinstance(node.args[0], ast.Name) and isinstance(node.args[1], ast.Constant) and not node.keywords):
+            isinstance(node.func, ast.Name)
+            and node.func.id == "selected"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Name)
+            and isinstance(node.args[1], ast.Constant)
+            and not node.keywords
+        ):
             raise AnalysisError(f"'{expression}': the only function is selected(column, 'choice')")
     return tree.body
 
 
 def _hint(expression: str) -> str:
     unquoted = _QUOTED.sub("", expression)
-    return ("; write column names with - / . or spaces in backticks, e.g. `grupo-edad` == '18-29'"
-            if any(c in unquoted for c in "-/.") else "")
+    return (
+        "; write column names with - / . or spaces in backticks, e.g. `grupo-edad` == '18-29'"
+        if any(c in unquoted for c in "-/.")
+        else ""
+    )
 
 
 def expression_columns(expression: str) -> set[str]:
@@ -150,5 +179,3 @@ def selected_any(multiple: pd.Series, choices: tuple[str, ...]) -> pd.Series:
     """Whether a select_multiple answer (space-separated choice names) contains any of `choices`; NaN if unanswered."""
     wanted = set(choices)
     return by_unique(multiple, lambda answer: bool(wanted & set(answer.split())))
-
-

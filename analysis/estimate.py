@@ -145,8 +145,9 @@ def estimate_many(
     for extra, indices in users.items():
         partition = finest if len(extra) == len(finest_columns) else finest.coarsen([codes[c] for c in extra])
         for i in indices:
-            frames[i] = _estimate_breakdown(design, cells, partition, calibration, breakdowns[i], layout, ci, level,
-                                            replicates)
+            frames[i] = _estimate_breakdown(
+                design, cells, partition, calibration, breakdowns[i], layout, ci, level, replicates
+            )
         del partition
     table = pd.concat(frames, ignore_index=True)
     order = np.argsort(table["indicator"].map({y: i for i, y in enumerate(layout.names)}).to_numpy(), kind="stable")
@@ -169,8 +170,14 @@ class _Layout:
         names = [*shares, *scores, *means, *totals, *averages]
         if not names or len(set(names)) != len(names):
             raise AnalysisError(f"indicator columns must be given once each; got {names}")
-        kinds = np.array(["share"] * len(shares) + ["score"] * len(scores) + ["mean"] * len(means)
-                         + ["total"] * len(totals) + ["average"] * len(averages), dtype=object)
+        kinds = np.array(
+            ["share"] * len(shares)
+            + ["score"] * len(scores)
+            + ["mean"] * len(means)
+            + ["total"] * len(totals)
+            + ["average"] * len(averages),
+            dtype=object,
+        )
         position = {name: j for j, name in enumerate(names)}
         components = {}
         for name, parts in averages.items():
@@ -248,8 +255,10 @@ def _indicator_matrix(design: Design, layout: _Layout, domain: str | None):
             continue
         y_values = _numeric_column(data, y)
         with np.errstate(invalid="ignore"):
-            bad = {"share": ~np.isnan(y_values) & (y_values != 0) & (y_values != 1),
-                   "score": (y_values < 0) | (y_values > 1)}.get(kind, np.isinf(y_values))
+            bad = {
+                "share": ~np.isnan(y_values) & (y_values != 0) & (y_values != 1),
+                "score": (y_values < 0) | (y_values > 1),
+            }.get(kind, np.isinf(y_values))
         if bad.any():
             examples = ", ".join(map(str, np.unique(y_values[bad])[:3]))
             expected = {"share": "1/0", "score": "scores between 0 and 1"}.get(kind, "finite numbers")

@@ -105,7 +105,8 @@ def write_table(
         ).to_csv(path, index=False)
     elif path.suffix.lower() == ".csv":  # the sample statement travels with every row of a CSV (no metadata sheet)
         table.assign(**({"sample": metadata["sample"]} if metadata and "sample" in metadata else {})).to_csv(
-            path, index=False)
+            path, index=False
+        )
     elif path.suffix.lower() == ".xlsx":
         write_xlsx(table, path, metadata or {})
     else:
@@ -122,11 +123,16 @@ def table_metadata(plan: Plan, result: Result, margin_assumption: str, **extra: 
         "plan": plan.path.read_text(encoding="utf-8") if plan.path else "",
         "margins": "\n".join(f"{m.file.name}: {m.source}" for m in plan.margins) or "none",
         "sample": result.sample.note,
-        "margin_assumption": margin_assumption, "warnings": "\n".join(result.warnings) or "none",
-        "comparability": "\n".join(f"{i.id} [{i.series or 'no series'}]: {i.comparability or 'not stated'}"
-                                    + (f" — {i.comparability_note}" if i.comparability_note else "")
-                                    for i in plan.indicators), **extra,
-        "weighting": result.diagnostics, "recode_log": result.recode_log,
+        "margin_assumption": margin_assumption,
+        "warnings": "\n".join(result.warnings) or "none",
+        "comparability": "\n".join(
+            f"{i.id} [{i.series or 'no series'}]: {i.comparability or 'not stated'}"
+            + (f" — {i.comparability_note}" if i.comparability_note else "")
+            for i in plan.indicators
+        ),
+        **extra,
+        "weighting": result.diagnostics,
+        "recode_log": result.recode_log,
     }
     if result.sample.classes is not None:
         metadata["nonresponse"] = result.sample.classes

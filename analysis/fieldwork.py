@@ -27,9 +27,16 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 AAPOR = {  # disposition choice name → (AAPOR group, code)
-    "complete": ("I", "1.1"), "partial": ("P", "1.2"), "refused": ("R", "2.11"), "refused_door": ("R", "2.111"),
-    "noncontact": ("NC", "2.20"), "respondent_away": ("NC", "2.25"), "other_nonresponse": ("O", "2.30"),
-    "unknown_eligibility": ("U", "3.10"), "not_eligible": ("NE", "4.70"), "vacant": ("NE", "4.60"),
+    "complete": ("I", "1.1"),
+    "partial": ("P", "1.2"),
+    "refused": ("R", "2.11"),
+    "refused_door": ("R", "2.111"),
+    "noncontact": ("NC", "2.20"),
+    "respondent_away": ("NC", "2.25"),
+    "other_nonresponse": ("O", "2.30"),
+    "unknown_eligibility": ("U", "3.10"),
+    "not_eligible": ("NE", "4.70"),
+    "vacant": ("NE", "4.60"),
     "not_dwelling": ("NE", "4.50"),
 }
 GROUPS = ("I", "P", "R", "NC", "O", "U", "NE")
@@ -56,21 +63,35 @@ def final_dispositions(visits: pd.DataFrame, max_visits: int = MAX_VISITS) -> pd
     rows = _placed(visits)
     unknown = sorted(set(rows["disposition"].dropna()) - set(AAPOR))
     if unknown:
-        raise AnalysisError(f"disposición desconocida / unknown disposition(s): {', '.join(map(str, unknown))} "
-                            f"(expected {', '.join(AAPOR)})")
+        raise AnalysisError(
+            f"disposición desconocida / unknown disposition(s): {', '.join(map(str, unknown))} "
+            f"(expected {', '.join(AAPOR)})"
+        )
     visit = rows["visit_number"] if "visit_number" in rows.columns else pd.Series(1, index=rows.index)
-    rows = rows.assign(_visit=pd.to_numeric(visit, errors="coerce").fillna(1), _order=np.arange(len(rows)),
-                       row=rows.index)
+    rows = rows.assign(
+        _visit=pd.to_numeric(visit, errors="coerce").fillna(1), _order=np.arange(len(rows)), row=rows.index
+    )
     keys = ["block", "dwelling_number"]
     order = ["_visit", "received_at", "_order"] if "received_at" in rows.columns else ["_visit", "_order"]
     last = rows.sort_values(keys + order, kind="stable").groupby(keys, sort=True).tail(1)
     counts = rows.groupby(keys, sort=True).size().rename("visits")
     final = last.set_index(keys).join(counts).reset_index()
-    final = final.assign(aapor=final["disposition"].map(lambda d: AAPOR[d][0]),
-                         aapor_code=final["disposition"].map(lambda d: AAPOR[d][1]),
-                         open=final["disposition"].isin(NO_CONTACT_YET) & (final["_visit"] < max_visits))
-    columns = ["block", "dwelling_number", *[c for c in ("neighbourhood", "volunteer") if c in final.columns],
-               "visits", "disposition", "aapor", "aapor_code", "open", "row"]
+    final = final.assign(
+        aapor=final["disposition"].map(lambda d: AAPOR[d][0]),
+        aapor_code=final["disposition"].map(lambda d: AAPOR[d][1]),
+        open=final["disposition"].isin(NO_CONTACT_YET) & (final["_visit"] < max_visits),
+    )
+    columns = [
+        "block",
+        "dwelling_number",
+        *[c for c in ("neighbourhood", "volunteer") if c in final.columns],
+        "visits",
+        "disposition",
+        "aapor",
+        "aapor_code",
+        "open",
+        "row",
+    ]
     return final[columns]
 
 
@@ -97,7 +118,9 @@ def response_rates(final: pd.DataFrame, by: str | None = None, plan: pd.DataFram
     counts["e"] = e
     if plan is not None and by in (None, "block", "volunteer", "neighbourhood"):
         planned = plan.assign(block=plan["name"], all="all").groupby(by or "all")["take"].sum()
-        counts = counts.join(planned.rename("planned"), how="outer").fillna({g: 0 for g in (*GROUPS, "visited", "open")})
+        counts = counts.join(planned.rename("planned"), how="outer").fillna(
+            {g: 0 for g in (*GROUPS, "visited", "open")}
+        )
         counts["not_visited"] = (counts["planned"] - counts["visited"]).clip(lower=0)
     return counts.rename_axis(by or "all").reset_index()
 

@@ -24,8 +24,10 @@ from analysis.plan import DEFAULT_PLAN, Plan
 
 AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 # neighbourhoods.csv and population_trujillo_2017.csv: data/ of the checkout, or sdg16/data in an installed wheel
-DATA = next((d for d in (Path(__file__).resolve().parents[1] / p for p in ("data", "sdg16/data")) if d.is_dir()),
-            Path(__file__).resolve().parents[1] / "data")
+DATA = next(
+    (d for d in (Path(__file__).resolve().parents[1] / p for p in ("data", "sdg16/data")) if d.is_dir()),
+    Path(__file__).resolve().parents[1] / "data",
+)
 DEFAULT_FILES = tuple(DEFAULT_PLAN.parent / name for name in ("margins_sex.csv", "margins_age.csv"))
 
 
@@ -40,7 +42,14 @@ class SplitAssumption:
     adult_share: float = 0.68
     female_share: float = 0.515
     age_shares: dict[str, float] = field(
-        default_factory=lambda: {"18-24": 0.19, "25-34": 0.23, "35-44": 0.195, "45-54": 0.155, "55-64": 0.11, "65+": 0.12}
+        default_factory=lambda: {
+            "18-24": 0.19,
+            "25-34": 0.23,
+            "35-44": 0.195,
+            "45-54": 0.155,
+            "55-64": 0.11,
+            "65+": 0.12,
+        }
     )
 
     def check(self) -> None:
@@ -52,7 +61,9 @@ class SplitAssumption:
         if set(self.age_shares) != set(AGE_GROUPS):
             raise AnalysisError(f"assumed age shares must cover exactly {', '.join(AGE_GROUPS)}")
         if not np.isclose(sum(self.age_shares.values()), 1.0) or min(self.age_shares.values()) <= 0:
-            raise AnalysisError(f"assumed age shares must be positive and sum to 1, got {sum(self.age_shares.values())}")
+            raise AnalysisError(
+                f"assumed age shares must be positive and sum to 1, got {sum(self.age_shares.values())}"
+            )
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,9 @@ class DefaultMargins:
     assumption: str
 
 
-def default_margins(neighbourhoods: pd.DataFrame, districts: pd.DataFrame,
-                    split: SplitAssumption = SplitAssumption()) -> DefaultMargins:
+def default_margins(
+    neighbourhoods: pd.DataFrame, districts: pd.DataFrame, split: SplitAssumption = SplitAssumption()
+) -> DefaultMargins:
     """Adults per neighbourhood × sex and × age group from district census totals and an assumed split.
 
     Each neighbourhood total is rounded to whole people once; both splits are then rounded with the largest
@@ -81,8 +93,10 @@ def default_margins(neighbourhoods: pd.DataFrame, districts: pd.DataFrame,
 
 def _neighbourhood_adults(neighbourhoods: pd.DataFrame, districts: pd.DataFrame, adult_share: float) -> pd.Series:
     """Whole adults per neighbourhood = district 2017 population × neighbourhood share × adult share."""
-    for frame, name, columns in ((neighbourhoods, "neighbourhoods", ("name", "district", "population_share")),
-                                 (districts, "district populations", ("district", "population_2017"))):
+    for frame, name, columns in (
+        (neighbourhoods, "neighbourhoods", ("name", "district", "population_share")),
+        (districts, "district populations", ("district", "population_2017")),
+    ):
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise AnalysisError(f"{name} table lacks column(s) {', '.join(missing)}")
@@ -92,8 +106,10 @@ def _neighbourhood_adults(neighbourhoods: pd.DataFrame, districts: pd.DataFrame,
     share_sums = neighbourhoods.groupby("district")["population_share"].sum()
     bad = share_sums[~np.isclose(share_sums, 1.0)]
     if len(bad):
-        raise AnalysisError("population_share of the neighbourhoods of a district must sum to 1: "
-                            + ", ".join(f"{d} sums to {s:g}" for d, s in bad.items()))
+        raise AnalysisError(
+            "population_share of the neighbourhoods of a district must sum to 1: "
+            + ", ".join(f"{d} sums to {s:g}" for d, s in bad.items())
+        )
     population = neighbourhoods["district"].map(districts.set_index("district")["population_2017"])
     adults = (population * neighbourhoods["population_share"] * adult_share).round().astype("int64")
     return pd.Series(adults.to_numpy(), index=pd.Index(neighbourhoods["name"], name="neighbourhood"))

@@ -35,11 +35,15 @@ from analysis import fieldwork
 from analysis.errors import AnalysisError
 from analysis.plan import NonresponseSpec, SelectionSpec
 
-NON_PROBABILITY = ("muestra no probabilística: las estimaciones descansan en el modelo de calibración / "
-                   "non-probability sample: estimates rest on the calibration model")
-PROBABILITY = ("muestra probabilística: pesos de las probabilidades de selección registradas, ajustados por no "
-               "respuesta y calibrados / probability sample: weights from the recorded selection probabilities, "
-               "adjusted for non-response and calibrated")
+NON_PROBABILITY = (
+    "muestra no probabilística: las estimaciones descansan en el modelo de calibración / "
+    "non-probability sample: estimates rest on the calibration model"
+)
+PROBABILITY = (
+    "muestra probabilística: pesos de las probabilidades de selección registradas, ajustados por no "
+    "respuesta y calibrados / probability sample: weights from the recorded selection probabilities, "
+    "adjusted for non-response and calibrated"
+)
 ELIGIBLE = ("I", "P", "R", "NC", "O")
 RESPONDED = ("I", "P")
 
@@ -75,18 +79,26 @@ def adjusted_weights(responses: pd.DataFrame, selection: SelectionSpec, spec: No
     adults = np.where(bad, 1.0, adults.to_numpy(dtype=float))
     factor = respondents["class"].map(classes.set_index("class")["factor"]).to_numpy()
     index = pd.Index(respondents["row"])
-    return Adjusted(weights=pd.Series(respondents["w0"].to_numpy() * factor * adults, index=index),
-                    base=pd.Series(respondents["w0"].to_numpy() * adults, index=index), classes=classes,
-                    warnings=warnings)
+    return Adjusted(
+        weights=pd.Series(respondents["w0"].to_numpy() * factor * adults, index=index),
+        base=pd.Series(respondents["w0"].to_numpy() * adults, index=index),
+        classes=classes,
+        warnings=warnings,
+    )
 
 
 def _final(responses: pd.DataFrame, selection: SelectionSpec, psu: str) -> pd.DataFrame:
     """The final visit of every dwelling (analysis.fieldwork), the recorded probabilities checked."""
     visits = responses[responses[selection.disposition].notna()]
-    renamed = pd.DataFrame({"block": visits[psu], "dwelling_number": visits[selection.dwelling],
-                            "disposition": visits[selection.disposition],
-                            "visit_number": visits.get(selection.visit, 1)},
-                           index=visits.index)
+    renamed = pd.DataFrame(
+        {
+            "block": visits[psu],
+            "dwelling_number": visits[selection.dwelling],
+            "disposition": visits[selection.disposition],
+            "visit_number": visits.get(selection.visit, 1),
+        },
+        index=visits.index,
+    )
     for column in ("review_state", "received_at"):
         if column in visits.columns:
             renamed[column] = visits[column]
@@ -101,7 +113,8 @@ def _final(responses: pd.DataFrame, selection: SelectionSpec, psu: str) -> pd.Da
         raise AnalysisError(
             f"{bad.sum()} vivienda(s) sin probabilidades válidas / dwelling(s) without valid recorded probabilities "
             f"(need 0 < {selection.prob_block} ≤ 1 and 1 ≤ {selection.take} ≤ {selection.dwellings}), e.g. block/"
-            f"dwelling {examples}")
+            f"dwelling {examples}"
+        )
     return final.assign(prob_block=p, take=take, size=size, w0=size / (p * take))
 
 
@@ -113,25 +126,41 @@ def _dwellings(final, responses, selection, spec, psu):
         raise AnalysisError(f"[nonresponse] classes/by column(s) {', '.join(missing)} are not in the submissions")
     attributes = responses.loc[final["row"], columns].reset_index(drop=True)
     dwellings = pd.concat([final.reset_index(drop=True), attributes], axis=1).assign(**{psu: final["block"].to_numpy()})
-    per_block = dwellings.groupby("block", sort=True).agg(visited=("w0", "size"), take=("take", "first"),
-                                                          w0=("w0", "first"))
+    per_block = dwellings.groupby("block", sort=True).agg(
+        visited=("w0", "size"), take=("take", "first"), w0=("w0", "first")
+    )
     warnings = []
     over = per_block[per_block["visited"] > per_block["take"]]
     if len(over):
-        warnings.append(f"block(s) {', '.join(map(str, over.index[:5]))} have more visited dwellings than their take: "
-                        "the recorded P(dwelling | block) is too small there; check the dwelling numbers")
+        warnings.append(
+            f"block(s) {', '.join(map(str, over.index[:5]))} have more visited dwellings than their take: "
+            "the recorded P(dwelling | block) is too small there; check the dwelling numbers"
+        )
     short = per_block[per_block["visited"] < per_block["take"]]
     if len(short):
         first = dwellings.drop_duplicates("block").set_index("block")
         extra = first.loc[short.index.repeat((short["take"] - short["visited"]).astype(int))].reset_index()
-        extra = extra.assign(aapor="U", disposition="not_visited", row=np.nan,
-                             **{c: np.nan for c in spec.by if c not in (*spec.classes, psu)})
+        extra = extra.assign(
+            aapor="U",
+            disposition="not_visited",
+            row=np.nan,
+            **{c: np.nan for c in spec.by if c not in (*spec.classes, psu)},
+        )
         dwellings = pd.concat([dwellings, extra[dwellings.columns]], ignore_index=True)
     return dwellings, warnings
 
 
-SUMS = ("dwellings", "unknown", "not_eligible", "eligible", "respondents", "w_all", "w_known", "w_eligible",
-        "w_responded")
+SUMS = (
+    "dwellings",
+    "unknown",
+    "not_eligible",
+    "eligible",
+    "respondents",
+    "w_all",
+    "w_known",
+    "w_eligible",
+    "w_responded",
+)
 
 
 def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
@@ -155,13 +184,17 @@ def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
     for name in sorted(classes):
         row = _row(name, classes[name], "merged" if " + " in name else " × ".join(levels[0]))
         if row["respondents"] == 0:
-            warnings.append(f"non-response class {name} has no respondent yet: its {row['eligible']} eligible "
-                            "dwelling(s) are not represented by the weights")
+            warnings.append(
+                f"non-response class {name} has no respondent yet: its {row['eligible']} eligible "
+                "dwelling(s) are not represented by the weights"
+            )
             dropped.append(name)
         else:
             if _thin(row, spec):
-                warnings.append(f"non-response class {name} kept although thin ({row['respondents']} "
-                                f"respondent(s), factor {row['factor']:.2f}): no coarser class left")
+                warnings.append(
+                    f"non-response class {name} kept although thin ({row['respondents']} "
+                    f"respondent(s), factor {row['factor']:.2f}): no coarser class left"
+                )
             rows.append(row)
     label = finest.map(unit).where(lambda c: ~c.isin(dropped))
     return dwellings.assign(**{"class": label}), pd.DataFrame(rows), warnings
@@ -170,12 +203,25 @@ def _classes(dwellings: pd.DataFrame, spec: NonresponseSpec):
 def _sums(dwellings: pd.DataFrame) -> pd.DataFrame:
     """Per dwelling, the counts and base-weight sums a class adds up (columns SUMS)."""
     group, w = dwellings["aapor"], dwellings["w0"].to_numpy()
-    known, eligible, responded = (group != "U").to_numpy(), group.isin(ELIGIBLE).to_numpy(), \
-        group.isin(RESPONDED).to_numpy()
-    return pd.DataFrame({"dwellings": 1, "unknown": (~known).astype(int), "not_eligible": (group == "NE").astype(int),
-                         "eligible": eligible.astype(int), "respondents": responded.astype(int), "w_all": w,
-                         "w_known": w * known, "w_eligible": w * eligible, "w_responded": w * responded},
-                        index=dwellings.index)
+    known, eligible, responded = (
+        (group != "U").to_numpy(),
+        group.isin(ELIGIBLE).to_numpy(),
+        group.isin(RESPONDED).to_numpy(),
+    )
+    return pd.DataFrame(
+        {
+            "dwellings": 1,
+            "unknown": (~known).astype(int),
+            "not_eligible": (group == "NE").astype(int),
+            "eligible": eligible.astype(int),
+            "respondents": responded.astype(int),
+            "w_all": w,
+            "w_known": w * known,
+            "w_eligible": w * eligible,
+            "w_responded": w * responded,
+        },
+        index=dwellings.index,
+    )
 
 
 def _row(name: str, sums: np.ndarray, level: str) -> dict:
@@ -185,8 +231,15 @@ def _row(name: str, sums: np.ndarray, level: str) -> dict:
         f_unknown = values["w_all"] / values["w_known"] if values["w_known"] else np.inf
         f_nonresponse = values["w_eligible"] / values["w_responded"] if values["w_responded"] else np.inf
     counts = {k: int(values[k]) for k in ("dwellings", "unknown", "not_eligible", "eligible", "respondents")}
-    return {"class": name, "level": level, **counts, "base_weight_sum": values["w_all"], "f_unknown": f_unknown,
-            "f_nonresponse": f_nonresponse, "factor": f_unknown * f_nonresponse}
+    return {
+        "class": name,
+        "level": level,
+        **counts,
+        "base_weight_sum": values["w_all"],
+        "f_unknown": f_unknown,
+        "f_nonresponse": f_nonresponse,
+        "factor": f_unknown * f_nonresponse,
+    }
 
 
 def _labels(dwellings: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -219,7 +272,7 @@ def _merge_within(unit: pd.Series, classes: dict, group: pd.Series, spec: Nonres
             merged = f"{names[a]} + {names[b]}"
             classes[merged] = classes.pop(names[a]) + classes.pop(names[b])
             unit = unit.replace({names[a]: merged, names[b]: merged})
-            names[a:b + 1] = [merged]
+            names[a : b + 1] = [merged]
     return unit, classes
 
 
@@ -257,15 +310,31 @@ def design_weights(plan, responses: pd.DataFrame, data: pd.DataFrame, eligible: 
         return data, SampleWeights(probability=False)
     rows = responses.index[eligible]
     if not has_recorded_sample(responses, selection, design.psu):
-        return _calibration_only(data, selection, design.weight, [(
-            "the responses record no sample (block, prob_block, dispositions): weighted by calibration only, as a "
-            "non-probability sample")])
+        return _calibration_only(
+            data,
+            selection,
+            design.weight,
+            [
+                (
+                    "the responses record no sample (block, prob_block, dispositions): weighted by calibration only, as a "
+                    "non-probability sample"
+                )
+            ],
+        )
     unrecorded = int(pd.to_numeric(responses.loc[rows, selection.prob_block], errors="coerce").isna().sum())
     if unrecorded:
-        return _calibration_only(data, selection, design.weight, [(
-            f"{unrecorded} respondent(s) have no recorded selection probability (questionnaire v1 or typed PSU) beside "
-            "the visit records: the whole round is weighted by calibration only, as a non-probability sample; "
-            "analyse the v2 rows alone for probability weights")])
+        return _calibration_only(
+            data,
+            selection,
+            design.weight,
+            [
+                (
+                    f"{unrecorded} respondent(s) have no recorded selection probability (questionnaire v1 or typed PSU) beside "
+                    "the visit records: the whole round is weighted by calibration only, as a non-probability sample; "
+                    "analyse the v2 rows alone for probability weights"
+                )
+            ],
+        )
     adjusted = adjusted_weights(responses, selection, plan.nonresponse, design.psu)
     weights = adjusted.weights.reindex(rows).to_numpy()
     lost = np.isnan(weights)
@@ -275,7 +344,8 @@ def design_weights(plan, responses: pd.DataFrame, data: pd.DataFrame, eligible: 
         warnings.append(
             f"{lost.sum()} entrevistado(s) sin peso de diseño, fuera de las estimaciones / respondent(s) without a "
             f"probability weight left out of the estimates: not the final visit of their dwelling (a duplicate to "
-            f"reject in review) or in a class left out (e.g. {', '.join(map(str, ids[:3]))})")
+            f"reject in review) or in a class left out (e.g. {', '.join(map(str, ids[:3]))})"
+        )
     kept = eligible.copy()
     kept[np.flatnonzero(eligible)[lost]] = False
     data = data.loc[~lost].reset_index(drop=True).assign(**{design.weight: weights[~lost]})

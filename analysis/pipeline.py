@@ -39,8 +39,24 @@ from analysis.recode import derived_choices, recode
 from analysis.replicates import Replicates, replicate
 from forms.choices import read_form_choices, read_form_fields
 
-TIDY_COLUMNS = ["indicator", "series", "name", "by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff",
-                "df", "n", "n_excluded", "population", "flag"]
+TIDY_COLUMNS = [
+    "indicator",
+    "series",
+    "name",
+    "by",
+    "area",
+    "group",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "deff",
+    "df",
+    "n",
+    "n_excluded",
+    "population",
+    "flag",
+]
 WEIGHT = "weight"
 ALL = "(all)"
 
@@ -107,20 +123,37 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     design_data = pd.concat([_categories(data[_design_columns(plan, data, margins)]), ys, scores], axis=1)
     spec = plan.design
     column_fpc = None if is_frame_file(spec.fpc) else spec.fpc  # a frame file: its blocks per stratum (frame_fpc)
-    design = make_design(design_data, spec.strata, spec.psu, spec.weight, spec.lonely_psu, fpc=column_fpc,
-                         adjust_domain_lonely=spec.adjust_domain_lonely)
+    design = make_design(
+        design_data,
+        spec.strata,
+        spec.psu,
+        spec.weight,
+        spec.lonely_psu,
+        fpc=column_fpc,
+        adjust_domain_lonely=spec.adjust_domain_lonely,
+    )
     design = calibrate(plan, frame_fpc(plan, design), margins)
     est = plan.estimation
     replicates = None
     if est.variance != "linearization":
-        replicates = replicate(design, est.variance, est.replicates, est.seed, epsilon=plan.weights.epsilon,
-                               maxit=plan.weights.maxit)
+        replicates = replicate(
+            design, est.variance, est.replicates, est.seed, epsilon=plan.weights.epsilon, maxit=plan.weights.maxit
+        )
     table = _estimate_columns(plan, design, replicates)
     table = _add_counts_and_flags(plan, table, design.data, excluded)
-    return Result(estimates=table, diagnostics=weighting.diagnostics(design), recode_log=recoded.log,
-                  analysis_data=data.assign(**{WEIGHT: design.weights}), responses=responses.copy(deep=False),
-                  eligible=eligible, warnings=warnings, margins=margins, sample=sample, replicates=replicates,
-                  set_aside=set_aside)
+    return Result(
+        estimates=table,
+        diagnostics=weighting.diagnostics(design),
+        recode_log=recoded.log,
+        analysis_data=data.assign(**{WEIGHT: design.weights}),
+        responses=responses.copy(deep=False),
+        eligible=eligible,
+        warnings=warnings,
+        margins=margins,
+        sample=sample,
+        replicates=replicates,
+        set_aside=set_aside,
+    )
 
 
 def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +162,11 @@ def _with_form_fields(plan: Plan, responses: pd.DataFrame) -> pd.DataFrame:
     v2-only base; design, margin and breakdown columns, and anything not in the form, stay errors of the plan."""
     if plan.form is None:
         return responses
-    read = {c for i in plan.indicators for c in ([i.variable] if i.variable else []) + sorted(expression_columns(i.domain) if i.domain else [])}
+    read = {
+        c
+        for i in plan.indicators
+        for c in ([i.variable] if i.variable else []) + sorted(expression_columns(i.domain) if i.domain else [])
+    }
     wanted = read - set(responses.columns)
     added = [name for name in read_form_fields(plan.form)["name"] if name in wanted]
     if not added:
@@ -146,14 +183,19 @@ def _set_aside(responses: pd.DataFrame, eligible: np.ndarray, aside: np.ndarray,
     rows = np.flatnonzero(eligible)[aside]
     kept = eligible.copy()
     kept[rows] = False
-    ids = (responses["instance_id"].iloc[rows].astype(str).to_numpy() if "instance_id" in responses.columns
-           else np.full(len(rows), ""))
+    ids = (
+        responses["instance_id"].iloc[rows].astype(str).to_numpy()
+        if "instance_id" in responses.columns
+        else np.full(len(rows), "")
+    )
     table = pd.DataFrame({"instance_id": ids, "line": rows + 2, "reason": "; ".join(reasons)})
     named = ", ".join(f"{i} (línea/line {n})" if i else f"línea/line {n}" for i, n in zip(ids[:10], rows[:10] + 2))
     more = f" … (+{len(rows) - 10})" if len(rows) > 10 else ""
-    note = (f"{len(rows)} respuesta(s) apartada(s) de la ponderación y de las estimaciones: {'; '.join(reasons)} / "
-            f"{len(rows)} submission(s) set aside from weighting and estimates (no population in the margins): "
-            f"{named}{more}")
+    note = (
+        f"{len(rows)} respuesta(s) apartada(s) de la ponderación y de las estimaciones: {'; '.join(reasons)} / "
+        f"{len(rows)} submission(s) set aside from weighting and estimates (no population in the margins): "
+        f"{named}{more}"
+    )
     return kept, table, note
 
 
@@ -180,13 +222,16 @@ def margins_for_sample(plan: Plan, data: pd.DataFrame) -> tuple[list[pd.DataFram
             absent = table[~table[strata].astype(str).isin(present)]
             if len(absent):
                 names = sorted(absent[strata].unique())
-                warnings.append(f"{spec.file.name}: no respondent yet in {strata} {', '.join(names)}; their "
-                                f"population ({absent['population'].sum():,.0f}) is left out of the weighting")
+                warnings.append(
+                    f"{spec.file.name}: no respondent yet in {strata} {', '.join(names)}; their "
+                    f"population ({absent['population'].sum():,.0f}) is left out of the weighting"
+                )
                 table = table[table[strata].astype(str).isin(present)]
             others = [c for c in spec.columns if c != strata]
             if len(others) == 1:
-                table, data, note = _collapse_small_cells(table, data, strata, others[0], spec.file.name,
-                                                          plan.weights.min_cell)
+                table, data, note = _collapse_small_cells(
+                    table, data, strata, others[0], spec.file.name, plan.weights.min_cell
+                )
                 warnings += note
         margins.append(table.reset_index(drop=True))
     return margins, data, warnings
@@ -206,8 +251,10 @@ def _collapse_small_cells(table, data, strata, column, file_name, min_cell):
     table = pd.concat([kept, totals], ignore_index=True)[[strata, raking, "population"]]
     data = data.assign(**{raking: data[column].astype(str).where(~data[strata].astype(str).isin(collapse), ALL)})
     fewer = "no respondent" if min_cell == 1 else f"fewer than {min_cell} respondents"
-    note = [f"{file_name}: some {column} category has {fewer} in {strata} {', '.join(collapse)}; "
-            f"raked to the {strata} total there instead of by {column}"]
+    note = [
+        f"{file_name}: some {column} category has {fewer} in {strata} {', '.join(collapse)}; "
+        f"raked to the {strata} total there instead of by {column}"
+    ]
     return table, data, note
 
 
@@ -259,8 +306,9 @@ def calibrate(plan: Plan, design: Design, margins: list[pd.DataFrame]) -> Design
     """Rake, post-stratify or leave the design weights, as the plan's [weights] says."""
     method = plan.weights.method
     if method == "rake":
-        return weighting.rake(design, margins, trim=plan.weights.trim, epsilon=plan.weights.epsilon,
-                              maxit=plan.weights.maxit)
+        return weighting.rake(
+            design, margins, trim=plan.weights.trim, epsilon=plan.weights.epsilon, maxit=plan.weights.maxit
+        )
     if method == "poststratify":
         return weighting.poststratify(design, margins[0])
     return design
@@ -292,7 +340,9 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
             codes, uniques = pd.factorize(data[ind.variable])
             factorized[ind.variable] = codes, np.asarray(uniques, dtype=object)
         codes, uniques = factorized[ind.variable]
-        y_of_code, answered_of_code = _values(uniques, ind) if ind.statistic != "proportion" else _classify(uniques, ind)
+        y_of_code, answered_of_code = (
+            _values(uniques, ind) if ind.statistic != "proportion" else _classify(uniques, ind)
+        )
         y, answered = y_of_code[codes], answered_of_code[codes]
         if ind.domain.strip():  # the whole sample is the domain otherwise: spare three 1M-row passes
             ys[:, j] = np.where(domains[ind.domain], y, np.nan)
@@ -309,9 +359,11 @@ def indicator_columns(plan: Plan, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.
             any_domain = (valid | excluded[:, [column[c] for c in ind.mean_of]]).any(axis=1)
             base[:, column[ind.id]] = in_base
             excluded[:, column[ind.id]] = any_domain & ~in_base
-    return (pd.DataFrame(ys, columns=[_y(ind.id) for ind in shares], index=data.index, copy=False),
-            pd.DataFrame(base, columns=ids, index=data.index, copy=False),
-            pd.DataFrame(excluded, columns=ids, index=data.index, copy=False))
+    return (
+        pd.DataFrame(ys, columns=[_y(ind.id) for ind in shares], index=data.index, copy=False),
+        pd.DataFrame(base, columns=ids, index=data.index, copy=False),
+        pd.DataFrame(excluded, columns=ids, index=data.index, copy=False),
+    )
 
 
 def _classify(uniques: np.ndarray, ind: Indicator) -> tuple[np.ndarray, np.ndarray]:
@@ -384,9 +436,18 @@ def _estimate_columns(plan: Plan, design: Design, replicates: Replicates | None)
             else:
                 kinds["score" if ind.mean_of else ind.statistic].append(_y(ind.id))
         helpers = [c for parts in averages.values() for c in parts if c not in kinds["proportion"]]
-        table = estimate_many(design, kinds["proportion"] + list(dict.fromkeys(helpers)), kinds["score"],
-                              means=kinds["mean"], totals=kinds["total"], averages=averages, by=list(specs),
-                              ci=est.ci, level=est.level, replicates=replicates)
+        table = estimate_many(
+            design,
+            kinds["proportion"] + list(dict.fromkeys(helpers)),
+            kinds["score"],
+            means=kinds["mean"],
+            totals=kinds["total"],
+            averages=averages,
+            by=list(specs),
+            ci=est.ci,
+            level=est.level,
+            replicates=replicates,
+        )
         tables.append(table[~table["indicator"].isin(helpers)])
     table = pd.concat(tables, ignore_index=True)
     return table.assign(indicator=table["indicator"].str.removeprefix("__y__"))
@@ -426,8 +487,9 @@ def reliability(plan: Plan, table: pd.DataFrame) -> np.ndarray:
     width = (table["ci_high"] - table["ci_low"]).to_numpy(dtype=float)
     wide = (statistic == "proportion") & (width > est.max_ci_width)
     referencial = (cv > est.max_cv) | (effective < est.min_effective_n) | wide
-    return np.select([n < max(est.suppress_n, 1), n < est.min_n, referencial],
-                     ["suppressed", "unreliable", "referencial"], "ok")
+    return np.select(
+        [n < max(est.suppress_n, 1), n < est.min_n, referencial], ["suppressed", "unreliable", "referencial"], "ok"
+    )
 
 
 def _all_specs(plan: Plan) -> list:
@@ -459,13 +521,16 @@ def _excluded_counts(spec, data: pd.DataFrame, excluded: np.ndarray, indicators:
     breakdown = breakdown_of(data, spec)  # the engine's own groups, so the counts line up with its rows
     codes, groups, areas, name = breakdown.codes, breakdown.groups, breakdown.areas, breakdown.name
     keep = codes >= 0
-    onehot = sparse.csr_matrix((np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))),
-                               shape=(len(groups), len(data)))
+    onehot = sparse.csr_matrix(
+        (np.ones(keep.sum()), (codes[keep], np.flatnonzero(keep))), shape=(len(groups), len(data))
+    )
     matrix = onehot @ excluded
-    return pd.DataFrame({
-        "indicator": np.tile(indicators, len(groups)),
-        "by": name,
-        "area": np.repeat(np.array(areas, dtype=object), len(indicators)),
-        "group": np.repeat(np.array(groups, dtype=object), len(indicators)),
-        "n_excluded": matrix.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "indicator": np.tile(indicators, len(groups)),
+            "by": name,
+            "area": np.repeat(np.array(areas, dtype=object), len(indicators)),
+            "group": np.repeat(np.array(groups, dtype=object), len(indicators)),
+            "n_excluded": matrix.ravel(),
+        }
+    )

@@ -231,11 +231,25 @@ class Plan:
 
 
 _SECTIONS = {
-    "design": DesignSpec, "weights": WeightsSpec, "recode": RecodeSpec, "estimation": EstimationSpec,
-    "selection": SelectionSpec, "nonresponse": NonresponseSpec,
+    "design": DesignSpec,
+    "weights": WeightsSpec,
+    "recode": RecodeSpec,
+    "estimation": EstimationSpec,
+    "selection": SelectionSpec,
+    "nonresponse": NonresponseSpec,
 }
-_TOP_KEYS = {"title", "form", "design", "margins", "weights", "recode", "indicator", "estimation", "selection",
-             "nonresponse"}
+_TOP_KEYS = {
+    "title",
+    "form",
+    "design",
+    "margins",
+    "weights",
+    "recode",
+    "indicator",
+    "estimation",
+    "selection",
+    "nonresponse",
+}
 WEIGHT_FROM = ("column", "probabilities")
 _MARGIN_KEYS = {"file", "source"}
 _INDICATOR_KEYS = tuple(Indicator.__dataclass_fields__)
@@ -256,8 +270,11 @@ def load_plan(path: str | Path) -> Plan:
 def parse_plan(raw: dict, base: Path = Path("."), path: Path | None = None) -> Plan:
     """Build a Plan from parsed TOML, collecting every problem before raising one PlanError."""
     problems: list[str] = []
-    problems += [f"unknown top-level key '{k}' (expected one of {', '.join(sorted(_TOP_KEYS))})"
-                 for k in raw if k not in _TOP_KEYS]
+    problems += [
+        f"unknown top-level key '{k}' (expected one of {', '.join(sorted(_TOP_KEYS))})"
+        for k in raw
+        if k not in _TOP_KEYS
+    ]
     sections = {name: _section(raw.get(name, {}), name, cls, problems) for name, cls in _SECTIONS.items()}
     for name in ("margins", "indicator"):
         if not (isinstance(raw.get(name, []), list) and all(isinstance(e, dict) for e in raw.get(name, []))):
@@ -269,10 +286,19 @@ def parse_plan(raw: dict, base: Path = Path("."), path: Path | None = None) -> P
     form_path = (base / form).resolve() if form else None
     if form_path is not None and not form_path.is_file():
         problems.append(f"form: file not found: {form_path}")
-    plan = Plan(path=path, title=str(raw.get("title", "")), design=sections["design"], margins=margins,
-                weights=sections["weights"], recode=sections["recode"], indicators=indicators,
-                estimation=sections["estimation"], form=form_path, selection=sections["selection"],
-                nonresponse=sections["nonresponse"])
+    plan = Plan(
+        path=path,
+        title=str(raw.get("title", "")),
+        design=sections["design"],
+        margins=margins,
+        weights=sections["weights"],
+        recode=sections["recode"],
+        indicators=indicators,
+        estimation=sections["estimation"],
+        form=form_path,
+        selection=sections["selection"],
+        nonresponse=sections["nonresponse"],
+    )
     if is_frame_file(plan.design.fpc):
         plan = replace(plan, design=replace(plan.design, fpc=str((base / plan.design.fpc).resolve())))
         if not Path(plan.design.fpc).is_file():
@@ -377,20 +403,22 @@ def _check_values(plan: Plan) -> list[str]:
     if not isinstance(w.min_cell, int) or w.min_cell < 1:
         problems.append(f"[weights] min_cell = {w.min_cell!r} must be a whole number >= 1")
     if not _strings(est.by):
-        problems.append("[estimation] by must be a list of column names, e.g. by = [\"sex\"]")
+        problems.append('[estimation] by must be a list of column names, e.g. by = ["sex"]')
     r = plan.recode
     if not (isinstance(r.age_groups, bool) and isinstance(r.min_age, int)):
         problems.append("[recode] age_groups must be true or false and min_age a whole number")
     for key in ("disability", "derive", "competent_strict", "competent_broad", "dispute_formal", "dispute_informal"):
         if not _strings(getattr(r, key)):
-            problems.append(f"[recode] {key} must be a list of names, e.g. {key} = [\"a\", \"b\"]")
+            problems.append(f'[recode] {key} must be a list of names, e.g. {key} = ["a", "b"]')
     if r.age_groups and not r.age:
-        problems.append("[recode] age_groups = true needs the age column (age = \"...\")")
+        problems.append('[recode] age_groups = true needs the age column (age = "...")')
     if d.weight_from not in WEIGHT_FROM:
         problems.append(f"[design] weight_from = '{d.weight_from}' is not one of {', '.join(WEIGHT_FROM)}")
     if d.weight_from == "probabilities" and not (d.weight and d.psu):
-        problems.append("[design] weight_from = 'probabilities' needs `psu` (the block) and `weight` (the column the "
-                        "adjusted weight is written to)")
+        problems.append(
+            "[design] weight_from = 'probabilities' needs `psu` (the block) and `weight` (the column the "
+            "adjusted weight is written to)"
+        )
     nr = plan.nonresponse
     if not (_strings(nr.classes) and nr.classes and _strings(nr.by)):
         problems.append("[nonresponse] classes (at least one) and by must be lists of column names")
@@ -415,15 +443,20 @@ def _check_indicator_shape(ind: Indicator, shares: set[str], composites: set[str
     wrong = [k for k in ("by", "mean_of") if getattr(ind, k) is not None and not _strings(getattr(ind, k))]
     wrong += [k for k in ("success", "exclude") if not _codes(getattr(ind, k))]
     if wrong:
-        return [f"{where}: {k} must be a list of choice names or numeric codes, e.g. {k} = [\"yes\"] or [1]"
-                for k in wrong]
+        return [
+            f'{where}: {k} must be a list of choice names or numeric codes, e.g. {k} = ["yes"] or [1]' for k in wrong
+        ]
     if ind.statistic not in STATISTICS:
         return [f"{where}: statistic = '{ind.statistic}' is not one of {', '.join(STATISTICS)}"]
     if ind.mean_of:
-        problems = [f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of
-                    if c not in shares | composites]
-        problems += [f"{where}: mean_of component '{c}' is itself a mean_of; list its shares instead"
-                     for c in ind.mean_of if c in composites]
+        problems = [
+            f"{where}: mean_of refers to unknown indicator '{c}'" for c in ind.mean_of if c not in shares | composites
+        ]
+        problems += [
+            f"{where}: mean_of component '{c}' is itself a mean_of; list its shares instead"
+            for c in ind.mean_of
+            if c in composites
+        ]
         if len(ind.mean_of) < 2:
             problems.append(f"{where}: mean_of needs at least two indicators")
         if ind.mean_over not in MEAN_OVER:
@@ -461,8 +494,7 @@ def _strings(value) -> bool:
 
 def _codes(value) -> bool:
     """Choice names or numeric codes (not true/false, which TOML would give for a misquoted yes/no)."""
-    return isinstance(value, tuple) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
-                                            for v in value)
+    return isinstance(value, tuple) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
 
 
 def as_number(value) -> float | None:
@@ -483,8 +515,10 @@ def matches(answers, values) -> np.ndarray:
     column's type: choice names as text; numbers as numbers, so a plan's 1 matches a column's 1, 1.0 or "1"."""
     texts = {v for v in values if isinstance(v, str)}
     numbers = {n for n in map(as_number, values) if n is not None}
-    return np.array([(isinstance(a, str) and a in texts) or (bool(numbers) and as_number(a) in numbers)
-                     for a in answers], dtype=bool)
+    return np.array(
+        [(isinstance(a, str) and a in texts) or (bool(numbers) and as_number(a) in numbers) for a in answers],
+        dtype=bool,
+    )
 
 
 def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
@@ -500,16 +534,23 @@ def _check_margin_totals(margins: tuple[MarginSpec, ...]) -> list[str]:
             joined = pd.concat([sa.rename("a"), sb.rename("b")], axis=1)
             off = joined[~np.isclose(joined["a"].fillna(-1), joined["b"].fillna(-1), rtol=1e-9, atol=0.5)]
             for value, row in off.head(5).iterrows():
-                problems.append(f"margin files {a.file.name} and {b.file.name} disagree for {shared} = '{value}': "
-                                f"{row['a']:g} vs {row['b']:g}")
+                problems.append(
+                    f"margin files {a.file.name} and {b.file.name} disagree for {shared} = '{value}': "
+                    f"{row['a']:g} vs {row['b']:g}"
+                )
     return problems
 
 
 # Names that lived here before the split, for code written against the old module (resolved on first use: the
 # checks import this module, so they cannot be imported at its top).
-_MOVED = {"check_against_data": "analysis.plan_checks", "evaluate_domain": "analysis.domains",
-          "by_unique": "analysis.domains", "selected_any": "analysis.domains",
-          "read_form_choices": "forms.choices", "read_form_fields": "forms.choices"}
+_MOVED = {
+    "check_against_data": "analysis.plan_checks",
+    "evaluate_domain": "analysis.domains",
+    "by_unique": "analysis.domains",
+    "selected_any": "analysis.domains",
+    "read_form_choices": "forms.choices",
+    "read_form_fields": "forms.choices",
+}
 
 
 def __getattr__(name: str):

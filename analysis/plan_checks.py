@@ -69,12 +69,15 @@ def _check_numeric(ind: Indicator, column: pd.Series, observed: set) -> list[str
     odd = [v for v in observed if as_number(v) is None and not matches([v], ind.exclude)[0]]
     if not odd:
         return []
-    return [f"indicator {ind.id}: statistic = '{ind.statistic}' needs numbers, but {ind.variable} holds "
-            f"{', '.join(repr(v) for v in sorted(map(str, odd))[:5])} (list such codes in 'exclude')"]
+    return [
+        f"indicator {ind.id}: statistic = '{ind.statistic}' needs numbers, but {ind.variable} holds "
+        f"{', '.join(repr(v) for v in sorted(map(str, odd))[:5])} (list such codes in 'exclude')"
+    ]
 
 
-def _check_values_of(ind: Indicator, observed: set, allowed: set[str] | None,
-                     column: pd.Series) -> tuple[list[str], list[str]]:
+def _check_values_of(
+    ind: Indicator, observed: set, allowed: set[str] | None, column: pd.Series
+) -> tuple[list[str], list[str]]:
     where = f"indicator {ind.id}"
     problems, warnings = [], []
     numeric = pd.api.types.is_numeric_dtype(column)
@@ -82,24 +85,32 @@ def _check_values_of(ind: Indicator, observed: set, allowed: set[str] | None,
     for kind, values in (("success", ind.success), ("exclude", ind.exclude)):
         for value in values:
             if isinstance(value, str) and numeric and as_number(value) is None:
-                problems.append(f"{where}: {kind} value '{value}' cannot match {ind.variable}, which holds numbers "
-                                f"(write the numeric code, e.g. {kind} = [1])")
+                problems.append(
+                    f"{where}: {kind} value '{value}' cannot match {ind.variable}, which holds numbers "
+                    f"(write the numeric code, e.g. {kind} = [1])"
+                )
             elif not isinstance(value, str) and not holds_numbers:
                 example = next(iter(sorted(map(str, observed))), "")
-                problems.append(f"{where}: {kind} value {value!r} cannot match {ind.variable}, which holds text "
-                                f"such as '{example}' (write the choice name in quotes)")
+                problems.append(
+                    f"{where}: {kind} value {value!r} cannot match {ind.variable}, which holds text "
+                    f"such as '{example}' (write the choice name in quotes)"
+                )
             elif not isinstance(value, str) or numeric:
                 if observed and not matches(list(observed), [value]).any():
                     warnings.append(f"{where}: {kind} value {value!r} of {ind.variable} does not occur in the data")
             elif allowed is not None:
                 if value not in allowed:
-                    problems.append(f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
-                                    f"(choices: {', '.join(sorted(allowed))})")
+                    problems.append(
+                        f"{where}: {kind} value '{value}' is not a choice of {ind.variable} "
+                        f"(choices: {', '.join(sorted(allowed))})"
+                    )
             elif value not in observed:
                 near = [o for o in map(str, observed) if _normalise(o) == _normalise(value)]
                 if near:
-                    problems.append(f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
-                                    f"'{near[0]}'? (plans use choice names, not labels)")
+                    problems.append(
+                        f"{where}: {kind} value '{value}' is not a value of {ind.variable}; did you mean "
+                        f"'{near[0]}'? (plans use choice names, not labels)"
+                    )
                 else:
                     warnings.append(f"{where}: {kind} value '{value}' of {ind.variable} does not occur in the data")
     return problems, warnings

@@ -21,13 +21,41 @@ import pandas as pd
 from analysis.errors import AnalysisError
 
 DK_RF = ("dont_know", "refused")
-META_COLUMNS = ("instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state",
-                "source", "start", "end", "today", "deviceid", "username", "audit", "instanceName", "gps")
-BATTERIES = {s: tuple(f"{s}_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness"))
-             for s in ("health", "school_primary", "school_secondary", "gov_services")}
+META_COLUMNS = (
+    "instance_id",
+    "form_id",
+    "form_version",
+    "volunteer",
+    "device_id",
+    "received_at",
+    "review_state",
+    "source",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "audit",
+    "instanceName",
+    "gps",
+)
+BATTERIES = {
+    s: tuple(f"{s}_{a}" for a in ("access", "affordability", "quality", "courtesy", "timeliness"))
+    for s in ("health", "school_primary", "school_secondary", "gov_services")
+}
 RESPONDENT_KEY = ("neighbourhood", "psu", "sex", "age", "education", "household_adults", "years_in_neighbourhood")
-CHECKS = ("duplicate_id", "duplicate_respondent", "duplicate_gps", "speeder", "duration_outlier",
-          "outdated_version", "gps_missing", "gps_outside", "straightlining", "odd_hour")
+CHECKS = (
+    "duplicate_id",
+    "duplicate_respondent",
+    "duplicate_gps",
+    "speeder",
+    "duration_outlier",
+    "outdated_version",
+    "gps_missing",
+    "gps_outside",
+    "straightlining",
+    "odd_hour",
+)
 
 
 def durations(submissions: pd.DataFrame) -> pd.Series:
@@ -43,22 +71,34 @@ def _timestamps(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_datetime(frame[column], utc=True, errors="coerce", format="ISO8601")
 
 
-def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None, *,
-                      current_version: str | None = None, min_minutes: float = 8.0, outlier_z: float = 3.5,
-                      working_hours: tuple[int, int] = (7, 21), timezone: str = "America/Lima",
-                      gps_radius_km: float = 2.0, gps_precision: int = 4,
-                      respondent_key: tuple[str, ...] = RESPONDENT_KEY) -> pd.DataFrame:
+def check_submissions(
+    submissions: pd.DataFrame,
+    neighbourhoods: pd.DataFrame | None = None,
+    *,
+    current_version: str | None = None,
+    min_minutes: float = 8.0,
+    outlier_z: float = 3.5,
+    working_hours: tuple[int, int] = (7, 21),
+    timezone: str = "America/Lima",
+    gps_radius_km: float = 2.0,
+    gps_precision: int = 4,
+    min_straightlined: int = 2,
+    respondent_key: tuple[str, ...] = RESPONDENT_KEY,
+) -> pd.DataFrame:
     """One row per submission: identifiers, duration, DK/RF share and a True/False column per check in CHECKS.
 
     - duplicate_id: the instanceID occurs more than once; duplicate_respondent: the same `respondent_key`
       answers (same block, sex, age, education, household size, years in the area) on another submission;
       duplicate_gps: the same point (rounded to `gps_precision` decimals, ~11 m at 4) on another submission.
-    - speeder: shorter than `min_minutes`; duration_outlier: |robust z| of log duration above `outlier_z`
-      (median/MAD, so a few speeders do not hide themselves by inflating the SD).
+    - speeder: a completed interview (consented adult) shorter than `min_minutes`; duration_outlier: |robust z|
+      of log duration above `outlier_z` among completed interviews (median/MAD, so a few speeders do not hide
+      themselves by inflating the SD). A screen-out (no consent, under age) is short by design, never a speeder.
     - outdated_version: older than `current_version` (default: the newest version seen for the form).
     - gps_missing / gps_outside: no point, or farther than `gps_radius_km` from the claimed neighbourhood's
       centroid (needs `neighbourhoods` with name, lat, lon).
-    - straightlining: the same answer to all five attributes of a 16.6.2 service battery.
+    - straightlining: the same answer to all five attributes in `min_straightlined` or more of the 16.6.2 service
+      batteries. One battery alone is common in honest answers (a service found good on every count: ~20 % of
+      the demo round); two or more flag a few percent.
     - odd_hour: started outside `working_hours` local time (`timezone`).
     """
     frame = submissions
@@ -72,13 +112,17 @@ def check_submissions(submissions: pd.DataFrame, neighbourhoods: pd.DataFrame | 
     lat, lon = gps_points(frame)
     points = pd.DataFrame({"lat": lat.round(gps_precision), "lon": lon.round(gps_precision)})
     out["duplicate_gps"] = points.duplicated(keep=False).to_numpy() & lat.notna().to_numpy()
-    out["speeder"] = (out["duration_min"] < min_minutes).fillna(False)
-    out["duration_outlier"] = _robust_outlier(np.log(out["duration_min"].where(out["duration_min"] > 0)), outlier_z)
+    completed = _completed(frame, 18)
+    timed = out["duration_min"].where(completed)
+    out["speeder"] = (timed < min_minutes).fillna(False)
+    out["duration_outlier"] = _robust_outlier(np.log(timed.where(timed > 0)), outlier_z)
     out["outdated_version"] = _outdated(frame, current_version)
     # the point is only asked in a consented adult interview, and only if the form has a gps question at all
-    out["gps_missing"] = lat.isna() & _completed(frame, 18) & ("gps" in frame.columns)
-    out["gps_outside"] = _outside(frame, lat, lon, neighbourhoods, gps_radius_km)
-    out["straightlining"] = straightlined_batteries(frame) > 0
+    out["gps_missing"] = lat.isna() & completed & ("gps" in frame.columns)
+    out["gps_distance_km"] = _distance(frame, lat, lon, neighbourhoods)
+    out["gps_outside"] = (out["gps_distance_km"] > gps_radius_km).fillna(False)
+    out["straightlined_batteries"] = straightlined_batteries(frame)
+    out["straightlining"] = out["straightlined_batteries"] >= min_straightlined
     out["odd_hour"] = _odd_hour(frame, working_hours, timezone)
     out["consent_refused"] = frame["consent"].eq("no") if "consent" in frame.columns else False
     out["issues"] = _issue_text(out[list(CHECKS)])
@@ -119,13 +163,14 @@ def gps_points(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return lat.where(valid).astype(float), lon.where(valid).astype(float)
 
 
-def _outside(frame, lat, lon, neighbourhoods, radius_km) -> pd.Series:
+def _distance(frame, lat, lon, neighbourhoods) -> pd.Series:
+    """km from the GPS point to the claimed neighbourhood's centroid (NaN without either): why gps_outside."""
     if neighbourhoods is None or "neighbourhood" not in frame.columns:
-        return pd.Series(False, index=frame.index)
+        return pd.Series(np.nan, index=frame.index)
     centre = neighbourhoods.set_index("name")[["lat", "lon"]]
     c_lat = frame["neighbourhood"].map(centre["lat"]).astype(float)
     c_lon = frame["neighbourhood"].map(centre["lon"]).astype(float)
-    return (haversine_km(lat, lon, c_lat, c_lon) > radius_km).fillna(False)
+    return haversine_km(lat, lon, c_lat, c_lon).set_axis(frame.index)
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
@@ -190,8 +235,9 @@ def _issue_text(flags: pd.DataFrame) -> pd.Series:
 # summaries
 
 
-def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.Series | dict | None = None,
-             *, min_age: int = 18) -> pd.DataFrame:
+def progress(
+    submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.Series | dict | None = None, *, min_age: int = 18
+) -> pd.DataFrame:
     """Interviews per `by` value: submitted, completed (consent yes and adult), refusals, target and % of target."""
     frame = submissions
     if by not in frame.columns:
@@ -200,12 +246,18 @@ def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.S
         else:
             raise AnalysisError(f"progress by '{by}': no such column in the submissions")
     completed = _completed(frame, min_age)
-    table = pd.DataFrame({
-        by: frame[by].astype("string").fillna("(missing)"),
-        "submitted": 1,
-        "completed": completed.astype(int),
-        "refused_consent": frame["consent"].eq("no").astype(int) if "consent" in frame else 0,
-    }).groupby(by, sort=True).sum()
+    table = (
+        pd.DataFrame(
+            {
+                by: frame[by].astype("string").fillna("(missing)"),
+                "submitted": 1,
+                "completed": completed.astype(int),
+                "refused_consent": frame["consent"].eq("no").astype(int) if "consent" in frame else 0,
+            }
+        )
+        .groupby(by, sort=True)
+        .sum()
+    )
     if targets is not None:
         target = pd.Series(targets, dtype=float)
         table = table.reindex(table.index.union(target.index.astype(str)).rename(by), fill_value=0)
@@ -217,7 +269,11 @@ def progress(submissions: pd.DataFrame, by: str = "neighbourhood", targets: pd.S
 
 def _completed(frame: pd.DataFrame, min_age: int) -> pd.Series:
     consent = frame["consent"].eq("yes") if "consent" in frame.columns else pd.Series(True, index=frame.index)
-    age = pd.to_numeric(frame["age"], errors="coerce") if "age" in frame.columns else pd.Series(min_age, index=frame.index)
+    age = (
+        pd.to_numeric(frame["age"], errors="coerce")
+        if "age" in frame.columns
+        else pd.Series(min_age, index=frame.index)
+    )
     return consent & (age >= min_age)
 
 
@@ -231,8 +287,9 @@ def daily_counts(submissions: pd.DataFrame, by: str | None = None, timezone: str
     return submissions.groupby(keys, dropna=False).size().rename("submissions").reset_index()
 
 
-def volunteer_summary(submissions: pd.DataFrame, checks: pd.DataFrame | None = None, *, z: float = 2.0,
-                      min_age: int = 18) -> pd.DataFrame:
+def volunteer_summary(
+    submissions: pd.DataFrame, checks: pd.DataFrame | None = None, *, z: float = 2.0, min_age: int = 18
+) -> pd.DataFrame:
     """Per volunteer: counts, consent refusal rate, DK/RF rate, mean duration and each check's rate, with the
     team value beside it and `outlier_*` columns for rates more than `z` SDs (across volunteers) from the team.
     """
@@ -244,8 +301,11 @@ def volunteer_summary(submissions: pd.DataFrame, checks: pd.DataFrame | None = N
     )
     rates = ["consent_refused", "dk_rf_share"] + [c for c in CHECKS if c != "duplicate_id"]
     table = frame.groupby("volunteer").agg(
-        submissions=("volunteer", "size"), completed=("completed", "sum"),
-        mean_duration_min=("duration_min", "mean"), **{c: (c, "mean") for c in rates})
+        submissions=("volunteer", "size"),
+        completed=("completed", "sum"),
+        mean_duration_min=("duration_min", "mean"),
+        **{c: (c, "mean") for c in rates},
+    )
     for column in rates + ["mean_duration_min"]:
         team = frame[column.removeprefix("mean_")].astype(float).mean()
         spread = table[column].std(ddof=1)

@@ -33,8 +33,20 @@ SKIPPED = "module_skipped"  # the privacy check skipped the self-completed modul
 WG_DISABLED = ("a_lot_of_difficulty", "cannot_do_at_all")
 WG_NOT_DISABLED = ("no_difficulty", "some_difficulty")
 VIOLENCE_TYPES = ("physical", "sexual", "robbery", "psychological")  # the reporting questions (reported_<type>)
-GROUNDS = ("sex", "age", "disability", "ethnicity", "migration", "socioeconomic", "residence", "religion", "marital",
-           "sexual_orientation", "political", "other")
+GROUNDS = (
+    "sex",
+    "age",
+    "disability",
+    "ethnicity",
+    "migration",
+    "socioeconomic",
+    "residence",
+    "religion",
+    "marital",
+    "sexual_orientation",
+    "political",
+    "other",
+)
 SELF_EXCLUDED = ("not_needed", "resolved_directly")
 # v2 batteries (any yes = yes) and the v1 single question each falls back to, per derived violence variable
 BATTERIES = {
@@ -104,7 +116,9 @@ def recode(submissions: pd.DataFrame, spec: RecodeSpec = RecodeSpec(), columns: 
         frame["design_weight"] = household_weight(frame[spec.household_adults])
     derived = {name: column for step in spec.derive for name, column in DERIVE_STEPS[step](frame, spec).items()}
     if derived:  # joined at once: ~60 columns added one by one fragment the frame (pandas PerformanceWarning)
-        frame = pd.concat([frame.drop(columns=[c for c in derived if c in frame.columns]), pd.DataFrame(derived)], axis=1)
+        frame = pd.concat(
+            [frame.drop(columns=[c for c in derived if c in frame.columns]), pd.DataFrame(derived)], axis=1
+        )
     return Recoded(data=frame, log=pd.DataFrame(steps, columns=["step", "rows"]), eligible=keep)
 
 
@@ -115,8 +129,10 @@ def _recode_inputs(spec: RecodeSpec) -> set[str]:
 
 def _require(frame: pd.DataFrame, column: str) -> None:
     if column not in frame.columns:
-        raise AnalysisError(f"recode needs the column '{column}' (declared in the plan's [recode] section; "
-                            f"remove that step if the data has no such column)")
+        raise AnalysisError(
+            f"recode needs the column '{column}' (declared in the plan's [recode] section; "
+            f"remove that step if the data has no such column)"
+        )
 
 
 def age_groups(age: pd.Series) -> pd.Series:
@@ -177,9 +193,12 @@ def violence_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]
     for kind, (battery, v1) in BATTERIES.items():
         v2 = any_yes(pd.concat([_column(frame, c) for c in battery], axis=1))
         out[f"violence_{kind}_12m"] = _first_answered(v2, _column(frame, v1))
-    out["violence_physical_12m"] = any_yes(pd.concat([out["violence_assault_12m"], out["violence_robbery_12m"]], axis=1))
-    out["violence_any_12m"] = any_yes(pd.concat([out["violence_physical_12m"], out["violence_psychological_12m"],
-                                                 out["violence_sexual_12m"]], axis=1))
+    out["violence_physical_12m"] = any_yes(
+        pd.concat([out["violence_assault_12m"], out["violence_robbery_12m"]], axis=1)
+    )
+    out["violence_any_12m"] = any_yes(
+        pd.concat([out["violence_physical_12m"], out["violence_psychological_12m"], out["violence_sexual_12m"]], axis=1)
+    )
     privacy = _column(frame, "privacy_check")
     skipped = privacy.notna() & ~privacy.isin(PRIVATE)
     return {name: column.astype(object).mask(skipped, SKIPPED) for name, column in out.items()}
@@ -189,7 +208,7 @@ def reporting_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series
     """16.3.1: report_competent_<type> (the plan's strict set, VC_PRR_*) and report_broad_<type> (its broad local
     set, e.g. with Línea 100, CEM and DEMUNA), from the most recent incident's reporting questions."""
     if not spec.competent_strict:
-        raise AnalysisError("[recode] derive = \"reporting\" needs competent_strict (the competent authorities)")
+        raise AnalysisError('[recode] derive = "reporting" needs competent_strict (the competent authorities)')
     out = {}
     for kind in VIOLENCE_TYPES:
         reported, told = _column(frame, f"reported_{kind}"), _column(frame, f"reported_to_{kind}")
@@ -201,8 +220,11 @@ def reporting_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series
 
 def bribery_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
     """16.5.1: asked for OR paid a bribe."""
-    return {"bribe_asked_or_paid": any_yes(pd.concat([_column(frame, "bribe_asked_12m"),
-                                                      _column(frame, "bribe_paid_12m")], axis=1))}
+    return {
+        "bribe_asked_or_paid": any_yes(
+            pd.concat([_column(frame, "bribe_asked_12m"), _column(frame, "bribe_paid_12m")], axis=1)
+        )
+    }
 
 
 def disputes_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]:
@@ -212,7 +234,7 @@ def disputes_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.Series]
     (`dispute_mechanisms`), used only where the v2 answer is missing.
     """
     if not (spec.dispute_formal or spec.dispute_informal):
-        raise AnalysisError("[recode] derive = \"disputes\" needs dispute_formal and/or dispute_informal")
+        raise AnalysisError('[recode] derive = "disputes" needs dispute_formal and/or dispute_informal')
     dispute, reason = _column(frame, "dispute_2y"), _column(frame, "dispute_no_mechanism_reason")
     mechanisms = _first_answered(_column(frame, "dispute_mechanisms_self"), _column(frame, "dispute_mechanisms"))
     out = {"dispute_access": dispute_access(dispute, mechanisms, reason, spec.dispute_formal + spec.dispute_informal)}
@@ -237,8 +259,12 @@ def discrimination_step(frame: pd.DataFrame, spec: RecodeSpec) -> dict[str, pd.S
 
 
 DERIVE_STEPS = {
-    "safe_after_dark": safe_after_dark_step, "violence": violence_step, "reporting": reporting_step,
-    "bribery": bribery_step, "disputes": disputes_step, "discrimination": discrimination_step,
+    "safe_after_dark": safe_after_dark_step,
+    "violence": violence_step,
+    "reporting": reporting_step,
+    "bribery": bribery_step,
+    "disputes": disputes_step,
+    "discrimination": discrimination_step,
 }
 STEP_SOURCES = {  # the submission columns each step reads (carried through the row filter)
     "safe_after_dark": {"feels_safe_after_dark", "would_feel_safe_after_dark"},
@@ -246,8 +272,12 @@ STEP_SOURCES = {  # the submission columns each step reads (carried through the 
     "reporting": {f"reported{t}_{k}" for k in VIOLENCE_TYPES for t in ("", "_to")},
     "bribery": {"bribe_asked_12m", "bribe_paid_12m"},
     "disputes": {"dispute_2y", "dispute_mechanisms_self", "dispute_mechanisms", "dispute_no_mechanism_reason"},
-    "discrimination": {"discrimination_5y", "discrimination_12m", "discrimination_grounds",
-                       *(f"discrim_{g}" for g in GROUNDS)},
+    "discrimination": {
+        "discrimination_5y",
+        "discrimination_12m",
+        "discrimination_grounds",
+        *(f"discrim_{g}" for g in GROUNDS),
+    },
 }
 
 
@@ -273,9 +303,19 @@ def competent_report(reported: pd.Series, reported_to: pd.Series, competent: tup
     hit = selected_any(reported_to, competent)
     said_yes = reported == "yes"
     refused_whom = said_yes & (reported_to.isna() | (reported_to == RF))
-    return _choose([said_yes & (hit == True) & ~refused_whom, refused_whom, said_yes & (reported_to == DK),
-                    said_yes & (hit == False), reported == "no", reported == DK, reported == RF],
-                   ["yes", RF, DK, "no", "no", DK, RF], reported.index)
+    return _choose(
+        [
+            said_yes & (hit == True) & ~refused_whom,
+            refused_whom,
+            said_yes & (reported_to == DK),
+            said_yes & (hit == False),
+            reported == "no",
+            reported == DK,
+            reported == RF,
+        ],
+        ["yes", RF, DK, "no", "no", DK, RF],
+        reported.index,
+    )
 
 
 def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series, counted: tuple[str, ...]) -> pd.Series:
@@ -284,8 +324,16 @@ def dispute_access(dispute: pd.Series, mechanisms: pd.Series, reason: pd.Series,
     voluntary as far as we know). Only for people with a dispute."""
     used = selected_any(mechanisms, counted)
     had = dispute == "yes"
-    return _choose([had & (used == True), had & (mechanisms == RF), had & (used == False) & reason.isin(SELF_EXCLUDED),
-                    had & (used == False)], ["yes", RF, "self_excluded", "no"], dispute.index)
+    return _choose(
+        [
+            had & (used == True),
+            had & (mechanisms == RF),
+            had & (used == False) & reason.isin(SELF_EXCLUDED),
+            had & (used == False),
+        ],
+        ["yes", RF, "self_excluded", "no"],
+        dispute.index,
+    )
 
 
 def discriminated_12m(five_years: pd.Series, twelve_months: pd.Series) -> pd.Series:
@@ -310,17 +358,29 @@ def _choose(conditions: list, labels: list[str], index: pd.Index) -> pd.Series:
 def derived_choices() -> pd.DataFrame:
     """(variable, value, label) for the variables made here, so plans can be checked and microdata labelled."""
     yes_no = ("yes", "no", DK, RF)
-    rows = [("safe_after_dark", v, v.replace("_", " ")) for v in
-            ("very_safe", "safe", "unsafe", "very_unsafe", DK, RF)]
+    rows = [("safe_after_dark", v, v.replace("_", " ")) for v in ("very_safe", "safe", "unsafe", "very_unsafe", DK, RF)]
     rows += [("bribe_asked_or_paid", v, v.replace("_", " ")) for v in yes_no]
-    rows += [(f"violence_{k}_12m", v, v.replace("_", " ")) for k in (*BATTERIES, "physical", "any")
-             for v in (*yes_no, SKIPPED)]
-    rows += [(f"report_{s}_{k}", v, v.replace("_", " ")) for s in ("competent", "broad") for k in VIOLENCE_TYPES
-             for v in yes_no]
-    rows += [(f"dispute_access{t}", v, v.replace("_", " ")) for t in ("", "_formal", "_informal")
-             for v in ("yes", "no", "self_excluded", RF)]
-    rows += [(name, v, v.replace("_", " ")) for name in ("discriminated_12m", *(f"discrim_{g}_12m" for g in GROUNDS))
-             for v in yes_no]
+    rows += [
+        (f"violence_{k}_12m", v, v.replace("_", " "))
+        for k in (*BATTERIES, "physical", "any")
+        for v in (*yes_no, SKIPPED)
+    ]
+    rows += [
+        (f"report_{s}_{k}", v, v.replace("_", " "))
+        for s in ("competent", "broad")
+        for k in VIOLENCE_TYPES
+        for v in yes_no
+    ]
+    rows += [
+        (f"dispute_access{t}", v, v.replace("_", " "))
+        for t in ("", "_formal", "_informal")
+        for v in ("yes", "no", "self_excluded", RF)
+    ]
+    rows += [
+        (name, v, v.replace("_", " "))
+        for name in ("discriminated_12m", *(f"discrim_{g}_12m" for g in GROUNDS))
+        for v in yes_no
+    ]
     rows += [("age_group", g, g) for g in AGE_GROUPS]
     rows += [("youth", "18-29", "18-29"), ("youth", "30+", "30+")]
     rows += [("disability", v, v) for v in ("yes", "no", "unknown")]

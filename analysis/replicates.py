@@ -54,8 +54,9 @@ class Replicates:
         return self.scale * np.tensordot(self.rscales, centred**2, axes=1)
 
 
-def replicate(design: Design, method: str, replicates: int = 200, seed: int = 0, *, epsilon: float = 1e-10,
-              maxit: int = 100) -> Replicates:
+def replicate(
+    design: Design, method: str, replicates: int = 200, seed: int = 0, *, epsilon: float = 1e-10, maxit: int = 100
+) -> Replicates:
     """Replicate weights of `design` (with its calibration redone in every replicate), as R builds them.
 
     `epsilon`, `maxit`: the full sample's raking control. As R's `rake()` on a replicate design, every replicate
@@ -136,8 +137,15 @@ def _recalibrate(item: CalibrationStep | Raking, first, weights, epsilon: float,
     for step in steps:
         cells = step.cells[first]
         target = np.bincount(step.cells, weights=step.weights, minlength=len(step.labels))
-        prepared.append((sparse.csr_matrix((np.ones(len(cells)), (cells, np.arange(len(cells)))),
-                                           shape=(len(step.labels), len(cells))), cells, target))
+        prepared.append(
+            (
+                sparse.csr_matrix(
+                    (np.ones(len(cells)), (cells, np.arange(len(cells)))), shape=(len(step.labels), len(cells))
+                ),
+                cells,
+                target,
+            )
+        )
     joint = _group_ids([cells for _, cells, _ in prepared])
     tolerance = epsilon * weights[:, 0].sum() if epsilon < 1 else epsilon
     old_table = np.bincount(joint, weights=weights[:, 0])
@@ -152,4 +160,3 @@ def _recalibrate(item: CalibrationStep | Raking, first, weights, epsilon: float,
             break
         old_table = new_table
     return weights
-

@@ -34,8 +34,20 @@ from scipy.stats import norm
 from analysis.errors import AnalysisError
 
 FRAME_COLUMNS = ("block", "neighbourhood", "dwellings")
-BLOCK_COLUMNS = ("name", "label", "neighbourhood", "district", "prob_block", "dwellings", "take", "interval", "start",
-                 "volunteer", "dwelling_numbers", "certainty")
+BLOCK_COLUMNS = (
+    "name",
+    "label",
+    "neighbourhood",
+    "district",
+    "prob_block",
+    "dwellings",
+    "take",
+    "interval",
+    "start",
+    "volunteer",
+    "dwelling_numbers",
+    "certainty",
+)
 UNASSIGNED = ""
 
 
@@ -106,8 +118,12 @@ def read_frame(frame: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None) 
     `lon`) and return it with clean types; `district` is filled from `neighbourhoods` when the frame lacks it."""
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
-        raise SamplingError([f"el marco no tiene la(s) columna(s) {', '.join(missing)} / the frame lacks column(s) "
-                             f"{', '.join(missing)} (needs {', '.join(FRAME_COLUMNS)})"])
+        raise SamplingError(
+            [
+                f"el marco no tiene la(s) columna(s) {', '.join(missing)} / the frame lacks column(s) "
+                f"{', '.join(missing)} (needs {', '.join(FRAME_COLUMNS)})"
+            ]
+        )
     frame = frame.copy()
     for column in ("block", "neighbourhood"):
         frame[column] = frame[column].astype("string").str.strip()
@@ -118,16 +134,19 @@ def read_frame(frame: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None) 
     dwellings = pd.to_numeric(frame["dwellings"], errors="coerce")
     bad = frame[dwellings.isna() | (dwellings < 1) | (dwellings != dwellings.round())]
     if len(bad):
-        problems.append("`dwellings` debe ser un entero ≥ 1 / must be a whole number ≥ 1: "
-                        + ", ".join(f"{b} = {d!r}" for b, d in zip(bad["block"][:5], frame.loc[bad.index, "dwellings"][:5])))
+        problems.append(
+            "`dwellings` debe ser un entero ≥ 1 / must be a whole number ≥ 1: "
+            + ", ".join(f"{b} = {d!r}" for b, d in zip(bad["block"][:5], frame.loc[bad.index, "dwellings"][:5]))
+        )
     repeated = frame["block"][frame["block"].duplicated()].dropna().unique()
     if len(repeated):
         problems.append(f"bloques repetidos / blocks listed twice: {', '.join(map(str, repeated[:10]))}")
     if neighbourhoods is not None:
         unknown = sorted(set(frame["neighbourhood"].dropna()) - set(neighbourhoods["name"]))
         if unknown:
-            problems.append(f"barrios desconocidos / unknown neighbourhoods (not in neighbourhoods.csv): "
-                            f"{', '.join(unknown)}")
+            problems.append(
+                f"barrios desconocidos / unknown neighbourhoods (not in neighbourhoods.csv): {', '.join(unknown)}"
+            )
     if problems:
         raise SamplingError(problems)
     frame["dwellings"] = dwellings.astype("int64")
@@ -140,18 +159,27 @@ def read_frame(frame: pd.DataFrame, neighbourhoods: pd.DataFrame | None = None) 
 def read_sizes(sizes: pd.DataFrame) -> dict[str, int]:
     """A sizes table (`neighbourhood`, `interviews`: completed interviews wanted; 0 = area not sampled)."""
     if not {"neighbourhood", "interviews"} <= set(sizes.columns):
-        raise SamplingError(["el archivo de tamaños necesita las columnas neighbourhood, interviews / the sizes file "
-                             "needs columns neighbourhood, interviews"])
+        raise SamplingError(
+            [
+                "el archivo de tamaños necesita las columnas neighbourhood, interviews / the sizes file "
+                "needs columns neighbourhood, interviews"
+            ]
+        )
     n = pd.to_numeric(sizes["interviews"], errors="coerce")
     bad = sizes[n.isna() | (n < 0) | (n != n.round())]
     if len(bad):
-        raise SamplingError([f"`interviews` debe ser un entero ≥ 0 / must be a whole number ≥ 0: "
-                             f"{', '.join(map(str, bad['neighbourhood'][:5]))}"])
+        raise SamplingError(
+            [
+                f"`interviews` debe ser un entero ≥ 0 / must be a whole number ≥ 0: "
+                f"{', '.join(map(str, bad['neighbourhood'][:5]))}"
+            ]
+        )
     return dict(zip(sizes["neighbourhood"].astype(str).str.strip(), n.astype(int)))
 
 
-def plan_sample(frame: pd.DataFrame, spec: SampleSpec, sizes: dict[str, int] | None = None,
-                volunteers: pd.DataFrame | None = None) -> SamplePlan:
+def plan_sample(
+    frame: pd.DataFrame, spec: SampleSpec, sizes: dict[str, int] | None = None, volunteers: pd.DataFrame | None = None
+) -> SamplePlan:
     """Draw the round's sample from a checked frame (`read_frame`), every area in the frame's order.
 
     One generator seeded with `spec.seed` (a fresh seed is drawn and recorded when it is None) draws the areas in
@@ -164,8 +192,14 @@ def plan_sample(frame: pd.DataFrame, spec: SampleSpec, sizes: dict[str, int] | N
     rng = np.random.default_rng(seed)
     areas = list(dict.fromkeys(frame["neighbourhood"]))
     unknown = sorted(set(sizes or {}) - set(areas))
-    problems = [f"el archivo de tamaños nombra barrios sin bloques en el marco / the sizes file names areas with no "
-                f"block in the frame: {', '.join(unknown)}"] if unknown else []
+    problems = (
+        [
+            f"el archivo de tamaños nombra barrios sin bloques en el marco / the sizes file names areas with no "
+            f"block in the frame: {', '.join(unknown)}"
+        ]
+        if unknown
+        else []
+    )
     wanted = {a: (sizes or {}).get(a, spec.interviews) for a in areas}
     for area in areas:
         problems += _too_small(area, frame[frame["neighbourhood"] == area], wanted[area], spec)
@@ -180,26 +214,36 @@ def plan_sample(frame: pd.DataFrame, spec: SampleSpec, sizes: dict[str, int] | N
         summary.append(row)
     blocks = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=BLOCK_COLUMNS)
     blocks = assign_volunteers(blocks, volunteers)
-    return SamplePlan(blocks=blocks[list(BLOCK_COLUMNS)], areas=pd.DataFrame(summary),
-                      assignments=assignment_list(blocks), targets=targets(blocks, spec), spec=spec)
+    return SamplePlan(
+        blocks=blocks[list(BLOCK_COLUMNS)],
+        areas=pd.DataFrame(summary),
+        assignments=assignment_list(blocks),
+        targets=targets(blocks, spec),
+        spec=spec,
+    )
 
 
 def _too_small(area: str, frame: pd.DataFrame, interviews: int, spec: SampleSpec) -> list[str]:
     """An area cannot give `interviews` when it has fewer blocks than needed or too few dwellings to visit."""
     needed = math.ceil(interviews / spec.per_block)
     if needed > len(frame):
-        return [f"{area}: el marco tiene {len(frame)} bloques y se necesitan {needed} ({interviews} entrevistas ÷ "
-                f"{spec.per_block} por bloque) / the frame has {len(frame)} blocks, {needed} are needed; give this "
-                "area a smaller size (--sizes) or a larger moe"]
+        return [
+            f"{area}: el marco tiene {len(frame)} bloques y se necesitan {needed} ({interviews} entrevistas ÷ "
+            f"{spec.per_block} por bloque) / the frame has {len(frame)} blocks, {needed} are needed; give this "
+            "area a smaller size (--sizes) or a larger moe"
+        ]
     issued = math.ceil(interviews / spec.response_rate)
     if frame["dwellings"].sum() < issued:
-        return [f"{area}: el marco tiene {frame['dwellings'].sum()} viviendas y se necesitan {issued} / the frame has "
-                f"{frame['dwellings'].sum()} dwellings, {issued} are needed to complete {interviews} interviews"]
+        return [
+            f"{area}: el marco tiene {frame['dwellings'].sum()} viviendas y se necesitan {issued} / the frame has "
+            f"{frame['dwellings'].sum()} dwellings, {issued} are needed to complete {interviews} interviews"
+        ]
     return []
 
 
-def pps_systematic(sizes: np.ndarray, n: int, start: float | None = None,
-                   rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+def pps_systematic(
+    sizes: np.ndarray, n: int, start: float | None = None, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
     """Draw n units with probability proportional to `sizes`, without replacement, certainty units first.
 
     Returns (selected positions in frame order, inclusion probability of every unit, certainty mask, the random
@@ -247,21 +291,40 @@ def _draw_area(frame: pd.DataFrame, interviews: int, spec: SampleSpec, rng: np.r
     take = np.minimum(spec.take, chosen["dwellings"].to_numpy())
     within = chosen["dwellings"].to_numpy() / take
     starts = np.maximum(0.01, np.floor(within * (1.0 - rng.random(len(chosen))) * 100) / 100)
-    numbers = [" ".join(map(str, dwelling_numbers(int(m), int(t), float(s))))
-               for m, t, s in zip(chosen["dwellings"], take, starts)]
+    numbers = [
+        " ".join(map(str, dwelling_numbers(int(m), int(t), float(s))))
+        for m, t, s in zip(chosen["dwellings"], take, starts)
+    ]
     description = chosen["description"].astype(str) if "description" in chosen.columns else chosen["neighbourhood"]
-    drawn = pd.DataFrame({
-        "name": chosen["block"].astype(str), "label": chosen["block"].astype(str) + " — " + description.astype(str),
-        "neighbourhood": chosen["neighbourhood"].astype(str), "district": chosen["district"],
-        "prob_block": np.round(prob[selected], 10), "dwellings": chosen["dwellings"], "take": take,
-        "interval": np.round(within, 2), "start": starts, "volunteer": UNASSIGNED, "dwelling_numbers": numbers,
-        "certainty": np.where(certain[selected], "yes", "no"),
-    })
-    row = {"neighbourhood": frame["neighbourhood"].iloc[0], "frame_blocks": len(frame),
-           "frame_dwellings": int(frame["dwellings"].sum()), "interviews": interviews, "blocks": n_blocks,
-           "certainty_blocks": int(certain.sum()), "take_per_block": spec.take, "dwellings_to_visit": int(take.sum()),
-           "expected_completes": round(float(take.sum()) * spec.response_rate, 1),
-           "pps_interval": round(interval, 4), "pps_start": round(start, 4)}
+    drawn = pd.DataFrame(
+        {
+            "name": chosen["block"].astype(str),
+            "label": chosen["block"].astype(str) + " — " + description.astype(str),
+            "neighbourhood": chosen["neighbourhood"].astype(str),
+            "district": chosen["district"],
+            "prob_block": np.round(prob[selected], 10),
+            "dwellings": chosen["dwellings"],
+            "take": take,
+            "interval": np.round(within, 2),
+            "start": starts,
+            "volunteer": UNASSIGNED,
+            "dwelling_numbers": numbers,
+            "certainty": np.where(certain[selected], "yes", "no"),
+        }
+    )
+    row = {
+        "neighbourhood": frame["neighbourhood"].iloc[0],
+        "frame_blocks": len(frame),
+        "frame_dwellings": int(frame["dwellings"].sum()),
+        "interviews": interviews,
+        "blocks": n_blocks,
+        "certainty_blocks": int(certain.sum()),
+        "take_per_block": spec.take,
+        "dwellings_to_visit": int(take.sum()),
+        "expected_completes": round(float(take.sum()) * spec.response_rate, 1),
+        "pps_interval": round(interval, 4),
+        "pps_start": round(start, 4),
+    }
     return drawn, row
 
 
@@ -272,8 +335,9 @@ def assign_volunteers(blocks: pd.DataFrame, volunteers: pd.DataFrame | None) -> 
     if volunteers is None or volunteers.empty or blocks.empty:
         return blocks
     if "volunteer" not in volunteers.columns:
-        raise SamplingError(["la lista de voluntarios necesita una columna volunteer / the volunteers list needs a "
-                             "`volunteer` column"])
+        raise SamplingError(
+            ["la lista de voluntarios necesita una columna volunteer / the volunteers list needs a `volunteer` column"]
+        )
     own = volunteers.get("neighbourhood", pd.Series(np.nan, index=volunteers.index)).astype("string").str.strip()
     shared = volunteers.loc[own.isna() | (own == ""), "volunteer"].astype(str).tolist()
     blocks = blocks.copy()
@@ -298,8 +362,9 @@ def targets(blocks: pd.DataFrame, spec: SampleSpec) -> pd.DataFrame:
     page's targets store them: `per_block` for every block drawn."""
     parts = [pd.DataFrame({"kind": "neighbourhood", "key": blocks["neighbourhood"]})]
     if (blocks["volunteer"] != UNASSIGNED).any():
-        parts.append(pd.DataFrame({"kind": "volunteer", "key": blocks.loc[blocks["volunteer"] != UNASSIGNED,
-                                                                          "volunteer"]}))
+        parts.append(
+            pd.DataFrame({"kind": "volunteer", "key": blocks.loc[blocks["volunteer"] != UNASSIGNED, "volunteer"]})
+        )
     table = pd.concat(parts).groupby(["kind", "key"], sort=False).size().mul(spec.per_block).rename("target")
     return table.reset_index()
 
@@ -307,11 +372,18 @@ def targets(blocks: pd.DataFrame, spec: SampleSpec) -> pd.DataFrame:
 def plan_files(plan: SamplePlan) -> dict[str, bytes]:
     """The plan as files: `blocks.csv` (the form's media file), `areas.csv`, `assignments.csv`, `targets.csv`,
     `plan.json` (parameters with the seed) and one printable list per volunteer (`lists/<name>.html`)."""
-    files = {name: _csv(table) for name, table in (("blocks.csv", plan.blocks), ("areas.csv", plan.areas),
-                                                   ("assignments.csv", plan.assignments),
-                                                   ("targets.csv", plan.targets))}
-    files["plan.json"] = json.dumps({**asdict(plan.spec), "interviews_per_area": plan.spec.interviews,
-                                     "take_per_block": plan.spec.take}, indent=2).encode()
+    files = {
+        name: _csv(table)
+        for name, table in (
+            ("blocks.csv", plan.blocks),
+            ("areas.csv", plan.areas),
+            ("assignments.csv", plan.assignments),
+            ("targets.csv", plan.targets),
+        )
+    }
+    files["plan.json"] = json.dumps(
+        {**asdict(plan.spec), "interviews_per_area": plan.spec.interviews, "take_per_block": plan.spec.take}, indent=2
+    ).encode()
     for volunteer, rows in plan.blocks.groupby("volunteer", sort=True):
         files[f"lists/{_slug(volunteer or 'sin_asignar')}.html"] = printable_list(volunteer, rows).encode("utf-8")
     return files
@@ -328,8 +400,11 @@ def plan_zip(plan: SamplePlan) -> bytes:
 
 def printable_list(volunteer: str, blocks: pd.DataFrame) -> str:
     """A one-page list for a volunteer, Spanish first: each block, its dwelling count and the dwellings to visit."""
-    rows = "".join(f"<tr><td>{_html(b['label'])}</td><td>{b['dwellings']}</td><td>{_html(b['dwelling_numbers'])}</td>"
-                   "<td></td></tr>" for _, b in blocks.iterrows())
+    rows = "".join(
+        f"<tr><td>{_html(b['label'])}</td><td>{b['dwellings']}</td><td>{_html(b['dwelling_numbers'])}</td>"
+        "<td></td></tr>"
+        for _, b in blocks.iterrows()
+    )
     who = _html(volunteer) if volunteer else "sin asignar / unassigned"
     return (
         "<!doctype html><html lang='es'><meta charset='utf-8'><title>Manzanas asignadas / Assigned blocks</title>"

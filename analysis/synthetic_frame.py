@@ -43,13 +43,22 @@ def synthetic_frame(neighbourhoods: pd.DataFrame, districts: pd.DataFrame, seed:
             sizes.append(min(size, total - sum(sizes)) if total - sum(sizes) >= MIN_BLOCK else size)
         prefix = block_prefix(area.name)
         for k, size in enumerate(sizes, start=1):
-            rows.append({"block": f"{prefix}-{k:04d}", "neighbourhood": area.name, "district": area.district,
-                         "dwellings": size, "description": f"{area.label}, manzana {k}",
-                         "lat": round(area.lat + rng.normal(0, 0.006), 5), "lon": round(area.lon + rng.normal(0, 0.006), 5),
-                         "synthetic": "yes"})
+            rows.append(
+                {
+                    "block": f"{prefix}-{k:04d}",
+                    "neighbourhood": area.name,
+                    "district": area.district,
+                    "dwellings": size,
+                    "description": f"{area.label}, manzana {k}",
+                    "lat": round(area.lat + rng.normal(0, 0.006), 5),
+                    "lon": round(area.lon + rng.normal(0, 0.006), 5),
+                    "synthetic": "yes",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def synthetic_frame_from(data: Path = DATA, seed: int = SEED) -> pd.DataFrame:
-    return synthetic_frame(pd.read_csv(data / "neighbourhoods.csv"), pd.read_csv(data / "population_trujillo_2017.csv"),
-                           seed)
+    return synthetic_frame(
+        pd.read_csv(data / "neighbourhoods.csv"), pd.read_csv(data / "population_trujillo_2017.csv"), seed
+    )

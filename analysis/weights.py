@@ -197,8 +197,7 @@ def _cells(design: Design, margin: pd.DataFrame) -> tuple[np.ndarray, pd.DataFra
     unpopulated = (counts > 0) & (population == 0)
     if unpopulated.any():
         raise MarginError(
-            f"margin {name}: cell(s) {_cell_list(margin.loc[unpopulated, columns])} have respondents but "
-            "population 0"
+            f"margin {name}: cell(s) {_cell_list(margin.loc[unpopulated, columns])} have respondents but population 0"
         )
     keep = counts > 0
     renumber = np.cumsum(keep) - 1
@@ -212,8 +211,10 @@ def _distinct_cells(sample: pd.DataFrame, margin: pd.DataFrame, margin_keys: pd.
     Hand-written for speed: converting the 1M-row (categorical) cell columns to text for the comparison took
     ~0.4 s of the 1M-row pipeline (cProfile, benchmarks/analysis_pipeline.py); the distinct cells are a few
     hundred rows. No column is missing here (checked before)."""
-    codes = [s.cat.codes.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else pd.factorize(s)[0]
-             for _, s in sample.items()]
+    codes = [
+        s.cat.codes.to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) else pd.factorize(s)[0]
+        for _, s in sample.items()
+    ]
     if not len(sample):
         return np.zeros(0, dtype=np.intp)
     joint = _joint_codes(codes)

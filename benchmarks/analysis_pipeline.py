@@ -99,8 +99,17 @@ def peer_work(n: int):
     margins, data, _ = pipeline.margins_for_sample(PLAN, data)
     data = pipeline.expand_to_strata(PLAN, data, margins)
     ys, _, _ = pipeline.indicator_columns(PLAN, data)
-    columns = list(dict.fromkeys(["neighbourhood", "psu", "design_weight", *PLAN.estimation.by,
-                                  *(c for m in margins for c in m.columns if c != "population")]))
+    columns = list(
+        dict.fromkeys(
+            [
+                "neighbourhood",
+                "psu",
+                "design_weight",
+                *PLAN.estimation.by,
+                *(c for m in margins for c in m.columns if c != "population"),
+            ]
+        )
+    )
     work = data[columns].astype({c: object for c in columns if c != "design_weight"})
     work = work.assign(y=ys[f"__y__{TIMED}"].to_numpy())
     indicator = PLAN.indicator(TIMED)
@@ -139,8 +148,9 @@ def svy_one_at_a_time(n: int) -> dict:
     # plan's margins (Trujillo's 970,016 adults) are smaller, svy then refuses "wor" (ours gives NaN, as R)
     deff = "wor" if sum(margins[0]["population"]) > len(work) else "wr"
     for spec in [None, *specs]:
-        result = sample.estimation.prop("y", by=None if spec is None else spec, drop_nulls=True, ci_method="logit",
-                                        deff=deff)
+        result = sample.estimation.prop(
+            "y", by=None if spec is None else spec, drop_nulls=True, ci_method="logit", deff=deff
+        )
         results.append(result.to_polars().to_pandas())
     per_indicator, per_indicator_cpu = time.perf_counter() - start, time.process_time() - cpu
     est_diff, se_diff, compared = _compare_svy(results, specs, mine, lonely)
@@ -214,8 +224,14 @@ def samplics_one_at_a_time(n: int) -> dict:
         else:
             domain = (work[spec[0]].astype(str) + "|" + work[spec[1]].astype(str)).to_numpy()[keep]
         estimator = TaylorEstimator(PopParam.prop)
-        estimator.estimate(y[keep], samp_weight=weights[keep], stratum=work["neighbourhood"].to_numpy()[keep],
-                           psu=work["psu"].to_numpy()[keep], domain=domain, remove_nan=True)
+        estimator.estimate(
+            y[keep],
+            samp_weight=weights[keep],
+            stratum=work["neighbourhood"].to_numpy()[keep],
+            psu=work["psu"].to_numpy()[keep],
+            domain=domain,
+            remove_nan=True,
+        )
         first = first or estimator
     per_indicator, per_indicator_cpu = time.perf_counter() - start, time.process_time() - cpu
     overall = mine[mine["by"] == "overall"].iloc[0]  # compared although samplics misses 1 respondent
@@ -282,8 +298,19 @@ def r_survey(n: int) -> dict:
             m.to_csv(margin_paths[-1], index=False)
         (tmp / "bench.R").write_text(R_SCRIPT)
         spec_arg = ";".join(["overall"] + [s if isinstance(s, str) else ",".join(s) for s in specs])
-        done = subprocess.run(["Rscript", str(tmp / "bench.R"), str(tmp / "d.csv"), ";".join(margin_paths), spec_arg,
-                               str(tmp / "out.csv")], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [
+                "Rscript",
+                str(tmp / "bench.R"),
+                str(tmp / "d.csv"),
+                ";".join(margin_paths),
+                spec_arg,
+                str(tmp / "out.csv"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rake_s, estimate_s, rake_cpu, estimate_cpu, domains = (float(x) for x in done.stdout.split())
         r_table = pd.read_csv(tmp / "out.csv")
     finally:
@@ -322,8 +349,9 @@ def main() -> None:
     parser.add_argument("--samplics-sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--no-svy", action="store_true")
-    parser.add_argument("--per-psu", type=int, nargs="+", default=[100, 12],
-                        help="respondents per PSU (each size is run at each)")
+    parser.add_argument(
+        "--per-psu", type=int, nargs="+", default=[100, 12], help="respondents per PSU (each size is run at each)"
+    )
     parser.add_argument("--worker", nargs=2)
     args = parser.parse_args()
     if args.worker:

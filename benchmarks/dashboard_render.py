@@ -93,7 +93,9 @@ def main() -> None:
         started = time.perf_counter()
         at = step()
         if at.exception or at.error:
-            raise SystemExit(f"page error: {(at.exception or at.error)[0].value if at.error else at.exception[0].message}")
+            raise SystemExit(
+                f"page error: {(at.exception or at.error)[0].value if at.error else at.exception[0].message}"
+            )
         return time.perf_counter() - started
 
     def restart(saved: bool) -> None:
@@ -139,14 +141,22 @@ def main() -> None:
         after_new = timed(at.run)
         visible = caught_up(since)
         figures[page] = (first, first_data, restarted, ready, after_new, filtered, visible)
-    print("\n| page | first start: first render (s) | first start: data in (s) | after a restart (s) | snapshot ready (s) | just after new data (s) | filter change (s) |")
+    print(
+        "\n| page | first start: first render (s) | first start: data in (s) | after a restart (s) | snapshot ready (s) | just after new data (s) | filter change (s) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for page, (first, first_data, restarted, ready, after_new, filtered, _) in figures.items():
-        print(f"| {page} | {first:.2f} | {first_data:.1f} | {restarted:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |")
-    print(f"\nserver start (app.py's keep_warm): {max(starts[False]):.2f} s with nothing saved, "
-          f"{min(starts[True]):.2f}–{max(starts[True]):.2f} s loading the saved snapshot")
+        print(
+            f"| {page} | {first:.2f} | {first_data:.1f} | {restarted:.2f} | {ready:.2f} | {after_new:.2f} | {filtered} |"
+        )
+    print(
+        f"\nserver start (app.py's keep_warm): {max(starts[False]):.2f} s with nothing saved, "
+        f"{min(starts[True]):.2f}–{max(starts[True]):.2f} s loading the saved snapshot"
+    )
     visible = [figure[-1] for figure in figures.values()]
-    print(f"\nnew data shown by the pages {min(visible):.1f}–{max(visible):.1f} s after it arrived (the warmer's new snapshot)")
+    print(
+        f"\nnew data shown by the pages {min(visible):.1f}–{max(visible):.1f} s after it arrived (the warmer's new snapshot)"
+    )
 
 
 def _change(at, change):
@@ -178,12 +188,18 @@ def snapshot_parts() -> None:
         frame = LiveFrame(store, data.FORM_ID, saved).read()
         steps["frame, first read after a restart (from the saved file)"] = time.perf_counter() - started
     snapshot = Snapshot(store.version(), frame, data.plan(), data.neighbourhoods())
-    for name, part in (("field checks", snapshot.quality_checks), ("estimates (the plan over all)", snapshot.estimates),
-                       ("two default rounds and their comparison", snapshot.warm_rounds)):
+    for name, part in (
+        ("field checks", snapshot.quality_checks),
+        ("estimates (the plan over all)", snapshot.estimates),
+        ("two default rounds and their comparison", snapshot.warm_rounds),
+    ):
         started = time.perf_counter()
         part()
         steps[name] = time.perf_counter() - started
-    print(f"snapshot of {len(frame):,} submissions: " + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items()))
+    print(
+        f"snapshot of {len(frame):,} submissions: "
+        + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items())
+    )
 
 
 if __name__ == "__main__":

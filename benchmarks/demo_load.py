@@ -31,7 +31,9 @@ def main() -> None:
     started = time.perf_counter()
     count = sum(1 for _ in demo.shipped_round(args.size))
     elapsed = time.perf_counter() - started
-    print(f"generate  {count:>7} submissions  {elapsed:6.2f} s  {count / elapsed:7.0f} /s  (fill the XForm, XML, audit log)")
+    print(
+        f"generate  {count:>7} submissions  {elapsed:6.2f} s  {count / elapsed:7.0f} /s  (fill the XForm, XML, audit log)"
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(args.url or f"sqlite:///{folder}/route.db")
@@ -39,15 +41,19 @@ def main() -> None:
             started = time.perf_counter()
             summary = demo.load_demo(store, args.size)
             elapsed = time.perf_counter() - started
-            print(f"{label:<9} {summary.posted:>7} POSTs        {elapsed:6.2f} s  {summary.posted / elapsed:7.0f} /s  "
-                  f"({summary.created} new, {summary.duplicates} resends; OpenRosa route, in-process ASGI)")
+            print(
+                f"{label:<9} {summary.posted:>7} POSTs        {elapsed:6.2f} s  {summary.posted / elapsed:7.0f} /s  "
+                f"({summary.created} new, {summary.duplicates} resends; OpenRosa route, in-process ASGI)"
+            )
         store.close()
         if args.ingest:
             store = Store.open(args.url or f"sqlite:///{folder}/ingest.db")
             started = time.perf_counter()
             summary = demo.ingest_demo(store, args.ingest)
             elapsed = time.perf_counter() - started
-            print(f"ingest    {summary.posted:>7} submissions  {elapsed:6.2f} s  {summary.posted / elapsed:7.0f} /s  ({summary.created} new; Store.receive)")
+            print(
+                f"ingest    {summary.posted:>7} submissions  {elapsed:6.2f} s  {summary.posted / elapsed:7.0f} /s  ({summary.created} new; Store.receive)"
+            )
             store.close()
 
 

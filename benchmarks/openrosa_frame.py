@@ -18,8 +18,8 @@ import pandas as pd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from collect import tables  # noqa: E402
-from collect.store import ImportRecord, Store, decode_fields  # noqa: E402
 from collect.publish import publish_shipped_forms  # noqa: E402
+from collect.store import ImportRecord, Store, decode_fields  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +31,10 @@ def main() -> None:
         store = Store.open(args.database_url or f"sqlite:///{folder}/frame.db")
         form = publish_shipped_forms(store)[0]
         fields = {f"q{i}": f"answer_{i % 7}" for i in range(80)}
-        records = (ImportRecord(f"uuid:bench-{n}", form.form_id, form.version, fields, "file", {}, row=n) for n in range(args.rows))
+        records = (
+            ImportRecord(f"uuid:bench-{n}", form.form_id, form.version, fields, "file", {}, row=n)
+            for n in range(args.rows)
+        )
         began = time.perf_counter()
         store.import_records(records)
         print(f"import_records     {args.rows} rows  {args.rows / (time.perf_counter() - began):7.0f} rows/s")
@@ -53,8 +56,10 @@ def decoders(store: Store, form_id: str) -> None:
         rows = conn.execute(sa.select(s.c.id, sa.cast(s.c.fields, sa.Text)).where(s.c.form_id == form_id)).all()
     texts, index = [row[1] for row in rows], pd.Index([row[0] for row in rows])
     names = store.form_field_names(form_id)
-    for name, decode in (("pyarrow.json", lambda: decode_fields(texts, index, names)),
-                         ("json.loads + from_records", lambda: pd.DataFrame.from_records([json.loads(t) for t in texts], index=index))):
+    for name, decode in (
+        ("pyarrow.json", lambda: decode_fields(texts, index, names)),
+        ("json.loads + from_records", lambda: pd.DataFrame.from_records([json.loads(t) for t in texts], index=index)),
+    ):
         timings = []
         for _ in range(3):
             began = time.perf_counter()

@@ -41,10 +41,23 @@ FORM = next(form for form in build_all() if form.form_id == SHIPPED_FORM_ID)
 ANSWERS = "".join(
     f"<{name}>{value}</{name}>"
     for name, value in [
-        ("district", "trujillo"), ("neighbourhood", "trujillo"), ("block", "T-021"), ("contact_result", "contact"), ("consent", "yes"), ("age", "34"), ("sex", "female"),
-        ("education", "secondary"), ("feels_safe_after_dark", "unsafe"), ("robbery_force_12m", "yes"), ("reported_robbery", "no"),
-        ("contact_official_12m", "yes"), ("bribe_asked_12m", "no"), ("bribe_paid_12m", "no"), ("say_in_government", "very_little"),
-        ("main_problems", "robbery gangs drugs"), ("trust_police", "little"),
+        ("district", "trujillo"),
+        ("neighbourhood", "trujillo"),
+        ("block", "T-021"),
+        ("contact_result", "contact"),
+        ("consent", "yes"),
+        ("age", "34"),
+        ("sex", "female"),
+        ("education", "secondary"),
+        ("feels_safe_after_dark", "unsafe"),
+        ("robbery_force_12m", "yes"),
+        ("reported_robbery", "no"),
+        ("contact_official_12m", "yes"),
+        ("bribe_asked_12m", "no"),
+        ("bribe_paid_12m", "no"),
+        ("say_in_government", "very_little"),
+        ("main_problems", "robbery gangs drugs"),
+        ("trust_police", "little"),
     ]
 )
 
@@ -66,8 +79,21 @@ def free_port() -> int:
 
 def start_server(database_url: str, data_dir: str, port: int, workers: int = 1) -> subprocess.Popen:
     env = os.environ | {"SDG16_DATABASE_URL": database_url, "SDG16_DATA_DIR": data_dir}
-    command = [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--no-access-log", "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "collect.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+    ]
     return wait_until_up(subprocess.Popen(command, cwd=REPO, env=env), f"http://127.0.0.1:{port}/")
 
 
@@ -79,16 +105,44 @@ def app_env(repo: Path, data_dir: str, workers: int) -> dict[str, str]:
 
 def start_app(repo: Path, data_dir: str, port: int, workers: int) -> subprocess.Popen:
     """`streamlit run app.py` of the checkout `repo` on SQLite in `data_dir`."""
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--logger.level", "error"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--logger.level",
+        "error",
+    ]
     process = subprocess.Popen(command, cwd=repo, env=app_env(repo, data_dir, workers), stdout=subprocess.DEVNULL)
     return wait_until_up(process, f"http://127.0.0.1:{port}/_stcore/health")
 
 
 def app_volunteer(repo: Path, data_dir: str) -> str:
     """A volunteer's token, made by the checkout's own CLI (its store, its migrations)."""
-    command = [sys.executable, "-m", "sdg16.cli", "volunteer", "add", "bench", "--project", "bench", "--server-url", "http://h"]
-    output = subprocess.run(command, cwd=repo, env=app_env(repo, data_dir, 1), capture_output=True, text=True, check=True).stdout
+    command = [
+        sys.executable,
+        "-m",
+        "sdg16.cli",
+        "volunteer",
+        "add",
+        "bench",
+        "--project",
+        "bench",
+        "--server-url",
+        "http://h",
+    ]
+    output = subprocess.run(
+        command, cwd=repo, env=app_env(repo, data_dir, 1), capture_output=True, text=True, check=True
+    ).stdout
     return output.split("/v1/key/")[1].split("/")[0]
 
 
@@ -114,9 +168,13 @@ BOUNDARY = "sdg16benchboundary"
 def post_request(host: str, path: str, xml: bytes) -> bytes:
     """One OpenRosa submission POST as ODK Collect sends it (multipart, keep-alive), as raw HTTP/1.1 bytes."""
     body = (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="submission.xml"\r\n'
-        f"Content-Type: text/xml\r\n\r\n"
-    ).encode() + xml + f"\r\n--{BOUNDARY}--\r\n".encode()
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="submission.xml"\r\n'
+            f"Content-Type: text/xml\r\n\r\n"
+        ).encode()
+        + xml
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nX-OpenRosa-Version: 1.0\r\n"
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -172,7 +230,9 @@ def run(label: str, database_url: str, seconds: float, workers: int = 1) -> None
                     began = time.perf_counter()
                     assert http.get(f"{base}/formList").status_code == 200
                     form_list.append(time.perf_counter() - began)
-            print(f"{label:10s} formList            p50 {percentile(form_list, 0.5) * 1000:6.1f} ms  p99 {percentile(form_list, 0.99) * 1000:6.1f} ms")
+            print(
+                f"{label:10s} formList            p50 {percentile(form_list, 0.5) * 1000:6.1f} ms  p99 {percentile(form_list, 0.99) * 1000:6.1f} ms"
+            )
             path = f"/v1/key/{token}/projects/bench/submission"
             asyncio.run(load(port, path, 10, 1.0))  # warm-up
             for clients in (1, 10, 50):
@@ -187,8 +247,11 @@ def run(label: str, database_url: str, seconds: float, workers: int = 1) -> None
 
 
 def report(label: str, rate: int, latencies: list[float], errors: int) -> None:
-    print(f"{label:34s} {rate:5d} submissions/s  p50 {percentile(latencies, 0.5) * 1000:6.1f} ms  "
-          f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms  non-201: {errors}", flush=True)
+    print(
+        f"{label:34s} {rate:5d} submissions/s  p50 {percentile(latencies, 0.5) * 1000:6.1f} ms  "
+        f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms  non-201: {errors}",
+        flush=True,
+    )
 
 
 async def dashboard_load(port: int, reloaders: int, guessers: int, seconds: float, counts) -> None:
@@ -219,7 +282,9 @@ async def dashboard_load(port: int, reloaders: int, guessers: int, seconds: floa
                 elements.append(message.delta.new_element)
 
     def session():
-        return websockets.connect(url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=120)
+        return websockets.connect(
+            url, subprotocols=["streamlit"], origin=f"http://127.0.0.1:{port}", max_size=None, open_timeout=120
+        )
 
     async def reloader(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop:
@@ -235,13 +300,20 @@ async def dashboard_load(port: int, reloaders: int, guessers: int, seconds: floa
         async with session() as socket:
             elements = await page_run(socket)
             username, password = (e.text_input.id for e in elements if e.WhichOneof("type") == "text_input")
-            (submit,) = (e.button.id for e in elements if e.WhichOneof("type") == "button" and e.button.is_form_submitter)
+            (submit,) = (
+                e.button.id for e in elements if e.WhichOneof("type") == "button" and e.button.is_form_submitter
+            )
             guess = 0
             while time.perf_counter() < stop:
                 guess += 1
-                await page_run(socket, [WidgetState(id=username, string_value=("admin", f"guess{number}")[guess % 2]),
-                                        WidgetState(id=password, string_value=f"wrong password {guess}"),
-                                        WidgetState(id=submit, trigger_value=True)])
+                await page_run(
+                    socket,
+                    [
+                        WidgetState(id=username, string_value=("admin", f"guess{number}")[guess % 2]),
+                        WidgetState(id=password, string_value=f"wrong password {guess}"),
+                        WidgetState(id=submit, trigger_value=True),
+                    ],
+                )
                 counts[1] += 1
 
     async with httpx.AsyncClient(timeout=60) as http:
@@ -271,8 +343,10 @@ def run_app(seconds: float, workers: int, repo: Path = REPO, label: str = "app")
             busy = asyncio.run(load(port, path, 10, seconds))
             report(f"{label} ×{workers}, 16 reloaders + 8 guessers", *busy)
             loader.join()
-            print(f"dashboard page runs meanwhile: {counts[0]} reloads ({counts[2]} failed), {counts[1]} guesses; "
-                  f"under load {busy[0] / idle[0]:.0%} of idle; load average {os.getloadavg()[0]:.1f}")
+            print(
+                f"dashboard page runs meanwhile: {counts[0]} reloads ({counts[2]} failed), {counts[1]} guesses; "
+                f"under load {busy[0] / idle[0]:.0%} of idle; load average {os.getloadavg()[0]:.1f}"
+            )
         finally:
             server.terminate()
             server.wait(30)
@@ -281,10 +355,20 @@ def run_app(seconds: float, workers: int, repo: Path = REPO, label: str = "app")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each load level")
-    parser.add_argument("--postgres", default=os.environ.get("SDG16_TEST_POSTGRES_URL"), help="PostgreSQL URL (a scratch schema is created and dropped)")
-    parser.add_argument("--workers", type=int, default=1, help="OpenRosa worker processes (standalone server, or the app's)")
-    parser.add_argument("--app", action="store_true", help="measure `streamlit run app.py` with and without dashboard load")
-    parser.add_argument("--peer", type=Path, help="with --app: measure this checkout's app.py too (e.g. /work/main, before)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SDG16_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL (a scratch schema is created and dropped)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="OpenRosa worker processes (standalone server, or the app's)"
+    )
+    parser.add_argument(
+        "--app", action="store_true", help="measure `streamlit run app.py` with and without dashboard load"
+    )
+    parser.add_argument(
+        "--peer", type=Path, help="with --app: measure this checkout's app.py too (e.g. /work/main, before)"
+    )
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
     if args.app:

@@ -59,17 +59,23 @@ def main() -> None:
     parser.add_argument("--no-r", action="store_true")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}")
-    frame = read_frame(pd.read_csv(ROOT / "data" / "frame_trujillo_synthetic.csv"),
-                       pd.read_csv(ROOT / "data" / "neighbourhoods.csv"))
+    frame = read_frame(
+        pd.read_csv(ROOT / "data" / "frame_trujillo_synthetic.csv"), pd.read_csv(ROOT / "data" / "neighbourhoods.csv")
+    )
     seconds, plan = timed(lambda: plan_sample(frame, SampleSpec(**SHIPPED_PLAN)), 5)
-    print(f"plan: {len(frame):,} blocks in the frame → {len(plan.blocks)} drawn, {len(plan.assignments):,} dwellings: "
-          f"{seconds:.3f} s (median of 5)")
+    print(
+        f"plan: {len(frame):,} blocks in the frame → {len(plan.blocks)} drawn, {len(plan.assignments):,} dwellings: "
+        f"{seconds:.3f} s (median of 5)"
+    )
 
     fr = _field_round()
     blocks = fr.frame(blocks=args.blocks)
     dwellings, people = fr.population(blocks)
-    drawn = plan_sample(read_frame(blocks), SampleSpec(per_block=6, response_rate=0.6, seed=1),
-                        sizes={a: args.interviews for a in ("a", "b", "c")})
+    drawn = plan_sample(
+        read_frame(blocks),
+        SampleSpec(per_block=6, response_rate=0.6, seed=1),
+        sizes={a: args.interviews for a in ("a", "b", "c")},
+    )
     visits = fr.field_round(drawn, dwellings, people, seed=2)
     with tempfile.TemporaryDirectory() as folder:
         here = Path(folder)
@@ -80,20 +86,25 @@ def main() -> None:
         age.to_csv(here / "nonresponse_margins_age.csv", index=False)
         text = (ROOT / "tests" / "golden" / "nonresponse_plan.toml").read_text()
         (here / "plan.toml").write_text(text)
-        (here / "plan_fpc.toml").write_text(text.replace('weight_from = "probabilities"',
-                                                         'weight_from = "probabilities"\nfpc = "nonresponse_frame.csv"'))
+        (here / "plan_fpc.toml").write_text(
+            text.replace(
+                'weight_from = "probabilities"', 'weight_from = "probabilities"\nfpc = "nonresponse_frame.csv"'
+            )
+        )
         plans = [load_plan(here / "plan.toml"), load_plan(here / "plan_fpc.toml")]
         responses = pd.read_csv(here / "nonresponse_input.csv", dtype=str)
         seconds, results = timed(lambda: [run(p, responses) for p in plans])
         n = len(results[0].analysis_data)
-        print(f"weights + estimates: {len(visits):,} visit records, {len(drawn.blocks)} blocks, {n:,} respondents: "
-              f"ours {seconds:.2f} s (both designs, median of 3)", end="")
+        print(
+            f"weights + estimates: {len(visits):,} visit records, {len(drawn.blocks)} blocks, {n:,} respondents: "
+            f"ours {seconds:.2f} s (both designs, median of 3)",
+            end="",
+        )
         if args.no_r or shutil.which("Rscript") is None:
             print("; R skipped")
             return
         start = time.perf_counter()
-        subprocess.run(["Rscript", str(ROOT / "tests" / "golden" / "nonresponse.R"), str(here)], check=True,
-                       cwd=ROOT)
+        subprocess.run(["Rscript", str(ROOT / "tests" / "golden" / "nonresponse.R"), str(here)], check=True, cwd=ROOT)
         r_seconds = time.perf_counter() - start
         r = pd.read_csv(here / "nonresponse_weights.csv").set_index("instance_id")
         ours = results[0].microdata.set_index("instance_id")["weight"]

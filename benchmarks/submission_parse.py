@@ -62,7 +62,9 @@ def main(size: int = 1000, repeats: int = 5) -> None:
     round_ = [submission.xml for submission in demo.shipped_round(size)]
     print(f"{len(round_)} demo submissions, {sum(map(len, round_)) // len(round_)} bytes each on average")
     print(f"  peer, defusedxml tree + fields, no form check: {best(tree_fields, round_, repeats):7.0f} µs")
-    print(f"  collect.submission, stream + form check:        {best(lambda x: parse_submission(x, lambda f, v: shape), round_, repeats):7.0f} µs")
+    print(
+        f"  collect.submission, stream + form check:        {best(lambda x: parse_submission(x, lambda f, v: shape), round_, repeats):7.0f} µs"
+    )
     head, tail = round_[0].split(b"<meta>", 1)
     hostile = head + b"".join(b"<q%06d>x</q%06d>" % (i, i) for i in range(100_000)) + b"<meta>" + tail
     print(f"hostile body, {len(hostile) / 1e6:.1f} MB with 100,000 invented elements")

@@ -61,9 +61,13 @@ def transform_times(xform: bytes, repeats: int) -> None:
     media = media_of(xform.decode())
     first = timed(lambda: transform(xform, media))
     server = [timed(lambda: transform(xform, media)) for _ in range(repeats)]
-    print(f"\n| transform of the shipped XForm ({len(xform) / 1024:.0f} KiB), {repeats} runs | median | max |\n|---|---|---|")
+    print(
+        f"\n| transform of the shipped XForm ({len(xform) / 1024:.0f} KiB), {repeats} runs | median | max |\n|---|---|---|"
+    )
     print(f"| server, lxml (collect.enketo_transform), first call in the process | {first:.2f} s | |")
-    print(f"| server, lxml, again (what the per-version cache saves) | {statistics.median(server):.2f} s | {max(server):.2f} s |")
+    print(
+        f"| server, lxml, again (what the per-version cache saves) | {statistics.median(server):.2f} s | {max(server):.2f} s |"
+    )
     if not (WEBFORM / "node_modules" / ".bin" / "esbuild").exists():
         print("| enketo-transformer in Chromium: skipped (run `cd webform && npm ci`) | | |")
         return
@@ -77,7 +81,9 @@ def transform_times(xform: bytes, repeats: int) -> None:
                  return (performance.now() - t) / 1000; }"""
         browser_times = [page.evaluate(run, [xform.decode(), media]) for _ in range(repeats)]
         browser.close()
-    print(f"| peer: enketo-transformer 4.2.0 in Chromium (XSLTProcessor), on the phone | {statistics.median(browser_times):.2f} s | {max(browser_times):.2f} s |")
+    print(
+        f"| peer: enketo-transformer 4.2.0 in Chromium (XSLTProcessor), on the phone | {statistics.median(browser_times):.2f} s | {max(browser_times):.2f} s |"
+    )
 
 
 def serve(store: Store) -> str:
@@ -106,11 +112,15 @@ def main(repeats: int) -> None:
         transform_times(store.form_xml("sdg16_perception"), repeats)
         figures: dict[str, list[float]] = {"cold open": [], "warm open": [], "offline open": [], "finish": []}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, WITHOUT_XSLT])
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, WITHOUT_XSLT]
+            )
             for _ in range(repeats):
                 context = browser.new_context()
                 page = context.new_page()
-                figures["cold open"].append(timed(lambda: (page.goto(url), page.wait_for_selector(READY, timeout=120_000))))
+                figures["cold open"].append(
+                    timed(lambda: (page.goto(url), page.wait_for_selector(READY, timeout=120_000)))
+                )
                 figures["warm open"].append(timed(lambda: (page.reload(), page.wait_for_selector(READY))))
                 context.set_offline(True)
                 figures["offline open"].append(timed(lambda: (page.reload(), page.wait_for_selector(READY))))
@@ -119,7 +129,9 @@ def main(repeats: int) -> None:
                 page.fill('form.or input[name$="/psu"]', "MO-001")
                 page.press('form.or input[name$="/psu"]', "Tab")
                 page.check('form.or input[name$="/consent"][value="no"]')
-                figures["finish"].append(timed(lambda: (page.click("#submit-form"), page.wait_for_selector('#status[data-ui="saved"]'))))
+                figures["finish"].append(
+                    timed(lambda: (page.click("#submit-form"), page.wait_for_selector('#status[data-ui="saved"]')))
+                )
                 context.close()
             browser.close()
         store.close()

@@ -44,8 +44,15 @@ class StoredSession:
 
 
 def _account(row) -> Account:
-    return Account(row.username, row.role, row.password_hash, bool(row.must_change_password), utc(row.created_at),
-                   utc(row.disabled_at), row.language)
+    return Account(
+        row.username,
+        row.role,
+        row.password_hash,
+        bool(row.must_change_password),
+        utc(row.created_at),
+        utc(row.disabled_at),
+        row.language,
+    )
 
 
 def get_account(store: Store, username: str) -> Account | None:
@@ -73,16 +80,20 @@ def add_account(store: Store, account: Account) -> None:
         conn.execute(users.insert().values(**account.__dict__))
 
 
-def set_password_hash(store: Store, username: str, password_hash: str, must_change_password: bool, *,
-                      end_sessions: bool) -> None:
+def set_password_hash(
+    store: Store, username: str, password_hash: str, must_change_password: bool, *, end_sessions: bool
+) -> None:
     """Replace an account's hash (and whether it is a one-time password); `NotFound` for an unknown user.
 
     With `end_sessions`, the user's sessions and pending sign-in tickets are deleted in the same transaction: a new
     password must sign out whoever knew the old one. A rehash of the same password (new argon2 parameters) must not.
     """
     with store.write() as conn:
-        updated = conn.execute(users.update().where(users.c.username == username)
-                               .values(password_hash=password_hash, must_change_password=must_change_password)).rowcount
+        updated = conn.execute(
+            users.update()
+            .where(users.c.username == username)
+            .values(password_hash=password_hash, must_change_password=must_change_password)
+        ).rowcount
         if updated and end_sessions:
             conn.execute(sessions.delete().where(sessions.c.username == username))
             conn.execute(tickets.delete().where(tickets.c.username == username))
@@ -101,7 +112,11 @@ def remove_account(store: Store, username: str, keep_last: str) -> None:
     """Delete an account, refusing (`Conflict`) to delete the last enabled one with role `keep_last` (the check and the
     delete are one transaction, so two coordinators cannot each remove one of the last two admins)."""
     with store.write() as conn:
-        holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
+        holders = list(
+            conn.execute(
+                sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))
+            ).scalars()
+        )
         if holders == [username]:
             raise Conflict(f"This is the last {keep_last} account; add another {keep_last} before removing it.")
         if not conn.execute(users.delete().where(users.c.username == username)).rowcount:
@@ -117,9 +132,15 @@ def set_disabled(store: Store, username: str, disabled_at: datetime | None, keep
         if account is None:
             raise NotFound(f"There is no user {username!r}.")
         if disabled_at is not None:
-            holders = list(conn.execute(sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))).scalars())
+            holders = list(
+                conn.execute(
+                    sa.select(users.c.username).where(users.c.role == keep_last, users.c.disabled_at.is_(None))
+                ).scalars()
+            )
             if holders == [username]:
-                raise Conflict(f"This is the last enabled {keep_last} account; add or enable another {keep_last} first.")
+                raise Conflict(
+                    f"This is the last enabled {keep_last} account; add or enable another {keep_last} first."
+                )
             conn.execute(sessions.delete().where(sessions.c.username == username))
             conn.execute(tickets.delete().where(tickets.c.username == username))
         conn.execute(users.update().where(users.c.username == username).values(disabled_at=disabled_at))
@@ -139,28 +160,34 @@ def redeem_ticket(store: Store, ticket_hash: str, token_hash: str, now: datetime
     Expired tickets (of anyone) are swept on the way.
     """
     with store.write() as conn:
-        username = conn.execute(sa.select(tickets.c.username)
-                                .where(tickets.c.ticket_hash == ticket_hash, tickets.c.expires_at > now)).scalar()
+        username = conn.execute(
+            sa.select(tickets.c.username).where(tickets.c.ticket_hash == ticket_hash, tickets.c.expires_at > now)
+        ).scalar()
         taken = conn.execute(tickets.delete().where(tickets.c.ticket_hash == ticket_hash)).rowcount
         conn.execute(tickets.delete().where(tickets.c.expires_at <= now))
         if username is None or not taken:
             return None
-        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now,
-                                              last_seen=now))
+        conn.execute(
+            sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now)
+        )
     return username
 
 
 def add_session(store: Store, token_hash: str, username: str, now: datetime) -> None:
     """Open a session of an existing account under `token_hash` (a tab signed in by the form)."""
     with store.write() as conn:
-        conn.execute(sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now))
+        conn.execute(
+            sessions.insert().values(token_hash=token_hash, username=username, signed_in_at=now, last_seen=now)
+        )
 
 
 def get_session(store: Store, token_hash: str) -> tuple[StoredSession, Account] | None:
     """The session stored under `token_hash` with its account (one query: it runs on every rerun), or None."""
-    query = (sa.select(sessions.c.token_hash, sessions.c.signed_in_at, sessions.c.last_seen, users)
-             .join(users, users.c.username == sessions.c.username)
-             .where(sessions.c.token_hash == token_hash))
+    query = (
+        sa.select(sessions.c.token_hash, sessions.c.signed_in_at, sessions.c.last_seen, users)
+        .join(users, users.c.username == sessions.c.username)
+        .where(sessions.c.token_hash == token_hash)
+    )
     with store.engine.connect() as conn:
         row = conn.execute(query).first()
     if row is None:
@@ -186,20 +213,27 @@ def end_stale_sessions(store: Store, seen_before: datetime, signed_in_before: da
     Expired sessions are refused when read anyway; this only keeps sessions that were never signed out from piling up.
     """
     with store.write() as conn:
-        return conn.execute(sessions.delete().where(sa.or_(sessions.c.last_seen < seen_before,
-                                                           sessions.c.signed_in_at < signed_in_before))).rowcount
+        return conn.execute(
+            sessions.delete().where(
+                sa.or_(sessions.c.last_seen < seen_before, sessions.c.signed_in_at < signed_in_before)
+            )
+        ).rowcount
 
 
 def sign_in_locked_until(store: Store, keys: list[str], now: datetime) -> datetime | None:
     """The latest lock still running on any of `keys` (an account, an address), or None."""
     with store.engine.connect() as conn:
-        until = conn.execute(sa.select(sa.func.max(failures.c.locked_until))
-                             .where(failures.c.key.in_(keys), failures.c.locked_until > now)).scalar()
+        until = conn.execute(
+            sa.select(sa.func.max(failures.c.locked_until)).where(
+                failures.c.key.in_(keys), failures.c.locked_until > now
+            )
+        ).scalar()
     return utc(until) if until is not None else None
 
 
-def record_sign_in_failure(store: Store, key: str, now: datetime, lock_for: Callable[[int], timedelta],
-                           forget_after: timedelta) -> int:
+def record_sign_in_failure(
+    store: Store, key: str, now: datetime, lock_for: Callable[[int], timedelta], forget_after: timedelta
+) -> int:
     """Count a failed sign-in under `key` (counting afresh after `forget_after` without failures) and lock the key
     for `lock_for(failures)` from now (no lock for a zero duration); returns the count. Rows idle for `forget_after`
     are swept on the way, so that guessed usernames do not pile up."""

@@ -47,7 +47,13 @@ def make_engine(url: str | None = None, **engine_options) -> sa.Engine:
     database = sa.make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         private_file(Path(database))
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}, pool_size=10, max_overflow=40, **engine_options)
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=10,
+        max_overflow=40,
+        **engine_options,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):

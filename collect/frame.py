@@ -56,7 +56,11 @@ class LiveFrame:
             if len(new) > len(states) // 2:  # mostly new (the first read): one query without a key list
                 rows = self.store.submission_rows(self.form_id)
             else:
-                rows = pd.concat([self._rows.loc[kept], self.store.submission_rows(self.form_id, new)]) if len(new) else self._rows.loc[kept]
+                rows = (
+                    pd.concat([self._rows.loc[kept], self.store.submission_rows(self.form_id, new)])
+                    if len(new)
+                    else self._rows.loc[kept]
+                )
             self._dirty = self._dirty or bool(len(new)) or len(kept) < len(self._rows)
             self._rows = in_arrival_order(rows.assign(review_state=states))
             self._frame, self._order = self.store.compose_frame(self.form_id, self._rows), self._rows.index

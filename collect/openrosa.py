@@ -57,9 +57,11 @@ XML_PART = "xml_submission_file"
 
 Authenticate = Callable[[Request], Awaitable[Volunteer]]
 
-SERVER_ERROR = ("Error del servidor: el formulario no se guardó; Collect lo volverá a enviar. Si se repite, avise a su "
-                "coordinador. / Server error: the form was not stored; Collect will send it again. If it happens "
-                "again, tell your coordinator.")
+SERVER_ERROR = (
+    "Error del servidor: el formulario no se guardó; Collect lo volverá a enviar. Si se repite, avise a su "
+    "coordinador. / Server error: the form was not stored; Collect will send it again. If it happens "
+    "again, tell your coordinator."
+)
 logger = logging.getLogger("sdg16.openrosa")
 
 # Store calls run in worker threads; a few threads keep the GIL from thrashing between dozens of them under load
@@ -113,7 +115,9 @@ class ServerErrors:
         except Exception as error:
             debugging = os.environ.get("SDG16_DEBUG") == "1" or logger.isEnabledFor(logging.DEBUG)
             path = _TOKEN.sub("/v1/key/…/", scope.get("path", ""))
-            logger.error("500 on %s %s: %s: %s", scope.get("method"), path, type(error).__name__, error, exc_info=debugging)
+            logger.error(
+                "500 on %s %s: %s: %s", scope.get("method"), path, type(error).__name__, error, exc_info=debugging
+            )
             if not started:
                 await openrosa_response(SERVER_ERROR, 500)(scope, receive, send)
 
@@ -180,7 +184,9 @@ class DigestAuth:
 
     def challenge(self, stale: bool = False) -> dict[str, str]:
         """The WWW-Authenticate header of a 401 (`stale=true`: retry with a fresh nonce, same credentials)."""
-        value = f'Digest realm="{DIGEST_REALM}", qop="auth", algorithm=MD5, nonce="{self.nonce()}", opaque="{DIGEST_REALM}"'
+        value = (
+            f'Digest realm="{DIGEST_REALM}", qop="auth", algorithm=MD5, nonce="{self.nonce()}", opaque="{DIGEST_REALM}"'
+        )
         return {"WWW-Authenticate": value + (", stale=true" if stale else "")}
 
     async def __call__(self, request: Request) -> Volunteer:
@@ -188,14 +194,20 @@ class DigestAuth:
         header = request.headers.get("authorization", "")
         scheme, _, rest = header.partition(" ")
         if scheme.lower() != "digest":
-            raise HTTPException(401, "this server needs Digest authentication: set your username and password", headers=self.challenge())
+            raise HTTPException(
+                401, "this server needs Digest authentication: set your username and password", headers=self.challenge()
+            )
         params = parse_keqv_list(parse_http_list(rest))
         required = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
         if any(name not in params for name in required) or params["qop"] != "auth" or params["realm"] != DIGEST_REALM:
-            raise HTTPException(401, "Digest credentials are incomplete (MD5 with qop=auth is required)", headers=self.challenge())
+            raise HTTPException(
+                401, "Digest credentials are incomplete (MD5 with qop=auth is required)", headers=self.challenge()
+            )
         state = self.nonce_state(params["nonce"])
         if state != "valid":
-            raise HTTPException(401, "the Digest nonce has expired; retry", headers=self.challenge(stale=state == "stale"))
+            raise HTTPException(
+                401, "the Digest nonce has expired; retry", headers=self.challenge(stale=state == "stale")
+            )
         if params["uri"].split("?")[0] != request.url.path:
             raise HTTPException(400, "the Digest uri does not match the requested path")
         if params.get("opaque", DIGEST_REALM) != DIGEST_REALM or not _is_nonce_count(params["nc"]):
@@ -204,7 +216,9 @@ class DigestAuth:
         if found is not None:
             volunteer, ha1 = found
             ha2 = hashlib.md5(f"{request.method}:{params['uri']}".encode()).hexdigest()
-            expected = hashlib.md5(f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}".encode()).hexdigest()
+            expected = hashlib.md5(
+                f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:auth:{ha2}".encode()
+            ).hexdigest()
             if hmac.compare_digest(expected, params["response"]):
                 volunteer = _check_account(request, volunteer)
                 await self._count(request, params["nonce"], int(params["nc"], 16))
@@ -215,9 +229,14 @@ class DigestAuth:
         """Refuse a POST whose (nonce, nc) was used before: a replayed header (the client retries, stale=true)."""
         if request.method != "POST":
             return
-        if not await run_in_threadpool(first_use_of_nonce_count, self.store, nonce, nc, timedelta(seconds=DIGEST_NONCE_SECONDS)):
-            raise HTTPException(401, "esta autorización Digest ya se usó; reintente / this Digest authorization was already used; retry",
-                                headers=self.challenge(stale=True))
+        if not await run_in_threadpool(
+            first_use_of_nonce_count, self.store, nonce, nc, timedelta(seconds=DIGEST_NONCE_SECONDS)
+        ):
+            raise HTTPException(
+                401,
+                "esta autorización Digest ya se usó; reintente / this Digest authorization was already used; retry",
+                headers=self.challenge(stale=True),
+            )
 
 
 def _is_nonce_count(nc: str) -> bool:
@@ -243,21 +262,31 @@ class Endpoints:
         await self.authenticate(request)
         base = _base_url(request, "/formList")
         only = request.query_params.get("formID")
-        forms = [form for form in await run_in_threadpool(self.store.latest_forms) if only is None or form.form_id == only]
+        forms = [
+            form for form in await run_in_threadpool(self.store.latest_forms) if only is None or form.form_id == only
+        ]
         items = []
         for form in forms:
-            manifest = f"<manifestUrl>{escape(base)}/forms/{escape(form.form_id)}/manifest</manifestUrl>" if form.media else ""
+            manifest = (
+                f"<manifestUrl>{escape(base)}/forms/{escape(form.form_id)}/manifest</manifestUrl>" if form.media else ""
+            )
             items.append(
                 f"<xform><formID>{escape(form.form_id)}</formID><name>{escape(form.title)}</name><version>{escape(form.version)}</version>"
                 f"<hash>md5:{form.xform_md5}</hash><downloadUrl>{escape(base)}/forms/{escape(form.form_id)}.xml</downloadUrl>{manifest}</xform>"
             )
-        body = '<?xml version="1.0" encoding="UTF-8"?>\n<xforms xmlns="http://openrosa.org/xforms/xformsList">' + "".join(items) + "</xforms>"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<xforms xmlns="http://openrosa.org/xforms/xformsList">'
+            + "".join(items)
+            + "</xforms>"
+        )
         return Response(body, media_type=XML_TYPE)
 
     async def form_download(self, request: Request) -> Response:
         """The XForm of the latest version, byte for byte what the form list's hash was computed on."""
         await self.authenticate(request)
-        return Response(await run_in_threadpool(self.store.form_xml, request.path_params["form_id"]), media_type=XML_TYPE)
+        return Response(
+            await run_in_threadpool(self.store.form_xml, request.path_params["form_id"]), media_type=XML_TYPE
+        )
 
     async def manifest(self, request: Request) -> Response:
         """The media files of the latest version of a form, each with its MD5 and download URL."""
@@ -269,14 +298,24 @@ class Endpoints:
             f"<mediaFile><filename>{escape(media.filename)}</filename><hash>md5:{media.md5}</hash><downloadUrl>{escape(base)}/attachments/{escape(media.filename)}</downloadUrl></mediaFile>"
             for media in form.media
         )
-        body = '<?xml version="1.0" encoding="UTF-8"?>\n<manifest xmlns="http://openrosa.org/xforms/xformsManifest">' + files + "</manifest>"
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<manifest xmlns="http://openrosa.org/xforms/xformsManifest">'
+            + files
+            + "</manifest>"
+        )
         return Response(body, media_type=XML_TYPE)
 
     async def media(self, request: Request) -> Response:
         """One media file of the latest version of a form."""
         await self.authenticate(request)
-        content = await run_in_threadpool(self.store.media_file, request.path_params["form_id"], None, request.path_params["filename"])
-        media_type = "text/csv; charset=utf-8" if request.path_params["filename"].endswith(".csv") else "application/octet-stream"
+        content = await run_in_threadpool(
+            self.store.media_file, request.path_params["form_id"], None, request.path_params["filename"]
+        )
+        media_type = (
+            "text/csv; charset=utf-8"
+            if request.path_params["filename"].endswith(".csv")
+            else "application/octet-stream"
+        )
         return Response(content, media_type=media_type)
 
     async def submission(self, request: Request) -> Response:
@@ -287,7 +326,9 @@ class Endpoints:
         body = await read_limited(request, ACCEPT_CONTENT_LENGTH)
         xml, attachments, complete = await submission_parts(request, body)
         device_id = request.query_params.get("deviceID")
-        receipt = await run_in_threadpool(self.store.receive, xml, attachments, volunteer=volunteer.name, device_id=device_id, complete=complete)
+        receipt = await run_in_threadpool(
+            self.store.receive, xml, attachments, volunteer=volunteer.name, device_id=device_id, complete=complete
+        )
         message = "Form received." if receipt.outcome == "created" else "Form already received; nothing was duplicated."
         return openrosa_response(message, 201)
 
@@ -296,7 +337,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it passes `limit` (before reading, when the length is declared)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the submission is {declared} bytes; this server accepts at most {limit} bytes per request")
+        raise HTTPException(
+            413, f"the submission is {declared} bytes; this server accepts at most {limit} bytes per request"
+        )
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -315,7 +358,9 @@ async def submission_parts(request: Request, body: bytes) -> tuple[bytes, list[A
         return {"type": "http.request", "body": body, "more_body": False}
 
     try:
-        form = await Request(request.scope, replay).form(max_files=1000, max_fields=1000, max_part_size=ACCEPT_CONTENT_LENGTH)
+        form = await Request(request.scope, replay).form(
+            max_files=1000, max_fields=1000, max_part_size=ACCEPT_CONTENT_LENGTH
+        )
     except MultiPartException as error:
         raise InvalidSubmission(f"the multipart body cannot be read ({error.message})") from None
     try:

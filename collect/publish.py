@@ -24,8 +24,18 @@ from forms.build import (
 )
 
 BLOCKS = "blocks.csv"  # the round's selected blocks (analysis.sampling), the form's select_one_from_file list
-BLOCK_COLUMNS = ("name", "label", "neighbourhood", "district", "prob_block", "dwellings", "take", "interval", "start",
-                 "volunteer")
+BLOCK_COLUMNS = (
+    "name",
+    "label",
+    "neighbourhood",
+    "district",
+    "prob_block",
+    "dwellings",
+    "take",
+    "interval",
+    "start",
+    "volunteer",
+)
 
 
 def publish_built(store: Store, built: BuiltForm) -> FormVersion:
@@ -53,8 +63,10 @@ def publish_sample(store: Store, blocks: bytes, form_id: str = SHIPPED_FORM_ID) 
     latest = store.form_version(form_id)
     names = {m.filename: m.md5 for m in latest.media}
     if BLOCKS not in names:
-        raise SamplePlanError(f"el formulario {form_id!r} no usa {BLOCKS} / form {form_id!r} has no {BLOCKS} media "
-                                "file: publish the questionnaire with the visit section first")
+        raise SamplePlanError(
+            f"el formulario {form_id!r} no usa {BLOCKS} / form {form_id!r} has no {BLOCKS} media "
+            "file: publish the questionnaire with the visit section first"
+        )
     digest = hashlib.md5(blocks).hexdigest()
     store.put_setting(_plan_key(form_id), blocks.decode("utf-8"))
     if names[BLOCKS] == digest:
@@ -79,8 +91,10 @@ def _check_blocks(blocks: bytes) -> None:
     header = set(rows[0]) if rows else set()
     missing = [c for c in BLOCK_COLUMNS if c not in header]
     if not rows or missing:
-        raise SamplePlanError(f"blocks.csv sin bloques o sin columnas / has no blocks or lacks columns "
-                                f"{', '.join(missing) or '(rows)'}: make it with `sdg16 sample plan`")
+        raise SamplePlanError(
+            f"blocks.csv sin bloques o sin columnas / has no blocks or lacks columns "
+            f"{', '.join(missing) or '(rows)'}: make it with `sdg16 sample plan`"
+        )
     names = [r["name"] for r in rows]
     if len(set(names)) != len(names):
         raise SamplePlanError("blocks.csv repite manzanas / lists a block twice")
@@ -92,7 +106,7 @@ def _with_version(xform: bytes, version: str) -> bytes:
     if match is None or b'version="' not in match.group(2):
         raise SamplePlanError("the published XForm has no versioned primary instance")
     tag = re.sub(rb'version="[^"]*"', b'version="' + version.encode() + b'"', match.group(0), count=1)
-    return xform[: match.start()] + tag + xform[match.end():]
+    return xform[: match.start()] + tag + xform[match.end() :]
 
 
 def publish_xlsform(store: Store, xlsx_path: Path, out_dir: Path = BUILD_DIR, validate: bool = True) -> FormVersion:

@@ -40,7 +40,16 @@ from forms.xform import XFormError, read_xform
 
 REVIEW_STATES = ("received", "approved", "has_issues", "rejected")
 SOURCES = ("openrosa", "file", "odk-central", "kobo")
-FRAME_COLUMNS = ["instance_id", "form_id", "form_version", "volunteer", "device_id", "received_at", "review_state", "source"]
+FRAME_COLUMNS = [
+    "instance_id",
+    "form_id",
+    "form_version",
+    "volunteer",
+    "device_id",
+    "received_at",
+    "review_state",
+    "source",
+]
 # Concurrent first inserts of one instanceID on PostgreSQL: the loser retries once and then sees the winner.
 INSERT_ATTEMPTS = 3
 ROWS_CHUNK = 5_000  # row keys per query when reading chosen submissions
@@ -193,7 +202,9 @@ def check_storable(what: str, value: str | None, limit: int = NAME_LIMIT) -> Non
     if "\x00" in value:
         raise InvalidSubmission(f"{what} contiene un carácter NUL / {what} contains a NUL character: {quoted(value)}")
     if len(value) > limit:
-        raise InvalidSubmission(f"{what} tiene {len(value)} caracteres, más de {limit} / {what} has {len(value)} characters, more than {limit}: {quoted(value)}")
+        raise InvalidSubmission(
+            f"{what} tiene {len(value)} caracteres, más de {limit} / {what} has {len(value)} characters, more than {limit}: {quoted(value)}"
+        )
 
 
 def findable(*values: str | None) -> bool:
@@ -250,7 +261,9 @@ class Store:
 
     # --- forms -------------------------------------------------------------------------------------------------
 
-    def publish_form(self, xform: bytes, *, xlsform: bytes | None = None, media: Mapping[str, bytes] | None = None) -> FormVersion:
+    def publish_form(
+        self, xform: bytes, *, xlsform: bytes | None = None, media: Mapping[str, bytes] | None = None
+    ) -> FormVersion:
         """Store a form version (XForm bytes as they will be served, its XLSForm, its media) and return it.
 
         Idempotent: publishing identical bytes again changes nothing. Publishing different content under an
@@ -260,32 +273,84 @@ class Store:
         form_id, version, title = xform_identity(xform)
         media = dict(media or {})
         with self.write() as conn:
-            existing = conn.execute(sa.select(tables.forms.c.id, tables.forms.c.xform_md5).where(tables.forms.c.form_id == form_id, tables.forms.c.version == version)).first()
+            existing = conn.execute(
+                sa.select(tables.forms.c.id, tables.forms.c.xform_md5).where(
+                    tables.forms.c.form_id == form_id, tables.forms.c.version == version
+                )
+            ).first()
             if existing is not None:
-                stored_media = dict(conn.execute(sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(tables.form_media.c.form_pk == existing.id)).all())
-                if existing.xform_md5 != md5_hex(xform) or stored_media != {name: md5_hex(content) for name, content in media.items()}:
-                    raise Conflict(f"form {form_id!r} version {version!r} is already published with different content; give the new form a new version")
+                stored_media = dict(
+                    conn.execute(
+                        sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(
+                            tables.form_media.c.form_pk == existing.id
+                        )
+                    ).all()
+                )
+                if existing.xform_md5 != md5_hex(xform) or stored_media != {
+                    name: md5_hex(content) for name, content in media.items()
+                }:
+                    raise Conflict(
+                        f"form {form_id!r} version {version!r} is already published with different content; give the new form a new version"
+                    )
             else:
                 form_pk = conn.execute(
-                    tables.forms.insert().values(form_id=form_id, version=version, title=title, xform=xform, xform_md5=md5_hex(xform), xlsform=xlsform, published_at=datetime.now(UTC))
+                    tables.forms.insert().values(
+                        form_id=form_id,
+                        version=version,
+                        title=title,
+                        xform=xform,
+                        xform_md5=md5_hex(xform),
+                        xlsform=xlsform,
+                        published_at=datetime.now(UTC),
+                    )
                 ).inserted_primary_key[0]
                 for filename, content in media.items():
-                    conn.execute(tables.form_media.insert().values(form_pk=form_pk, filename=filename, content=content, md5=md5_hex(content)))
+                    conn.execute(
+                        tables.form_media.insert().values(
+                            form_pk=form_pk, filename=filename, content=content, md5=md5_hex(content)
+                        )
+                    )
         return self.form_version(form_id, version)
 
     def _form_row(self, conn: sa.Connection, form_id: str, version: str | None):
         if not findable(form_id, version):
             raise NotFound(f"form {quoted(form_id)} is not published on this server")
-        query = sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).where(tables.forms.c.form_id == form_id)
-        query = query.where(tables.forms.c.version == version) if version is not None else query.order_by(tables.forms.c.id.desc()).limit(1)
+        query = sa.select(
+            tables.forms.c.id,
+            tables.forms.c.form_id,
+            tables.forms.c.version,
+            tables.forms.c.title,
+            tables.forms.c.xform_md5,
+            tables.forms.c.published_at,
+        ).where(tables.forms.c.form_id == form_id)
+        query = (
+            query.where(tables.forms.c.version == version)
+            if version is not None
+            else query.order_by(tables.forms.c.id.desc()).limit(1)
+        )
         row = conn.execute(query).first()
         if row is None:
-            raise NotFound(f"form {quoted(form_id)}" + (f" version {quoted(version)}" if version is not None else "") + " is not published on this server")
+            raise NotFound(
+                f"form {quoted(form_id)}"
+                + (f" version {quoted(version)}" if version is not None else "")
+                + " is not published on this server"
+            )
         return row
 
     def _form_version(self, conn: sa.Connection, row) -> FormVersion:
-        media = conn.execute(sa.select(tables.form_media.c.filename, tables.form_media.c.md5).where(tables.form_media.c.form_pk == row.id).order_by(tables.form_media.c.filename)).all()
-        return FormVersion(row.form_id, row.version, row.title, row.xform_md5, utc(row.published_at), tuple(MediaFile(m.filename, m.md5) for m in media))
+        media = conn.execute(
+            sa.select(tables.form_media.c.filename, tables.form_media.c.md5)
+            .where(tables.form_media.c.form_pk == row.id)
+            .order_by(tables.form_media.c.filename)
+        ).all()
+        return FormVersion(
+            row.form_id,
+            row.version,
+            row.title,
+            row.xform_md5,
+            utc(row.published_at),
+            tuple(MediaFile(m.filename, m.md5) for m in media),
+        )
 
     def form_version(self, form_id: str, version: str | None = None) -> FormVersion:
         """A published form version (the latest one when `version` is None); NotFound if there is none."""
@@ -297,7 +362,14 @@ class Store:
         latest = sa.select(sa.func.max(tables.forms.c.id)).group_by(tables.forms.c.form_id)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at)
+                sa.select(
+                    tables.forms.c.id,
+                    tables.forms.c.form_id,
+                    tables.forms.c.version,
+                    tables.forms.c.title,
+                    tables.forms.c.xform_md5,
+                    tables.forms.c.published_at,
+                )
                 .where(tables.forms.c.id.in_(latest))
                 .order_by(tables.forms.c.form_id)
             ).all()
@@ -307,7 +379,14 @@ class Store:
         """Every published version of every form, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(tables.forms.c.id, tables.forms.c.form_id, tables.forms.c.version, tables.forms.c.title, tables.forms.c.xform_md5, tables.forms.c.published_at).order_by(tables.forms.c.id)
+                sa.select(
+                    tables.forms.c.id,
+                    tables.forms.c.form_id,
+                    tables.forms.c.version,
+                    tables.forms.c.title,
+                    tables.forms.c.xform_md5,
+                    tables.forms.c.published_at,
+                ).order_by(tables.forms.c.id)
             ).all()
             return [self._form_version(conn, row) for row in rows]
 
@@ -325,8 +404,18 @@ class Store:
             cached = self._field_names.get(form_id)
             if cached is not None and cached[0] == count:
                 return cached[1]
-            xforms = conn.execute(sa.select(tables.forms.c.xform).where(tables.forms.c.form_id == form_id).order_by(tables.forms.c.id.desc())).scalars().all()
-        names = list(dict.fromkeys(field.name for xform in xforms for field in read_xform(xform).fields() if not field.note))
+            xforms = (
+                conn.execute(
+                    sa.select(tables.forms.c.xform)
+                    .where(tables.forms.c.form_id == form_id)
+                    .order_by(tables.forms.c.id.desc())
+                )
+                .scalars()
+                .all()
+            )
+        names = list(
+            dict.fromkeys(field.name for xform in xforms for field in read_xform(xform).fields() if not field.note)
+        )
         self._field_names[form_id] = (count, names)
         return names
 
@@ -340,14 +429,30 @@ class Store:
         """The bytes of one media file of a form version (latest when `version` is None)."""
         with self.engine.connect() as conn:
             row = self._form_row(conn, form_id, version)
-            content = conn.execute(sa.select(tables.form_media.c.content).where(tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename)).scalar() if findable(filename) else None
+            content = (
+                conn.execute(
+                    sa.select(tables.form_media.c.content).where(
+                        tables.form_media.c.form_pk == row.id, tables.form_media.c.filename == filename
+                    )
+                ).scalar()
+                if findable(filename)
+                else None
+            )
         if content is None:
             raise NotFound(f"form {quoted(form_id)} version {quoted(row.version)} has no media file {quoted(filename)}")
         return content
 
     # --- submissions -------------------------------------------------------------------------------------------
 
-    def receive(self, xml: bytes, attachments: Sequence[Attachment] = (), *, volunteer: str | None = None, device_id: str | None = None, complete: bool = True) -> Receipt:
+    def receive(
+        self,
+        xml: bytes,
+        attachments: Sequence[Attachment] = (),
+        *,
+        volunteer: str | None = None,
+        device_id: str | None = None,
+        complete: bool = True,
+    ) -> Receipt:
         """Store one OpenRosa submission (raw XML + attachments) in one transaction, committed on return.
 
         - a byte-identical resend is a `duplicate`: nothing new is stored except attachments not yet present
@@ -369,7 +474,15 @@ class Store:
         for attachment in attachments:
             check_storable("attachment file name", attachment.filename)
             check_storable("attachment content type", attachment.content_type)
-        job = functools.partial(self._receive, parsed=parsed, xml=xml, attachments=attachments, volunteer=volunteer, device_id=device_id or parsed.device_id, complete=complete)
+        job = functools.partial(
+            self._receive,
+            parsed=parsed,
+            xml=xml,
+            attachments=attachments,
+            volunteer=volunteer,
+            device_id=device_id or parsed.device_id,
+            complete=complete,
+        )
         if self._group_commit is not None:
             return self._group_commit.run(job)
         for attempt in range(INSERT_ATTEMPTS):
@@ -381,14 +494,32 @@ class Store:
                     raise
         raise AssertionError("unreachable")
 
-    def _receive(self, conn: sa.Connection, *, parsed: ParsedSubmission, xml: bytes, attachments: Sequence[Attachment], volunteer: str | None, device_id: str | None, complete: bool) -> Receipt:
-        existing = conn.execute(sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(tables.submissions.c.instance_id == parsed.instance_id)).first()
+    def _receive(
+        self,
+        conn: sa.Connection,
+        *,
+        parsed: ParsedSubmission,
+        xml: bytes,
+        attachments: Sequence[Attachment],
+        volunteer: str | None,
+        device_id: str | None,
+        complete: bool,
+    ) -> Receipt:
+        existing = conn.execute(
+            sa.select(tables.submissions.c.id, tables.submissions.c.xml, tables.submissions.c.complete).where(
+                tables.submissions.c.instance_id == parsed.instance_id
+            )
+        ).first()
         if existing is not None:
             if existing.xml != xml:
-                raise Conflict(f"a different submission with instanceID {quoted(parsed.instance_id)} is already stored; an edit must carry a new instanceID and meta/deprecatedID")
+                raise Conflict(
+                    f"a different submission with instanceID {quoted(parsed.instance_id)} is already stored; an edit must carry a new instanceID and meta/deprecatedID"
+                )
             self._add_attachments(conn, existing.id, attachments)
             if complete and not existing.complete:
-                conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True))
+                conn.execute(
+                    tables.submissions.update().where(tables.submissions.c.id == existing.id).values(complete=True)
+                )
             return Receipt(parsed.instance_id, "duplicate")
         submission_pk, superseded = self._insert(
             conn,
@@ -417,11 +548,17 @@ class Store:
         if shape is not None:
             return shape
         with self.engine.connect() as conn:
-            versions = dict(conn.execute(sa.select(tables.forms.c.version, tables.forms.c.xform).where(tables.forms.c.form_id == form_id)).all())
+            versions = dict(
+                conn.execute(
+                    sa.select(tables.forms.c.version, tables.forms.c.xform).where(tables.forms.c.form_id == form_id)
+                ).all()
+            )
         if not versions:
             raise UnknownForm(f"form {quoted(form_id)} is not published on this server")
         if version not in versions:
-            raise UnknownForm(f"form {quoted(form_id)} has no version {quoted(version)} on this server (published: {', '.join(sorted(versions))})")
+            raise UnknownForm(
+                f"form {quoted(form_id)} has no version {quoted(version)} on this server (published: {', '.join(sorted(versions))})"
+            )
         return self._shapes.setdefault((form_id, version), FormShape.of(versions[version]))
 
     def _insert(self, conn: sa.Connection, **values) -> tuple[int, str | None]:
@@ -434,11 +571,16 @@ class Store:
         instance_id, deprecated_id = values["instance_id"], values["deprecated_id"]
         edited_by = sa.or_(s.c.source != "openrosa", s.c.volunteer.is_not_distinct_from(values["volunteer"]))
         successor = conn.execute(
-            sa.select(s.c.instance_id).where(s.c.deprecated_id == instance_id, s.c.form_id == values["form_id"], edited_by).order_by(s.c.id).limit(1)
+            sa.select(s.c.instance_id)
+            .where(s.c.deprecated_id == instance_id, s.c.form_id == values["form_id"], edited_by)
+            .order_by(s.c.id)
+            .limit(1)
         ).scalar()
         superseded = None
         if deprecated_id is not None:
-            old = conn.execute(sa.select(s.c.id, s.c.superseded_by, s.c.form_id, s.c.volunteer).where(s.c.instance_id == deprecated_id)).first()
+            old = conn.execute(
+                sa.select(s.c.id, s.c.superseded_by, s.c.form_id, s.c.volunteer).where(s.c.instance_id == deprecated_id)
+            ).first()
             if old is not None:
                 if not may_edit(old.form_id, old.volunteer, values):
                     raise Forbidden(
@@ -446,24 +588,44 @@ class Store:
                         f" / this edit replaces submission {quoted(deprecated_id)}, which another volunteer sent or which belongs to another form: nothing was stored"
                     )
                 if old.superseded_by is not None:
-                    raise Conflict(f"submission {quoted(deprecated_id)} was already replaced by edit {quoted(old.superseded_by)}; edit that version instead")
+                    raise Conflict(
+                        f"submission {quoted(deprecated_id)} was already replaced by edit {quoted(old.superseded_by)}; edit that version instead"
+                    )
                 conn.execute(s.update().where(s.c.id == old.id).values(superseded=True, superseded_by=instance_id))
                 superseded = deprecated_id
-        pk = conn.execute(s.insert().values(superseded=successor is not None, superseded_by=successor, **values)).inserted_primary_key[0]
+        pk = conn.execute(
+            s.insert().values(superseded=successor is not None, superseded_by=successor, **values)
+        ).inserted_primary_key[0]
         return pk, superseded
 
     def _add_attachments(self, conn: sa.Connection, submission_pk: int, attachments: Sequence[Attachment]) -> None:
-        stored = dict(conn.execute(sa.select(tables.attachments.c.filename, tables.attachments.c.md5).where(tables.attachments.c.submission_pk == submission_pk)).all())
+        stored = dict(
+            conn.execute(
+                sa.select(tables.attachments.c.filename, tables.attachments.c.md5).where(
+                    tables.attachments.c.submission_pk == submission_pk
+                )
+            ).all()
+        )
         for attachment in attachments:
             digest = md5_hex(attachment.content)
             if attachment.filename in stored:
                 if stored[attachment.filename] != digest:
                     raise Conflict(f"attachment {quoted(attachment.filename)} is already stored with different content")
                 continue
-            conn.execute(tables.attachments.insert().values(submission_pk=submission_pk, filename=attachment.filename, content_type=attachment.content_type, content=attachment.content, md5=digest))
+            conn.execute(
+                tables.attachments.insert().values(
+                    submission_pk=submission_pk,
+                    filename=attachment.filename,
+                    content_type=attachment.content_type,
+                    content=attachment.content,
+                    md5=digest,
+                )
+            )
             stored[attachment.filename] = digest
 
-    def import_records(self, records: Iterable[ImportRecord], progress: Callable[[int], None] | None = None) -> ImportSummary:
+    def import_records(
+        self, records: Iterable[ImportRecord], progress: Callable[[int], None] | None = None
+    ) -> ImportSummary:
         """Store imported rows in ONE transaction: any bad row raises and nothing of the import is kept.
 
         A row whose instanceID is already stored with the same fields is `unchanged` (importing a file twice
@@ -486,9 +648,13 @@ class Store:
         for what in ("instance_id", "form_id", "form_version", "volunteer", "device_id", "deprecated_id"):
             check_storable(what, getattr(record, what))
         if record.review_state not in REVIEW_STATES:
-            raise InvalidSubmission(f"review state {quoted(record.review_state)} is not one of {', '.join(REVIEW_STATES)}")
+            raise InvalidSubmission(
+                f"review state {quoted(record.review_state)} is not one of {', '.join(REVIEW_STATES)}"
+            )
         s = tables.submissions
-        existing = conn.execute(sa.select(s.c.id, s.c.fields, s.c.form_id, s.c.review_state).where(s.c.instance_id == record.instance_id)).first()
+        existing = conn.execute(
+            sa.select(s.c.id, s.c.fields, s.c.form_id, s.c.review_state).where(s.c.instance_id == record.instance_id)
+        ).first()
         if existing is not None:
             if existing.fields != record.fields or existing.form_id != record.form_id:
                 raise Conflict(f"instanceID {quoted(record.instance_id)} is already stored with different values")
@@ -523,11 +689,18 @@ class Store:
         if record.root_id is None or record.root_id == record.instance_id:
             return record.deprecated_id
         s = tables.submissions
-        head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where((s.c.instance_id == record.root_id) | (s.c.deprecated_id == record.root_id)).order_by(s.c.id).limit(1)).first()
+        head = conn.execute(
+            sa.select(s.c.instance_id, s.c.superseded_by)
+            .where((s.c.instance_id == record.root_id) | (s.c.deprecated_id == record.root_id))
+            .order_by(s.c.id)
+            .limit(1)
+        ).first()
         if head is None:
             return record.deprecated_id or record.root_id
         while head.superseded_by is not None:
-            head = conn.execute(sa.select(s.c.instance_id, s.c.superseded_by).where(s.c.instance_id == head.superseded_by)).first()
+            head = conn.execute(
+                sa.select(s.c.instance_id, s.c.superseded_by).where(s.c.instance_id == head.superseded_by)
+            ).first()
         return head.instance_id
 
     def _take_review(self, conn: sa.Connection, existing, record: ImportRecord) -> bool:
@@ -537,14 +710,24 @@ class Store:
             return False
         now = datetime.now(UTC)
         reviewer = f"{record.source} import"
-        conn.execute(tables.submissions.update().where(tables.submissions.c.id == existing.id).values(review_state=record.review_state, review_comment=None, reviewed_at=now, reviewed_by=reviewer))
-        conn.execute(tables.review_events.insert().values(submission_pk=existing.id, review_state=record.review_state, comment=None, reviewer=reviewer, at=now))
+        conn.execute(
+            tables.submissions.update()
+            .where(tables.submissions.c.id == existing.id)
+            .values(review_state=record.review_state, review_comment=None, reviewed_at=now, reviewed_by=reviewer)
+        )
+        conn.execute(
+            tables.review_events.insert().values(
+                submission_pk=existing.id, review_state=record.review_state, comment=None, reviewer=reviewer, at=now
+            )
+        )
         return True
 
     def submission_xml(self, instance_id: str) -> bytes | None:
         """The raw XML of a submission exactly as received (None for rows imported from an export)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tables.submissions.c.xml).where(tables.submissions.c.instance_id == instance_id)).first()
+            row = conn.execute(
+                sa.select(tables.submissions.c.xml).where(tables.submissions.c.instance_id == instance_id)
+            ).first()
         if row is None:
             raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
         return row.xml
@@ -553,14 +736,18 @@ class Store:
         """The attachments stored with a submission, by file name."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(tables.attachments.c.filename, tables.attachments.c.content, tables.attachments.c.content_type)
+                sa.select(
+                    tables.attachments.c.filename, tables.attachments.c.content, tables.attachments.c.content_type
+                )
                 .join(tables.submissions, tables.submissions.c.id == tables.attachments.c.submission_pk)
                 .where(tables.submissions.c.instance_id == instance_id)
                 .order_by(tables.attachments.c.filename)
             ).all()
         return [Attachment(row.filename, row.content, row.content_type) for row in rows]
 
-    def set_review_state(self, instance_id: str, state: str, comment: str | None = None, reviewer: str | None = None) -> None:
+    def set_review_state(
+        self, instance_id: str, state: str, comment: str | None = None, reviewer: str | None = None
+    ) -> None:
         """Record a coordinator's review: `approved`, `has_issues`, `rejected` (or back to `received`), with a
         comment and who made it. The submission shows the latest; `review_history` keeps them all. Rejected
         submissions stay stored but leave `submissions_frame` (unless asked for)."""
@@ -568,16 +755,31 @@ class Store:
             raise ValueError(f"review state {state!r} is not one of {', '.join(REVIEW_STATES)}")
         now = datetime.now(UTC)
         with self.write() as conn:
-            submission_pk = conn.execute(sa.select(tables.submissions.c.id).where(tables.submissions.c.instance_id == instance_id)).scalar()
+            submission_pk = conn.execute(
+                sa.select(tables.submissions.c.id).where(tables.submissions.c.instance_id == instance_id)
+            ).scalar()
             if submission_pk is None:
                 raise NotFound(f"no submission with instanceID {quoted(instance_id)}")
-            conn.execute(tables.submissions.update().where(tables.submissions.c.id == submission_pk).values(review_state=state, review_comment=comment, reviewed_at=now, reviewed_by=reviewer))
-            conn.execute(tables.review_events.insert().values(submission_pk=submission_pk, review_state=state, comment=comment, reviewer=reviewer, at=now))
+            conn.execute(
+                tables.submissions.update()
+                .where(tables.submissions.c.id == submission_pk)
+                .values(review_state=state, review_comment=comment, reviewed_at=now, reviewed_by=reviewer)
+            )
+            conn.execute(
+                tables.review_events.insert().values(
+                    submission_pk=submission_pk, review_state=state, comment=comment, reviewer=reviewer, at=now
+                )
+            )
 
     def review_history(self, instance_id: str) -> pd.DataFrame:
         """Every review of a submission, oldest first: review_state, comment, reviewer, at (UTC)."""
         e, s = tables.review_events, tables.submissions
-        query = sa.select(e.c.review_state, e.c.comment, e.c.reviewer, e.c.at).join(s, s.c.id == e.c.submission_pk).where(s.c.instance_id == instance_id).order_by(e.c.id)
+        query = (
+            sa.select(e.c.review_state, e.c.comment, e.c.reviewer, e.c.at)
+            .join(s, s.c.id == e.c.submission_pk)
+            .where(s.c.instance_id == instance_id)
+            .order_by(e.c.id)
+        )
         with self.engine.connect() as conn:
             frame = pd.DataFrame(conn.execute(query).all(), columns=["review_state", "comment", "reviewer", "at"])
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
@@ -591,7 +793,9 @@ class Store:
         select_multiple space-separated; unanswered → NaN), even when no submission answered it. `received_at` is
         a UTC datetime. Rows in order of arrival. Raw XML is not loaded. `collect.frame.LiveFrame` keeps the same
         frame up to date by reading only the rows it has not seen."""
-        return self.compose_frame(form_id, in_arrival_order(self.submission_rows(form_id, include_rejected=include_rejected)))
+        return self.compose_frame(
+            form_id, in_arrival_order(self.submission_rows(form_id, include_rejected=include_rejected))
+        )
 
     def _current(self, form_id: str, include_rejected: bool, *columns) -> sa.Select:
         s = tables.submissions
@@ -604,20 +808,33 @@ class Store:
         s = tables.submissions
         with self.engine.connect() as conn:
             rows = conn.execute(self._current(form_id, True, s.c.id, s.c.review_state)).all()
-        return pd.Series([row[1] for row in rows], index=pd.Index([row[0] for row in rows], dtype="int64", name="pk"), dtype=object, name="review_state")
+        return pd.Series(
+            [row[1] for row in rows],
+            index=pd.Index([row[0] for row in rows], dtype="int64", name="pk"),
+            dtype=object,
+            name="review_state",
+        )
 
-    def submission_rows(self, form_id: str, pks: Sequence[int] | None = None, *, include_rejected: bool = True) -> pd.DataFrame:
+    def submission_rows(
+        self, form_id: str, pks: Sequence[int] | None = None, *, include_rejected: bool = True
+    ) -> pd.DataFrame:
         """FRAME_COLUMNS and one string column per answered field of the current submissions of a form (or only
         of those keyed `pks`), indexed by row key `pk`, in no set order. Apart from the review state a stored
         submission never changes (an edit is a new row), which is what lets `collect.frame.LiveFrame` keep rows."""
         s = tables.submissions
-        query = self._current(form_id, include_rejected, s.c.id, *(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text))
+        query = self._current(
+            form_id, include_rejected, s.c.id, *(s.c[name] for name in FRAME_COLUMNS), sa.cast(s.c.fields, sa.Text)
+        )
         with self.engine.connect() as conn:
             if pks is None:
                 rows = conn.execute(query).all()
             else:  # in chunks: SQLite and drivers limit the number of bound parameters
                 keys = [int(pk) for pk in pks]
-                rows = [row for at in range(0, len(keys), ROWS_CHUNK) for row in conn.execute(query.where(s.c.id.in_(keys[at:at + ROWS_CHUNK]))).all()]
+                rows = [
+                    row
+                    for at in range(0, len(keys), ROWS_CHUNK)
+                    for row in conn.execute(query.where(s.c.id.in_(keys[at : at + ROWS_CHUNK]))).all()
+                ]
         index = pd.Index([row[0] for row in rows], dtype="int64", name="pk")
         meta = pd.DataFrame([row[1:-1] for row in rows], columns=FRAME_COLUMNS, index=index, dtype=object)
         meta["received_at"] = pd.to_datetime(meta["received_at"], utc=True)
@@ -638,8 +855,18 @@ class Store:
         """
         s, a = tables.submissions, tables.attachments
         count = sa.select(sa.func.count()).where(a.c.submission_pk == s.c.id).scalar_subquery()
-        extra = ["review_comment", "reviewed_at", "reviewed_by", "superseded", "superseded_by", "deprecated_id", "complete"]
-        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS + extra), count.label("attachments")).order_by(s.c.received_at, s.c.id)
+        extra = [
+            "review_comment",
+            "reviewed_at",
+            "reviewed_by",
+            "superseded",
+            "superseded_by",
+            "deprecated_id",
+            "complete",
+        ]
+        query = sa.select(*(s.c[name] for name in FRAME_COLUMNS + extra), count.label("attachments")).order_by(
+            s.c.received_at, s.c.id
+        )
         if form_id is not None:
             query = query.where(s.c.form_id == form_id)
         with self.engine.connect() as conn:
@@ -668,7 +895,10 @@ class Store:
         """Per form and version: submissions stored, superseded, current ones by review state, last received."""
         s = tables.submissions
         current = s.c.superseded.is_(False)
-        counts = [sa.func.sum(sa.case((current & (s.c.review_state == state), 1), else_=0)).label(state) for state in REVIEW_STATES]
+        counts = [
+            sa.func.sum(sa.case((current & (s.c.review_state == state), 1), else_=0)).label(state)
+            for state in REVIEW_STATES
+        ]
         query = (
             sa.select(
                 s.c.form_id,
@@ -682,7 +912,10 @@ class Store:
             .order_by(s.c.form_id, s.c.form_version)
         )
         with self.engine.connect() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=["form_id", "form_version", "stored", "superseded", *REVIEW_STATES, "last_received"])
+            frame = pd.DataFrame(
+                conn.execute(query).all(),
+                columns=["form_id", "form_version", "stored", "superseded", *REVIEW_STATES, "last_received"],
+            )
         frame["last_received"] = pd.to_datetime(frame["last_received"], utc=True)
         return frame
 
@@ -700,7 +933,9 @@ class Store:
         with self.write() as conn:
             conn.execute(t.delete().where(t.c.kind == kind))
             if targets:
-                conn.execute(t.insert(), [{"kind": kind, "key": key, "target": value} for key, value in targets.items()])
+                conn.execute(
+                    t.insert(), [{"kind": kind, "key": key, "target": value} for key, value in targets.items()]
+                )
 
     # --- settings ----------------------------------------------------------------------------------------------
 

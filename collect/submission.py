@@ -50,8 +50,12 @@ class FormShape:
         paths = {tuple(node.path.split("/")[2:]) for node in form.nodes}
         # An edit carries meta/deprecatedID, which Collect and Enketo add whether or not the form declares it.
         paths |= {("meta",), ("meta", "deprecatedID")}
-        repeats = {tuple(repeat.get("nodeset", "").split("/")[2:]) for repeat in fromstring(xform).iter(f"{XFORMS}repeat")}
-        return cls(form.form_id, form.version, form.root.name, frozenset(paths), frozenset(repeats), 1 + max(map(len, paths)))
+        repeats = {
+            tuple(repeat.get("nodeset", "").split("/")[2:]) for repeat in fromstring(xform).iter(f"{XFORMS}repeat")
+        }
+        return cls(
+            form.form_id, form.version, form.root.name, frozenset(paths), frozenset(repeats), 1 + max(map(len, paths))
+        )
 
     def describe(self) -> str:
         return f"{quoted(self.form_id)} versión/version {quoted(self.version)}"
@@ -95,7 +99,10 @@ class _Reader:
     def start(self, tag: str, attributes: dict[str, str]) -> None:
         self.count += 1
         if self.count > MAX_ELEMENTS:
-            raise _refuse(f"el envío tiene más de {MAX_ELEMENTS} elementos", f"the submission has more than {MAX_ELEMENTS} elements")
+            raise _refuse(
+                f"el envío tiene más de {MAX_ELEMENTS} elementos",
+                f"the submission has more than {MAX_ELEMENTS} elements",
+            )
         name = tag.rsplit("}", 1)[-1]  # without its namespace: Collect may write `orx:meta`
         if self.root is None:
             self.root = attributes
@@ -112,7 +119,9 @@ class _Reader:
     def _open_root(self, attributes: dict[str, str], name: str) -> None:
         form_id = attributes.get("id", "")
         if not form_id:
-            raise InvalidSubmission(f"the submission's root element <{quoted(name)}> has no id attribute naming its form")
+            raise InvalidSubmission(
+                f"the submission's root element <{quoted(name)}> has no id attribute naming its form"
+            )
         if self.shape_of is not None:
             try:
                 self.shape = self.shape_of(form_id, attributes.get("version", ""))
@@ -120,27 +129,37 @@ class _Reader:
                 self.unknown = error
                 return
             if name != self.shape.root:
-                raise _refuse(f"el elemento raíz {quoted(name)} no es el del formulario {self.shape.describe()} ({quoted(self.shape.root)})",
-                              f"the root element {quoted(name)} is not the one of form {self.shape.describe()} ({quoted(self.shape.root)})")
+                raise _refuse(
+                    f"el elemento raíz {quoted(name)} no es el del formulario {self.shape.describe()} ({quoted(self.shape.root)})",
+                    f"the root element {quoted(name)} is not the one of form {self.shape.describe()} ({quoted(self.shape.root)})",
+                )
 
     def _check(self, name: str) -> None:
         path = (*self.path, name)
         depth = len(path) + 1
         if self.shape is None:
             if depth > MAX_DEPTH:
-                raise _refuse(f"el envío anida más de {MAX_DEPTH} niveles", f"the submission nests deeper than {MAX_DEPTH} levels")
+                raise _refuse(
+                    f"el envío anida más de {MAX_DEPTH} niveles", f"the submission nests deeper than {MAX_DEPTH} levels"
+                )
         elif depth > self.shape.depth:
             where = quoted("/".join(path))
-            raise _refuse(f"el envío anida más hondo ({where}) que el formulario {self.shape.describe()} ({self.shape.depth} niveles)",
-                          f"the submission nests deeper ({where}) than form {self.shape.describe()} ({self.shape.depth} levels)")
+            raise _refuse(
+                f"el envío anida más hondo ({where}) que el formulario {self.shape.describe()} ({self.shape.depth} niveles)",
+                f"the submission nests deeper ({where}) than form {self.shape.describe()} ({self.shape.depth} levels)",
+            )
         elif path not in self.shape.paths:
             where = quoted("/".join(path))
-            raise _refuse(f"el envío tiene un elemento {where} que el formulario {self.shape.describe()} no define",
-                          f"the submission has an element {where} that form {self.shape.describe()} does not define")
+            raise _refuse(
+                f"el envío tiene un elemento {where} que el formulario {self.shape.describe()} no define",
+                f"the submission has an element {where} that form {self.shape.describe()} does not define",
+            )
         elif name in self.seen[-1] and path not in self.shape.repeats:
             where = quoted("/".join(path))
-            raise _refuse(f"el elemento {where} aparece más de una vez y no es una repetición del formulario",
-                          f"element {where} occurs more than once but is not a repeat of the form")
+            raise _refuse(
+                f"el elemento {where} aparece más de una vez y no es una repetición del formulario",
+                f"element {where} occurs more than once but is not a repeat of the form",
+            )
 
     def end(self, _tag: str) -> None:
         leaf = self.leaf.pop()
@@ -176,7 +195,11 @@ def _read(xml: bytes, reader: _Reader) -> None:
         raise InvalidSubmission(f"the submission is not UTF-8 (invalid byte at position {error.start})") from None
     parser = expat.ParserCreate("utf-8", namespace_separator="}")
     parser.buffer_text = True
-    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = reader.start, reader.end, reader.text.append
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = (
+        reader.start,
+        reader.end,
+        reader.text.append,
+    )
     parser.StartDoctypeDeclHandler = _refusing("contains a DOCTYPE declaration")
     parser.EntityDeclHandler = parser.UnparsedEntityDeclHandler = _refusing("declares XML entities")
     parser.ExternalEntityRefHandler = _refusing("refers to an external entity")

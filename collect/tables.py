@@ -59,7 +59,9 @@ submissions = sa.Table(
     sa.Column("review_comment", sa.Text, nullable=True),
     sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("reviewed_by", sa.String(255), nullable=True),
-    sa.Index("ix_submissions_form_current", "form_id", "superseded", "review_state", "id"),  # covering: see migration 0005
+    sa.Index(
+        "ix_submissions_form_current", "form_id", "superseded", "review_state", "id"
+    ),  # covering: see migration 0005
     sa.Index("ix_submissions_deprecated_id", "deprecated_id"),
 )
 
@@ -151,8 +153,13 @@ dashboard_sessions = sa.Table(
     "dashboard_sessions",
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "username",
+        sa.String(64),
+        sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
 )
@@ -163,8 +170,13 @@ dashboard_sign_in_tickets = sa.Table(
     "dashboard_sign_in_tickets",
     metadata,
     sa.Column("ticket_hash", sa.String(64), primary_key=True),
-    sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "username",
+        sa.String(64),
+        sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
 )
 

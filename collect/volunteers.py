@@ -93,7 +93,11 @@ def ascii_name(name: str) -> str:
 def _unique_digest_name(conn: sa.Connection, name: str) -> str:
     """An ASCII Digest name for `name` that no other volunteer has (" 2", " 3", … added when taken)."""
     base = ascii_name(name)
-    taken = set(conn.execute(sa.select(tables.volunteers.c.digest_name).where(tables.volunteers.c.digest_name.like(f"{base}%"))).scalars())
+    taken = set(
+        conn.execute(
+            sa.select(tables.volunteers.c.digest_name).where(tables.volunteers.c.digest_name.like(f"{base}%"))
+        ).scalars()
+    )
     candidate, number = base, 1
     while candidate in taken:
         number += 1
@@ -105,7 +109,9 @@ def add_volunteer(store: Store, name: str, project: str = DEFAULT_PROJECT) -> Ne
     """Create a volunteer with a new random token; Conflict if the name is taken (names are the usernames)."""
     name = name.strip()
     if not name or ":" in name or '"' in name:
-        raise ValueError(f"volunteer name {name!r} must be non-empty and contain no ':' or '\"' (it is the Digest username)")
+        raise ValueError(
+            f"volunteer name {name!r} must be non-empty and contain no ':' or '\"' (it is the Digest username)"
+        )
     if not PROJECT_PATTERN.match(project):
         raise ValueError(f"project {project!r} must be 1-64 letters, digits, '-' or '_' (it is part of the server URL)")
     token = secrets.token_urlsafe(32)
@@ -114,8 +120,16 @@ def add_volunteer(store: Store, name: str, project: str = DEFAULT_PROJECT) -> Ne
         if conn.execute(sa.select(tables.volunteers.c.id).where(tables.volunteers.c.name == name)).first() is not None:
             raise Conflict(f"a volunteer named {name!r} already exists (names must be unique; revoked ones included)")
         digest_name = _unique_digest_name(conn, name)
-        conn.execute(tables.volunteers.insert().values(name=name, project=project, token_hash=token_hash(token), digest_name=digest_name,
-                                                       digest_ha1=digest_ha1(digest_name, token), created_at=now))
+        conn.execute(
+            tables.volunteers.insert().values(
+                name=name,
+                project=project,
+                token_hash=token_hash(token),
+                digest_name=digest_name,
+                digest_ha1=digest_ha1(digest_name, token),
+                created_at=now,
+            )
+        )
     return NewVolunteer(Volunteer(name, project, now, None, digest_name), token)
 
 
@@ -128,9 +142,19 @@ def reissue_token(store: Store, name: str) -> NewVolunteer:
         if row is None:
             raise NotFound(f"no volunteer named {name!r}")
         # A name stored before Digest names were ASCII (migration 0007) gets its ASCII one now.
-        digest_name = row.digest_name if row.digest_name and row.digest_name.isascii() else _unique_digest_name(conn, name)
-        conn.execute(tables.volunteers.update().where(tables.volunteers.c.id == row.id)
-                     .values(token_hash=token_hash(token), digest_name=digest_name, digest_ha1=digest_ha1(digest_name, token), revoked_at=None))
+        digest_name = (
+            row.digest_name if row.digest_name and row.digest_name.isascii() else _unique_digest_name(conn, name)
+        )
+        conn.execute(
+            tables.volunteers.update()
+            .where(tables.volunteers.c.id == row.id)
+            .values(
+                token_hash=token_hash(token),
+                digest_name=digest_name,
+                digest_ha1=digest_ha1(digest_name, token),
+                revoked_at=None,
+            )
+        )
         row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.id == row.id)).first()
     return NewVolunteer(_volunteer(row), token)
 
@@ -149,7 +173,9 @@ def revoke_volunteer(store: Store, name: str) -> Volunteer:
         if row is None:
             raise NotFound(f"no volunteer named {name!r}")
         if row.revoked_at is None:
-            conn.execute(tables.volunteers.update().where(tables.volunteers.c.id == row.id).values(revoked_at=datetime.now(UTC)))
+            conn.execute(
+                tables.volunteers.update().where(tables.volunteers.c.id == row.id).values(revoked_at=datetime.now(UTC))
+            )
         row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.id == row.id)).first()
     return _volunteer(row)
 
@@ -157,7 +183,9 @@ def revoke_volunteer(store: Store, name: str) -> Volunteer:
 def volunteer_by_token(store: Store, token: str) -> Volunteer | None:
     """The volunteer holding this token, or None if no volunteer has it (revoked ones are returned, marked)."""
     with store.engine.connect() as conn:
-        row = conn.execute(sa.select(tables.volunteers).where(tables.volunteers.c.token_hash == token_hash(token))).first()
+        row = conn.execute(
+            sa.select(tables.volunteers).where(tables.volunteers.c.token_hash == token_hash(token))
+        ).first()
     return None if row is None else _volunteer(row)
 
 
@@ -177,7 +205,10 @@ def first_use_of_nonce_count(store: Store, nonce: str, nc: int, lifetime: timede
     try:
         with store.write() as conn:
             conn.execute(counts.delete().where(counts.c.used_at < now - lifetime))
-            if conn.execute(sa.select(counts.c.nc).where(counts.c.nonce == nonce, counts.c.nc == nc)).first() is not None:
+            if (
+                conn.execute(sa.select(counts.c.nc).where(counts.c.nonce == nonce, counts.c.nc == nc)).first()
+                is not None
+            ):
                 return False
             conn.execute(counts.insert().values(nonce=nonce, nc=nc, used_at=now))
     except sa.exc.IntegrityError:  # the same pair inserted at the same moment by another request (PostgreSQL)

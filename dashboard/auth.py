@@ -84,8 +84,9 @@ class SignInLocked(AuthError):
 
 def _lock_for(free: int):
     """The lock after the n-th failure: none up to `free`, then FIRST_LOCK doubling up to LONGEST_LOCK."""
-    return lambda failures: (timedelta(0) if failures < free
-                             else min(FIRST_LOCK * 2 ** min(failures - free, 20), LONGEST_LOCK))
+    return lambda failures: (
+        timedelta(0) if failures < free else min(FIRST_LOCK * 2 ** min(failures - free, 20), LONGEST_LOCK)
+    )
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class User:
 
 
 def _user(account: stored.Account) -> User:
-    return User(account.username, account.role, account.must_change_password, account.language, account.disabled_at is not None)
-
+    return User(
+        account.username, account.role, account.must_change_password, account.language, account.disabled_at is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,9 @@ class Accounts:
             return None
         return self.add("admin", "admin")
 
-    def verify(self, username: str, password: str, address: str | None = None, now: datetime | None = None) -> User | None:
+    def verify(
+        self, username: str, password: str, address: str | None = None, now: datetime | None = None
+    ) -> User | None:
         """The user if the password matches; None otherwise (unknown users cost the same hash time).
 
         `address` is the browser's (None: this machine). Raises SignInLocked, before checking anything, while the
@@ -184,13 +188,22 @@ class Accounts:
             return None
         stored.clear_sign_in_failures(self.store, keys[0])
         if rehash:
-            self._store_hash(account.username, hash_password(password), account.must_change_password, end_sessions=False)
+            self._store_hash(
+                account.username, hash_password(password), account.must_change_password, end_sessions=False
+            )
         return _user(account)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace a password chosen by its owner (clears the one-time flag); ends all the user's sessions."""
         _check_password(password)
         self._store_hash(username, hash_password(password), False, end_sessions=True)
+
+    def reset_password(self, username: str) -> str:
+        """An admin's reset of a forgotten password: a new one-time password (returned) that must be changed at the
+        next sign-in; the user's sessions end."""
+        password = one_time_password()
+        self._store_hash(username, hash_password(password), True, end_sessions=True)
+        return password
 
     def set_language(self, username: str, language: str) -> None:
         """Remember the user's dashboard language (one of dashboard.i18n.LANGUAGES)."""

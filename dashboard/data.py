@@ -36,6 +36,7 @@ from collect.errors import NotFound
 from collect.frame import LiveFrame
 from collect.store import Store, StoreVersion
 from dashboard.auth import Accounts
+from dashboard.i18n import _
 from dashboard.snapshot import Round, Snapshot
 from dashboard.targets import Targets
 from forms.build import SHIPPED_FORM_ID as FORM_ID
@@ -181,7 +182,7 @@ def shown() -> Snapshot:
         if ready.version != store_version():
             snapshots.wake.set()
         return ready
-    with _spinner("Reading the submissions…"):
+    with _spinner(_("Reading the submissions…")):
         return snapshots.at(store_version())
 
 
@@ -285,7 +286,7 @@ def interview_days(include_rejected: bool = False) -> pd.Series:
 
 def quality_checks() -> pd.DataFrame:
     """analysis.quality's per-submission flags over every submission (rejected included)."""
-    with _spinner("Running the field checks…"):
+    with _spinner(_("Running the field checks…")):
         return snapshot().quality_checks()
 
 
@@ -297,19 +298,19 @@ def gps_points() -> pd.DataFrame:
 def estimates() -> pipeline.Result | AnalysisError | None:
     """The plan run over the submissions not rejected. None on an empty store; an AnalysisError (whose message
     names the problem) when the plan cannot run."""
-    with _spinner("Weighting and estimating…"):
+    with _spinner(_("Weighting and estimating…")):
         return snapshot().estimates()
 
 
 def round_estimates(column: str, low: str, high: str) -> pipeline.Result | AnalysisError | None:
     """As `estimates`, over one round: interview `day` (or `form_version`) within [low, high]."""
-    with _spinner("Estimating the round…"):
+    with _spinner(_("Estimating the round…")):
         return snapshot().round_estimates((column, low, high))
 
 
 def round_comparison(a: Round, b: Round) -> pd.DataFrame | AnalysisError:
     """analysis.compare's change B − A of every estimate, for two rounds given as (column, low, high)."""
-    with _spinner("Comparing the rounds…"):
+    with _spinner(_("Comparing the rounds…")):
         return snapshot().round_comparison(a, b)
 
 
@@ -329,7 +330,8 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
         if snapshots.warming():
             return snapshots.warmer
         logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-            lambda record: record.threadName != WARMER_THREAD)
+            lambda record: record.threadName != WARMER_THREAD
+        )
 
         def loop() -> None:
             while not snapshots.stopping.is_set():
@@ -338,7 +340,9 @@ def keep_warm(every_seconds: float = WARM_EVERY_SECONDS) -> threading.Thread:
                     if snapshot is not None:
                         snapshots.save_when_quiet(snapshot, QUIET_SECONDS)
                 except Exception as error:  # noqa: BLE001 — a failed refresh must not stop later ones; pages show the error
-                    snapshots.progress = None  # pages waiting for a first snapshot compute it themselves, and fail visibly
+                    snapshots.progress = (
+                        None  # pages waiting for a first snapshot compute it themselves, and fail visibly
+                    )
                     print(f"sdg16 dashboard: computing the pages' data failed: {error}", flush=True)
                 snapshots.wake.wait(every_seconds)
                 snapshots.wake.clear()

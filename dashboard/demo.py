@@ -121,7 +121,20 @@ class DemoVolunteer:
 
 
 _FIRST_NAMES = ("Ana", "Bruno", "Carla", "Diego", "Elena", "Fabio", "Gina", "Hugo", "Irene", "Julio", "Karen", "Luis")
-_SURNAMES = ("Ejemplo", "Ficticio", "Prueba", "Muestra", "Simulada", "Inventado", "Ensayo", "Maqueta", "Ficcion", "Modelo", "Borrador", "Supuesto")
+_SURNAMES = (
+    "Ejemplo",
+    "Ficticio",
+    "Prueba",
+    "Muestra",
+    "Simulada",
+    "Inventado",
+    "Ensayo",
+    "Maqueta",
+    "Ficcion",
+    "Modelo",
+    "Borrador",
+    "Supuesto",
+)
 
 
 def demo_volunteers(count: int = 12) -> list[DemoVolunteer]:
@@ -145,7 +158,9 @@ def demo_volunteers(count: int = 12) -> list[DemoVolunteer]:
     return team
 
 
-def read_areas(neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Random, blocks: bytes | None = None) -> list[Area]:
+def read_areas(
+    neighbourhoods: bytes, populations: pd.DataFrame, rng: random.Random, blocks: bytes | None = None
+) -> list[Area]:
     """The neighbourhoods with their population (district census × assumed share), a drawn insecurity level and
     their selected blocks (the form's blocks.csv media; data/blocks.csv when not given).
 
@@ -219,15 +234,32 @@ _ATTRIBUTES = {
     "school_secondary": ("access", "affordability", "quality", "equality", "teaching"),
     "gov_services": ("access", "affordability", "delivery", "equality", "timeliness"),
 }
-_EDUCATION = {"none": ("no_schooling",), "primary": ("primary_incomplete", "primary_complete"),
-              "secondary": ("secondary_incomplete", "secondary_complete", "secondary_complete"),
-              "technical": ("tertiary_nonuniv_incomplete", "tertiary_nonuniv_complete"),
-              "university": ("university_incomplete", "university_complete", "postgraduate")}
-_OFFICIALS = {"police": 0.15, "justice": 0.05, "municipality": 0.18, "registry": 0.2, "health": 0.22, "education": 0.1,
-              "tax": 0.05, "other": 0.05}
+_EDUCATION = {
+    "none": ("no_schooling",),
+    "primary": ("primary_incomplete", "primary_complete"),
+    "secondary": ("secondary_incomplete", "secondary_complete", "secondary_complete"),
+    "technical": ("tertiary_nonuniv_incomplete", "tertiary_nonuniv_complete"),
+    "university": ("university_incomplete", "university_complete", "postgraduate"),
+}
+_OFFICIALS = {
+    "police": 0.15,
+    "justice": 0.05,
+    "municipality": 0.18,
+    "registry": 0.2,
+    "health": 0.22,
+    "education": 0.1,
+    "tax": 0.05,
+    "other": 0.05,
+}
 _AGREE = ("strongly_disagree", "disagree", "agree", "strongly_agree")
 _SATISFACTION = ("very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied")
-_OTHER_TEXTS = ("ruidos y fiestas", "falta de alumbrado", "perros sueltos", "basura en la calle", "mototaxis informales")
+_OTHER_TEXTS = (
+    "ruidos y fiestas",
+    "falta de alumbrado",
+    "perros sueltos",
+    "basura en la calle",
+    "mototaxis informales",
+)
 
 
 @dataclass(frozen=True)
@@ -249,7 +281,9 @@ class _Person:
         return self.age >= 60
 
 
-def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, slot: _Slot, gps: str | None, rushed: bool = False) -> dict[str, str | None]:
+def _answers(
+    rng: random.Random, area: Area, volunteer: DemoVolunteer, slot: _Slot, gps: str | None, rushed: bool = False
+) -> dict[str, str | None]:
     """One visit's answers by field name (the form decides which of them are asked).
 
     The visit's outcome comes from the slot (nobody home, refused at the door, vacant, ...); a household that
@@ -262,8 +296,14 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, slot: _Sl
     The modules are drawn in the questionnaire's order, so a given seed always gives the same answers.
     """
     ask = _Asker(rng, 0.012 * volunteer.dk_factor)
-    answers: dict[str, str | None] = {"district": area.district, "neighbourhood": area.name, "block": slot.block,
-                                      "dwelling_number": str(slot.dwelling), "visit_number": str(slot.visit), "gps": gps}
+    answers: dict[str, str | None] = {
+        "district": area.district,
+        "neighbourhood": area.name,
+        "block": slot.block,
+        "dwelling_number": str(slot.dwelling),
+        "visit_number": str(slot.visit),
+        "gps": gps,
+    }
     answers["contact_result"] = "contact" if slot.outcome in CONTACT else slot.outcome
     if answers["contact_result"] != "contact":
         return answers
@@ -288,7 +328,11 @@ def _answers(rng: random.Random, area: Area, volunteer: DemoVolunteer, slot: _Sl
     _bribery(ask, person, answers)
     _services(ask, person, rushed, answers)
     _voice_discrimination_disputes(ask, person, answers)
-    answers["volunteer_notes"] = rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido.")) if ask.chance(0.03) else None
+    answers["volunteer_notes"] = (
+        rng.choice(("Entrevista interrumpida por ruido en la calle.", "La persona pidió terminar rápido."))
+        if ask.chance(0.03)
+        else None
+    )
     return answers
 
 
@@ -300,24 +344,85 @@ def _respondent(ask: _Asker, area: Area, answers: dict) -> _Person:
     female = ask.chance(0.6)
     young, old = age < 30, age >= 60
     answers |= {"age": str(age), "sex": "female" if female else "male"}
-    education = ask.one({"none": 0.03 + 0.1 * old, "primary": 0.12 + 0.25 * old, "secondary": 0.45, "technical": 0.2, "university": 0.2 + 0.08 * young})
+    education = ask.one(
+        {
+            "none": 0.03 + 0.1 * old,
+            "primary": 0.12 + 0.25 * old,
+            "secondary": 0.45,
+            "technical": 0.2,
+            "university": 0.2 + 0.08 * young,
+        }
+    )
     answers["education_level"] = ask.answer(ask.rng.choice(_EDUCATION[education]), dk=False)
-    answers["ethnicity"] = ask.answer(ask.one({"mestizo": 0.72, "quechua": 0.07, "white": 0.07, "afroperuvian": 0.04, "other_indigenous": 0.01, "amazonian_indigenous": 0.005, "other": 0.02}))
+    answers["ethnicity"] = ask.answer(
+        ask.one(
+            {
+                "mestizo": 0.72,
+                "quechua": 0.07,
+                "white": 0.07,
+                "afroperuvian": 0.04,
+                "other_indigenous": 0.01,
+                "amazonian_indigenous": 0.005,
+                "other": 0.02,
+            }
+        )
+    )
     answers["ethnicity_other"] = ask.rng.choice(("trujillano", "norteño", "peruano"))
-    answers["mother_tongue"] = ask.answer(ask.one({"spanish": 0.93, "quechua": 0.05, "other_native": 0.005, "other_foreign": 0.005}))
+    answers["mother_tongue"] = ask.answer(
+        ask.one({"spanish": 0.93, "quechua": 0.05, "other_native": 0.005, "other_foreign": 0.005})
+    )
     migrant = ask.chance(0.06 if young else 0.03)
-    answers["nationality"] = ask.answer(ask.one({"venezuelan": 0.85, "colombian": 0.1, "ecuadorian": 0.05}) if migrant else "peruvian", dk=False)
+    answers["nationality"] = ask.answer(
+        ask.one({"venezuelan": 0.85, "colombian": 0.1, "ecuadorian": 0.05}) if migrant else "peruvian", dk=False
+    )
     answers["years_in_peru"] = str(min(age, ask.rng.randint(0, 8)))
-    answers["employment_status"] = ask.answer(ask.one(
-        {"employed": 0.55, "unemployed": 0.06, "student": 0.12 * young + 0.01, "home_care": 0.14 * female, "retired": 0.3 * old, "unable": 0.02, "other": 0.02}))
-    answers["income_sufficiency"] = ask.answer(ask.one({"save": 0.12 + 0.1 * (education == "university"), "just_enough": 0.45, "difficulties": 0.3, "great_difficulties": 0.1}))
-    assets = ask.many({"refrigerator": 0.7, "washing_machine": 0.45, "computer": 0.35 + 0.2 * (education == "university"), "internet": 0.55, "car": 0.12, "motorcycle": 0.15}, none="none")
+    answers["employment_status"] = ask.answer(
+        ask.one(
+            {
+                "employed": 0.55,
+                "unemployed": 0.06,
+                "student": 0.12 * young + 0.01,
+                "home_care": 0.14 * female,
+                "retired": 0.3 * old,
+                "unable": 0.02,
+                "other": 0.02,
+            }
+        )
+    )
+    answers["income_sufficiency"] = ask.answer(
+        ask.one(
+            {
+                "save": 0.12 + 0.1 * (education == "university"),
+                "just_enough": 0.45,
+                "difficulties": 0.3,
+                "great_difficulties": 0.1,
+            }
+        )
+    )
+    assets = ask.many(
+        {
+            "refrigerator": 0.7,
+            "washing_machine": 0.45,
+            "computer": 0.35 + 0.2 * (education == "university"),
+            "internet": 0.55,
+            "car": 0.12,
+            "motorcycle": 0.15,
+        },
+        none="none",
+    )
     answers["household_assets"] = "refused" if ask.chance(ask.dk / 2) else assets
     frailty = max(0, age - 40) / 45
     domains = {"seeing": 2.0, "hearing": 1.0, "walking": 1.5, "remembering": 1.0, "selfcare": 0.5, "communicating": 0.5}
     for domain, boost in domains.items():
         answers[f"wg_{domain}"] = ask.answer(
-            ask.one({"no_difficulty": 1.0, "some_difficulty": boost * (0.04 + 0.3 * frailty), "a_lot_of_difficulty": boost * (0.006 + 0.05 * frailty), "cannot_do_at_all": 0.002 + 0.01 * frailty})
+            ask.one(
+                {
+                    "no_difficulty": 1.0,
+                    "some_difficulty": boost * (0.04 + 0.3 * frailty),
+                    "a_lot_of_difficulty": boost * (0.006 + 0.05 * frailty),
+                    "cannot_do_at_all": 0.002 + 0.01 * frailty,
+                }
+            )
         )
     disability = any(answers[f"wg_{domain}"] in ("a_lot_of_difficulty", "cannot_do_at_all") for domain in domains)
     answers["years_in_neighbourhood"] = str(min(age, int(ask.rng.expovariate(1 / 14))))
@@ -340,10 +445,15 @@ def _violence(ask: _Asker, person: _Person, victim: Mapping[str, bool], answers:
     """The self-completed module, when the privacy check lets it be asked: the experiences as batteries of acts,
     robbery apart from snatch theft, extortion, whether the most recent incident was reported, and to whom."""
     risk, young, female = person.area.risk, person.young, person.female
-    answers["privacy_check"] = ask.one({"alone": 0.78, "others_left": 0.12, "others_present": 0.08, "respondent_declined": 0.02})
-    acts = {"physical": ("assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"),
-            "psychological": ("threat_12m", "harassment_12m"),
-            "sexual": ("sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"), "robbery": ("robbery_force_12m",)}
+    answers["privacy_check"] = ask.one(
+        {"alone": 0.78, "others_left": 0.12, "others_present": 0.08, "respondent_declined": 0.02}
+    )
+    acts = {
+        "physical": ("assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m"),
+        "psychological": ("threat_12m", "harassment_12m"),
+        "sexual": ("sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"),
+        "robbery": ("robbery_force_12m",),
+    }
     for kind, names in acts.items():
         committed = {ask.rng.choice(names)} if victim[kind] else set()
         committed |= {name for name in names if victim[kind] and ask.chance(0.25)}
@@ -354,7 +464,13 @@ def _violence(ask: _Asker, person: _Person, victim: Mapping[str, bool], answers:
     report_rate = {"robbery": 0.17, "physical": 0.3, "psychological": 0.12, "sexual": 0.16}
     authorities = {
         "robbery": {"police": 0.85, "serenazgo": 0.3, "prosecutor": 0.05, "other": 0.03},
-        "physical": {"police": 0.75, "prosecutor": 0.15, "cem": 0.25 if female else 0.03, "serenazgo": 0.15, "judiciary": 0.05},
+        "physical": {
+            "police": 0.75,
+            "prosecutor": 0.15,
+            "cem": 0.25 if female else 0.03,
+            "serenazgo": 0.15,
+            "judiciary": 0.05,
+        },
         "psychological": {"cem": 0.45, "police": 0.35, "demuna": 0.2, "linea_100": 0.15, "other": 0.05},
         "sexual": {"police": 0.5, "cem": 0.55, "linea_100": 0.2, "prosecutor": 0.2},
     }
@@ -371,7 +487,9 @@ def _violence(ask: _Asker, person: _Person, victim: Mapping[str, bool], answers:
 def _safety_after_dark(ask: _Asker, person: _Person, victimised: bool, answers: dict) -> float:
     """16.1.4 (and its day-time companion) from a latent fear score, returned for the questions that follow it.
     Victims feel less safe, although v2 asks this before the victimisation questions."""
-    fear = ask.rng.gauss(0, 1) + 0.5 * person.female + 0.6 * victimised + 0.6 * (person.area.risk - 1) + 0.25 * person.old
+    fear = (
+        ask.rng.gauss(0, 1) + 0.5 * person.female + 0.6 * victimised + 0.6 * (person.area.risk - 1) + 0.25 * person.old
+    )
     fear -= 0.2 * (person.young and not person.female)
     scale = ("very_safe", "safe", "unsafe", "very_unsafe")
     if ask.chance(0.03 + 0.12 * person.old + 0.05 * person.female):
@@ -397,8 +515,12 @@ def _bribery(ask: _Asker, person: _Person, answers: dict) -> None:
 def _services(ask: _Asker, person: _Person, rushed: bool, answers: dict) -> None:
     """16.6.2: use by life stage; the five attributes and the satisfaction follow one opinion of the service."""
     age = person.age
-    use = {"health": 0.55 + 0.1 * person.female + 0.1 * person.old, "school_primary": 0.32 if 25 <= age < 50 else 0.06,
-           "school_secondary": 0.28 if 30 <= age < 56 else 0.05, "gov_services": 0.45}
+    use = {
+        "health": 0.55 + 0.1 * person.female + 0.1 * person.old,
+        "school_primary": 0.32 if 25 <= age < 50 else 0.06,
+        "school_secondary": 0.28 if 30 <= age < 56 else 0.05,
+        "gov_services": 0.45,
+    }
     for service, quality in _SERVICES.items():
         answers[f"used_{service}_12m"] = ask.yes(use[service])
         opinion = ask.rng.gauss(0, 1) + quality - 0.2 * (person.area.risk - 1)
@@ -406,7 +528,11 @@ def _services(ask: _Asker, person: _Person, rushed: bool, answers: dict) -> None
         for attribute in _ATTRIBUTES[service]:
             score = opinion + ask.rng.gauss(0, 0.6)
             attributes.append(score)
-            value = "not_applicable" if attribute == "affordability" and ask.chance(0.05) else ask.scale(score, _AGREE, (-0.8, 0.0, 1.4))
+            value = (
+                "not_applicable"
+                if attribute == "affordability" and ask.chance(0.05)
+                else ask.scale(score, _AGREE, (-0.8, 0.0, 1.4))
+            )
             answers[f"{service}_{attribute}"] = "agree" if rushed else value
         satisfaction = ask.scale(sum(attributes) / 5 + ask.rng.gauss(0, 0.4), _SATISFACTION, (-0.9, -0.1, 1.3))
         answers[f"{service}_satisfaction"] = "satisfied" if rushed else satisfaction
@@ -417,46 +543,136 @@ def _voice_discrimination_disputes(ask: _Asker, person: _Person, answers: dict) 
     (discrimination: women, people with disabilities, programme districts by place of residence), 16.3.3."""
     efficacy = ask.rng.gauss(0, 1) + 0.15 * person.young + 0.25 * (person.education == "university")
     for question in ("say_in_government", "influence_on_politics"):
-        answers[question] = ask.scale(efficacy + ask.rng.gauss(0, 0.5), ("not_at_all", "very_little", "some", "a_lot", "a_great_deal"), (-0.3, 0.5, 1.4, 2.0))
+        answers[question] = ask.scale(
+            efficacy + ask.rng.gauss(0, 0.5),
+            ("not_at_all", "very_little", "some", "a_lot", "a_great_deal"),
+            (-0.3, 0.5, 1.4, 2.0),
+        )
     programme, female = person.area.programme, person.female
     discriminated = ask.chance(0.2 + 0.06 * female + 0.12 * person.disability + 0.05 * programme)
     answers["discrimination_5y"] = ask.answer("yes" if discriminated else "no")
     answers["discrimination_12m"] = ask.yes(0.55)
-    grounds = ask.many({
-        "socioeconomic": 0.4, "residence": 0.5 if programme else 0.25, "sex": 0.3 if female else 0.06, "age": 0.3 if person.young or person.old else 0.05,
-        "ethnicity": 0.2, "disability": 0.6 if person.disability else 0.01, "migration": 0.04, "religion": 0.03, "marital": 0.04,
-        "sexual_orientation": 0.03, "political": 0.04, "other": 0.03,
-    }).split()
-    for ground in ("sex", "age", "disability", "ethnicity", "migration", "socioeconomic", "residence", "religion", "marital", "sexual_orientation", "political", "other"):
+    grounds = ask.many(
+        {
+            "socioeconomic": 0.4,
+            "residence": 0.5 if programme else 0.25,
+            "sex": 0.3 if female else 0.06,
+            "age": 0.3 if person.young or person.old else 0.05,
+            "ethnicity": 0.2,
+            "disability": 0.6 if person.disability else 0.01,
+            "migration": 0.04,
+            "religion": 0.03,
+            "marital": 0.04,
+            "sexual_orientation": 0.03,
+            "political": 0.04,
+            "other": 0.03,
+        }
+    ).split()
+    for ground in (
+        "sex",
+        "age",
+        "disability",
+        "ethnicity",
+        "migration",
+        "socioeconomic",
+        "residence",
+        "religion",
+        "marital",
+        "sexual_orientation",
+        "political",
+        "other",
+    ):
         answers[f"discrim_{ground}"] = ask.answer("yes" if ground in grounds else "no")
     answers["discrimination_grounds_other"] = ask.rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
-    types = ask.many({"land_housing": 0.05, "neighbours": 0.07, "family": 0.05, "money_debts": 0.04, "employment": 0.03,
-                      "consumer": 0.03, "utilities": 0.03, "government": 0.02, "injury_accident": 0.01}, none="none")
+    types = ask.many(
+        {
+            "land_housing": 0.05,
+            "neighbours": 0.07,
+            "family": 0.05,
+            "money_debts": 0.04,
+            "employment": 0.03,
+            "consumer": 0.03,
+            "utilities": 0.03,
+            "government": 0.02,
+            "injury_accident": 0.01,
+        },
+        none="none",
+    )
     answers["dispute_types_2y"] = ask.answer(types)
     answers["dispute_recent_type"] = ask.rng.choice(types.split())
-    answers["dispute_mechanisms_self"] = "none" if ask.chance(0.3) else ("family_friends" if ask.chance(0.1) else ask.many({
-        "police": 0.2, "court": 0.1, "prosecutor": 0.05, "lawyer": 0.12, "conciliation": 0.08, "ombudsman": 0.02, "municipality": 0.15,
-        "justice_of_peace": 0.15, "community_leader": 0.12, "religious_leader": 0.03, "other": 0.03,
-    }))
+    answers["dispute_mechanisms_self"] = (
+        "none"
+        if ask.chance(0.3)
+        else (
+            "family_friends"
+            if ask.chance(0.1)
+            else ask.many(
+                {
+                    "police": 0.2,
+                    "court": 0.1,
+                    "prosecutor": 0.05,
+                    "lawyer": 0.12,
+                    "conciliation": 0.08,
+                    "ombudsman": 0.02,
+                    "municipality": 0.15,
+                    "justice_of_peace": 0.15,
+                    "community_leader": 0.12,
+                    "religious_leader": 0.03,
+                    "other": 0.03,
+                }
+            )
+        )
+    )
     answers["dispute_mechanisms_other"] = ask.rng.choice(("junta vecinal", "ronda campesina", "sindicato"))
-    answers["dispute_no_mechanism_reason"] = ask.answer(ask.one({
-        "not_needed": 0.2, "resolved_directly": 0.3, "didnt_know": 0.1, "too_expensive": 0.1, "too_far": 0.05, "no_trust": 0.15, "fear": 0.05, "other": 0.02,
-    }))
+    answers["dispute_no_mechanism_reason"] = ask.answer(
+        ask.one(
+            {
+                "not_needed": 0.2,
+                "resolved_directly": 0.3,
+                "didnt_know": 0.1,
+                "too_expensive": 0.1,
+                "too_far": 0.05,
+                "no_trust": 0.15,
+                "fear": 0.05,
+                "other": 0.02,
+            }
+        )
+    )
 
 
 def _trujillo(ask: _Asker, person: _Person, fear: float, answers: dict) -> None:
     """The local module, asked before victimisation: problems (extortion where the programme works), change in
     safety, trust, awareness of the help services (better known in the programme districts)."""
     area, female, victimised = person.area, person.female, fear > 1  # the fearful trust less, as victims do
-    answers["main_problems"] = ask.many({
-        "robbery": 0.8, "extortion": 0.5 if area.programme else 0.35, "gangs": 0.35 * area.risk, "drugs": 0.3, "violence_women": 0.3 if female else 0.15,
-        "youth_violence": 0.25, "other": 0.04,
-    }, none="none")
+    answers["main_problems"] = ask.many(
+        {
+            "robbery": 0.8,
+            "extortion": 0.5 if area.programme else 0.35,
+            "gangs": 0.35 * area.risk,
+            "drugs": 0.3,
+            "violence_women": 0.3 if female else 0.15,
+            "youth_violence": 0.25,
+            "other": 0.04,
+        },
+        none="none",
+    )
     answers["main_problems_other"] = ask.rng.choice(_OTHER_TEXTS)
-    answers["safety_change_12m"] = ask.answer(ask.one({"safer": 0.22, "same": 0.42, "less_safe": 0.36} if area.programme else {"safer": 0.12, "same": 0.42, "less_safe": 0.46}))
+    answers["safety_change_12m"] = ask.answer(
+        ask.one(
+            {"safer": 0.22, "same": 0.42, "less_safe": 0.36}
+            if area.programme
+            else {"safer": 0.12, "same": 0.42, "less_safe": 0.46}
+        )
+    )
     trust = ask.rng.gauss(0, 1) - 0.3 * victimised
-    for institution, shift in (("police", -0.3), ("serenazgo", 0.1), ("neighbourhood_committee", 0.4 if area.programme else 0.0)):
-        answers[f"trust_{institution}"] = ask.scale(-(trust + shift + ask.rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8))
+    for institution, shift in (
+        ("police", -0.3),
+        ("serenazgo", 0.1),
+        ("neighbourhood_committee", 0.4 if area.programme else 0.0),
+    ):
+        answers[f"trust_{institution}"] = ask.scale(
+            -(trust + shift + ask.rng.gauss(0, 0.6)), ("a_lot", "some", "little", "none_at_all"), (-1.3, -0.2, 0.8)
+        )
     answers["knows_linea100"] = ask.yes(0.68 + 0.12 * area.programme)
     answers["knows_cem"] = ask.yes(0.45 + 0.2 * area.programme + 0.05 * female)
     answers["knows_barrio_seguro"] = ask.yes(0.25 + 0.3 * area.programme)
@@ -518,8 +734,12 @@ def _walk(areas: list[Area], size: int, team: int, rng: random.Random) -> list[_
     owners_named: dict[str, int] = {}  # a volunteer named in blocks.csv → the demo volunteer playing them
     queues = [list(area.blocks) for area in areas if area.blocks]
     owners = [area for area in areas if area.blocks]
-    order = [(owners[k], queue[i]) for i in range(max(map(len, queues), default=0))
-             for k, queue in enumerate(queues) if i < len(queue)]
+    order = [
+        (owners[k], queue[i])
+        for i in range(max(map(len, queues), default=0))
+        for k, queue in enumerate(queues)
+        if i < len(queue)
+    ]
     if not order:
         raise DemoError("blocks.csv lists no block in the form's neighbourhoods: the demo round has nothing to visit")
     slots: list[_Slot] = []
@@ -624,7 +844,9 @@ def _uuid(rng: random.Random) -> str:
     return f"uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
 
 
-def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int = DEMO_SEED, outdated: XForm | None = None) -> Iterator[DemoSubmission]:
+def generate_submissions(
+    form: XForm, size: int, *, areas: list[Area], seed: int = DEMO_SEED, outdated: XForm | None = None
+) -> Iterator[DemoSubmission]:
     """`size` interviews of a field round as the phones send them; same seed, same bytes.
 
     Per twelve volunteers, one submission is sent twice (a byte-identical resend) and one interview is saved
@@ -635,7 +857,9 @@ def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int
     rng = random.Random(seed)
     team = demo_volunteers(max(12, round(size / 170)))
     slots = _walk(areas, size, len(team), random.Random(seed))
-    devices = {member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team}
+    devices = {
+        member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team
+    }
     for index, member in enumerate(team):
         own = [slot for slot in slots if slot.volunteer == index]
         version_form = outdated if member.outdated_form and outdated is not None else form
@@ -646,15 +870,29 @@ def generate_submissions(form: XForm, size: int, *, areas: list[Area], seed: int
             submission = _submission(version_form, member, devices[member.name], answers, start, end, rng)
             yield submission
             if resend and number >= len(own) // 2:  # Collect sent it again (e.g. the 201 was lost on a bad network)
-                yield DemoSubmission(submission.volunteer, submission.instance_id, submission.xml, submission.attachments, resend=True)
+                yield DemoSubmission(
+                    submission.volunteer, submission.instance_id, submission.xml, submission.attachments, resend=True
+                )
                 resend = False
-            if twin and number >= len(own) // 3 and _interviewed(answers):  # a full interview saved twice, two instanceIDs
+            if (
+                twin and number >= len(own) // 3 and _interviewed(answers)
+            ):  # a full interview saved twice, two instanceIDs
                 again = end + timedelta(minutes=2)
-                yield _submission(version_form, member, devices[member.name], answers, again, again + timedelta(minutes=4), rng)
+                yield _submission(
+                    version_form, member, devices[member.name], answers, again, again + timedelta(minutes=4), rng
+                )
                 twin = False
 
 
-def _submission(form: XForm, member: DemoVolunteer, device: str, answers: Mapping[str, str | None], start: datetime, end: datetime, rng: random.Random) -> DemoSubmission:
+def _submission(
+    form: XForm,
+    member: DemoVolunteer,
+    device: str,
+    answers: Mapping[str, str | None],
+    start: datetime,
+    end: datetime,
+    rng: random.Random,
+) -> DemoSubmission:
     metadata = Metadata(start, end, device, member.name, _uuid(rng))
     filled = fill(form, answers, metadata, rng)
     attachments = ()
@@ -694,7 +932,9 @@ class LoadSummary:
 SENDERS = 16  # submissions in flight at once: the store commits concurrent ones together (benchmarks/demo.md)
 
 
-def load_demo(store: Store, n: int = 2000, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
+def load_demo(
+    store: Store, n: int = 2000, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED
+) -> LoadSummary:
     """Load the synthetic demo round into `store` through the OpenRosa route, as phones would send it.
 
     Publishes the shipped form (as the server does on start), creates the demo volunteers with real tokens, then
@@ -720,7 +960,9 @@ async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int],
     """POST every submission of the plan through the OpenRosa route; returns how many were sent."""
     posted = 0
     transport = httpx.ASGITransport(app=Starlette(routes=routes(store)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://demo.invalid", headers={"X-OpenRosa-Version": "1.0"}) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://demo.invalid", headers={"X-OpenRosa-Version": "1.0"}
+    ) as client:
         for name, token in plan.tokens.items():
             head = await client.head(f"/v1/key/{token}/projects/{DEFAULT_PROJECT}/submission")
             if head.status_code != 204:
@@ -732,14 +974,18 @@ async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int],
             while (submission := await queue.get()) is not None:
                 files = [("xml_submission_file", ("submission.xml", submission.xml, "text/xml"))]
                 files += [(a.filename, (a.filename, a.content, a.content_type)) for a in submission.attachments]
-                response = await client.post(f"/v1/key/{plan.tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission", files=files)
+                response = await client.post(
+                    f"/v1/key/{plan.tokens[submission.volunteer]}/projects/{DEFAULT_PROJECT}/submission", files=files
+                )
                 if response.status_code == 409:
                     raise DemoError(
                         f"submission {submission.instance_id} is already stored with other content (409): this store holds a demo round "
                         "made from another form version or demo generator; load the demo into an empty store or use another --seed"
                     )
                 if response.status_code != 201:
-                    raise DemoError(f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}")
+                    raise DemoError(
+                        f"submission {submission.instance_id} by {submission.volunteer} was answered {response.status_code}: {response.text}"
+                    )
                 posted += 1
                 _report(progress, posted, plan.total)
 
@@ -754,7 +1000,9 @@ async def _post_all(store: Store, plan: DemoPlan, progress: Callable[[int, int],
     return posted
 
 
-def ingest_demo(store: Store, size: int, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED) -> LoadSummary:
+def ingest_demo(
+    store: Store, size: int, progress: Callable[[int, int], None] | None = None, *, seed: int = DEMO_SEED
+) -> LoadSummary:
     """The same round at benchmark scale (e.g. 100,000) through `Store.receive`, the function the route calls,
     without HTTP: what differs from `load_demo` is only the transport. SENDERS threads receive at once."""
     plan = prepare(store, size, seed=seed)
@@ -773,7 +1021,9 @@ def ingest_demo(store: Store, size: int, progress: Callable[[int, int], None] | 
             if len(pending) >= 2 * SENDERS:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 settle(done)
-            pending.add(pool.submit(store.receive, submission.xml, submission.attachments, volunteer=submission.volunteer))
+            pending.add(
+                pool.submit(store.receive, submission.xml, submission.attachments, volunteer=submission.volunteer)
+            )
         settle(wait(pending).done)
     _report(progress, posted, posted)
     return LoadSummary(posted, created, posted - created, plan.round)
@@ -808,7 +1058,9 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     """
     real = _real_submissions(store)
     if real:
-        raise DemoError(f"this store already holds real submissions ({real:,}); the demo would mix synthetic data into them. Load it into an empty store.")
+        raise DemoError(
+            f"this store already holds real submissions ({real:,}); the demo would mix synthetic data into them. Load it into an empty store."
+        )
     built = build_form(FORM_XLSX)
     outdated = _outdated_version(store, built)
     publish_shipped_forms(store)
@@ -816,11 +1068,21 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
     current = store.form_version(form_id)
     media = _media(store, form_id, current.version)
     form = read_xform(store.form_xml(form_id, current.version), media)
-    outdated_form = None if outdated is None else read_xform(store.form_xml(form_id, outdated), _media(store, form_id, outdated))
+    outdated_form = (
+        None if outdated is None else read_xform(store.form_xml(form_id, outdated), _media(store, form_id, outdated))
+    )
     areas = _areas(media, seed)
     team = demo_volunteers(max(12, round(size / 170)))
     tokens = _issue_tokens(store, [member.name for member in team])
-    marker = DemoRound(form_id, current.version, outdated, size, seed, tuple(member.name for member in team), datetime.now(UTC).isoformat(timespec="seconds"))
+    marker = DemoRound(
+        form_id,
+        current.version,
+        outdated,
+        size,
+        seed,
+        tuple(member.name for member in team),
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     store.setting(DEMO_SETTING, lambda: json.dumps(marker.__dict__))
     submissions = generate_submissions(form, size, areas=areas, seed=seed, outdated=outdated_form)
     return DemoPlan(marker, submissions, size + _extra_posts(len(team)), tokens)
@@ -829,7 +1091,9 @@ def prepare(store: Store, size: int, *, seed: int = DEMO_SEED) -> DemoPlan:
 def _real_submissions(store: Store) -> int:
     """Submissions not sent by a demo volunteer (imports without a volunteer count as real)."""
     submissions = tables.submissions
-    query = sa.select(sa.func.count()).where(sa.or_(submissions.c.volunteer.is_(None), submissions.c.volunteer.not_like(f"%{DEMO_SUFFIX}")))
+    query = sa.select(sa.func.count()).where(
+        sa.or_(submissions.c.volunteer.is_(None), submissions.c.volunteer.not_like(f"%{DEMO_SUFFIX}"))
+    )
     with store.engine.connect() as conn:
         return conn.execute(query).scalar_one()
 
@@ -845,12 +1109,20 @@ def shipped_round(size: int, *, seed: int = DEMO_SEED) -> Iterator[DemoSubmissio
 def _areas(media: Mapping[str, bytes], seed: int) -> list[Area]:
     """The neighbourhoods the form offers (its CSV media, else data/neighbourhoods.csv) with census populations."""
     neighbourhoods = media.get("neighbourhoods.csv") or (DATA_DIR / "neighbourhoods.csv").read_bytes()
-    return read_areas(neighbourhoods, pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(seed), media.get("blocks.csv"))
+    return read_areas(
+        neighbourhoods,
+        pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"),
+        random.Random(seed),
+        media.get("blocks.csv"),
+    )
 
 
 def _media(store: Store, form_id: str, version: str) -> dict[str, bytes]:
     """A published form version's media files by name, as the manifest serves them to phones."""
-    return {file.filename: store.media_file(form_id, version, file.filename) for file in store.form_version(form_id, version).media}
+    return {
+        file.filename: store.media_file(form_id, version, file.filename)
+        for file in store.form_version(form_id, version).media
+    }
 
 
 def _extra_posts(team_size: int) -> int:
@@ -889,7 +1161,9 @@ def _issue_tokens(store: Store, names: list[str]) -> dict[str, str]:
     what they sent, and can be revoked like any other.
     """
     existing = {volunteer.name for volunteer in list_volunteers(store)}
-    return {name: (reissue_token(store, name) if name in existing else add_volunteer(store, name)).token for name in names}
+    return {
+        name: (reissue_token(store, name) if name in existing else add_volunteer(store, name)).token for name in names
+    }
 
 
 def demo_round(store: Store) -> DemoRound | None:
@@ -904,3 +1178,23 @@ def demo_round(store: Store) -> DemoRound | None:
 def is_synthetic(frame: pd.DataFrame) -> pd.Series:
     """Which rows of `Store.submissions_frame` come from the demo round (sent by a "(demo)" volunteer)."""
     return frame["volunteer"].fillna("").str.endswith(DEMO_SUFFIX)
+
+
+@dataclass(frozen=True)
+class Removed:
+    submissions: int
+    volunteers: int
+
+
+def remove_demo(store: Store) -> Removed:
+    """Delete the demo round: every submission sent by a "(demo)" volunteer (their attachments and reviews go
+    with them), the demo volunteers with their tokens, and the mark that the store holds synthetic data. Real
+    submissions, dashboard accounts and targets are not touched. One transaction: all of it or nothing."""
+    demo_name = tables.volunteers.c.name.like(f"%{DEMO_SUFFIX}")
+    with store.write() as conn:
+        submissions = conn.execute(
+            tables.submissions.delete().where(tables.submissions.c.volunteer.like(f"%{DEMO_SUFFIX}"))
+        ).rowcount
+        volunteers = conn.execute(tables.volunteers.delete().where(demo_name)).rowcount
+        conn.execute(tables.settings.delete().where(tables.settings.c.key == DEMO_SETTING))
+    return Removed(submissions, volunteers)

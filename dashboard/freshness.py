@@ -10,8 +10,17 @@ ready, so an open monitoring page follows the field work.
 import streamlit as st
 
 from dashboard import data
+from dashboard.i18n import N_, _, ngettext
 
 POLL_SECONDS = 2
+# The warmer's step names (dashboard.snapshot.Snapshot.warm_steps), marked here for the catalogue: the
+# snapshot module has no Streamlit and no language.
+STEPS = (
+    N_("Dating the interviews"),
+    N_("Running the field checks"),
+    N_("Locating the GPS points"),
+    N_("Weighting and estimating"),
+)
 
 
 def first_snapshot_pending() -> bool:
@@ -22,8 +31,13 @@ def first_snapshot_pending() -> bool:
     if progress is None:
         return False
     what, fraction = progress
-    st.progress(fraction, text=f"First look at {data.store_version().submissions:,} submissions since the dashboard "
-                f"started — {what.lower()}… The page fills in by itself when it is done.")
+    st.progress(
+        fraction,
+        text=_(
+            "First look at {n:,} submissions since the dashboard started — {step}… The page "
+            "fills in by itself when it is done."
+        ).format(n=data.store_version().submissions, step=_(what).lower()),
+    )
     _wait_for_first()
     return True
 
@@ -45,24 +59,26 @@ def notice(slot) -> None:
     stale = data.stale_by()
     if stale is not None:
         _, now = stale
-        slot.caption(f":material/update: Showing the data as of {pinned.taken_at:%H:%M:%S} UTC; "
-                     f"{_news(pinned.version, now)} since then are being added — this page updates by itself.")
+        slot.caption(
+            ":material/update: "
+            + _(
+                "Showing the data as of {time} UTC; {news} since then are being added — this page updates by itself."
+            ).format(time=f"{pinned.taken_at:%H:%M:%S}", news=_news(pinned.version, now))
+        )
     _follow(pinned.version)
 
 
 def _news(then, now) -> str:
     news = []
     if now.submissions != then.submissions or now.last_submission != then.last_submission:
-        news.append(_count(max(now.submissions - then.submissions, 0), "new or edited submission"))
+        n = max(now.submissions - then.submissions, 0)
+        news.append(ngettext("{n:,} new or edited submission", "{n:,} new or edited submissions", n).format(n=n))
     if now.reviews != then.reviews:
-        news.append(_count(now.reviews - then.reviews, "review decision"))
+        n = now.reviews - then.reviews
+        news.append(ngettext("{n:,} review decision", "{n:,} review decisions", n).format(n=n))
     if now.last_form != then.last_form:
-        news.append("a new form version")
-    return " and ".join(news) or "changes"
-
-
-def _count(n: int, thing: str) -> str:
-    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+        news.append(_("a new form version"))
+    return _(" and ").join(news) or _("changes")
 
 
 @st.fragment(run_every=POLL_SECONDS)

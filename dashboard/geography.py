@@ -1,83 +1,91 @@
-"""Approximate neighbourhood polygons for the choropleth map, made from the centroids in data/neighbourhoods.csv.
+"""The places the maps draw: INEI's district limits, and neighbourhood limits only where a user supplied them.
 
-No official boundary file of these neighbourhoods was available, so each area is drawn as its Voronoi cell (the
-points closer to its centroid than to any other) cut to a disc of RADIUS_KM around the centroid. The result is
-clearly approximate — the map says so — and is replaced by dropping a real GeoJSON with the same `name`
-property into data/. Regenerate with `python -m dashboard.geography`.
+Districts: data/trujillo_districts_inei2023.geojson, the 11 districts of Trujillo province (INEI district limits,
+IDE-INEI 2023 update, simplified to ~300 m; CC BY 4.0, so every map shows ATTRIBUTION). Neighbourhood limits are
+not published, and the project does not invent them: a neighbourhood is drawn as a labelled point at its centroid
+(data/neighbourhoods.csv, itself approximate) unless a coordinator imports real boundaries with
+`sdg16 geography import FILE.geojson` (one Polygon/MultiPolygon feature per neighbourhood, property `name` = the
+codes of neighbourhoods.csv), which are kept in the data folder and drawn instead.
 """
 
+from __future__ import annotations
+
 import json
-import math
+import os
+import unicodedata
+from pathlib import Path
 
 import pandas as pd
 
 from analysis.margins import DATA  # the project's data/ folder, named once
-RADIUS_KM = 3.0
-KM_PER_DEGREE = 111.32
-DISC_VERTICES = 48
+
+DISTRICTS_FILE = DATA / "trujillo_districts_inei2023.geojson"
+ATTRIBUTION = "Límites distritales: INEI (IDE-INEI, 2023), CC BY 4.0"
+BOUNDARIES_FILE = "neighbourhood_boundaries.geojson"  # in the data folder, written by `sdg16 geography import`
 
 
-def cells(places: pd.DataFrame, radius_km: float = RADIUS_KM) -> dict:
-    """A GeoJSON FeatureCollection with one polygon per row of `places` (name, label, district, lat, lon)."""
-    x_scale = math.cos(math.radians(places["lat"].mean()))  # local plane: x = lon·cos(lat), y = lat, in degrees
-    points = [(lon * x_scale, lat) for lon, lat in zip(places["lon"], places["lat"])]
-    radius = radius_km / KM_PER_DEGREE
-    features = []
-    for i, (place, centre) in enumerate(zip(places.itertuples(), points)):
-        polygon = _disc(centre, radius)
-        for j, other in enumerate(points):
-            if j != i:
-                polygon = _clip_to_nearer_half(polygon, centre, other)
-        ring = [[round(x / x_scale, 5), round(y, 5)] for x, y in polygon]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"name": place.name, "label": place.label, "district": place.district},
-                "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
-            }
+class GeographyError(ValueError):
+    """A boundary file that cannot be used; the message says why (Spanish / English)."""
+
+
+def districts() -> dict:
+    """INEI's district limits as GeoJSON, each feature with `ubigeo`, `district` (name) and `code` (the
+    district codes of data/neighbourhoods.csv, e.g. el_porvenir)."""
+    collection = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
+    for feature in collection["features"]:
+        feature["properties"]["code"] = district_code(feature["properties"]["district"])
+    return collection
+
+
+def district_code(name: str) -> str:
+    """`Víctor Larco Herrera` → `victor_larco_herrera`: the codes neighbourhoods.csv uses."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "_".join(plain.lower().split())
+
+
+def boundaries_path(data_dir: Path) -> Path:
+    return data_dir / BOUNDARIES_FILE
+
+
+def neighbourhood_boundaries(data_dir: Path) -> dict | None:
+    """The neighbourhood limits a user imported, or None (then neighbourhoods are drawn as points)."""
+    path = boundaries_path(data_dir)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def import_boundaries(source: Path, data_dir: Path, neighbourhoods: pd.DataFrame) -> int:
+    """Check a GeoJSON of neighbourhood limits and keep it in `data_dir`; how many neighbourhoods it draws.
+
+    Refused, with nothing kept: not a FeatureCollection, a feature that is not a (Multi)Polygon, or a `name`
+    that is not a neighbourhood code of neighbourhoods.csv.
+    """
+    try:
+        collection = json.loads(Path(source).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GeographyError(f"No se puede leer el GeoJSON / Cannot read the GeoJSON: {error}") from None
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        raise GeographyError(
+            "El archivo no es una FeatureCollection de GeoJSON / The file is not a GeoJSON FeatureCollection"
         )
-    return {
-        "type": "FeatureCollection",
-        "name": "neighbourhoods (approximate)",
-        "description": f"APPROXIMATE: Voronoi cells of the centroids in neighbourhoods.csv cut to {radius_km} km discs"
-        "; not official boundaries.",
-        "features": features,
-    }
-
-
-def _disc(centre: tuple[float, float], radius: float) -> list[tuple[float, float]]:
-    cx, cy = centre
-    angles = (2 * math.pi * k / DISC_VERTICES for k in range(DISC_VERTICES))
-    return [(cx + radius * math.cos(a), cy + radius * math.sin(a)) for a in angles]
-
-
-def _clip_to_nearer_half(polygon, centre, other):
-    """Sutherland–Hodgman clip of a convex polygon to the half-plane of points nearer `centre` than `other`."""
-    (ax, ay), (bx, by) = centre, other
-    nx, ny = bx - ax, by - ay
-    offset = (bx * bx + by * by - ax * ax - ay * ay) / 2
-
-    def side(p):  # < 0 on centre's side of the perpendicular bisector
-        return nx * p[0] + ny * p[1] - offset
-
-    clipped = []
-    for k, current in enumerate(polygon):
-        previous = polygon[k - 1]
-        s_prev, s_cur = side(previous), side(current)
-        if (s_prev < 0) != (s_cur < 0):
-            t = s_prev / (s_prev - s_cur)
-            clipped.append((previous[0] + t * (current[0] - previous[0]), previous[1] + t * (current[1] - previous[1])))
-        if s_cur < 0:
-            clipped.append(current)
-    return clipped
-
-
-def load() -> dict:
-    """The shipped (approximate) neighbourhood GeoJSON."""
-    return json.loads((DATA / "neighbourhoods.geojson").read_text(encoding="utf-8"))
-
-
-if __name__ == "__main__":
-    collection = cells(pd.read_csv(DATA / "neighbourhoods.csv"))
-    (DATA / "neighbourhoods.geojson").write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(collection['features'])} approximate polygons to {DATA / 'neighbourhoods.geojson'}")
+    known = set(neighbourhoods["name"])
+    for number, feature in enumerate(collection.get("features", []), start=1):
+        kind = (feature.get("geometry") or {}).get("type")
+        name = (feature.get("properties") or {}).get("name")
+        if kind not in ("Polygon", "MultiPolygon"):
+            raise GeographyError(
+                f"Elemento {number}: geometría {kind!r}, se espera Polygon o MultiPolygon / "
+                f"feature {number}: geometry {kind!r}, expected Polygon or MultiPolygon"
+            )
+        if name not in known:
+            raise GeographyError(
+                f"Elemento {number}: 'name' {name!r} no es un barrio de neighbourhoods.csv / "
+                f"feature {number}: 'name' {name!r} is not a neighbourhood of neighbourhoods.csv"
+            )
+    if not collection.get("features"):
+        raise GeographyError("El archivo no tiene elementos / The file has no features")
+    target = boundaries_path(data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, target)
+    return len(collection["features"])

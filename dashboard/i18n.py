@@ -11,7 +11,9 @@ How to add or change a visible string
 1. Write it in English wrapped in `_()`: ``st.title(_("Field monitoring"))``. With values, translate the template
    and format after: ``_("{n:,} submissions").format(n=count)``, never ``_(f"...")``. For plurals use
    ``ngettext("one volunteer", "{n} volunteers", n).format(n=n)``. A module-level constant (a tab name, a page
-   title) is marked with ``N_("Map")`` and translated where it is shown: ``_(TAB)``.
+   title) is marked with ``N_("Map")`` and translated where it is shown: ``_(TAB)``. A widget's `format_func`
+   is a dict's `.get` filled while the page runs (``format_func={k: _(v) for k, v in LABELS.items()}.get``), not
+   a lambda calling `_()`: Streamlit may call it outside the page's run, where the language is not known.
 2. Bring the catalogue up to date and write the Spanish (a `msgstr` for every new `msgid`)::
 
        pybabel extract -F dashboard/babel.cfg -o /tmp/messages.pot --no-location --omit-header dashboard

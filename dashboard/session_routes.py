@@ -82,7 +82,9 @@ def _no_store(response: Response) -> Response:
 
 def _problem(message: str) -> HTMLResponse:
     """A small page saying what went wrong, with the way back to the sign-in form (status 400)."""
-    page = (f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Sign-in problem — SDG 16 survey</title>"
-            f"<body style='font-family: sans-serif; margin: 3rem'><h1>Sign-in problem</h1><p>{escape(message)}</p>"
-            f"<p><a href='{DASHBOARD}'>Back to the sign-in page</a></p></body></html>")
+    page = (
+        f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Sign-in problem — SDG 16 survey</title>"
+        f"<body style='font-family: sans-serif; margin: 3rem'><h1>Sign-in problem</h1><p>{escape(message)}</p>"
+        f"<p><a href='{DASHBOARD}'>Back to the sign-in page</a></p></body></html>"
+    )
     return _no_store(HTMLResponse(page, status_code=400))

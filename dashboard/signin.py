@@ -74,8 +74,10 @@ def sign_in_page() -> None:
             else:
                 _sign_in(user)
     st.caption(
-        _("First run: an `admin` account with a one-time password was printed on the console that started the "
-          "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`.")
+        _(
+            "First run: an `admin` account with a one-time password was printed on the console that started the "
+            "app. Other accounts: `sdg16 user add NAME --role admin|coordinator|researcher`."
+        )
     )
 
 
@@ -90,16 +92,26 @@ def _sign_in(user: User) -> None:
     st.rerun()
 
 
-def change_password_form(user: User) -> None:
+def change_password_form(user: User, ask_current: bool = True) -> None:
     """Set a new password; required before anything else when the current one is a one-time password.
 
-    A new password ends every session of the user, this one too, so the user is signed in afresh right after.
+    The current password is asked for (`ask_current`), so that a tab left open cannot be used to take the account;
+    not right after signing in with a one-time password, which the user has just typed. A new password ends every
+    session of the user, this one too, so the user is signed in afresh right after.
     """
     with st.form("change_password", clear_on_submit=True):
+        current = (
+            st.text_input(_("Current password"), type="password", autocomplete="current-password")
+            if ask_current
+            else None
+        )
         new = st.text_input(_("New password"), type="password", autocomplete="new-password")
         again = st.text_input(_("New password again"), type="password", autocomplete="new-password")
         submitted = st.form_submit_button(_("Change password"), type="primary")
     if not submitted:
+        return
+    if ask_current and accounts().verify(user.username, current or "") is None:
+        st.error(_("The current password is wrong."))
         return
     if new != again:
         st.error(_("The two passwords differ."))

@@ -39,11 +39,15 @@ T = TypeVar("T")
 Round = tuple[str, str, str]  # (column, low, high): interview `day` or `form_version` within [low, high]
 ANALYSIS = Path(__file__).resolve().parents[1] / "analysis"
 # What computed a saved snapshot: results saved by other code (an upgrade) are not shown as current ones.
-CODE = hashlib.sha256(b"".join(path.read_bytes() for path in sorted([*ANALYSIS.rglob("*.py"), Path(__file__)]))).hexdigest()
+CODE = hashlib.sha256(
+    b"".join(path.read_bytes() for path in sorted([*ANALYSIS.rglob("*.py"), Path(__file__)]))
+).hexdigest()
 MANIFEST = "snapshot.json"
 SAVED_RESULT_FIELDS = ("estimates", "diagnostics", "recode_log", "analysis_data", "eligible", "warnings", "margins")
 # The errors a saved run may have ended in, by name: loading makes only these, never a class the file names.
-ERRORS = {cls.__name__: cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, AnalysisError)}
+ERRORS = {
+    cls.__name__: cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, AnalysisError)
+}
 
 
 def plan_fingerprint(plan: Plan) -> str:
@@ -80,7 +84,10 @@ class _Writer:
         if isinstance(value, AnalysisError) and type(value).__name__ in ERRORS:
             return {"kind": "error", "class": type(value).__name__, "message": str(value)}
         if isinstance(value, pipeline.Result):  # `responses` is the snapshot's own frame, given back on loading
-            return {"kind": "result", "fields": {name: self.value(getattr(value, name)) for name in SAVED_RESULT_FIELDS}}
+            return {
+                "kind": "result",
+                "fields": {name: self.value(getattr(value, name)) for name in SAVED_RESULT_FIELDS},
+            }
         raise TypeError(f"a snapshot part of type {type(value).__name__} cannot be saved")
 
 
@@ -148,11 +155,14 @@ class Snapshot:
         """The analysis frame (Store.submissions_frame), without the rejected submissions unless asked."""
         if include_rejected:
             return self._every
-        return self._part("current", lambda: self._every[self._every["review_state"] != "rejected"].reset_index(drop=True))
+        return self._part(
+            "current", lambda: self._every[self._every["review_state"] != "rejected"].reset_index(drop=True)
+        )
 
     def interview_days(self, include_rejected: bool = False) -> pd.Series:
         """Per submission of `submissions(...)`: the day the interview started as the phone wrote it (`start`,
         local time), else the day it was received. Rounds and date filters use it: uploads can lag by days."""
+
         def days() -> pd.Series:
             frame = self.submissions(include_rejected)
             received = frame["received_at"].dt.tz_convert(None).dt.normalize()
@@ -160,6 +170,7 @@ class Snapshot:
                 return received.dt.date
             started = pd.to_datetime(frame["start"].str.slice(0, 10), errors="coerce", format="%Y-%m-%d")
             return started.fillna(received).dt.date
+
         return self._part(("days", include_rejected), days)
 
     def quality_checks(self) -> pd.DataFrame:
@@ -168,9 +179,11 @@ class Snapshot:
 
     def gps_points(self) -> pd.DataFrame:
         """lat/lon of every submission (rejected included; NaN without a valid point)."""
+
         def points() -> pd.DataFrame:
             lat, lon = quality.gps_points(self._every)
             return pd.DataFrame({"lat": lat, "lon": lon})
+
         return self._part("points", points)
 
     def estimates(self) -> pipeline.Result | AnalysisError | None:
@@ -192,13 +205,19 @@ class Snapshot:
     def round_comparison(self, a: Round, b: Round) -> pd.DataFrame | AnalysisError:
         """analysis.compare's change B − A of every estimate, for two rounds whose `round_estimates` both
         succeeded; rounds sharing a submission come back as the AnalysisError saying so."""
+
         def comparison() -> pd.DataFrame | AnalysisError:
             try:
-                return compare.compare_rounds(self.round_estimates(a).estimates, self.round_estimates(b).estimates,
-                                              self.round_submissions(a)["instance_id"], self.round_submissions(b)["instance_id"],
-                                              level=self.plan.estimation.level)
+                return compare.compare_rounds(
+                    self.round_estimates(a).estimates,
+                    self.round_estimates(b).estimates,
+                    self.round_submissions(a)["instance_id"],
+                    self.round_submissions(b)["instance_id"],
+                    level=self.plan.estimation.level,
+                )
             except AnalysisError as error:
                 return error
+
         return self._part(("comparison", a, b), comparison)
 
     def default_day_rounds(self) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -213,9 +232,12 @@ class Snapshot:
         computes them; named so that a page waiting for them can say where the work is."""
         if self._every.empty:
             return []
-        return [("Dating the interviews", lambda: [self.interview_days(rejected) for rejected in (True, False)]),
-                ("Running the field checks", self.quality_checks), ("Locating the GPS points", self.gps_points),
-                ("Weighting and estimating", self.estimates)]
+        return [
+            ("Dating the interviews", lambda: [self.interview_days(rejected) for rejected in (True, False)]),
+            ("Running the field checks", self.quality_checks),
+            ("Locating the GPS points", self.gps_points),
+            ("Weighting and estimating", self.estimates),
+        ]
 
     def warm(self) -> None:
         """Compute every part a page shows when first opened, so that no visitor waits for one."""
@@ -234,13 +256,23 @@ class Snapshot:
         """Write the frame and the computed parts (not the rounds, which the Rounds tab computes when opened) to
         `path`, atomically (a crash leaves the previous file), 0600 in a 0700 folder."""
         with self._lock:
-            parts = {key: value for key, value in self._parts.items() if not (isinstance(key, tuple) and key[0] in ("round", "comparison"))}
+            parts = {
+                key: value
+                for key, value in self._parts.items()
+                if not (isinstance(key, tuple) and key[0] in ("round", "comparison"))
+            }
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             writer = _Writer(archive)
-            manifest = {"store": store_identity, "code": CODE, "plan": plan_fingerprint(self.plan), "version": list(self.version),
-                        "taken_at": self.taken_at.isoformat(), "every": writer.value(self._every),
-                        "parts": [[_part_key(key), writer.value(value)] for key, value in parts.items()]}
+            manifest = {
+                "store": store_identity,
+                "code": CODE,
+                "plan": plan_fingerprint(self.plan),
+                "version": list(self.version),
+                "taken_at": self.taken_at.isoformat(),
+                "every": writer.value(self._every),
+                "parts": [[_part_key(key), writer.value(value)] for key, value in parts.items()],
+            }
             archive.writestr(MANIFEST, json.dumps(manifest))
         write_private(path, buffer.getvalue())
 
@@ -251,11 +283,17 @@ class Snapshot:
         try:
             with zipfile.ZipFile(path) as archive:
                 manifest = json.loads(archive.read(MANIFEST))
-                if (manifest.get("store"), manifest.get("code"), manifest.get("plan")) != (store_identity, CODE, plan_fingerprint(plan)):
+                if (manifest.get("store"), manifest.get("code"), manifest.get("plan")) != (
+                    store_identity,
+                    CODE,
+                    plan_fingerprint(plan),
+                ):
                     return None
                 snapshot = None
                 reader = _Reader(archive, lambda: snapshot.submissions())
-                snapshot = cls(StoreVersion(*manifest["version"]), reader.value(manifest["every"]), plan, neighbourhoods)
+                snapshot = cls(
+                    StoreVersion(*manifest["version"]), reader.value(manifest["every"]), plan, neighbourhoods
+                )
                 snapshot.taken_at = datetime.fromisoformat(manifest["taken_at"])
                 for key, described in manifest["parts"]:
                     snapshot._parts[tuple(key) if isinstance(key, list) else key] = reader.value(described)

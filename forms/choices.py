@@ -48,8 +48,9 @@ def _choices(path: str, _mtime: int, _size: int) -> pd.DataFrame:
     selects = survey.dropna(subset=["type", "name"]).assign(kind=kinds[0], list_name=kinds.get(1))
     selects = selects[selects["kind"].isin(["select_one", "select_multiple"])]
     merged = selects[["name", "list_name"]].merge(choices, on="list_name", suffixes=("_q", ""))
-    return merged.rename(columns={"name_q": "variable", "name": "value"})[["variable", "value", "label"]] \
-        .reset_index(drop=True)
+    return merged.rename(columns={"name_q": "variable", "name": "value"})[["variable", "value", "label"]].reset_index(
+        drop=True
+    )
 
 
 @lru_cache(maxsize=8)
@@ -57,5 +58,6 @@ def _fields(path: str, _mtime: int, _size: int) -> pd.DataFrame:
     survey = pd.read_excel(path, sheet_name="survey", dtype=str).dropna(subset=["type", "name"])
     label = next((c for c in survey.columns if c.split("::")[0].strip() == "label"), None)
     kind = survey["type"].str.strip().str.split(r"\s+", n=1).str[0]
-    return pd.DataFrame({"name": survey["name"].str.strip(), "type": kind,
-                         "label": survey[label] if label else survey["name"]}).reset_index(drop=True)
+    return pd.DataFrame(
+        {"name": survey["name"].str.strip(), "type": kind, "label": survey[label] if label else survey["name"]}
+    ).reset_index(drop=True)

@@ -61,6 +61,7 @@ def to_markdown(frame: pd.DataFrame, title: str) -> str:
 
 def _md_table(frame: pd.DataFrame) -> str:
     """A pipe table; DataFrame.to_markdown would need `tabulate`, a dependency for a dozen lines."""
+
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|").replace("\n", "<br>")
 

@@ -17,7 +17,7 @@ import csv
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pyxform.xls2json import parse_file_to_json
@@ -83,14 +83,14 @@ def record_release(content: FormContent, registry: Path = RELEASES) -> bool:
         writer = csv.writer(handle, lineterminator="\n")
         if new_file:
             writer.writerow(COLUMNS)
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         writer.writerow((content.form_id, content.version, content.sha256, stamp))
     return True
 
 
 def _next_version(version: str) -> str:
     """The suggested next yyyymmddNN: today's date with counter 01, or the same day's counter plus one."""
-    today = datetime.now(timezone.utc).strftime("%Y%m%d")
+    today = datetime.now(UTC).strftime("%Y%m%d")
     if version.isdigit() and len(version) == 10 and version[:8] == today:
         return f"{int(version) + 1}"
     return f"{today}01"

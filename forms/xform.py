@@ -57,7 +57,9 @@ IDENTITY = {"instanceID", "deprecatedID"}  # the submission's identity, not a fi
 NUMERIC = {"int": re.compile(r"^-?\d+$"), "decimal": re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")}
 # pyxform's itemset: a list instance, an optional choice_filter predicate, optionally inside randomize(..., seed).
 _COLUMN_IS_FIELD = re.compile(r"^\s*([A-Za-z_][\w.-]*)\s*=\s*(/[\w/.-]+)\s*$")  # a choice_filter `name= /data/x `
-_ITEMSET = re.compile(r"^\s*(?:randomize\(\s*)?instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*(?:,[^\]]*)?\)?\s*$", re.DOTALL)
+_ITEMSET = re.compile(
+    r"^\s*(?:randomize\(\s*)?instance\('([^']+)'\)/root/item(?:\[(.*)\])?\s*(?:,[^\]]*)?\)?\s*$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,9 @@ class XForm:
     def allowed(self, node: Node, values: Mapping[str, str]) -> list[str]:
         """The choice values a select offers given the answers so far (its `choice_filter` applied)."""
         if node.choices not in self.choices:
-            raise XFormError(f"the choices of {node.name} ({node.choices}) were not read: read the form with its media files")
+            raise XFormError(
+                f"the choices of {node.name} ({node.choices}) were not read: read the form with its media files"
+            )
         items = self.choices[node.choices]
         simple = _COLUMN_IS_FIELD.match(node.choice_filter or "")
         if simple:  # pyxform's cascade `column = ${field}`: a string comparison, not one XPath run per item
@@ -120,13 +124,17 @@ class XForm:
             wanted = values.get(path, "")
             items = [item for item in items if item.get(column) == wanted]
         elif node.choice_filter:
-            items = [item for item in items if xpath.boolean(xpath.evaluate(node.choice_filter, values, node.path, item))]
+            items = [
+                item for item in items if xpath.boolean(xpath.evaluate(node.choice_filter, values, node.path, item))
+            ]
         return [item.get(node.value, "") for item in items]
 
     def fields(self) -> list[Field]:
         """Every leaf of the primary instance but the submission's identity (`instanceID`, `deprecatedID`), in
         form order: what a submission or an export holds, one column per field."""
-        return [Field(node, self._values(node)) for node in self.nodes if not node.is_group and node.name not in IDENTITY]
+        return [
+            Field(node, self._values(node)) for node in self.nodes if not node.is_group and node.name not in IDENTITY
+        ]
 
     def _values(self, node: Node) -> frozenset[str] | None:
         """Every value a select's list holds, whatever its filter (None: not a select, or a media list not read)."""
@@ -169,7 +177,9 @@ class Field:
 
     def spellings(self) -> list[str]:
         """Every header an export may use for this field."""
-        return list(dict.fromkeys(["/".join((*self.groups, self.name)), "-".join((*self.groups, self.name)), self.name]))
+        return list(
+            dict.fromkeys(["/".join((*self.groups, self.name)), "-".join((*self.groups, self.name)), self.name])
+        )
 
     def problem(self, value: str) -> str | None:
         """Why `value` cannot be an answer to this field (not a number, not a choice of its list), or None."""
@@ -196,7 +206,10 @@ def read_xform(xform: bytes, media: Mapping[str, bytes] | None = None) -> XForm:
     if not instances or len(instances[0]) == 0 or body is None:
         raise XFormError("the XForm has no primary instance (h:head/model/instance) or no h:body")
     primary = instances[0][0]
-    binds = {bind.get("nodeset"): {_bare(key): value for key, value in bind.attrib.items() if key != "nodeset"} for bind in model.iter(f"{XF}bind")}
+    binds = {
+        bind.get("nodeset"): {_bare(key): value for key, value in bind.attrib.items() if key != "nodeset"}
+        for bind in model.iter(f"{XF}bind")
+    }
     choices = _choice_lists(instances[1:], media)
     controls = _select_controls(body, choices, media)
 
@@ -216,7 +229,9 @@ def read_xform(xform: bytes, media: Mapping[str, bytes] | None = None) -> XForm:
     return XForm(form_id, primary.get("version", ""), title, root, choices, tuple(below(root)))
 
 
-def _choice_lists(instances: list[ElementTree.Element], media: Mapping[str, bytes] | None) -> dict[str, tuple[dict[str, str], ...]]:
+def _choice_lists(
+    instances: list[ElementTree.Element], media: Mapping[str, bytes] | None
+) -> dict[str, tuple[dict[str, str], ...]]:
     """The secondary instances' items by instance id: written in the form, or read from a CSV media file."""
     choices = {}
     for instance in instances:
@@ -230,7 +245,9 @@ def _choice_lists(instances: list[ElementTree.Element], media: Mapping[str, byte
     return choices
 
 
-def _select_controls(body: ElementTree.Element, choices: dict, media: Mapping[str, bytes] | None) -> dict[str, tuple[str, str | None, str | None, str]]:
+def _select_controls(
+    body: ElementTree.Element, choices: dict, media: Mapping[str, bytes] | None
+) -> dict[str, tuple[str, str | None, str | None, str]]:
     """Each select's (kind, choice list, choice_filter, value column) by its ref; inline choices join `choices`."""
     controls = {}
     for control in body.iter():
@@ -248,9 +265,13 @@ def _select_controls(body: ElementTree.Element, choices: dict, media: Mapping[st
         value = itemset.find(f"{XF}value")
         value = "name" if value is None else value.get("ref", "name")
         if media is not None and list_id not in choices:
-            raise XFormError(f"the choices of {ref} ({itemset.get('nodeset')}) cannot be read; is its media file missing?")
+            raise XFormError(
+                f"the choices of {ref} ({itemset.get('nodeset')}) cannot be read; is its media file missing?"
+            )
         if media is not None and choices[list_id] and value not in choices[list_id][0]:
-            raise XFormError(f"the choices of {ref} take their value from a column {value!r} that the list {list_id!r} does not have")
+            raise XFormError(
+                f"the choices of {ref} take their value from a column {value!r} that the list {list_id!r} does not have"
+            )
         controls[ref] = (kind, list_id, choice_filter, value)
     return controls
 
@@ -328,7 +349,9 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
     for node in form.nodes:
         parent = node.path.rsplit("/", 1)[0]
         condition = node.bind.get("relevant")
-        relevant[node.path] = relevant[parent] and (condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path, instances=form.choices)))
+        relevant[node.path] = relevant[parent] and (
+            condition is None or xpath.boolean(xpath.evaluate(condition, values, node.path, instances=form.choices))
+        )
         values[node.path] = ""
         if node.is_group or not relevant[node.path]:
             continue
@@ -343,7 +366,14 @@ def fill(form: XForm, answers: Mapping[str, str | None], metadata: Metadata, rng
     return Filled({path: value for path, value in values.items() if relevant[path]}, tuple(shown))
 
 
-def _value(form: XForm, node: Node, answers: Mapping[str, str | None], metadata: Metadata, values: Mapping[str, str], rng: random.Random) -> str:
+def _value(
+    form: XForm,
+    node: Node,
+    answers: Mapping[str, str | None],
+    metadata: Metadata,
+    values: Mapping[str, str],
+    rng: random.Random,
+) -> str:
     bind = node.bind
     if "preload" in bind:
         return metadata.preload(bind["preload"], bind.get("preloadParams", ""))
@@ -423,7 +453,7 @@ def instance_xml(form: XForm, values: Mapping[str, str]) -> bytes:
             out.append(f"<{node.name} />")
 
     root_attributes = (
-        f" xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\""
+        f' xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms"'
         f" id={quoteattr(form.form_id)} version={quoteattr(form.version)}"
     )
     write(form.root, root_attributes)
@@ -436,7 +466,10 @@ def audit_log(filled: Filled, start: datetime, end: datetime, rng: random.Random
     The interview's duration is shared among the screens (notes are read fast, multiple choices take longer),
     so a speeder's short interview shows up in the audit as well as in `start`/`end`.
     """
-    weights = [rng.uniform(0.5, 1.5) * (0.4 if node.is_note else 2.0 if node.select == "multiple" else 1.0) for node in filled.shown]
+    weights = [
+        rng.uniform(0.5, 1.5) * (0.4 if node.is_note else 2.0 if node.select == "multiple" else 1.0)
+        for node in filled.shown
+    ]
     clock = int(start.timestamp() * 1000)
     finish = int(end.timestamp() * 1000)
     rows: list[list] = [["event", "node", "start", "end"], ["form start", "", clock, ""]]
@@ -447,7 +480,12 @@ def audit_log(filled: Filled, start: datetime, end: datetime, rng: random.Random
         rows.append(["question", node.path, clock, clock + spent])
         clock += spent
     finish = max(finish, clock + 1000)
-    rows += [["end screen", "", clock, finish], ["form save", "", finish, ""], ["form exit", "", finish, ""], ["form finalize", "", finish, ""]]
+    rows += [
+        ["end screen", "", clock, finish],
+        ["form save", "", finish, ""],
+        ["form exit", "", finish, ""],
+        ["form finalize", "", finish, ""],
+    ]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")

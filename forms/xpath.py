@@ -84,7 +84,14 @@ def boolean(value) -> bool:
     return value
 
 
-_RELATIONS = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_RELATIONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _compare(op: str, left, right) -> bool:
@@ -117,7 +124,12 @@ def _format_date_time(value, pattern) -> str:
         code = match.group(1)
         if code in _DATE_PARTS:
             return moment.strftime(_DATE_PARTS[code])
-        return {"n": str(moment.month), "e": str(moment.day), "h": str(moment.hour), "3": f"{moment.microsecond // 1000:03d}"}.get(code, match.group(0))
+        return {
+            "n": str(moment.month),
+            "e": str(moment.day),
+            "h": str(moment.hour),
+            "3": f"{moment.microsecond // 1000:03d}",
+        }.get(code, match.group(0))
 
     return re.sub(r"%(.)", part, string(pattern))
 
@@ -222,7 +234,9 @@ class _Parser:
         name = self.take()
         function = _FUNCTIONS.get(name)
         if function is None:
-            raise XPathError(f"the XPath function {name}() in {self.text!r} is not supported (forms.xpath evaluates what pyxform writes)")
+            raise XPathError(
+                f"the XPath function {name}() in {self.text!r} is not supported (forms.xpath evaluates what pyxform writes)"
+            )
         self.take("(")
         arguments = []
         while self.peek()[1] != ")":
@@ -252,7 +266,9 @@ class _Parser:
                     self.take("=")
                     predicate = self.binary(3)  # the value alone: a path, constant or arithmetic
                     if self.peek()[1] != "]":
-                        raise XPathError(f"only [column = value] or a predicate over the item is supported in {self.text!r}")
+                        raise XPathError(
+                            f"only [column = value] or a predicate over the item is supported in {self.text!r}"
+                        )
                 else:
                     predicate = self.binary(0)
                 self.take("]")
@@ -266,7 +282,9 @@ class _Parser:
                 wanted = string(predicate(scope))
                 kept = [i for i in items if i.get(key) == wanted]
             else:
-                kept = [i for i in items if predicate is None or boolean(predicate(_Scope(scope.values, scope.here, i)))]
+                kept = [
+                    i for i in items if predicate is None or boolean(predicate(_Scope(scope.values, scope.here, i)))
+                ]
             return Nodes(item[column] for item in kept if column in item)
 
         return lookup
@@ -282,7 +300,9 @@ class _Parser:
                 break
             steps.append(self.take())
             if self.peek()[1] == "[":
-                raise XPathError(f"predicates on instance paths are not supported (forms.xpath evaluates what pyxform writes): {self.text!r}")
+                raise XPathError(
+                    f"predicates on instance paths are not supported (forms.xpath evaluates what pyxform writes): {self.text!r}"
+                )
             if self.peek()[1] != "/":
                 break
         if not steps:
@@ -321,15 +341,19 @@ def _resolve(scope: _Scope, absolute: bool, steps: list[str]) -> Nodes:
     return Nodes((scope.values[path],)) if path in scope.values else Nodes()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compile_xpath(text: str):
     """Compile an expression once into a function of a `_Scope`: the form is filled thousands of times."""
     return _Parser(text).parse()
 
 
-def evaluate(text: str, values: Mapping[str, str], here: str = "", item: Mapping[str, str] | None = None,
-             instances: Mapping[str, Sequence[Mapping[str, str]]] | None = None):
+def evaluate(
+    text: str,
+    values: Mapping[str, str],
+    here: str = "",
+    item: Mapping[str, str] | None = None,
+    instances: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
+):
     """Evaluate an XForm expression over instance values keyed by absolute path (`.` is `here`); `instances` are
     the secondary instances' items by id (what `instance('id')/root/item` reads)."""
     return compile_xpath(text)(_Scope(values, here, item, instances))
-

@@ -150,9 +150,12 @@ def microdata(
 
 
 @margins_app.command("default")
-def margins_default(out: Path = typer.Option(None, help="Folder for the three files.", show_default="analysis/plans"),
-                    data: Path = typer.Option(None, help="Folder with neighbourhoods.csv and "
-                                              "population_trujillo_2017.csv.", show_default="data/")) -> None:
+def margins_default(
+    out: Path = typer.Option(None, help="Folder for the three files.", show_default="analysis/plans"),
+    data: Path = typer.Option(
+        None, help="Folder with neighbourhoods.csv and population_trujillo_2017.csv.", show_default="data/"
+    ),
+) -> None:
     """Write margins_sex.csv, margins_age.csv and margins_default.md (the stated assumption) from data/."""
     from analysis.plan import DEFAULT_PLAN
 
@@ -161,17 +164,23 @@ def margins_default(out: Path = typer.Option(None, help="Folder for the three fi
 
 
 @margins_app.command("import")
-def margins_import(census: Path = typer.Option(..., "--census", help="INEI Cuadro N° 1 (district × sex × single "
-                                                                     "year of age), CSV or XLSX."),
-                   frame: Path = typer.Option(..., "--frame", help="The frame of blocks (neighbourhood, dwellings): "
-                                                                   "neighbourhood shares of each district."),
-                   out: Path = typer.Option(..., "--out", help="Folder for margins_sex.csv, margins_age.csv, "
-                                                               "margins_census.md."),
-                   source: str = typer.Option("INEI, Censos Nacionales 2017, Resultados Definitivos, Tomo I, "
-                                              "Cuadro N° 1", help="Where the table comes from (written in the plan)."),
-                   neighbourhoods: Path = typer.Option(None, help="The neighbourhood list (name, district).",
-                                                       show_default="data/neighbourhoods.csv"),
-                   min_age: int = typer.Option(18, help="Youngest age in the survey's population.")) -> None:
+def margins_import(
+    census: Path = typer.Option(
+        ..., "--census", help="INEI Cuadro N° 1 (district × sex × single year of age), CSV or XLSX."
+    ),
+    frame: Path = typer.Option(
+        ..., "--frame", help="The frame of blocks (neighbourhood, dwellings): neighbourhood shares of each district."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder for margins_sex.csv, margins_age.csv, margins_census.md."),
+    source: str = typer.Option(
+        "INEI, Censos Nacionales 2017, Resultados Definitivos, Tomo I, Cuadro N° 1",
+        help="Where the table comes from (written in the plan).",
+    ),
+    neighbourhoods: Path = typer.Option(
+        None, help="The neighbourhood list (name, district).", show_default="data/neighbourhoods.csv"
+    ),
+    min_age: int = typer.Option(18, help="Youngest age in the survey's population."),
+) -> None:
     """Margins from a census table (replacing the assumed split of `sdg16 margins default`)."""
     import pandas as pd
 
@@ -191,13 +200,20 @@ def margins_import(census: Path = typer.Option(..., "--census", help="INEI Cuadr
     paths = [out / "margins_sex.csv", out / "margins_age.csv", out / "margins_census.md"]
     made.sex.to_csv(paths[0], index=False, lineterminator="\n")
     made.age.to_csv(paths[1], index=False, lineterminator="\n")
-    paths[2].write_text(f"# Raking margins from a census table\n\nMade by `sdg16 margins import --census {census.name} "
-                        f"--frame {frame.name}`.\n\n{made.note}\n", encoding="utf-8")
+    paths[2].write_text(
+        f"# Raking margins from a census table\n\nMade by `sdg16 margins import --census {census.name} "
+        f"--frame {frame.name}`.\n\n{made.note}\n",
+        encoding="utf-8",
+    )
     for path in paths:
         typer.echo(f"escrito / wrote {path}")
-    typer.echo("En el plan / in the plan:\n" + "".join(
-        f'[[margins]]\nfile = "{p.name}"\nsource = "{source}; neighbourhoods by the frame\'s dwellings (margins_census.md)"\n'
-        for p in paths[:2]))
+    typer.echo(
+        "En el plan / in the plan:\n"
+        + "".join(
+            f'[[margins]]\nfile = "{p.name}"\nsource = "{source}; neighbourhoods by the frame\'s dwellings (margins_census.md)"\n'
+            for p in paths[:2]
+        )
+    )
 
 
 def write_default_margins(out: Path, data: Path | None = None) -> list[Path]:

@@ -18,7 +18,8 @@ from typer.core import _click as click  # Typer 0.29 vendors its own click
 # command → (module, attribute, how it is registered: "command" a function, "group" a Typer app under this
 # name, "merged" a Typer app whose own commands appear at the top level), and its one-line help
 COMMANDS = {
-    "demo": ("sdg16.demo_commands", "demo", "command"),
+    "demo": ("sdg16.demo_commands", "app", "group"),
+    "geography": ("sdg16.geography_commands", "app", "group"),
     "estimate": ("sdg16.analysis_commands", "estimate", "command"),
     "forms": ("sdg16.forms_commands", "app", "group"),
     "status": ("sdg16.collect_commands", "app", "merged"),
@@ -34,22 +35,22 @@ COMMANDS = {
     "app": ("sdg16.dashboard_commands", "app", "merged"),
 }
 SHORT_HELP = {
-    "demo": "Load a clearly labelled SYNTHETIC demo round: the real form filled by a population model, sent "
-            "through the OpenRosa route by demo volunteers (names ending in \"(demo)\").",
+    "demo": "The synthetic demo round: load it (no subcommand) or remove it.",
     "estimate": "Weighted SDG 16 estimates with CIs for every indicator and breakdown of the plan.",
+    "geography": "Límites de barrios para el mapa / Neighbourhood limits for the map.",
     "forms": "XLSForm questionnaires: compile, validate, document.",
     "status": "Per form and version: submissions stored, superseded by edits, current ones by review state, "
-              "last received.",
+    "last received.",
     "serve": "Serve only the OpenRosa routes (no dashboard), e.g. one of several replicas on one PostgreSQL.",
     "volunteer": "Volunteer accounts: server links with a secret token, QR codes for ODK Collect.",
     "import": "Import submissions from KoboToolbox or ODK Central (files or APIs); all rows or none.",
     "export": "Weighted microdata for researchers.",
     "margins": "Raking margins (population totals).",
-    "backup": "Copy the whole store to a file (SQLite online backup, pg_dump on PostgreSQL).",
-    "restore": "Replace the store with a backup made by `sdg16 backup`.",
+    "backup": "Back up the whole store (forms, submissions, attachments, accounts) while the app keeps running.",
+    "restore": "Replace the whole store by a backup. Stop the app first; start it again afterwards.",
     "sample": "Muestra probabilística / probability sample: frame → blocks → assignments.",
     "user": "Dashboard accounts (roles: admin, coordinator, researcher).",
-    "app": "Start the app (streamlit run app.py), also from an installed wheel.",
+    "app": "Start the dashboard and the phones' endpoint: `streamlit run app.py` (extra options go to Streamlit).",
 }
 
 
@@ -92,8 +93,11 @@ class LazyGroup(TyperGroup):
             self.listing = False
 
 
-app = typer.Typer(cls=LazyGroup, no_args_is_help=True,
-                  help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.")
+app = typer.Typer(
+    cls=LazyGroup,
+    no_args_is_help=True,
+    help="sdg16-survey: SDG 16 perception surveys from XLSForm to weighted estimates.",
+)
 
 
 @app.callback()

@@ -84,11 +84,15 @@ def _print_access(created: NewVolunteer, base: str) -> None:
     typer.echo(f"QR code (Collect: Project settings → Reconfigure with QR code): {qr.resolve()}")
     typer.echo(f"Web form (browser, no Android; offline needs HTTPS): {webform_url(url, SHIPPED_FORM_ID)}")
     digest_name = created.volunteer.digest_name
-    typer.echo(f"Acceso Digest (red local sin HTTPS) / Digest login for plain-HTTP LANs: servidor / server {base}/projects/{project}, "
-               f"usuario / username {digest_name!r}, contraseña / password = el token del URL / the token in the URL.")
+    typer.echo(
+        f"Acceso Digest (red local sin HTTPS) / Digest login for plain-HTTP LANs: servidor / server {base}/projects/{project}, "
+        f"usuario / username {digest_name!r}, contraseña / password = el token del URL / the token in the URL."
+    )
     if digest_name != name:
-        typer.echo(f"El nombre tiene caracteres que ODK Collect no envía por Digest: use el usuario {digest_name!r} / "
-                   f"The name has characters ODK Collect's Digest cannot send: use the username {digest_name!r}.")
+        typer.echo(
+            f"El nombre tiene caracteres que ODK Collect no envía por Digest: use el usuario {digest_name!r} / "
+            f"The name has characters ODK Collect's Digest cannot send: use the username {digest_name!r}."
+        )
     typer.echo("The token is shown only now; `sdg16 volunteer reissue` gives a new one.")
 
 
@@ -290,7 +294,9 @@ def import_central_command(
 
 @app.command("backup")
 def backup_command(
-    destination: Path = typer.Argument(..., dir_okay=False, help="File to write (SQLite: a database; PostgreSQL: a pg_dump archive)."),
+    destination: Path = typer.Argument(
+        ..., dir_okay=False, help="File to write (SQLite: a database; PostgreSQL: a pg_dump archive)."
+    ),
 ) -> None:
     """Back up the whole store (forms, submissions, attachments, accounts) while the app keeps running."""
     from collect.backup import backup
@@ -311,8 +317,12 @@ def restore_command(
     from collect.backup import restore
 
     if not yes:
-        raise _fail(ValueError("restaurar reemplaza todo el almacén: repita con --yes / "
-                               "restoring replaces the whole store: repeat with --yes"))
+        raise _fail(
+            ValueError(
+                "restaurar reemplaza todo el almacén: repita con --yes / "
+                "restoring replaces the whole store: repeat with --yes"
+            )
+        )
     try:
         restore(source)
     except CollectError as error:
@@ -331,4 +341,6 @@ def serve(
     `streamlit run app.py` serves them together with the dashboard, from worker processes of their own."""
     import uvicorn
 
-    uvicorn.run("collect.asgi:app", host=host, port=port, workers=workers, access_log=False)  # access logs would record tokens
+    uvicorn.run(
+        "collect.asgi:app", host=host, port=port, workers=workers, access_log=False
+    )  # access logs would record tokens

@@ -58,7 +58,9 @@ def user_disable(username: str) -> None:
         _accounts().disable(username)
     except AuthError as error:
         raise typer.BadParameter(str(error)) from error
-    typer.echo(f"Cuenta {username!r} desactivada; sus sesiones terminaron / Account {username!r} disabled; its sessions ended.")
+    typer.echo(
+        f"Cuenta {username!r} desactivada; sus sesiones terminaron / Account {username!r} disabled; its sessions ended."
+    )
 
 
 @user_app.command("enable")

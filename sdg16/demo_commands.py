@@ -1,28 +1,51 @@
-"""`sdg16 demo`: load the synthetic demo round into the configured store, as the app's first-run button does.
+"""`sdg16 demo`: load the synthetic demo round into the configured store, as the app's first-run button does;
+`sdg16 demo remove`: delete it (submissions, demo volunteers and their tokens), as the admin's button does.
 
-Registered in sdg16/cli.py with `app.command("demo")(demo_commands.demo)`.
+Registered in sdg16/cli.py with `app.add_typer(demo_commands.app, name="demo")`.
 """
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from collect.store import Store
-from dashboard.demo import DEMO_SEED, DemoError, load_demo
+from dashboard.demo import DEMO_SEED, DemoError, demo_round, load_demo, remove_demo
 from forms.xform import XFormError
 from forms.xpath import XPathError
 
+app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="The synthetic demo round: load it (no subcommand) or remove it.",
+)
 
+
+@app.callback()
 def demo(
-    size: int = typer.Option(2000, "--size", "-n", min=1, help="Respondents to simulate (the round adds one resend and one interview saved twice)."),
-    seed: int = typer.Option(DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."),
+    ctx: typer.Context,
+    size: int = typer.Option(
+        2000,
+        "--size",
+        "-n",
+        min=1,
+        help="Respondents to simulate (the round adds one resend and one interview saved twice).",
+    ),
+    seed: int = typer.Option(
+        DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."
+    ),
 ) -> None:
     """Load a clearly labelled SYNTHETIC demo round: the real form filled by a population model, sent through the
     OpenRosa route by demo volunteers (names ending in "(demo)")."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = Store.open()
     try:
-        with Progress(TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        with Progress(
+            TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+        ) as bar:
             task = bar.add_task("demo", total=None)
-            summary = load_demo(store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed)
+            summary = load_demo(
+                store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed
+            )
     except (DemoError, XFormError, XPathError) as error:  # the form the store serves cannot be read or filled
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -34,3 +57,21 @@ def demo(
     )
     if summary.round.outdated_version is None:
         typer.echo("No phone on an outdated form version: the store already had the current form and no older one.")
+
+
+@app.command("remove")
+def remove() -> None:
+    """Delete the demo round: its submissions, the demo volunteers and their tokens (real data stay)."""
+    store = Store.open()
+    try:
+        loaded = demo_round(store) is not None
+        removed = remove_demo(store)
+    finally:
+        store.close()
+    if not loaded and not removed.submissions:
+        typer.echo("No hay ronda de demostración en este almacén / There is no demo round in this store.")
+        return
+    typer.echo(
+        f"Ronda de demostración eliminada / Demo round removed: {removed.submissions} envíos / submissions, "
+        f"{removed.volunteers} voluntarios / volunteers."
+    )

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import typer
-
 from pyxform.errors import PyXFormError
 
 from forms.build import BUILD_DIR, FORMS_DIR, FormBuildError, build_all, xlsform_paths

@@ -18,6 +18,13 @@ def chromium_launch() -> dict:
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
     return {
         "executable_path": str(CHROMIUM),
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }

@@ -22,12 +22,20 @@ def test_the_listing_says_what_each_command_says(name):
 
 
 def test_help_lists_every_command_without_importing_them():
-    code = ("import sys; from typer.testing import CliRunner; from sdg16.cli import app; "
-            "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output; "
-            "heavy = [m for m in ('pandas', 'scipy', 'sqlalchemy', 'pyxform', 'analysis.pipeline') if m in sys.modules]; "
-            "print(result.output); assert not heavy, heavy")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+    code = (
+        "import sys; from typer.testing import CliRunner; from sdg16.cli import app; "
+        "result = CliRunner().invoke(app, ['--help']); assert result.exit_code == 0, result.output; "
+        "heavy = [m for m in ('pandas', 'scipy', 'sqlalchemy', 'pyxform', 'analysis.pipeline') if m in sys.modules]; "
+        "print(result.output); assert not heavy, heavy"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
     assert done.returncode == 0, done.stderr
     for name in COMMANDS:
         assert name in done.stdout

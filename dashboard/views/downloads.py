@@ -3,9 +3,8 @@ microdata (CSV, Stata, SPSS with labels), the codebook and the methods note.
 
 The files are written by analysis.export and forms.codebook; this page only hands them over. Each file is made
 when its button is clicked (Streamlit runs the callable then), so opening the page costs nothing.
-Microdata come at two levels (analysis.export): the researcher level (no direct identifiers, disclosure control
-with its k-anonymity report) for every role that may download, and full detail for admins only, after they state
-a reason and tick the choice; each full-detail file made is logged (collect.access_log) when it is made.
+Researchers get microdata under disclosure control (analysis.disclosure); full detail is for admins only, after a
+stated reason and an explicit choice, and every such file is logged (collect.access_log).
 """
 
 import tempfile
@@ -20,10 +19,19 @@ from analysis.methods import methods_note
 from analysis.pipeline import Result
 from analysis.recode import derived_choices
 from collect.access_log import record_full_download
-from dashboard import data, demo, freshness, signin
+from dashboard import data, demo, freshness, i18n, signin
+from dashboard.i18n import N_, _
 from forms.choices import read_form_choices, read_form_fields
 from forms.codebook import codebook_frame
 
+SYNTHETIC = {True: N_("YES: generated demo round"), False: N_("no")}  # the XLSX metadata's "synthetic" row
+FILE_NAMES = {
+    "estimates": N_("sdg16-estimates"),
+    "sdmx": N_("sdg16-estimates-sdmx"),
+    "microdata": N_("sdg16-microdata"),
+    "codebook": N_("sdg16-codebook"),
+    "methods": N_("sdg16-methods"),
+}
 MIME = {
     ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -35,48 +43,58 @@ MIME = {
 
 def render() -> None:
     user = signin.require("admin", "coordinator", "researcher")
-    st.title("Downloads")
+    st.title(_("Downloads"))
     if freshness.first_snapshot_pending():
         return
     result = data.estimates()
     if result is None or isinstance(result, AnalysisError):
         st.info(
-            "Nothing to download yet: the Estimates page says why." if result is not None else "No submissions yet."
+            _("Nothing to download yet: the Estimates page says why.")
+            if result is not None
+            else _("No submissions yet.")
         )
         return
-    prefix = "SYNTHETIC-demo-" if _synthetic() else ""
-    st.subheader("Estimates")
-    st.caption(f"{len(result.estimates):,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.")
-    _button("Tidy table (CSV)", lambda: _table_file(result, ".csv"), f"{prefix}sdg16-estimates.csv")
-    _button(
-        "Tidy table with metadata sheets (XLSX)", lambda: _table_file(result, ".xlsx"), f"{prefix}sdg16-estimates.xlsx"
-    )
-    _button(
-        "SDMX-CSV (SDG series, for UN SDG data exchange)",
-        lambda: _table_file(result, ".csv", sdmx=True),
-        f"{prefix}sdg16-estimates-sdmx.csv",
-    )
-    st.subheader("Weighted microdata (researcher level, disclosure control)")
+    prefix = _("SYNTHETIC-demo-") if _synthetic() else ""
+    names = {kind: prefix + _(name) for kind, name in FILE_NAMES.items()}
+    st.subheader(_("Estimates"))
     st.caption(
-        "One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
-        "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
-        "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
-        "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS."
+        _("{n:,} rows: every indicator × breakdown, with SE, CI, deff, n, flags.").format(n=len(result.estimates))
     )
-    for label, suffix in (("CSV", ".csv"), ("Stata (.dta)", ".dta"), ("SPSS (.sav)", ".sav")):
-        _button(label, lambda suffix=suffix: _microdata_file(result, suffix), f"{prefix}sdg16-microdata{suffix}")
+    language = i18n.current()  # files are made when clicked, maybe outside this run: they take the language now
+    _button(_("Tidy table (CSV)"), lambda: _table_file(result, ".csv"), names["estimates"] + ".csv")
     _button(
-        "Disclosure report (Markdown)",
+        _("Tidy table with metadata sheets (XLSX)"),
+        lambda: _table_file(result, ".xlsx", language=language),
+        names["estimates"] + ".xlsx",
+    )
+    _button(
+        _("SDMX-CSV (SDG series, for UN SDG data exchange)"),
+        lambda: _table_file(result, ".csv", sdmx=True),
+        names["sdmx"] + ".csv",
+    )
+    st.subheader(_("Weighted microdata (researcher level, disclosure control)"))
+    st.caption(
+        _(
+            "One row per respondent with the final weight; names, GPS, device ids, free text, timestamps and "
+            "instance ids removed; volunteers coded V001…; age in bands, interview month not day, blocks as "
+            "arbitrary cluster codes, rare categories top-coded, k-anonymity checked (report below); "
+            "select-multiple answers also as 0/1 columns; labels from the XLSForm in Stata (R reads it too)/SPSS."
+        )
+    )
+    for label, suffix in ((N_("CSV"), ".csv"), (N_("Stata (.dta)"), ".dta"), (N_("SPSS (.sav)"), ".sav")):
+        _button(_(label), lambda suffix=suffix: _microdata_file(result, suffix), names["microdata"] + suffix)
+    _button(
+        _("Disclosure report (Markdown)"),
         lambda: export.metadata_text(_researcher(result)[1]).encode("utf-8"),
-        f"{prefix}sdg16-microdata-metadata.md",
+        names["microdata"] + "-metadata.md",
     )
     if user.role == "admin":
-        _full_detail(result, user.username, prefix)
-    st.subheader("Documentation")
-    _button("Codebook (CSV)", _codebook, "sdg16-codebook.csv")
-    _button("Methods note (Markdown)", lambda: note(result).encode("utf-8"), f"{prefix}sdg16-methods.md")
-    with st.expander("Read the methods note"):
-        st.markdown(note(result))
+        _full_detail(result, user.username, names["microdata"])
+    st.subheader(_("Documentation"))
+    _button(_("Codebook (CSV)"), _codebook, _(FILE_NAMES["codebook"]) + ".csv")
+    _button(_("Methods note (Markdown)"), lambda: note(result, language).encode("utf-8"), names["methods"] + ".md")
+    with st.expander(_("Read the methods note")):
+        st.markdown(note(result, language))
 
 
 def _button(label: str, make, file_name: str) -> None:
@@ -95,8 +113,8 @@ def _synthetic() -> bool:
     return demo.demo_round(data.store()) is not None
 
 
-def note(result: Result) -> str:
-    return methods_note(data.plan(), result, synthetic=_synthetic())
+def note(result: Result, language: str = i18n.DEFAULT) -> str:
+    return methods_note(data.plan(), result, synthetic=_synthetic(), language=language)
 
 
 def _written(write, suffix: str) -> bytes:
@@ -107,15 +125,16 @@ def _written(write, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def _table_file(result: Result, suffix: str, sdmx: bool = False) -> bytes:
+def _table_file(result: Result, suffix: str, sdmx: bool = False, language: str = i18n.DEFAULT) -> bytes:
     metadata = None
     if suffix in (".xlsx", ".csv"):  # the CSV carries the sample statement in a column
+        words = i18n.translations(language).gettext
         metadata = export.table_metadata(
             data.plan(),
             result,
             data.margins_assumption(),
-            methods=note(result),
-            synthetic="YES: generated demo round" if _synthetic() else "no",
+            methods=note(result, language),
+            synthetic=words(SYNTHETIC[_synthetic()]),
         )
     return _written(
         lambda path: export.write_table(result.estimates, path, metadata=metadata, sdmx_csv=sdmx, plan=data.plan()),
@@ -148,21 +167,29 @@ def _microdata_file(result: Result, suffix: str, full_for: tuple[str, str] | Non
 
 def _full_detail(result: Result, username: str, prefix: str) -> None:
     """Admins only: identifiable microdata after a stated reason and an explicit choice; every file made is logged."""
-    with st.expander("Full detail with identifiers (admins only, logged)"):
+    with st.expander(_("Full detail with identifiers (admins only, logged)")):
         st.warning(
-            "These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
-            "Keep them off shared drives and e-mail; every download is logged with your name and reason."
+            _(
+                "These files identify respondents (exact age, dates, blocks, GPS, device ids, free text). "
+                "Keep them off shared drives and e-mail; every download is logged with your name and reason."
+            )
         )
-        reason = st.text_input("Reason (logged)", key="full_detail_reason")
-        chosen = st.checkbox("I need full detail and take responsibility for protecting it", key="full_detail_choice")
+        reason = st.text_input(_("Reason (logged)"), key="full_detail_reason")
+        chosen = st.checkbox(
+            _("I need full detail and take responsibility for protecting it"), key="full_detail_choice"
+        )
         if not (chosen and reason.strip()):
-            st.caption("State a reason and tick the box to get the files.")
+            st.caption(_("State a reason and tick the box to get the files."))
             return
-        for label, suffix in (("Full CSV", ".csv"), ("Full Stata (.dta)", ".dta"), ("Full SPSS (.sav)", ".sav")):
+        for label, suffix in (
+            (N_("Full CSV"), ".csv"),
+            (N_("Full Stata (.dta)"), ".dta"),
+            (N_("Full SPSS (.sav)"), ".sav"),
+        ):
             _button(
-                label,
+                _(label),
                 lambda suffix=suffix: _microdata_file(result, suffix, (username, reason)),
-                f"{prefix}sdg16-microdata-FULL{suffix}",
+                f"{prefix}-FULL{suffix}",
             )
 
 

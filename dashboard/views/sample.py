@@ -32,9 +32,13 @@ PLAN = "sample_plan_drawn"  # st.session_state key of the drawn plan
 def render() -> None:
     signin.require("admin", "coordinator")
     st.title(_("Sample plan"))
-    st.markdown(_("Upload a **frame of blocks** (CSV: `block`, `neighbourhood`, `dwellings`; optional `district`, "
-                  "`description`), choose the precision, and draw the round: blocks with probability proportional "
-                  "to their dwellings, the dwellings to visit in each, a list per volunteer."))
+    st.markdown(
+        _(
+            "Upload a **frame of blocks** (CSV: `block`, `neighbourhood`, `dwellings`; optional `district`, "
+            "`description`), choose the precision, and draw the round: blocks with probability proportional "
+            "to their dwellings, the dwellings to visit in each, a list per volunteer."
+        )
+    )
     with st.form("sample_plan"):
         frame_file = st.file_uploader(_("Frame of blocks (CSV)"), type=["csv"])
         st.caption(_("Without a file the SYNTHETIC demo frame is used ({file}).").format(file=FRAME_FILE.name))
@@ -49,22 +53,33 @@ def render() -> None:
         volunteers = st.file_uploader(_("Volunteers (CSV: volunteer[, neighbourhood])"), type=["csv"])
         drawn = st.form_submit_button(_("Plan the round"), type="primary", key="sample_draw")
     if drawn:
-        _draw(frame_file, sizes, volunteers, SampleSpec(moe=moe, p=p, deff=deff, response_rate=rate,
-                                                        per_block=int(per_block), seed=int(seed)))
+        _draw(
+            frame_file,
+            sizes,
+            volunteers,
+            SampleSpec(moe=moe, p=p, deff=deff, response_rate=rate, per_block=int(per_block), seed=int(seed)),
+        )
     if PLAN in st.session_state:
         _show(st.session_state[PLAN])
 
 
 def _read(upload) -> pd.DataFrame | None:
-    return None if upload is None else pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False,
-                                                   na_values=[""])
+    return (
+        None
+        if upload is None
+        else pd.read_csv(io.BytesIO(upload.getvalue()), dtype=str, keep_default_na=False, na_values=[""])
+    )
 
 
 def _draw(frame_file, sizes, volunteers, spec: SampleSpec) -> None:
     frame = _read(frame_file) if frame_file is not None else pd.read_csv(FRAME_FILE, dtype=str)
     try:
-        plan = plan_sample(read_frame(frame, data.neighbourhoods()), spec,
-                           read_sizes(_read(sizes)) if sizes is not None else None, _read(volunteers))
+        plan = plan_sample(
+            read_frame(frame, data.neighbourhoods()),
+            spec,
+            read_sizes(_read(sizes)) if sizes is not None else None,
+            _read(volunteers),
+        )
     except AnalysisError as error:
         st.session_state.pop(PLAN, None)
         st.error(str(error))
@@ -74,17 +89,34 @@ def _draw(frame_file, sizes, volunteers, spec: SampleSpec) -> None:
 
 def _show(plan) -> None:
     st.subheader(_("The round"))
-    st.caption(_("{blocks:,} blocks in {areas} neighbourhoods, {dwellings:,} dwellings to visit, seed {seed} (the same "
-                 "seed and frame give the same plan).").format(blocks=len(plan.blocks), areas=len(plan.areas),
-                                                               dwellings=len(plan.assignments), seed=plan.spec.seed))
+    st.caption(
+        _(
+            "{blocks:,} blocks in {areas} neighbourhoods, {dwellings:,} dwellings to visit, seed {seed} (the same "
+            "seed and frame give the same plan)."
+        ).format(blocks=len(plan.blocks), areas=len(plan.areas), dwellings=len(plan.assignments), seed=plan.spec.seed)
+    )
     st.dataframe(plan.areas, hide_index=True)
     with st.expander(_("Selected blocks (blocks.csv)")):
         st.dataframe(plan.blocks, hide_index=True)
     with st.container(horizontal=True):
-        st.download_button(_("Download the plan (ZIP)"), plan_zip(plan), "sample_plan.zip", "application/zip",
-                           icon=":material/download:", on_click="ignore", key="download_plan")
-        st.download_button("blocks.csv", plan_files(plan)["blocks.csv"], "blocks.csv", "text/csv",
-                           icon=":material/download:", on_click="ignore", key="download_blocks")
+        st.download_button(
+            _("Download the plan (ZIP)"),
+            plan_zip(plan),
+            "sample_plan.zip",
+            "application/zip",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_plan",
+        )
+        st.download_button(
+            "blocks.csv",
+            plan_files(plan)["blocks.csv"],
+            "blocks.csv",
+            "text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_blocks",
+        )
         if st.button(_("Publish blocks.csv to the phones"), key="publish_blocks"):
             _publish(plan)
         if st.button(_("Use these targets on the monitoring page"), key="plan_targets"):
@@ -98,8 +130,11 @@ def _publish(plan) -> None:
         st.error(str(error))
         return
     data.changed()
-    st.success(_("Published as form version {version}: phones get the new blocks at their next form update.")
-               .format(version=version.version))
+    st.success(
+        _("Published as form version {version}: phones get the new blocks at their next form update.").format(
+            version=version.version
+        )
+    )
 
 
 def _targets(plan) -> None:

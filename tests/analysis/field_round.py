@@ -21,9 +21,16 @@ from analysis.sampling import SamplePlan
 
 def frame(areas=("a", "b", "c"), blocks: int = 60, seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = [{"block": f"{area.upper()}-{k:03d}", "neighbourhood": area, "district": "d",
-             "dwellings": int(np.clip(round(rng.lognormal(np.log(30), 0.5)), 8, 120))}
-            for area in areas for k in range(1, blocks + 1)]
+    rows = [
+        {
+            "block": f"{area.upper()}-{k:03d}",
+            "neighbourhood": area,
+            "district": "d",
+            "dwellings": int(np.clip(round(rng.lognormal(np.log(30), 0.5)), 8, 120)),
+        }
+        for area in areas
+        for k in range(1, blocks + 1)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -33,19 +40,30 @@ def population(frame: pd.DataFrame, seed: int = 8) -> tuple[pd.DataFrame, pd.Dat
     block = np.repeat(frame["block"].to_numpy(), frame["dwellings"].to_numpy())
     number = np.concatenate([np.arange(1, m + 1) for m in frame["dwellings"]])
     status = rng.choice(["household", "vacant", "not_dwelling"], size=len(block), p=[0.91, 0.06, 0.03])
-    adults = np.where(status == "household", np.minimum(rng.poisson(1.6, len(block)) + (rng.random(len(block)) > 0.03),
-                                                        6), 0)
+    adults = np.where(
+        status == "household", np.minimum(rng.poisson(1.6, len(block)) + (rng.random(len(block)) > 0.03), 6), 0
+    )
     dwellings = pd.DataFrame({"block": block, "dwelling": number, "status": status, "adults": adults})
     effect = dict(zip(frame["block"], rng.normal(0, 0.6, len(frame))))
     area_effect = {"a": -0.4, "b": 0.0, "c": 0.5}
     person_block = np.repeat(block, adults)
-    people = pd.DataFrame({"block": person_block, "dwelling": np.repeat(number, adults),
-                           "person": np.concatenate([np.arange(a) for a in adults]),
-                           "sex": rng.choice(["female", "male"], size=adults.sum(), p=[0.52, 0.48]),
-                           "age": rng.integers(18, 86, adults.sum())})
+    people = pd.DataFrame(
+        {
+            "block": person_block,
+            "dwelling": np.repeat(number, adults),
+            "person": np.concatenate([np.arange(a) for a in adults]),
+            "sex": rng.choice(["female", "male"], size=adults.sum(), p=[0.52, 0.48]),
+            "age": rng.integers(18, 86, adults.sum()),
+        }
+    )
     area = people["block"].str[0].str.lower().map(area_effect).fillna(0).to_numpy()
-    logit = -0.8 + area + people["block"].map(effect).to_numpy() + 0.6 * (people["sex"] == "male") \
+    logit = (
+        -0.8
+        + area
+        + people["block"].map(effect).to_numpy()
+        + 0.6 * (people["sex"] == "male")
         - 0.02 * (people["age"] - 40)
+    )
     people["victim"] = np.where(rng.random(len(people)) < 1 / (1 + np.exp(-logit)), "yes", "no")
     people["neighbourhood"] = people["block"].map(frame.set_index("block")["neighbourhood"])
     return dwellings, people
@@ -54,7 +72,9 @@ def population(frame: pd.DataFrame, seed: int = 8) -> tuple[pd.DataFrame, pd.Dat
 def margins(people: pd.DataFrame) -> list[pd.DataFrame]:
     """The population's adults per neighbourhood × sex and × age group (what a census table would give)."""
     groups = people.assign(age_group=age_groups(people["age"]))
-    return [groups.groupby(["neighbourhood", c]).size().rename("population").reset_index() for c in ("sex", "age_group")]
+    return [
+        groups.groupby(["neighbourhood", c]).size().rename("population").reset_index() for c in ("sex", "age_group")
+    ]
 
 
 def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -62,8 +82,9 @@ def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame,
     rng = np.random.default_rng(seed)
     homes = dict(zip(zip(dwellings["block"], dwellings["dwelling"]), zip(dwellings["status"], dwellings["adults"])))
     persons: dict[tuple, list[dict]] = {}
-    for block, number, sex, age, victim in zip(people["block"], people["dwelling"], people["sex"], people["age"],
-                                               people["victim"]):
+    for block, number, sex, age, victim in zip(
+        people["block"], people["dwelling"], people["sex"], people["age"], people["victim"]
+    ):
         persons.setdefault((block, number), []).append({"sex": sex, "age": age, "victim": victim})
     rows = []
     for block in plan.blocks.itertuples():
@@ -73,9 +94,16 @@ def field_round(plan: SamplePlan, dwellings: pd.DataFrame, people: pd.DataFrame,
             numbers = numbers[: len(numbers) - 2]  # the volunteer stopped early
         for number in numbers:
             home = homes[(block.name, number)]
-            base = {"neighbourhood": block.neighbourhood, "district": block.district, "psu": block.name,
-                    "block": block.name, "prob_block": repr(block.prob_block), "block_take": str(block.take),
-                    "block_dwellings": str(block.dwellings), "dwelling_number": str(number)}
+            base = {
+                "neighbourhood": block.neighbourhood,
+                "district": block.district,
+                "psu": block.name,
+                "block": block.name,
+                "prob_block": repr(block.prob_block),
+                "block_take": str(block.take),
+                "block_dwellings": str(block.dwellings),
+                "dwelling_number": str(number),
+            }
             for visit, outcome, answers in _visits(rng, home, persons, (block.name, number), contact):
                 rows.append({**base, "visit_number": str(visit), "disposition": outcome, **answers})
     frame = pd.DataFrame(rows)

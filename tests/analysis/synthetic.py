@@ -43,14 +43,21 @@ def synthetic_submissions(n: int = 2000, seed: int = 1, blocks: int = 4) -> pd.D
     def only(mask, values):
         return np.where(mask, values, None)
 
-    frame = pd.DataFrame({
-        "instance_id": np.char.add("uuid:", np.char.zfill(np.arange(n).astype(str), 8)).astype(object),
-        "form_id": "sdg16_perception", "form_version": "2026112801",
-        "volunteer": pick([f"vol{i}" for i in range(12)]), "device_id": "collect:x", "review_state": "received",
-        "source": "openrosa", "district": district, "neighbourhood": hood,
-        "psu": np.char.add("B", rng.integers(1, blocks + 1, n).astype(str)).astype(object),
-        "consent": pick(["yes", "no"], [0.95, 0.05]),
-    })
+    frame = pd.DataFrame(
+        {
+            "instance_id": np.char.add("uuid:", np.char.zfill(np.arange(n).astype(str), 8)).astype(object),
+            "form_id": "sdg16_perception",
+            "form_version": "2026112801",
+            "volunteer": pick([f"vol{i}" for i in range(12)]),
+            "device_id": "collect:x",
+            "review_state": "received",
+            "source": "openrosa",
+            "district": district,
+            "neighbourhood": hood,
+            "psu": np.char.add("B", rng.integers(1, blocks + 1, n).astype(str)).astype(object),
+            "consent": pick(["yes", "no"], [0.95, 0.05]),
+        }
+    )
     start = np.datetime64("2026-11-20T09:00:00") + (rng.integers(0, 7 * 24 * 60, n) * 60).astype("timedelta64[s]")
     end = start + (rng.gamma(9, 2.5, n) * 60).astype("timedelta64[s]")
     frame["start"] = np.char.add(np.datetime_as_string(start, unit="s"), ".000-05:00")
@@ -63,19 +70,27 @@ def synthetic_submissions(n: int = 2000, seed: int = 1, blocks: int = 4) -> pd.D
     frame.loc[0, ["consent", "age"]] = ["yes", "40"]
     adult[0] = True
     frame["sex"] = only(adult, pick(["female", "male"], [0.62, 0.38]))
-    frame["education"] = only(adult, pick(["none", "primary", "secondary", "technical", "university", "refused"],
-                                          [0.03, 0.15, 0.45, 0.15, 0.2, 0.02]))
+    frame["education"] = only(
+        adult,
+        pick(
+            ["none", "primary", "secondary", "technical", "university", "refused"], [0.03, 0.15, 0.45, 0.15, 0.2, 0.02]
+        ),
+    )
     for d in ["seeing", "hearing", "walking", "remembering", "selfcare", "communicating"]:
         frame[f"wg_{d}"] = only(adult, pick(WG, [0.8, 0.13, 0.03, 0.01, 0.02, 0.01]))
     frame["household_adults"] = only(adult, rng.integers(1, 6, n).astype(str))
     frame["years_in_neighbourhood"] = only(adult, rng.integers(0, 40, n).astype(str))
-    lat, lon = np.char.mod("%.6f", -8.08 + rng.normal(0, .01, n)), np.char.mod("%.6f", -79.02 + rng.normal(0, .01, n))
+    lat, lon = np.char.mod("%.6f", -8.08 + rng.normal(0, 0.01, n)), np.char.mod("%.6f", -79.02 + rng.normal(0, 0.01, n))
     frame["gps"] = only(adult, np.char.add(np.char.add(np.char.add(lat, " "), lon), " 50 5"))
-    safe = pick(["very_safe", "safe", "unsafe", "very_unsafe", "never_alone_after_dark", "dont_know", "refused"],
-                [0.1, 0.3, 0.3, 0.15, 0.1, 0.03, 0.02])
+    safe = pick(
+        ["very_safe", "safe", "unsafe", "very_unsafe", "never_alone_after_dark", "dont_know", "refused"],
+        [0.1, 0.3, 0.3, 0.15, 0.1, 0.03, 0.02],
+    )
     frame["feels_safe_after_dark"] = only(adult, safe)
-    frame["would_feel_safe_after_dark"] = only(adult & (safe == "never_alone_after_dark"),
-                                               pick(["very_safe", "safe", "unsafe", "very_unsafe", "dont_know", "refused"]))
+    frame["would_feel_safe_after_dark"] = only(
+        adult & (safe == "never_alone_after_dark"),
+        pick(["very_safe", "safe", "unsafe", "very_unsafe", "dont_know", "refused"]),
+    )
     for kind, p_yes in [("physical", 0.12), ("psychological", 0.2), ("sexual", 0.05), ("robbery", 0.25)]:
         victim = pick(YN, [p_yes, 0.95 - p_yes, 0.03, 0.02])
         frame[f"victim_{kind}_12m"] = only(adult, victim)
@@ -103,14 +118,20 @@ def synthetic_submissions(n: int = 2000, seed: int = 1, blocks: int = 4) -> pd.D
     frame["discrimination_5y"] = only(adult, five)
     twelve = pick(YN, [0.6, 0.35, 0.03, 0.02])
     frame["discrimination_12m"] = only(adult & (five == "yes"), twelve)
-    frame["discrimination_grounds"] = only(adult & (five == "yes") & (twelve == "yes"), pick(["sex", "age", "residence ethnicity"]))
+    frame["discrimination_grounds"] = only(
+        adult & (five == "yes") & (twelve == "yes"), pick(["sex", "age", "residence ethnicity"])
+    )
     dispute = pick(YN, [0.25, 0.72, 0.02, 0.01])
     frame["dispute_2y"] = only(adult, dispute)
     mech = pick(["police", "court lawyer", "municipality", "community_leader", "none"], [0.2, 0.1, 0.1, 0.1, 0.5])
     frame["dispute_mechanisms"] = only(adult & (dispute == "yes"), mech)
-    frame["dispute_no_mechanism_reason"] = only(adult & (dispute == "yes") & (mech == "none"),
-                                                pick(["not_needed", "resolved_directly", "too_expensive", "no_trust", "dont_know"]))
-    frame["main_problems"] = only(adult, pick(["robbery extortion", "gangs", "drugs robbery", "violence_women", "none"]))
+    frame["dispute_no_mechanism_reason"] = only(
+        adult & (dispute == "yes") & (mech == "none"),
+        pick(["not_needed", "resolved_directly", "too_expensive", "no_trust", "dont_know"]),
+    )
+    frame["main_problems"] = only(
+        adult, pick(["robbery extortion", "gangs", "drugs robbery", "violence_women", "none"])
+    )
     frame["safety_change_12m"] = only(adult, pick(["safer", "same", "less_safe", "dont_know", "refused"]))
     for t in ["police", "serenazgo", "neighbourhood_committee"]:
         frame[f"trust_{t}"] = only(adult, pick(TRUST))

@@ -43,8 +43,9 @@ def test_margins_follow_the_census_and_the_frame(census, frame):
     places = pd.read_csv(DATA / "neighbourhoods.csv")
     made = census_margins(census, frame, places)
     sex, age = made.sex, made.age
-    pd.testing.assert_series_equal(sex.groupby("neighbourhood")["population"].sum(),
-                                   age.groupby("neighbourhood")["population"].sum())
+    pd.testing.assert_series_equal(
+        sex.groupby("neighbourhood")["population"].sum(), age.groupby("neighbourhood")["population"].sum()
+    )
     adults = census[census["age"] >= 18]
     # El Porvenir: its adults spread by its neighbourhoods' dwellings in the frame
     hoods = places.loc[places["district"] == "el_porvenir", "name"]
@@ -73,14 +74,27 @@ def test_bad_tables_are_named(tmp_path, census, frame):
 
 def test_cli_writes_margins_a_plan_can_use(tmp_path, frame):
     frame.to_csv(tmp_path / "frame.csv", index=False)
-    result = CliRunner().invoke(analysis_commands.margins_app, [
-        "import", "--census", str(FIXTURES / "inei_cuadro1_fixture.xlsx"), "--frame", str(tmp_path / "frame.csv"),
-        "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        analysis_commands.margins_app,
+        [
+            "import",
+            "--census",
+            str(FIXTURES / "inei_cuadro1_fixture.xlsx"),
+            "--frame",
+            str(tmp_path / "frame.csv"),
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert '[[margins]]\nfile = "margins_sex.csv"' in result.output
     shutil.copy(Path(__file__).parents[1] / "golden" / "nonresponse_plan.toml", tmp_path / "plan.toml")
-    text = (tmp_path / "plan.toml").read_text().replace("nonresponse_margins_sex.csv", "margins_sex.csv") \
+    text = (
+        (tmp_path / "plan.toml")
+        .read_text()
+        .replace("nonresponse_margins_sex.csv", "margins_sex.csv")
         .replace("nonresponse_margins_age.csv", "margins_age.csv")
+    )
     (tmp_path / "plan.toml").write_text(text)
     plan = load_plan(tmp_path / "plan.toml")  # the two margins agree on every neighbourhood's total
     assert margin_assumption(plan).startswith("# Raking margins from a census table")

@@ -9,20 +9,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import synthetic_submissions
 
 from analysis.compare import COLUMNS, compare_rounds
 from analysis.errors import AnalysisError
 from analysis.pipeline import run
 from analysis.plan import load_plan
-from synthetic import synthetic_submissions
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def tidy(rows: list[dict]) -> pd.DataFrame:
     """A tidy table with the columns compare_rounds reads; each row gives at least estimate and se."""
-    base = {"indicator": "x", "series": "S", "name": "X share", "by": "overall", "area": None, "group": "all",
-            "n": 500, "flag": "ok", "df": 100.0}
+    base = {
+        "indicator": "x",
+        "series": "S",
+        "name": "X share",
+        "by": "overall",
+        "area": None,
+        "group": "all",
+        "n": 500,
+        "flag": "ok",
+        "df": 100.0,
+    }
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
@@ -63,11 +72,19 @@ def test_level_sets_interval_and_significance():
 
 def test_suppressed_unreliable_and_missing_rows_are_flagged_not_tested():
     groups = [{"by": "sex", "group": g} for g in ("female", "male", "other")]
-    a = tidy([{**groups[0], "estimate": np.nan, "se": np.nan, "n": 5, "flag": "suppressed"},
-              {**groups[1], "estimate": 0.4, "se": 0.05, "n": 20, "flag": "unreliable"}])
-    b = tidy([{**groups[0], "estimate": 0.5, "se": 0.04},
-              {**groups[1], "estimate": 0.6, "se": 0.05},
-              {**groups[2], "estimate": 0.7, "se": 0.05}])
+    a = tidy(
+        [
+            {**groups[0], "estimate": np.nan, "se": np.nan, "n": 5, "flag": "suppressed"},
+            {**groups[1], "estimate": 0.4, "se": 0.05, "n": 20, "flag": "unreliable"},
+        ]
+    )
+    b = tidy(
+        [
+            {**groups[0], "estimate": 0.5, "se": 0.04},
+            {**groups[1], "estimate": 0.6, "se": 0.05},
+            {**groups[2], "estimate": 0.7, "se": 0.05},
+        ]
+    )
     out = compare_rounds(a, b, IDS_A, IDS_B)
     assert list(out.columns) == COLUMNS
     out = out.set_index("group")
@@ -82,7 +99,9 @@ def test_a_round_without_degrees_of_freedom_is_not_tested_with_the_normal():
     a = tidy([{"estimate": 0.30, "se": 0.02, "df": 0.0}])
     b = tidy([{"estimate": 0.40, "se": 0.03, "df": 50.0}])
     row = compare_rounds(a, b, IDS_A, IDS_B).iloc[0]
-    assert row["flag"] == "no_df" and np.isnan(row["p_value"]) and np.isnan(row["ci_low"]) and pd.isna(row["significant"])
+    assert (
+        row["flag"] == "no_df" and np.isnan(row["p_value"]) and np.isnan(row["ci_low"]) and pd.isna(row["significant"])
+    )
     assert (row["estimate_a"], row["estimate_b"]) == (0.30, 0.40)
 
 
@@ -114,7 +133,10 @@ def test_two_rounds_of_the_real_plan_line_up_row_by_row():
     keys = ["indicator", "by", "area", "group"]
     assert len(out) == len(pd.concat([a[keys], b[keys]]).astype(str).drop_duplicates())
     overall = out[out["by"] == "overall"].set_index("indicator")
-    expected = b[b["by"] == "overall"].set_index("indicator")["estimate"] - a[a["by"] == "overall"].set_index("indicator")["estimate"]
+    expected = (
+        b[b["by"] == "overall"].set_index("indicator")["estimate"]
+        - a[a["by"] == "overall"].set_index("indicator")["estimate"]
+    )
     assert np.allclose(overall["change"], expected.reindex(overall.index), equal_nan=True)
     tested = out[out["significant"].notna()]
     assert len(tested) > 0.9 * (out["flag"] == "ok").sum()

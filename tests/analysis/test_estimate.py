@@ -177,8 +177,19 @@ def test_domains_keep_the_full_design(survey):
 
 def test_output_columns_and_rows(survey):
     table = proportions(build(survey, "unraked", "adjust"), "safe_dark", by=["sex", ("neighbourhood", "sex")])
-    assert list(table.columns) == ["by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff", "n",
-                                   "population", "df"]
+    assert list(table.columns) == [
+        "by",
+        "area",
+        "group",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "deff",
+        "n",
+        "population",
+        "df",
+    ]
     assert table.iloc[0][["by", "group"]].tolist() == ["overall", "all"]
     assert len(table) == 1 + 2 + survey.groupby(["neighbourhood", "sex"]).ngroups
     area_rows = table[table["area"].notna()]

@@ -203,10 +203,13 @@ def test_cli_estimate_tidy_xlsx_and_sdmx(tmp_path):
     keys = set(sheets["metadata"]["key"])
     assert {"plan", "margins", "margin_assumption", "comparability", "written_at"} <= keys
     comparability = sheets["metadata"].loc[sheets["metadata"]["key"] == "comparability", "value"].tolist()
-    assert "16.3.1.physical.broad [no series]: local — Includes services that are not competent authorities for adult " \
-           "victims: never report under VC_PRR codes." in comparability
-    done = runner.invoke(app, ["estimate", str(responses), "--out", str(tmp_path / "s.csv"), "--format", "sdmx",
-                               "--time-period", "2026"])
+    assert (
+        "16.3.1.physical.broad [no series]: local — Includes services that are not competent authorities for adult "
+        "victims: never report under VC_PRR codes." in comparability
+    )
+    done = runner.invoke(
+        app, ["estimate", str(responses), "--out", str(tmp_path / "s.csv"), "--format", "sdmx", "--time-period", "2026"]
+    )
     assert done.exit_code == 0, done.output
     assert set(pd.read_csv(tmp_path / "s.csv")["TIME_PERIOD"]) == {2026}
 

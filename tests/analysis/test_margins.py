@@ -41,11 +41,14 @@ def test_default_plan_accepts_the_committed_margins():
     assert [m.file.name for m in plan.margins] == ["margins_sex.csv", "margins_age.csv"]
 
 
-@pytest.mark.parametrize("split, message", [
-    (SplitAssumption(adult_share=1.2), "adult share"),
-    (SplitAssumption(female_share=0), "female share"),
-    (SplitAssumption(age_shares={g: 0.1 for g in AGE_GROUPS}), "sum to 1"),
-])
+@pytest.mark.parametrize(
+    "split, message",
+    [
+        (SplitAssumption(adult_share=1.2), "adult share"),
+        (SplitAssumption(female_share=0), "female share"),
+        (SplitAssumption(age_shares={g: 0.1 for g in AGE_GROUPS}), "sum to 1"),
+    ],
+)
 def test_impossible_assumptions_are_refused(split, message):
     with pytest.raises(AnalysisError, match=message):
         default_margins(NEIGHBOURHOODS, DISTRICTS, split)

@@ -5,11 +5,11 @@ import dataclasses
 import shutil
 
 import pytest
+from synthetic import synthetic_submissions
 
 from analysis.methods import methods_note
 from analysis.pipeline import run
 from analysis.plan import DEFAULT_PLAN, load_plan
-from synthetic import synthetic_submissions
 
 PLAN = load_plan(DEFAULT_PLAN)
 
@@ -20,7 +20,7 @@ def result():
 
 
 def test_note_puts_the_plan_and_the_run_into_words(result):
-    note = methods_note(PLAN, result)
+    note = methods_note(PLAN, result, language="en")
     for heading in ("## Data", "## Sampling design", "## Weighting", "## Estimation", "## Indicators", "## Caveats"):
         assert heading in note
     assert f"Strata: `{PLAN.design.strata}`" in note and f"`{PLAN.design.psu}`" in note
@@ -40,7 +40,17 @@ def test_note_puts_the_plan_and_the_run_into_words(result):
 
 
 def test_synthetic_runs_are_marked(result):
-    assert "**SYNTHETIC DATA" in methods_note(PLAN, result, synthetic=True)
+    assert "**SYNTHETIC DATA" in methods_note(PLAN, result, synthetic=True, language="en")
+    assert "**DATOS SINTÉTICOS" in methods_note(PLAN, result, synthetic=True)
+
+
+def test_the_note_is_in_spanish_by_default_with_the_same_figures(result):
+    spanish = methods_note(PLAN, result)
+    for heading in ("## Datos", "## Diseño muestral", "## Ponderación", "## Estimación", "## Indicadores"):
+        assert heading in spanish
+    assert "Se sienten seguros caminando solos por su zona de noche" in spanish
+    overall = result.diagnostics[result.diagnostics["by"] == "overall"].iloc[0]
+    assert f"deff_w = {float(overall['deff_w']):.3g}" in spanish
 
 
 def test_a_plan_with_its_own_margins_does_not_claim_the_default_assumption(result, tmp_path):
@@ -48,6 +58,6 @@ def test_a_plan_with_its_own_margins_does_not_claim_the_default_assumption(resul
     for margin in PLAN.margins:
         shutil.copy(margin.file, tmp_path / margin.file.name)
         own.append(dataclasses.replace(margin, file=tmp_path / margin.file.name, source="INEI REDATAM tabulation"))
-    note = methods_note(dataclasses.replace(PLAN, margins=tuple(own)), result)
+    note = methods_note(dataclasses.replace(PLAN, margins=tuple(own)), result, language="en")
     assert "DEFAULT MARGINS" not in note
     assert "the plan's own margins: see each margin's source" in note and "INEI REDATAM tabulation" in note

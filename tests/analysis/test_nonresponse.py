@@ -70,8 +70,15 @@ def test_visit_records_enter_the_adjustment_then_leave_the_base(visits, result):
 def small_round() -> pd.DataFrame:
     """Block X (p = 0.5, take 4 of 8 → w0 = 4): 2 completes, 1 refusal, 1 vacant; block Y (p = 0.25, take 4 of 12
     → w0 = 12): 1 complete, 1 unknown eligibility, 1 never visited, 1 noncontact."""
-    rows = [("X", 1, "complete", 2), ("X", 2, "complete", 1), ("X", 3, "refused", 3), ("X", 4, "vacant", None),
-            ("Y", 1, "complete", 2), ("Y", 2, "unknown_eligibility", None), ("Y", 3, "noncontact", None)]
+    rows = [
+        ("X", 1, "complete", 2),
+        ("X", 2, "complete", 1),
+        ("X", 3, "refused", 3),
+        ("X", 4, "vacant", None),
+        ("Y", 1, "complete", 2),
+        ("Y", 2, "unknown_eligibility", None),
+        ("Y", 3, "noncontact", None),
+    ]
     frame = pd.DataFrame(rows, columns=["psu", "dwelling_number", "disposition", "eligible_adults"])
     frame["prob_block"] = frame["psu"].map({"X": "0.5", "Y": "0.25"})
     frame["block_take"] = "4"
@@ -101,8 +108,9 @@ def test_bad_probabilities_are_named_and_orphans_left_out_by_name(plan, visits):
     bad = small_round().assign(prob_block=lambda f: f["prob_block"].where(f["psu"] == "X", "1.5"))
     with pytest.raises(AnalysisError, match=r"without valid recorded probabilities.*Y/1"):
         nonresponse.adjusted_weights(bad, SelectionSpec(), NonresponseSpec(), "psu")
-    extra = visits.iloc[[0]].assign(instance_id="uuid:orphan", disposition=np.nan, consent="yes", age="30",
-                                    sex="female", victim="no")
+    extra = visits.iloc[[0]].assign(
+        instance_id="uuid:orphan", disposition=np.nan, consent="yes", age="30", sex="female", victim="no"
+    )
     result = run(plan, pd.concat([visits, extra], ignore_index=True))  # one bad submission blocks nobody
     assert any("uuid:orphan" in w and "left out" in w for w in result.warnings)
     assert "uuid:orphan" not in set(result.microdata["instance_id"])
@@ -114,26 +122,44 @@ def test_without_a_recorded_sample_calibration_only_and_said_so(plan, visits):
     imported = imported[imported["consent"].notna()]
     result = run(plan, imported)
     assert not result.sample.probability
-    assert result.sample.note.startswith("muestra no probabilística: las estimaciones descansan en el modelo de "
-                                         "calibración / non-probability sample")
+    assert result.sample.note.startswith(
+        "muestra no probabilística: las estimaciones descansan en el modelo de calibración / non-probability sample"
+    )
     assert any("record no sample" in w for w in result.warnings)
     assert result.sample.note in methods_note(plan, result)
 
 
 def test_plan_keys_are_checked(plan):
     with pytest.raises(PlanError) as error:
-        parse_plan({"design": {"weight_from": "guess"}, "nonresponse": {"classes": [], "max_factor": 1},
-                    "indicator": [{"id": "x", "variable": "v", "success": ["y"]}], "weights": {"method": "none"}})
+        parse_plan(
+            {
+                "design": {"weight_from": "guess"},
+                "nonresponse": {"classes": [], "max_factor": 1},
+                "indicator": [{"id": "x", "variable": "v", "success": ["y"]}],
+                "weights": {"method": "none"},
+            }
+        )
     message = str(error.value)
     assert "weight_from = 'guess'" in message and "[nonresponse] classes" in message and "max_factor" in message
     with pytest.raises(PlanError, match="needs `psu`"):
-        parse_plan({"design": {"weight_from": "probabilities"}, "weights": {"method": "none"},
-                    "indicator": [{"id": "x", "variable": "v", "success": ["y"]}]})
+        parse_plan(
+            {
+                "design": {"weight_from": "probabilities"},
+                "weights": {"method": "none"},
+                "indicator": [{"id": "x", "variable": "v", "success": ["y"]}],
+            }
+        )
 
 
 def test_fpc_from_the_frame_matches_r(tmp_path, visits):
-    text = (GOLDEN / "nonresponse_plan.toml").read_text().replace(
-        'weight_from = "probabilities"', f'weight_from = "probabilities"\nfpc = "{GOLDEN / "nonresponse_frame.csv"}"')
+    text = (
+        (GOLDEN / "nonresponse_plan.toml")
+        .read_text()
+        .replace(
+            'weight_from = "probabilities"',
+            f'weight_from = "probabilities"\nfpc = "{GOLDEN / "nonresponse_frame.csv"}"',
+        )
+    )
     text = text.replace('file = "nonresponse_margins', f'file = "{GOLDEN}/nonresponse_margins')
     (tmp_path / "plan.toml").write_text(text)
     table = run(load_plan(tmp_path / "plan.toml"), visits).estimates

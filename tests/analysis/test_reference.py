@@ -46,14 +46,25 @@ def margins(frame: pd.DataFrame, seed: int):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), calibration=st.sampled_from(["none", "poststratify", "rake"]),
-       lonely=st.sampled_from(["adjust", "average", "certainty", "remove"]), domain_lonely=st.booleans(),
-       with_fpc=st.booleans())
+@given(
+    seed=st.integers(0, 2**31),
+    calibration=st.sampled_from(["none", "poststratify", "rake"]),
+    lonely=st.sampled_from(["adjust", "average", "certainty", "remove"]),
+    domain_lonely=st.booleans(),
+    with_fpc=st.booleans(),
+)
 def test_fast_equals_reference(seed, calibration, lonely, domain_lonely, with_fpc):
     frame = random_survey(seed, with_fpc)
     frame["x_total"] = frame["x"]
-    design = make_design(frame, strata="stratum", psu="psu", weight="w", lonely_psu=lonely,
-                         fpc="N" if with_fpc else None, adjust_domain_lonely=domain_lonely)
+    design = make_design(
+        frame,
+        strata="stratum",
+        psu="psu",
+        weight="w",
+        lonely_psu=lonely,
+        fpc="N" if with_fpc else None,
+        adjust_domain_lonely=domain_lonely,
+    )
     sex, age = margins(frame, seed)
     if calibration == "poststratify":
         design = poststratify(design, sex)

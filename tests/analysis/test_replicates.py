@@ -36,15 +36,21 @@ def margins(survey):
 @pytest.mark.parametrize("kind", ["unraked", "raked"])
 @pytest.mark.parametrize("method", ["jk1", "jkn"])
 def test_jackknife_matches_r(survey, method, kind):
-    design = (make_design(survey, psu="cluster", weight="design_weight") if method == "jk1" else
-              make_design(survey, strata="neighbourhood", psu="psu", weight="design_weight"))
+    design = (
+        make_design(survey, psu="cluster", weight="design_weight")
+        if method == "jk1"
+        else make_design(survey, strata="neighbourhood", psu="psu", weight="design_weight")
+    )
     if kind == "raked":
         design = rake(design, margins(survey), epsilon=1e-12)
     reps = replicate(design, method, epsilon=1e-12)
-    table = estimate_many(design, ["safe_dark"], means=["x"], totals=["x_total"], by=["neighbourhood", "sex"],
-                          replicates=reps)
-    table = table.assign(statistic=table["indicator"].map({"safe_dark": "proportion", "x": "mean",
-                                                            "x_total": "total"}), group=table["group"].astype(str))
+    table = estimate_many(
+        design, ["safe_dark"], means=["x"], totals=["x_total"], by=["neighbourhood", "sex"], replicates=reps
+    )
+    table = table.assign(
+        statistic=table["indicator"].map({"safe_dark": "proportion", "x": "mean", "x_total": "total"}),
+        group=table["group"].astype(str),
+    )
     golden = pd.read_csv(GOLDEN / "replicates.csv")
     golden = golden[(golden["type"] == method.upper().replace("JKN", "JKn")) & (golden["design"] == kind)]
     both = golden.merge(table, on=["statistic", "by", "group"], suffixes=("_r", ""))
@@ -62,8 +68,10 @@ def test_jackknife_matches_r(survey, method, kind):
 def test_bootstrap_is_reproducible_and_close_to_the_linearised_se(survey):
     design = rake(make_design(survey, strata="neighbourhood", psu="psu", weight="design_weight"), margins(survey))
     linear = estimate_many(design, ["safe_dark"])["se"].item()
-    boot = [estimate_many(design, ["safe_dark"], replicates=replicate(design, "bootstrap", 400, seed=s))["se"].item()
-            for s in (1, 1, 2)]
+    boot = [
+        estimate_many(design, ["safe_dark"], replicates=replicate(design, "bootstrap", 400, seed=s))["se"].item()
+        for s in (1, 1, 2)
+    ]
     assert boot[0] == boot[1] != boot[2]
     assert boot[0] == pytest.approx(linear, rel=0.2)
 

@@ -27,8 +27,14 @@ def small_frame(seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     sizes = list(rng.integers(10, 60, 30)) + list(rng.integers(10, 60, 12))
     sizes[4] = 900
-    return pd.DataFrame({"block": [f"B{i:03d}" for i in range(42)], "neighbourhood": ["a"] * 30 + ["b"] * 12,
-                         "dwellings": sizes, "district": "d"})
+    return pd.DataFrame(
+        {
+            "block": [f"B{i:03d}" for i in range(42)],
+            "neighbourhood": ["a"] * 30 + ["b"] * 12,
+            "dwellings": sizes,
+            "district": "d",
+        }
+    )
 
 
 def test_sizes_follow_the_margin_of_error_formula():
@@ -94,8 +100,10 @@ def test_plan_is_reproducible_and_records_the_probabilities():
     drawn = a[a["certainty"] == "no"].set_index("name")
     np.testing.assert_allclose(drawn["prob_block"], 9 * rest[drawn.index] / rest.sum(), rtol=1e-9)
     assert (first.blocks["take"] == 5).all()  # ⌈4 / 0.8⌉
-    assert plan_sample(frame, SampleSpec(moe=0.2, per_block=4, seed=6)).blocks["name"].tolist() != \
-        first.blocks["name"].tolist()
+    assert (
+        plan_sample(frame, SampleSpec(moe=0.2, per_block=4, seed=6)).blocks["name"].tolist()
+        != first.blocks["name"].tolist()
+    )
     assert plan_sample(frame, SampleSpec(moe=0.2, per_block=4)).spec.seed is not None  # drawn, then recorded
 
 
@@ -142,14 +150,31 @@ def test_cli_writes_the_plan(tmp_path):
     small_frame().to_csv(frame, index=False)
     neighbourhoods = tmp_path / "n.csv"
     pd.DataFrame({"name": ["a", "b"], "district": ["d", "d"]}).to_csv(neighbourhoods, index=False)
-    result = CliRunner().invoke(sample_commands.app, ["plan", "--frame", str(frame), "--out", str(tmp_path / "out"),
-                                                      "--moe", "0.2", "--per-block", "4", "--seed", "5",
-                                                      "--neighbourhoods", str(neighbourhoods)])
+    result = CliRunner().invoke(
+        sample_commands.app,
+        [
+            "plan",
+            "--frame",
+            str(frame),
+            "--out",
+            str(tmp_path / "out"),
+            "--moe",
+            "0.2",
+            "--per-block",
+            "4",
+            "--seed",
+            "5",
+            "--neighbourhoods",
+            str(neighbourhoods),
+        ],
+    )
     assert result.exit_code == 0, result.output
     blocks = pd.read_csv(tmp_path / "out" / "blocks.csv")
     assert len(blocks) == 20 and (blocks["prob_block"] > 0).all() and (blocks["prob_block"] <= 1).all()
-    failed = CliRunner().invoke(sample_commands.app, ["plan", "--frame", str(frame), "--out", str(tmp_path / "o2"),
-                                                      "--neighbourhoods", str(neighbourhoods)])
+    failed = CliRunner().invoke(
+        sample_commands.app,
+        ["plan", "--frame", str(frame), "--out", str(tmp_path / "o2"), "--neighbourhoods", str(neighbourhoods)],
+    )
     assert failed.exit_code == 1 and "se necesitan" in failed.output
 
 

@@ -25,15 +25,36 @@ from analysis.plan import (
 PLAN = load_plan(Path(__file__).resolve().parents[2] / "analysis" / "plans" / "sdg16.toml")
 WG = ["wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare", "wg_communicating"]
 NO = "no"
-V2_ACTS = ["assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m", "robbery_force_12m", "threat_12m",
-           "harassment_12m", "sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"]
+V2_ACTS = [
+    "assault_hit_12m",
+    "assault_weapon_12m",
+    "assault_threat_weapon_12m",
+    "robbery_force_12m",
+    "threat_12m",
+    "harassment_12m",
+    "sexual_touching_12m",
+    "sexual_forced_12m",
+    "sexual_incapacitated_12m",
+]
 
 
 def respondent(**answers) -> dict:
-    base = {"consent": "yes", "age": "30", "sex": "female", "district": "trujillo", "neighbourhood": "trujillo",
-            "household_adults": "1", **{c: "no_difficulty" for c in WG}, "feels_safe_after_dark": "safe",
-            "discrimination_5y": NO, "dispute_2y": NO, "contact_official_12m": NO, "used_health_12m": NO,
-            "say_in_government": "refused", "influence_on_politics": "refused"}
+    base = {
+        "consent": "yes",
+        "age": "30",
+        "sex": "female",
+        "district": "trujillo",
+        "neighbourhood": "trujillo",
+        "household_adults": "1",
+        **{c: "no_difficulty" for c in WG},
+        "feels_safe_after_dark": "safe",
+        "discrimination_5y": NO,
+        "dispute_2y": NO,
+        "contact_official_12m": NO,
+        "used_health_12m": NO,
+        "say_in_government": "refused",
+        "influence_on_politics": "refused",
+    }
     return base | answers
 
 
@@ -45,64 +66,124 @@ def v2(**answers) -> dict:
     return respondent(**(V2 | answers))
 
 
-SUBMISSIONS = pd.DataFrame([
-    v2(robbery_force_12m="yes", reported_robbery="yes", reported_to_robbery="police",
-               used_health_12m="yes", health_access="agree", health_affordability="not_applicable",
-               health_quality="agree", health_equality="disagree", health_courtesy="agree",
-               say_in_government="a_lot", influence_on_politics="some", discrimination_5y="yes",
-               discrimination_12m="yes", discrim_sex="yes", discrim_age=NO, dispute_2y="yes",
-               dispute_mechanisms_self="conciliation", contact_official_12m="yes", bribe_asked_12m="yes",
-               bribe_paid_12m=NO),
-    v2(assault_weapon_12m="yes", reported_physical="yes", reported_to_physical="linea_100",
-               used_health_12m="yes", health_access="disagree", health_affordability="agree",
-               health_quality="disagree", health_equality="dont_know", health_courtesy="agree",
-               say_in_government="not_at_all", influence_on_politics="dont_know", discrimination_5y="yes",
-               discrimination_12m="yes", discrimination_grounds="age", dispute_2y="yes",
-               dispute_mechanisms_self="community_leader", contact_official_12m="yes", bribe_asked_12m=NO,
-               bribe_paid_12m=NO),
-    v2(say_in_government="dont_know", influence_on_politics="a_lot", dispute_2y="yes",
-               dispute_mechanisms_self="none", dispute_no_mechanism_reason="resolved_directly"),
-    respondent(privacy_check="others_present"),
-    v2(harassment_12m="yes", reported_psychological="yes", reported_to_psychological="refused",
-               say_in_government="a_great_deal", influence_on_politics="a_lot", dispute_2y="yes",
-               dispute_mechanisms_self="family_friends", dispute_no_mechanism_reason="too_expensive"),
-    respondent(victim_physical_12m=NO, victim_robbery_12m="yes", victim_psychological_12m=NO, victim_sexual_12m=NO,
-               reported_robbery="yes", say_in_government="some", influence_on_politics="a_lot", dispute_2y="yes",
-               dispute_mechanisms="police"),
-], dtype=object)
+SUBMISSIONS = pd.DataFrame(
+    [
+        v2(
+            robbery_force_12m="yes",
+            reported_robbery="yes",
+            reported_to_robbery="police",
+            used_health_12m="yes",
+            health_access="agree",
+            health_affordability="not_applicable",
+            health_quality="agree",
+            health_equality="disagree",
+            health_courtesy="agree",
+            say_in_government="a_lot",
+            influence_on_politics="some",
+            discrimination_5y="yes",
+            discrimination_12m="yes",
+            discrim_sex="yes",
+            discrim_age=NO,
+            dispute_2y="yes",
+            dispute_mechanisms_self="conciliation",
+            contact_official_12m="yes",
+            bribe_asked_12m="yes",
+            bribe_paid_12m=NO,
+        ),
+        v2(
+            assault_weapon_12m="yes",
+            reported_physical="yes",
+            reported_to_physical="linea_100",
+            used_health_12m="yes",
+            health_access="disagree",
+            health_affordability="agree",
+            health_quality="disagree",
+            health_equality="dont_know",
+            health_courtesy="agree",
+            say_in_government="not_at_all",
+            influence_on_politics="dont_know",
+            discrimination_5y="yes",
+            discrimination_12m="yes",
+            discrimination_grounds="age",
+            dispute_2y="yes",
+            dispute_mechanisms_self="community_leader",
+            contact_official_12m="yes",
+            bribe_asked_12m=NO,
+            bribe_paid_12m=NO,
+        ),
+        v2(
+            say_in_government="dont_know",
+            influence_on_politics="a_lot",
+            dispute_2y="yes",
+            dispute_mechanisms_self="none",
+            dispute_no_mechanism_reason="resolved_directly",
+        ),
+        respondent(privacy_check="others_present"),
+        v2(
+            harassment_12m="yes",
+            reported_psychological="yes",
+            reported_to_psychological="refused",
+            say_in_government="a_great_deal",
+            influence_on_politics="a_lot",
+            dispute_2y="yes",
+            dispute_mechanisms_self="family_friends",
+            dispute_no_mechanism_reason="too_expensive",
+        ),
+        respondent(
+            victim_physical_12m=NO,
+            victim_robbery_12m="yes",
+            victim_psychological_12m=NO,
+            victim_sexual_12m=NO,
+            reported_robbery="yes",
+            say_in_government="some",
+            influence_on_politics="a_lot",
+            dispute_2y="yes",
+            dispute_mechanisms="police",
+        ),
+    ],
+    dtype=object,
+)
 # the discrimination by ground of r1 is v2 (yes/no per ground), of r2 v1 (a ticked list)
 SUBMISSIONS.loc[1, "discrim_sex"] = np.nan
 
 
 @pytest.fixture(scope="module")
 def estimates() -> pd.DataFrame:
-    plan = dataclasses.replace(PLAN, design=DesignSpec(), margins=(), weights=WeightsSpec(method="none"),
-                               estimation=EstimationSpec(by=(), min_n=1, suppress_n=0))
+    plan = dataclasses.replace(
+        PLAN,
+        design=DesignSpec(),
+        margins=(),
+        weights=WeightsSpec(method="none"),
+        estimation=EstimationSpec(by=(), min_n=1, suppress_n=0),
+    )
     table = run(plan, SUBMISSIONS).estimates
     return table[table["by"] == "overall"].set_index("indicator")
 
 
-@pytest.mark.parametrize("indicator, estimate, n, excluded", [
-    ("16.1.3.physical", 3 / 5, 5, 1),  # r1 robbery only counts (assault OR robbery); r4 skipped: out, counted
-    ("16.1.3.robbery", 2 / 5, 5, 1),
-    ("16.1.3.assault", 1 / 5, 5, 1),
-    ("16.1.3.psychological", 1 / 5, 5, 1),  # harassment alone, no 'fear or harm' threshold
-    ("16.1.3.any", 4 / 5, 5, 1),
-    ("16.3.1.physical", 0.0, 1, 0),  # r2 told only Línea 100: not a competent authority
-    ("16.3.1.physical.broad", 1.0, 1, 0),  # ... but in the broad local variant
-    ("16.3.1.robbery", 1.0, 1, 1),  # r1 told the police; r6 (v1) left the list blank: a refusal, counted apart
-    ("16.3.1.psychological", None, 0, 1),  # r5 refused to say whom: excluded and counted, never a silent blank
-    ("16.3.3", 3 / 4, 4, 1),  # r3 resolved it directly (self-excluded); r5 asked only relatives: no
-    ("16.3.3.formal", 2 / 4, 4, 1),  # r1 conciliation centre, r6 police (v1)
-    ("16.3.3.informal", 1 / 4, 4, 1),  # r2 community leader
-    ("16.5.1", 1 / 2, 2, 0),
-    ("16.b.1.sex", 1 / 6, 6, 0),  # r1 (v2 yes/no per ground)
-    ("16.b.1.age", 1 / 6, 6, 0),  # r2 (v1 ticked list)
-    ("16.b.1", 2 / 6, 6, 0),
-    ("16.6.2.health.equality", 0.0, 1, 1),
-    ("16.7.2.say", 2 / 4, 4, 2),  # success is 'a lot' or 'a great deal'
-    ("16.7.2.influence", 3 / 4, 4, 2),
-])
+@pytest.mark.parametrize(
+    "indicator, estimate, n, excluded",
+    [
+        ("16.1.3.physical", 3 / 5, 5, 1),  # r1 robbery only counts (assault OR robbery); r4 skipped: out, counted
+        ("16.1.3.robbery", 2 / 5, 5, 1),
+        ("16.1.3.assault", 1 / 5, 5, 1),
+        ("16.1.3.psychological", 1 / 5, 5, 1),  # harassment alone, no 'fear or harm' threshold
+        ("16.1.3.any", 4 / 5, 5, 1),
+        ("16.3.1.physical", 0.0, 1, 0),  # r2 told only Línea 100: not a competent authority
+        ("16.3.1.physical.broad", 1.0, 1, 0),  # ... but in the broad local variant
+        ("16.3.1.robbery", 1.0, 1, 1),  # r1 told the police; r6 (v1) left the list blank: a refusal, counted apart
+        ("16.3.1.psychological", None, 0, 1),  # r5 refused to say whom: excluded and counted, never a silent blank
+        ("16.3.3", 3 / 4, 4, 1),  # r3 resolved it directly (self-excluded); r5 asked only relatives: no
+        ("16.3.3.formal", 2 / 4, 4, 1),  # r1 conciliation centre, r6 police (v1)
+        ("16.3.3.informal", 1 / 4, 4, 1),  # r2 community leader
+        ("16.5.1", 1 / 2, 2, 0),
+        ("16.b.1.sex", 1 / 6, 6, 0),  # r1 (v2 yes/no per ground)
+        ("16.b.1.age", 1 / 6, 6, 0),  # r2 (v1 ticked list)
+        ("16.b.1", 2 / 6, 6, 0),
+        ("16.6.2.health.equality", 0.0, 1, 1),
+        ("16.7.2.say", 2 / 4, 4, 2),  # success is 'a lot' or 'a great deal'
+        ("16.7.2.influence", 3 / 4, 4, 2),
+    ],
+)
 def test_known_values_of_each_changed_definition(estimates, indicator, estimate, n, excluded):
     row = estimates.loc[indicator]
     assert (row["n"], row["n_excluded"]) == (n, excluded)

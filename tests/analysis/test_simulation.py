@@ -22,14 +22,16 @@ def rounds():
     blocks = frame()
     dwellings, people = population(blocks)  # the population the golden margins were made from
     truth = {("overall", "all"): (people["victim"] == "yes").mean()}
-    truth |= {("neighbourhood", k): v for k, v in (people["victim"] == "yes").groupby(people["neighbourhood"]).mean()
-              .items()}
+    truth |= {
+        ("neighbourhood", k): v for k, v in (people["victim"] == "yes").groupby(people["neighbourhood"]).mean().items()
+    }
     plan = load_plan(GOLDEN / "nonresponse_plan.toml")
     checked = read_frame(blocks)
     rows = []
     for r in range(ROUNDS):
-        sample = plan_sample(checked, SampleSpec(per_block=6, response_rate=0.6, seed=100 + r),
-                             sizes={"a": 60, "b": 60, "c": 60})
+        sample = plan_sample(
+            checked, SampleSpec(per_block=6, response_rate=0.6, seed=100 + r), sizes={"a": 60, "b": 60, "c": 60}
+        )
         table = run(plan, field_round(sample, dwellings, people, seed=200 + r)).estimates
         table = table[table["area"].isna()].set_index(["by", "group"])
         for key, true in truth.items():

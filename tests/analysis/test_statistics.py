@@ -33,8 +33,11 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
 def test_fpc_means_and_totals_match_r(name):
     """Lumley's printed apiclus1 result with fpc: mean api00 644.17, SE 23.542; and the stratified apistrat."""
     data = pd.read_csv(GOLDEN / f"{name}.csv")
-    design = (make_design(data, psu="dnum", weight="pw", fpc="fpc") if name == "apiclus1"
-              else make_design(data, strata="stype", weight="pw", fpc="fpc"))
+    design = (
+        make_design(data, psu="dnum", weight="pw", fpc="fpc")
+        if name == "apiclus1"
+        else make_design(data, strata="stype", weight="pw", fpc="fpc")
+    )
     table = tidy(_api(design))
     expected = golden("api_estimates.csv")
     expected = expected[expected["design"] == name]
@@ -51,11 +54,11 @@ def test_fpc_means_and_totals_match_r(name):
 def _api(design):
     data = design.data.assign(api00_total=design.data["api00"], enroll_total=design.data["enroll"])
     design = make_design(data, design.strata, design.psu, design.weight, fpc=design.fpc)
-    table = estimate_many(design, [], means=["api00", "enroll"], totals=["api00_total", "enroll_total"],
-                          by=["stype"])
+    table = estimate_many(design, [], means=["api00", "enroll"], totals=["api00_total", "enroll_total"], by=["stype"])
     total = table["indicator"].str.endswith("_total")
-    return table.assign(statistic=np.where(total, "total", "mean"),
-                        variable=table["indicator"].str.removesuffix("_total"))
+    return table.assign(
+        statistic=np.where(total, "total", "mean"), variable=table["indicator"].str.removesuffix("_total")
+    )
 
 
 def test_fpc_is_checked():
@@ -73,13 +76,20 @@ def test_fpc_is_checked():
 @pytest.fixture(scope="module")
 def survey() -> pd.DataFrame:
     data = pd.read_csv(GOLDEN / "survey.csv")
-    return data.assign(x=np.where(data["safe_dark"].isna(), np.nan, ((data["id"] * 37) % 101) / 10),
-                       x_total=lambda d: d["x"])
+    return data.assign(
+        x=np.where(data["safe_dark"].isna(), np.nan, ((data["id"] * 37) % 101) / 10), x_total=lambda d: d["x"]
+    )
 
 
 def build(survey, kind, lonely, domain_lonely):
-    design = make_design(survey, strata="neighbourhood", psu="psu", weight="design_weight", lonely_psu=lonely,
-                         adjust_domain_lonely=domain_lonely)
+    design = make_design(
+        survey,
+        strata="neighbourhood",
+        psu="psu",
+        weight="design_weight",
+        lonely_psu=lonely,
+        adjust_domain_lonely=domain_lonely,
+    )
     if kind == "raked":
         margins = [pd.read_csv(GOLDEN / "margins_sex.csv"), pd.read_csv(GOLDEN / "margins_age.csv")]
         return rake(design, margins, epsilon=1e-12)
@@ -93,12 +103,20 @@ def test_means_totals_and_lonely_rules_match_r(survey, kind, lonely, domain_lone
     """R's svymean/svytotal (deff, degf) under survey.lonely.psu and survey.adjust.domain.lonely; the synthetic
     survey has a neighbourhood with one PSU and neighbourhood × sex domains inside a single PSU."""
     design = build(survey, kind, lonely, domain_lonely)
-    table = tidy(estimate_many(design, ["safe_dark"], means=["x"], totals=["x_total"],
-                               by=["neighbourhood", "sex", ("neighbourhood", "sex"), "psu"]))
+    table = tidy(
+        estimate_many(
+            design,
+            ["safe_dark"],
+            means=["x"],
+            totals=["x_total"],
+            by=["neighbourhood", "sex", ("neighbourhood", "sex"), "psu"],
+        )
+    )
     table["statistic"] = table["indicator"].map({"safe_dark": "proportion", "x": "mean", "x_total": "total"})
     expected = golden("statistics.csv")
-    expected = expected[(expected["design"] == kind) & (expected["lonely"] == lonely)
-                        & (expected["domain_lonely"] == domain_lonely)]
+    expected = expected[
+        (expected["design"] == kind) & (expected["lonely"] == lonely) & (expected["domain_lonely"] == domain_lonely)
+    ]
     both = expected.merge(table, on=["statistic", "by", "area", "group"], suffixes=("_r", ""))
     assert len(both) == len(expected) > 60
     close(both["estimate"], both["estimate_r"])
@@ -111,8 +129,12 @@ def test_means_totals_and_lonely_rules_match_r(survey, kind, lonely, domain_lone
 def test_the_rules_differ_where_r_says(survey):
     """The golden rows are not all alike: "average" and the domain-lonely option change some SEs."""
     expected = golden("statistics.csv")
-    pivot = expected.pivot_table(index=["design", "statistic", "by", "area", "group"],
-                                 columns=["lonely", "domain_lonely"], values="se", aggfunc="first")
+    pivot = expected.pivot_table(
+        index=["design", "statistic", "by", "area", "group"],
+        columns=["lonely", "domain_lonely"],
+        values="se",
+        aggfunc="first",
+    )
     assert (pivot[("average", False)] != pivot[("adjust", False)]).sum() > 10
     unraked = pivot.loc["unraked"]
     assert (unraked[("adjust", True)] != unraked[("adjust", False)]).sum() > 0
@@ -121,6 +143,7 @@ def test_the_rules_differ_where_r_says(survey):
 def test_average_of_shares_matches_r(survey):
     """mean_over = "shares": the average of the components' proportions, each on its own base; SE by the delta
     method in R (svytotal of the numerators and bases jointly, then svycontrast)."""
+
     def share(column, success, excluded, users=None):
         values = survey[column]
         y = values.isin(success).astype(float).where(values.notna() & ~values.isin(excluded))
@@ -128,14 +151,21 @@ def test_average_of_shares_matches_r(survey):
 
     agree = ["strongly_agree", "agree"]
     odd = ["dont_know", "not_applicable", "refused"]
-    columns = {"say": share("say_in_government", ["some", "a_lot", "a_great_deal"], ["dont_know", "refused"]),
-               "influence": share("influence_on_politics", ["some", "a_lot", "a_great_deal"], ["dont_know", "refused"])}
+    columns = {
+        "say": share("say_in_government", ["some", "a_lot", "a_great_deal"], ["dont_know", "refused"]),
+        "influence": share("influence_on_politics", ["some", "a_lot", "a_great_deal"], ["dont_know", "refused"]),
+    }
     attributes = ["access", "affordability", "quality", "courtesy", "timeliness"]
     columns |= {a: share(f"health_{a}", agree, odd, users=True) for a in attributes}
     design = build(survey.assign(**columns), "raked", "adjust", False)
-    table = tidy(estimate_many(design, list(columns), averages={"16.7.2": ["say", "influence"],
-                                                              "16.6.2.health": attributes},
-                               by=["neighbourhood", "sex", ("neighbourhood", "sex")]))
+    table = tidy(
+        estimate_many(
+            design,
+            list(columns),
+            averages={"16.7.2": ["say", "influence"], "16.6.2.health": attributes},
+            by=["neighbourhood", "sex", ("neighbourhood", "sex")],
+        )
+    )
     expected = golden("composites_shares.csv")
     both = expected.merge(table, on=KEYS, suffixes=("_r", ""))
     assert len(both) == len(expected) > 30

@@ -15,7 +15,13 @@ def tiny_xform(version: str = "2026112801", extra_rows: str = "") -> bytes:
     return convert(TINY_FORM.format(version=version, extra_rows=extra_rows), file_type=".md").xform.encode()
 
 
-def tiny_submission(instance_id: str = "uuid:0001", version: str = "2026112801", psu: str = "B12", deprecated_id: str | None = None, extra: str = "") -> bytes:
+def tiny_submission(
+    instance_id: str = "uuid:0001",
+    version: str = "2026112801",
+    psu: str = "B12",
+    deprecated_id: str | None = None,
+    extra: str = "",
+) -> bytes:
     """A submission of the tiny form shaped as ODK Collect writes it."""
     deprecated = f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""
     return (

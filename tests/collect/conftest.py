@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from collect_samples import free_port, tiny_xform
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -20,7 +21,6 @@ from collect import openrosa
 from collect.database import make_engine
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import free_port, tiny_xform
 
 POSTGRES_URL = os.environ.get("SDG16_TEST_POSTGRES_URL")
 
@@ -77,7 +77,9 @@ def client(store) -> TestClient:
 def live_server(store) -> Iterator[str]:
     """The OpenRosa routes of `store` served by a real uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=openrosa.routes(store)), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(Starlette(routes=openrosa.routes(store)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

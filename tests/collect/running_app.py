@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-
 from collect_samples import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

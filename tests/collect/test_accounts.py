@@ -32,7 +32,10 @@ def test_accounts_are_added_read_listed_and_counted(store):
 def test_password_hash_is_replaced_only_for_a_known_user(store):
     accounts.add_account(store, account("ana"))
     accounts.set_password_hash(store, "ana", "$argon2id$new", False, end_sessions=True)
-    assert (accounts.get_account(store, "ana").password_hash, accounts.get_account(store, "ana").must_change_password) == ("$argon2id$new", False)
+    assert (
+        accounts.get_account(store, "ana").password_hash,
+        accounts.get_account(store, "ana").must_change_password,
+    ) == ("$argon2id$new", False)
     with pytest.raises(NotFound, match="no user 'bob'"):
         accounts.set_password_hash(store, "bob", "$argon2id$x", False, end_sessions=True)
 
@@ -52,8 +55,11 @@ def test_the_last_account_of_the_kept_role_cannot_be_removed(store):
 
 def session_hashes(store, username: str) -> set[str]:
     with store.engine.connect() as conn:
-        return set(conn.execute(sa.select(dashboard_sessions.c.token_hash)
-                                .where(dashboard_sessions.c.username == username)).scalars())
+        return set(
+            conn.execute(
+                sa.select(dashboard_sessions.c.token_hash).where(dashboard_sessions.c.username == username)
+            ).scalars()
+        )
 
 
 def ticket_hashes(store) -> set[str]:

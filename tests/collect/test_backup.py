@@ -5,13 +5,13 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 from typer.testing import CliRunner
 
 from collect import tables
 from collect.backup import BackupError, backup, restore
 from collect.database import make_engine
 from collect.store import Attachment, Store
-from collect_samples import tiny_submission, tiny_xform
 from sdg16.cli import app
 
 

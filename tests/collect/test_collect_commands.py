@@ -1,10 +1,10 @@
 import pytest
+from collect_samples import tiny_submission, tiny_xform
+from test_importers_file import KOBO_CSV
 from typer.testing import CliRunner
 
 from collect.store import Store
-from collect_samples import tiny_submission, tiny_xform
 from sdg16 import collect_commands
-from test_importers_file import KOBO_CSV
 
 runner = CliRunner()
 
@@ -60,11 +60,15 @@ def test_import_into_a_fresh_store_publishes_the_shipped_form_first(tmp_path, mo
     monkeypatch.setenv("SDG16_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("SDG16_DATABASE_URL", raising=False)
     path = tmp_path / "central.csv"
-    path.write_text("SubmissionDate,place-district,consent,meta-instanceID,KEY,ReviewState\n2026-11-20T14:02:11.123Z,trujillo,yes,uuid:z1,uuid:z1,approved\n")
+    path.write_text(
+        "SubmissionDate,place-district,consent,meta-instanceID,KEY,ReviewState\n2026-11-20T14:02:11.123Z,trujillo,yes,uuid:z1,uuid:z1,approved\n"
+    )
     imported = run("import", "file", str(path), "--form", "sdg16_perception")
     assert imported.exit_code == 0, imported.output
     frame = Store.open().submissions_frame("sdg16_perception")
-    assert frame[["instance_id", "district", "consent", "review_state"]].values.tolist() == [["uuid:z1", "trujillo", "yes", "approved"]]
+    assert frame[["instance_id", "district", "consent", "review_state"]].values.tolist() == [
+        ["uuid:z1", "trujillo", "yes", "approved"]
+    ]
 
 
 def test_volunteer_add_prints_the_ascii_digest_username_of_a_name_with_accents(data_dir):

@@ -23,7 +23,9 @@ def test_sqlite_is_wal_with_full_sync(tmp_path):
 def test_sqlite_write_transactions_take_the_write_lock_at_begin(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     statements = []
-    sa.event.listen(engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement))
+    sa.event.listen(
+        engine, "before_cursor_execute", lambda conn, cursor, statement, *args: statements.append(statement)
+    )
     with engine.execution_options(sqlite_write=True).begin() as conn:
         conn.exec_driver_sql("SELECT 1")
     with engine.begin() as conn:

@@ -22,16 +22,26 @@ from collect.volunteers import (
 URL = "/projects/trujillo"
 
 
-def signed(client, username: str, token: str, nc: int, nonce: str | None = None, method: str = "POST", path: str = f"{URL}/submission") -> tuple[str, str]:
+def signed(
+    client,
+    username: str,
+    token: str,
+    nc: int,
+    nonce: str | None = None,
+    method: str = "POST",
+    path: str = f"{URL}/submission",
+) -> tuple[str, str]:
     """An Authorization header as Collect computes it (MD5, qop=auth), for a nonce the server issued."""
     if nonce is None:
         challenge = client.head(f"{URL}/submission").headers["www-authenticate"]
         nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
-    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
     ha1, ha2, count = md5(f"{username}:sdg16:{token}"), md5(f"{method}:{path}"), f"{nc:08x}"
     response = md5(f"{ha1}:{nonce}:{count}:c0ffee:auth:{ha2}")
-    header = (f'Digest username="{username}", realm="sdg16", nonce="{nonce}", uri="{path}", response="{response}", '
-              f'qop=auth, nc={count}, cnonce="c0ffee", algorithm=MD5, opaque="sdg16"')
+    header = (
+        f'Digest username="{username}", realm="sdg16", nonce="{nonce}", uri="{path}", response="{response}", '
+        f'qop=auth, nc={count}, cnonce="c0ffee", algorithm=MD5, opaque="sdg16"'
+    )
     return header, nonce
 
 
@@ -77,9 +87,17 @@ def test_a_name_with_accents_gets_a_unique_ascii_digest_name(client, store):
     assert twin.volunteer.digest_name == "Jose Nique 2"
     assert ascii_name("李小龍") == "voluntario"
     # What okhttp-digest sends: the ASCII name, ASCII-encoded.
-    assert post(client, URL, tiny_submission("uuid:j"), auth=httpx.DigestAuth("Jose Nique", jose.token)).status_code == 201
-    assert post(client, URL, tiny_submission("uuid:t"), auth=httpx.DigestAuth("Jose Nique 2", twin.token)).status_code == 201
-    assert store.submissions_frame("tiny").set_index("instance_id")["volunteer"].to_dict() == {"uuid:j": "José Ñique", "uuid:t": "Jose Niqué"}
+    assert (
+        post(client, URL, tiny_submission("uuid:j"), auth=httpx.DigestAuth("Jose Nique", jose.token)).status_code == 201
+    )
+    assert (
+        post(client, URL, tiny_submission("uuid:t"), auth=httpx.DigestAuth("Jose Nique 2", twin.token)).status_code
+        == 201
+    )
+    assert store.submissions_frame("tiny").set_index("instance_id")["volunteer"].to_dict() == {
+        "uuid:j": "José Ñique",
+        "uuid:t": "Jose Niqué",
+    }
     assert reissue_token(store, "José Ñique").volunteer.digest_name == "Jose Nique"
 
 
@@ -89,4 +107,7 @@ def test_a_volunteer_stored_before_ascii_names_gets_one_when_reissued(client, st
         conn.execute(tables.volunteers.update().values(digest_name="Ñusta Quispe"))
     new = reissue_token(store, old.volunteer.name)
     assert new.volunteer.digest_name == "Nusta Quispe"
-    assert post(client, URL, tiny_submission("uuid:n"), auth=httpx.DigestAuth("Nusta Quispe", new.token)).status_code == 201
+    assert (
+        post(client, URL, tiny_submission("uuid:n"), auth=httpx.DigestAuth("Nusta Quispe", new.token)).status_code
+        == 201
+    )

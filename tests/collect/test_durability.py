@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import httpx
+from collect_samples import free_port, tiny_submission, tiny_xform
+
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import free_port, tiny_submission, tiny_xform
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = 8
@@ -21,7 +22,18 @@ ACKS_BEFORE_KILL = 150
 
 def start_server(database_url: str, data_dir: Path, port: int) -> subprocess.Popen:
     env = os.environ | {"SDG16_DATABASE_URL": database_url, "SDG16_DATA_DIR": str(data_dir)}
-    command = [sys.executable, "-m", "uvicorn", "collect.asgi:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "collect.asgi:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     process = subprocess.Popen(command, cwd=REPO, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -27,7 +27,10 @@ def test_another_volunteers_edit_is_403_and_changes_nothing(client, store, volun
     assert "uuid:ana" in message(response) and "no se guardó nada" in message(response)
     ET.fromstring(response.content)  # an OpenRosaResponse Collect can show
     assert current(store) == ["uuid:ana"] and stored(store) == 1
-    assert post(client, base(volunteer), tiny_submission("uuid:ana2", psu="B2", deprecated_id="uuid:ana")).status_code == 201
+    assert (
+        post(client, base(volunteer), tiny_submission("uuid:ana2", psu="B2", deprecated_id="uuid:ana")).status_code
+        == 201
+    )
     assert current(store) == ["uuid:ana2"]
 
 

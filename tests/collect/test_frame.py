@@ -2,11 +2,11 @@
 
 import pandas as pd
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 from pandas.testing import assert_frame_equal
 
 from collect.frame import LiveFrame
 from collect.store import ImportRecord
-from collect_samples import tiny_submission, tiny_xform
 
 
 def same_as_a_fresh_read(live: LiveFrame) -> pd.DataFrame:
@@ -24,10 +24,18 @@ def test_reads_only_what_it_has_not_seen_and_follows_every_change(store, monkeyp
 
     decoded = []
     original = store.submission_rows
-    monkeypatch.setattr(store, "submission_rows", lambda form_id, pks=None, **kw: decoded.append(None if pks is None else list(pks)) or original(form_id, pks, **kw))
+    monkeypatch.setattr(
+        store,
+        "submission_rows",
+        lambda form_id, pks=None, **kw: (
+            decoded.append(None if pks is None else list(pks)) or original(form_id, pks, **kw)
+        ),
+    )
     store.receive(tiny_submission("uuid:5", psu="B5"))
     store.set_review_state("uuid:2", "rejected", "duplicate")
-    store.receive(tiny_submission("uuid:6", psu="B33", deprecated_id="uuid:3"), volunteer="Ana")  # an edit supersedes uuid:3
+    store.receive(
+        tiny_submission("uuid:6", psu="B33", deprecated_id="uuid:3"), volunteer="Ana"
+    )  # an edit supersedes uuid:3
     frame = same_as_a_fresh_read(live)
     assert len(decoded[0]) == 2 and decoded[1:] == [None]  # the two new rows' answers, then the fresh read's
     assert frame["instance_id"].tolist() == ["uuid:1", "uuid:2", "uuid:4", "uuid:5", "uuid:6"]
@@ -43,7 +51,9 @@ def test_a_new_form_version_and_imported_fields_appear_as_columns(store):
     store.receive(tiny_submission("uuid:1"))
     live.read()
     store.publish_form(tiny_xform("2026112802", extra_rows="| | integer | rating | Rating |\n"))
-    store.import_records([ImportRecord("uuid:k1", "tiny", "2026112802", {"psu": "B7", "rating": "4", "legacy": "x"}, "kobo", {}, row=2)])
+    store.import_records(
+        [ImportRecord("uuid:k1", "tiny", "2026112802", {"psu": "B7", "rating": "4", "legacy": "x"}, "kobo", {}, row=2)]
+    )
     frame = same_as_a_fresh_read(live)
     assert frame["rating"].tolist()[-1] == "4" and frame["legacy"].tolist()[-1] == "x"
 
@@ -60,7 +70,13 @@ def test_saved_rows_survive_a_restart_and_only_newer_rows_are_decoded(store, tmp
 
     decoded = []
     original = store.submission_rows
-    monkeypatch.setattr(store, "submission_rows", lambda form_id, pks=None, **kw: decoded.append(None if pks is None else list(pks)) or original(form_id, pks, **kw))
+    monkeypatch.setattr(
+        store,
+        "submission_rows",
+        lambda form_id, pks=None, **kw: (
+            decoded.append(None if pks is None else list(pks)) or original(form_id, pks, **kw)
+        ),
+    )
     restarted = LiveFrame(store, "tiny", saved)
     frame = same_as_a_fresh_read(restarted)
     assert [len(pks) for pks in decoded[:-1] if pks] == [1]  # only uuid:5; the last call is the fresh read's
@@ -80,6 +96,7 @@ def test_a_saved_frame_of_another_store_or_a_store_gone_back_or_a_broken_file_is
 
     other = tmp_path / "other.db"
     from collect.store import Store
+
     elsewhere = Store.open(f"sqlite:///{other}")
     elsewhere.publish_form(tiny_xform())
     elsewhere.receive(tiny_submission("uuid:9", psu="B9"))

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
+from collect_samples import free_port
+from running_app import running_app
 
 from collect.store import Store
 from collect.volunteers import add_volunteer
-from collect_samples import free_port
-from running_app import running_app
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 

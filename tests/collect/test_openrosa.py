@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from collect import openrosa, tables
 from collect.volunteers import add_volunteer, revoke_volunteer
-from collect_samples import tiny_submission, tiny_xform
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
@@ -24,7 +24,9 @@ def base(volunteer) -> str:
 
 
 def post(client, url: str, xml: bytes, *attachments: tuple[str, bytes], incomplete: bool = False, **kwargs):
-    files = [("xml_submission_file", ("submission.xml", xml, "text/xml"))] + [(name, (name, content, "image/jpeg")) for name, content in attachments]
+    files = [("xml_submission_file", ("submission.xml", xml, "text/xml"))] + [
+        (name, (name, content, "image/jpeg")) for name, content in attachments
+    ]
     data = {"*isIncomplete*": "yes"} if incomplete else None
     return client.post(f"{url}/submission", files=files, data=data, **kwargs)
 
@@ -53,7 +55,10 @@ def test_form_list_download_manifest_and_media(client, store, volunteer):
     (media,) = ET.fromstring(manifest.content).findall(f"{MANIFEST}mediaFile")
     assert media.findtext(f"{MANIFEST}filename") == "neighbourhoods.csv"
     content = client.get(media.findtext(f"{MANIFEST}downloadUrl")).content
-    assert content == b"name,label\nn2,Two\n" and media.findtext(f"{MANIFEST}hash") == "md5:" + hashlib.md5(content).hexdigest()
+    assert (
+        content == b"name,label\nn2,Two\n"
+        and media.findtext(f"{MANIFEST}hash") == "md5:" + hashlib.md5(content).hexdigest()
+    )
 
 
 def test_form_list_filter_and_forms_without_media(client, store, volunteer):
@@ -72,10 +77,14 @@ def test_head_submission_is_204_with_accepted_length(client, volunteer):
 
 
 def test_submission_is_201_with_openrosa_response_and_volunteer_recorded(client, store, volunteer):
-    response = post(client, base(volunteer), tiny_submission(), ("1700000000.jpg", b"jpeg"), params={"deviceID": "collect:phone7"})
+    response = post(
+        client, base(volunteer), tiny_submission(), ("1700000000.jpg", b"jpeg"), params={"deviceID": "collect:phone7"}
+    )
     assert response.status_code == 201 and response.headers["x-openrosa-version"] == "1.0"
     assert message(response) == "Form received."
-    assert store.submissions_frame("tiny")[["volunteer", "device_id"]].values.tolist() == [["Ana Torres", "collect:phone7"]]
+    assert store.submissions_frame("tiny")[["volunteer", "device_id"]].values.tolist() == [
+        ["Ana Torres", "collect:phone7"]
+    ]
     assert [a.content for a in store.attachments("uuid:0001")] == [b"jpeg"]
 
 
@@ -89,7 +98,9 @@ def test_resend_identical_is_201_without_duplicate_and_different_is_409(client, 
 
 def test_deprecated_id_supersedes(client, store, volunteer):
     post(client, base(volunteer), tiny_submission("uuid:v1"))
-    assert post(client, base(volunteer), tiny_submission("uuid:v2", psu="B2", deprecated_id="uuid:v1")).status_code == 201
+    assert (
+        post(client, base(volunteer), tiny_submission("uuid:v2", psu="B2", deprecated_id="uuid:v1")).status_code == 201
+    )
     assert store.submissions_frame("tiny")["instance_id"].tolist() == ["uuid:v2"]
     assert stored(store) == 2
 
@@ -104,7 +115,11 @@ def test_split_upload_assembles_into_one_submission(client, store, volunteer):
 
 BAD_SUBMISSIONS = {
     "malformed": (b"<data id='tiny'><meta><instanceID>uuid:x</instanceID></meta>", 400, "not well-formed"),
-    "doctype": (b"<!DOCTYPE data><data id='tiny' version='2026112801'><meta><instanceID>uuid:x</instanceID></meta></data>", 400, "DOCTYPE"),
+    "doctype": (
+        b"<!DOCTYPE data><data id='tiny' version='2026112801'><meta><instanceID>uuid:x</instanceID></meta></data>",
+        400,
+        "DOCTYPE",
+    ),
     "external-entity": (
         b'<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><data id="tiny" version="2026112801"><psu>&e;</psu><meta><instanceID>uuid:x</instanceID></meta></data>',
         400,
@@ -118,7 +133,11 @@ BAD_SUBMISSIONS = {
     ),
     "non-utf8": (tiny_submission("uuid:x", psu="Jos\u00e9").decode().encode("latin-1"), 400, "not UTF-8"),
     "no-instance-id": (tiny_submission("").replace(b"<instanceID></instanceID>", b""), 400, "no meta/instanceID"),
-    "unknown-form": (tiny_submission("uuid:x").replace(b'id="tiny"', b'id="ghost"'), 404, "form 'ghost' is not published"),
+    "unknown-form": (
+        tiny_submission("uuid:x").replace(b'id="tiny"', b'id="ghost"'),
+        404,
+        "form 'ghost' is not published",
+    ),
     "unknown-version": (tiny_submission("uuid:x", version="1999010101"), 404, "no version '1999010101'"),
 }
 
@@ -136,7 +155,9 @@ def test_bad_submission_is_refused_nothing_stored_server_keeps_serving(client, s
 def test_missing_xml_part_and_non_multipart_are_400(client, store, volunteer):
     response = client.post(f"{base(volunteer)}/submission", files={"photo.jpg": ("photo.jpg", b"x", "image/jpeg")})
     assert response.status_code == 400 and "no xml_submission_file" in message(response)
-    response = client.post(f"{base(volunteer)}/submission", content=tiny_submission(), headers={"content-type": "text/xml"})
+    response = client.post(
+        f"{base(volunteer)}/submission", content=tiny_submission(), headers={"content-type": "text/xml"}
+    )
     assert response.status_code == 400 and "multipart/form-data" in message(response)
     assert stored(store) == 0
 
@@ -148,10 +169,12 @@ def test_body_over_the_advertised_limit_is_413(client, store, volunteer, monkeyp
     assert declared.status_code == 413 and "at most 2000 bytes" in message(declared)
 
     def chunks():  # no Content-Length: the limit is enforced while reading
-        yield b"--b\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; filename=\"s.xml\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\n\r\n'
         yield from [b"x" * 500] * 6
 
-    streamed = client.post(f"{base(volunteer)}/submission", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+    streamed = client.post(
+        f"{base(volunteer)}/submission", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}
+    )
     assert streamed.status_code == 413
     assert stored(store) == 0
     assert post(client, base(volunteer), tiny_submission()).status_code == 201
@@ -174,13 +197,19 @@ def test_digest_authentication(client, store, volunteer):
     url = "/projects/trujillo"
     challenge = client.head(f"{url}/submission")
     assert challenge.status_code == 401 and challenge.headers["x-openrosa-version"] == "1.0"
-    assert re.match(r'Digest realm="sdg16", qop="auth", algorithm=MD5, nonce="[^"]+"', challenge.headers["www-authenticate"])
+    assert re.match(
+        r'Digest realm="sdg16", qop="auth", algorithm=MD5, nonce="[^"]+"', challenge.headers["www-authenticate"]
+    )
     auth = httpx.DigestAuth("Ana Torres", volunteer.token)
     assert client.head(f"{url}/submission", auth=auth).status_code == 204
     assert post(client, url, tiny_submission(), auth=auth).status_code == 201
     assert store.submissions_frame("tiny")["volunteer"].tolist() == ["Ana Torres"]
     forms = client.get(f"{url}/formList", auth=auth)
-    assert ET.fromstring(forms.content).findtext(f"{XFORMS_LIST}xform/{XFORMS_LIST}downloadUrl").endswith("/projects/trujillo/forms/tiny.xml")
+    assert (
+        ET.fromstring(forms.content)
+        .findtext(f"{XFORMS_LIST}xform/{XFORMS_LIST}downloadUrl")
+        .endswith("/projects/trujillo/forms/tiny.xml")
+    )
     assert post(client, url, tiny_submission("uuid:2"), auth=httpx.DigestAuth("Ana Torres", "wrong")).status_code == 401
     assert client.get("/projects/lima/formList", auth=auth).status_code == 403
     assert stored(store) == 1

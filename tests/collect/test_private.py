@@ -47,7 +47,9 @@ def test_an_existing_world_readable_database_is_narrowed(tmp_path):
 
 
 def test_qr_codes_are_private(tmp_path):
-    path = write_settings_qr(collect_settings("http://x/v1/key/secret/projects/p", "Ana", "p"), tmp_path / "volunteers" / "ana.png")
+    path = write_settings_qr(
+        collect_settings("http://x/v1/key/secret/projects/p", "Ana", "p"), tmp_path / "volunteers" / "ana.png"
+    )
     assert path.read_bytes().startswith(b"\x89PNG")
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
 

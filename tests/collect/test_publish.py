@@ -37,7 +37,9 @@ def _blocks(seed: int) -> bytes:
 
     from analysis.sampling import SampleSpec, plan_files, plan_sample, read_frame
 
-    frame = read_frame(pd.read_csv(DATA_DIR / "frame_trujillo_synthetic.csv"), pd.read_csv(DATA_DIR / "neighbourhoods.csv"))
+    frame = read_frame(
+        pd.read_csv(DATA_DIR / "frame_trujillo_synthetic.csv"), pd.read_csv(DATA_DIR / "neighbourhoods.csv")
+    )
     return plan_files(plan_sample(frame, SampleSpec(moe=0.2, seed=seed)))["blocks.csv"]
 
 
@@ -64,8 +66,13 @@ def test_a_new_sample_plan_goes_out_as_a_new_version_with_its_blocks(store, clie
     assert store.form_version("tiny", "2026120101").media  # the old versions stay for phones not yet updated
     assert b'version="' + second.version.encode() + b'"' in store.form_xml("tiny")
     listed = ET.fromstring(client.get(f"{base(volunteer)}/formList", params={"formID": "tiny"}).content)
-    manifest = ET.fromstring(client.get(listed.find(f"{XFORMS_LIST}xform").findtext(f"{XFORMS_LIST}manifestUrl")).content)
-    files = {m.findtext(f"{MANIFEST}filename"): m.findtext(f"{MANIFEST}hash") for m in manifest.findall(f"{MANIFEST}mediaFile")}
+    manifest = ET.fromstring(
+        client.get(listed.find(f"{XFORMS_LIST}xform").findtext(f"{XFORMS_LIST}manifestUrl")).content
+    )
+    files = {
+        m.findtext(f"{MANIFEST}filename"): m.findtext(f"{MANIFEST}hash")
+        for m in manifest.findall(f"{MANIFEST}mediaFile")
+    }
     assert files["blocks.csv"] == "md5:" + hashlib.md5(_blocks(3)).hexdigest()
     with pytest.raises(SamplePlanError, match="lacks columns"):
         publish_sample(store, b"name,label\nA,a\n", form_id="tiny")
@@ -83,8 +90,16 @@ def test_the_next_questionnaire_version_keeps_the_published_plan(store, tmp_path
     (tmp_path / "tiny.xml").write_bytes(tiny_xform("2026120201", rows))
     (tmp_path / "blocks.csv").write_bytes(_blocks(1))  # the shipped file
     (tmp_path / "tiny.xlsx").write_bytes(b"xlsx")
-    built = BuiltForm("tiny", "2026120201", "Tiny form", tmp_path / "tiny.xlsx", tmp_path / "tiny.xml",
-                      (MediaFile("blocks.csv", tmp_path / "blocks.csv", ""),), (), True)
+    built = BuiltForm(
+        "tiny",
+        "2026120201",
+        "Tiny form",
+        tmp_path / "tiny.xlsx",
+        tmp_path / "tiny.xml",
+        (MediaFile("blocks.csv", tmp_path / "blocks.csv", ""),),
+        (),
+        True,
+    )
     published = publish_built(store, built)
     assert published.version == "2026120201"
     assert store.media_file("tiny", None, "blocks.csv") == _blocks(2)

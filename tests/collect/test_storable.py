@@ -19,22 +19,48 @@ def refused(client, store, volunteer, response, *words: str) -> None:
 
 
 def test_an_instance_id_over_255_characters(client, store, volunteer):
-    refused(client, store, volunteer, post(client, base(volunteer), tiny_submission("uuid:" + LONG)), "meta/instanceID", "more than 255")
+    refused(
+        client,
+        store,
+        volunteer,
+        post(client, base(volunteer), tiny_submission("uuid:" + LONG)),
+        "meta/instanceID",
+        "more than 255",
+    )
 
 
 def test_a_deprecated_id_over_255_characters(client, store, volunteer):
-    refused(client, store, volunteer, post(client, base(volunteer), tiny_submission(deprecated_id="uuid:" + LONG)), "meta/deprecatedID")
+    refused(
+        client,
+        store,
+        volunteer,
+        post(client, base(volunteer), tiny_submission(deprecated_id="uuid:" + LONG)),
+        "meta/deprecatedID",
+    )
 
 
 @pytest.mark.parametrize("device", ["collect:\x00phone", "collect:" + LONG])
 def test_a_device_id_with_nul_or_too_long(client, store, volunteer, device):
-    refused(client, store, volunteer, post(client, base(volunteer), tiny_submission(), params={"deviceID": device}), "deviceID")
+    refused(
+        client,
+        store,
+        volunteer,
+        post(client, base(volunteer), tiny_submission(), params={"deviceID": device}),
+        "deviceID",
+    )
 
 
 def raw_multipart(xml: bytes, filename: bytes) -> tuple[bytes, dict[str, str]]:
     """A multipart body written by hand: HTTP clients percent-escape a NUL in a file name, a hostile one need not."""
-    body = (b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\nContent-Type: text/xml\r\n\r\n' + xml
-            + b'\r\n--b\r\nContent-Disposition: form-data; name="' + filename + b'"; filename="' + filename + b'"\r\nContent-Type: image/jpeg\r\n\r\njpeg\r\n--b--\r\n')
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="xml_submission_file"; filename="s.xml"\r\nContent-Type: text/xml\r\n\r\n'
+        + xml
+        + b'\r\n--b\r\nContent-Disposition: form-data; name="'
+        + filename
+        + b'"; filename="'
+        + filename
+        + b'"\r\nContent-Type: image/jpeg\r\n\r\njpeg\r\n--b--\r\n'
+    )
     return body, {"content-type": "multipart/form-data; boundary=b"}
 
 

@@ -1,12 +1,12 @@
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from collect_samples import tiny_submission, tiny_xform
 
 from collect import tables
 from collect.database import migrate
 from collect.errors import Conflict, ImportRowError, InvalidSubmission, NotFound, UnknownForm
 from collect.store import FRAME_COLUMNS, Attachment, ImportRecord, Store, md5_hex
-from collect_samples import tiny_submission, tiny_xform
 
 
 def count(store: Store, table=tables.submissions) -> int:
@@ -19,7 +19,18 @@ def test_opening_migrates_to_head(engine):
     Store(engine)  # a second open finds the schema at head and changes nothing
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
-        assert set(sa.inspect(conn).get_table_names()) >= {"forms", "form_media", "submissions", "attachments", "volunteers", "settings", "review_events", "dashboard_users", "dashboard_targets", "dashboard_sessions"}
+        assert set(sa.inspect(conn).get_table_names()) >= {
+            "forms",
+            "form_media",
+            "submissions",
+            "attachments",
+            "volunteers",
+            "settings",
+            "review_events",
+            "dashboard_users",
+            "dashboard_targets",
+            "dashboard_sessions",
+        }
         covering = {index["name"]: index["column_names"] for index in sa.inspect(conn).get_indexes("submissions")}
         assert covering["ix_submissions_form_current"] == ["form_id", "superseded", "review_state", "id"]
 
@@ -43,7 +54,9 @@ def test_an_existing_store_is_upgraded_in_place_keeping_its_data(engine):
 
 
 def test_publish_is_idempotent_and_keeps_every_version(store):
-    again = store.publish_form(tiny_xform(), xlsform=b"xlsx bytes", media={"neighbourhoods.csv": b"name,label\nn1,One\n"})
+    again = store.publish_form(
+        tiny_xform(), xlsform=b"xlsx bytes", media={"neighbourhoods.csv": b"name,label\nn1,One\n"}
+    )
     assert (again.form_id, again.version, again.title) == ("tiny", "2026112801", "Tiny form")
     assert again.xform_md5 == md5_hex(tiny_xform())
     store.publish_form(tiny_xform("2026112802"))
@@ -174,9 +187,16 @@ def test_review_states_and_their_history(store):
     store.set_review_state("uuid:0001", "has_issues", "age looks wrong", reviewer="Rosa")
     store.set_review_state("uuid:0001", "approved", "checked with the volunteer", reviewer="Rosa")
     row = store.submission_index().iloc[0]
-    assert (row["review_state"], row["review_comment"], row["reviewed_by"]) == ("approved", "checked with the volunteer", "Rosa")
+    assert (row["review_state"], row["review_comment"], row["reviewed_by"]) == (
+        "approved",
+        "checked with the volunteer",
+        "Rosa",
+    )
     history = store.review_history("uuid:0001")
-    assert history[["review_state", "comment"]].values.tolist() == [["has_issues", "age looks wrong"], ["approved", "checked with the volunteer"]]
+    assert history[["review_state", "comment"]].values.tolist() == [
+        ["has_issues", "age looks wrong"],
+        ["approved", "checked with the volunteer"],
+    ]
     assert str(history["at"].dt.tz) == "UTC"
     with pytest.raises(ValueError, match="'bogus'"):
         store.set_review_state("uuid:0001", "bogus")
@@ -192,7 +212,9 @@ def test_status_counts_per_form_version(store):
     store.receive(tiny_submission("uuid:4", version="2026112802"))
     store.set_review_state("uuid:3", "approved")
     status = store.status().set_index("form_version")
-    assert status.loc["2026112801", ["stored", "superseded", "received", "approved", "has_issues", "rejected"]].tolist() == [3, 1, 1, 1, 0, 0]
+    assert status.loc[
+        "2026112801", ["stored", "superseded", "received", "approved", "has_issues", "rejected"]
+    ].tolist() == [3, 1, 1, 1, 0, 0]
     assert status.loc["2026112802", "stored"] == 1
     assert status["last_received"].notna().all()
 
@@ -228,7 +250,15 @@ def test_targets_are_replaced_per_kind(store):
 
 
 def record(instance_id: str, row: int, psu: str = "B1", **overrides) -> ImportRecord:
-    values = dict(instance_id=instance_id, form_id="tiny", form_version="2026112801", fields={"psu": psu}, source="file", source_record={"psu": psu}, row=row)
+    values = dict(
+        instance_id=instance_id,
+        form_id="tiny",
+        form_version="2026112801",
+        fields={"psu": psu},
+        source="file",
+        source_record={"psu": psu},
+        row=row,
+    )
     return ImportRecord(**(values | overrides))
 
 

@@ -1,14 +1,25 @@
 import pytest
+from collect_samples import tiny_submission
 
 from collect.errors import InvalidSubmission
 from collect.submission import parse_submission
-from collect_samples import tiny_submission
 
 
 def test_identity_and_flat_fields_by_bare_name():
     parsed = parse_submission(tiny_submission("uuid:abc", deprecated_id="uuid:old"))
-    assert (parsed.instance_id, parsed.deprecated_id, parsed.form_id, parsed.form_version) == ("uuid:abc", "uuid:old", "tiny", "2026112801")
-    assert parsed.fields == {"deviceid": "collect:abc123", "psu": "B12", "age": "34", "main_problems": "robbery gangs", "photo": "1700000000.jpg"}
+    assert (parsed.instance_id, parsed.deprecated_id, parsed.form_id, parsed.form_version) == (
+        "uuid:abc",
+        "uuid:old",
+        "tiny",
+        "2026112801",
+    )
+    assert parsed.fields == {
+        "deviceid": "collect:abc123",
+        "psu": "B12",
+        "age": "34",
+        "main_problems": "robbery gangs",
+        "photo": "1700000000.jpg",
+    }
     assert parsed.device_id == "collect:abc123"
 
 
@@ -33,12 +44,24 @@ def test_namespaced_meta_and_empty_leaves():
             b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><data id="tiny"><x>&lol3;</x></data>',
             "DOCTYPE",
         ),
-        ("<data id='tiny'><x>caf\u00e9</x><meta><instanceID>uuid:1</instanceID></meta></data>".encode("latin-1"), "not UTF-8"),
+        (
+            "<data id='tiny'><x>caf\u00e9</x><meta><instanceID>uuid:1</instanceID></meta></data>".encode("latin-1"),
+            "not UTF-8",
+        ),
         (b"<data id='tiny'><x>1</x></data>", "no meta/instanceID"),
         (b"<data id='tiny'><meta><instanceID></instanceID></meta></data>", "no meta/instanceID"),
         (b"<data><meta><instanceID>uuid:1</instanceID></meta></data>", "no id attribute"),
     ],
-    ids=["malformed", "doctype", "external-entity", "billion-laughs", "latin-1", "no-instance-id", "empty-instance-id", "no-form-id"],
+    ids=[
+        "malformed",
+        "doctype",
+        "external-entity",
+        "billion-laughs",
+        "latin-1",
+        "no-instance-id",
+        "empty-instance-id",
+        "no-form-id",
+    ],
 )
 def test_bad_xml_is_refused_with_its_reason(xml, message):
     with pytest.raises(InvalidSubmission, match=message):

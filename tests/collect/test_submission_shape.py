@@ -26,12 +26,25 @@ def refused(client, store, volunteer, xml: bytes, *words: str) -> None:
 
 
 def test_an_element_the_form_does_not_define(client, store, volunteer):
-    refused(client, store, volunteer, tiny_submission(extra="<salary>9000</salary>"), "salary", "does not define", "no define")
+    refused(
+        client,
+        store,
+        volunteer,
+        tiny_submission(extra="<salary>9000</salary>"),
+        "salary",
+        "does not define",
+        "no define",
+    )
 
 
 def test_an_element_of_a_newer_version_under_an_older_one(client, store, volunteer):
     store.publish_form(tiny_xform("2026112802", extra_rows="| | text | district | District |\n"))
-    assert post(client, base(volunteer), tiny_submission("uuid:new", version="2026112802", extra="<district>x</district>")).status_code == 201
+    assert (
+        post(
+            client, base(volunteer), tiny_submission("uuid:new", version="2026112802", extra="<district>x</district>")
+        ).status_code
+        == 201
+    )
     response = post(client, base(volunteer), tiny_submission("uuid:old", extra="<district>x</district>"))
     assert response.status_code == 400 and "'2026112801'" in message(response)
 
@@ -50,7 +63,13 @@ def test_thousands_of_levels_are_a_400_not_a_500(client, store, volunteer, level
 
 
 def test_a_wrong_root_element(client, store, volunteer):
-    refused(client, store, volunteer, tiny_submission().replace(b"<data ", b"<other ").replace(b"</data>", b"</other>"), "'other'")
+    refused(
+        client,
+        store,
+        volunteer,
+        tiny_submission().replace(b"<data ", b"<other ").replace(b"</data>", b"</other>"),
+        "'other'",
+    )
 
 
 def test_repeats_may_repeat_up_to_the_element_limit(client, store, volunteer):

@@ -33,7 +33,9 @@ def test_token_is_long_random_and_stored_only_hashed(store):
 
 def test_server_url_and_digest_ha1(store):
     created = add_volunteer(store, "Ana", project="trujillo")
-    assert created.server_url("http://10.0.0.5:8501/") == f"http://10.0.0.5:8501/v1/key/{created.token}/projects/trujillo"
+    assert (
+        created.server_url("http://10.0.0.5:8501/") == f"http://10.0.0.5:8501/v1/key/{created.token}/projects/trujillo"
+    )
     with store.engine.connect() as conn:
         stored = conn.execute(sa.select(tables.volunteers.c.digest_ha1)).scalar_one()
     assert stored == digest_ha1("Ana", created.token)
@@ -64,7 +66,12 @@ def test_revoke_and_reissue(store):
 def test_collect_settings_qr_payload_round_trips(tmp_path):
     settings = collect_settings("https://x.org/v1/key/T/projects/p", "Ana", "p")
     decoded = json.loads(zlib.decompress(base64.b64decode(settings_payload(settings))))
-    assert decoded["general"] == {"server_url": "https://x.org/v1/key/T/projects/p", "form_update_mode": "match_exactly", "autosend": "wifi_and_cellular", "metadata_username": "Ana"}
+    assert decoded["general"] == {
+        "server_url": "https://x.org/v1/key/T/projects/p",
+        "form_update_mode": "match_exactly",
+        "autosend": "wifi_and_cellular",
+        "metadata_username": "Ana",
+    }
     assert decoded["admin"] == {"change_server": False}
     assert decoded["project"]["name"]
     path = write_settings_qr(settings, tmp_path / "qr" / "ana.png")

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from collect_samples import free_port, tiny_submission, tiny_xform
+from running_app import running_app, workers
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -22,8 +24,6 @@ from starlette.websockets import WebSocket
 from collect.store import Store
 from collect.volunteers import add_volunteer
 from collect.workers import front_app
-from collect_samples import free_port, tiny_submission, tiny_xform
-from running_app import running_app, workers
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
 RESPONSE = "{http://openrosa.org/http/openrosa-response}"

@@ -14,8 +14,20 @@ from collect.database import make_engine
 from collect.store import Store
 from collect.tables import dashboard_sessions, dashboard_sign_in_tickets
 from collect.tables import dashboard_users as users
-from dashboard.auth import (ACCOUNT_FREE_FAILURES, ADDRESS_FREE_FAILURES, FIRST_LOCK, IDLE_TIMEOUT, LONGEST_LOCK,
-                            MAX_SESSION, TICKET_LIFETIME, TOUCH_EVERY, Accounts, AuthError, SignInLocked, session_key)
+from dashboard.auth import (
+    ACCOUNT_FREE_FAILURES,
+    ADDRESS_FREE_FAILURES,
+    FIRST_LOCK,
+    IDLE_TIMEOUT,
+    LONGEST_LOCK,
+    MAX_SESSION,
+    TICKET_LIFETIME,
+    TOUCH_EVERY,
+    Accounts,
+    AuthError,
+    SignInLocked,
+    session_key,
+)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
@@ -93,8 +105,10 @@ def test_tokens_and_tickets_are_256_bit_random_and_stored_only_as_sha256(account
     accounts.add("ana", "coordinator", "a long password")
     ticket = accounts.issue_ticket("ana", now=T0)
     with accounts.store.engine.connect() as conn:
-        assert conn.execute(sa.select(dashboard_sign_in_tickets.c.ticket_hash)).scalar_one() == \
-            hashlib.sha256(ticket.encode()).hexdigest()
+        assert (
+            conn.execute(sa.select(dashboard_sign_in_tickets.c.ticket_hash)).scalar_one()
+            == hashlib.sha256(ticket.encode()).hexdigest()
+        )
     token = accounts.redeem_ticket(ticket, now=T0)
     with accounts.store.engine.connect() as conn:
         rows = conn.execute(sa.select(dashboard_sessions)).all()
@@ -225,14 +239,22 @@ def test_back_off_is_capped(accounts):
 def test_failed_sign_ins_lock_the_address_across_accounts_and_processes(accounts, tmp_path):
     accounts.add("ana", "coordinator", "a long password")
     # Another process guesses 20 different usernames from one address.
-    script = ("import sys; from datetime import datetime; from collect.store import Store; from dashboard.auth import Accounts;"
-              "a = Accounts(Store.open(sys.argv[1])); now = datetime.fromisoformat(sys.argv[2]);"
-              f"[a.verify(f'user{{i}}', 'guess', address='203.0.113.7', now=now) for i in range({ADDRESS_FREE_FAILURES})]")
-    subprocess.run([sys.executable, "-c", script, str(accounts.store.engine.url), T0.isoformat()], check=True,
-                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    script = (
+        "import sys; from datetime import datetime; from collect.store import Store; from dashboard.auth import Accounts;"
+        "a = Accounts(Store.open(sys.argv[1])); now = datetime.fromisoformat(sys.argv[2]);"
+        f"[a.verify(f'user{{i}}', 'guess', address='203.0.113.7', now=now) for i in range({ADDRESS_FREE_FAILURES})]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(accounts.store.engine.url), T0.isoformat()],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
     with pytest.raises(SignInLocked):
         accounts.verify("ana", "a long password", address="203.0.113.7", now=T0 + timedelta(seconds=5))
-    assert accounts.verify("ana", "a long password", address="198.51.100.1", now=T0 + timedelta(seconds=5)).username == "ana"
+    assert (
+        accounts.verify("ana", "a long password", address="198.51.100.1", now=T0 + timedelta(seconds=5)).username
+        == "ana"
+    )
 
 
 def test_argon2_runs_in_a_separate_lowest_priority_process():

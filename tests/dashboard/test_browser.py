@@ -1,8 +1,10 @@
-"""The real thing in a real browser: `streamlit run app.py`, first-run admin, demo round, every page, and a
-sign-in that survives a reload and a second tab until sign-out.
+"""The real thing in a real browser: `streamlit run app.py`, first-run admin in a Spanish browser, demo round,
+every page, a bulk review that moves the estimates, and a sign-in that survives a reload and a second tab until
+sign-out. Every request the browser makes is logged: none may go to another host than the server (offline-first:
+no web fonts, no map tiles, no usage statistics).
 
 Uses Playwright for Python driving Debian's /usr/bin/chromium (never `playwright install`). Screenshots of each
-page land in test-artifacts/ (git-ignored) so that anyone can look at them.
+page, at desktop and phone size, land in test-artifacts/ (git-ignored) so that anyone can look at them.
 """
 
 import os
@@ -20,7 +22,6 @@ import pytest
 from collect.store import Store
 from dashboard.auth import Accounts
 from dashboard.session_routes import COOKIE, SIGN_IN_PATH
-from forms.build import SHIPPED_FORM_ID
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -45,8 +46,18 @@ def server(tmp_path_factory, chromium_launch):
     port = _free_port()
     env = {**os.environ, "SDG16_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("SDG16_DATABASE_URL", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    # The project's own .streamlit/config.toml applies (cwd = the repository): usage statistics off, no Deploy.
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+    ]
     with log.open("w") as console:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=console, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -78,17 +89,32 @@ def browser(chromium_launch):
 
 
 @pytest.fixture(scope="module")
-def page(server, browser):
+def requests_seen():
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(server, browser, requests_seen):
+    """A Spanish-speaking browser (locale es-PE, as in Trujillo) that logs every request and websocket it opens."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="es-PE")
+    page.on("request", lambda request: requests_seen.append(request.url))
+    page.on("websocket", lambda socket: requests_seen.append(socket.url))
     page.set_default_timeout(60_000)
     yield page
     page.close()
 
 
 def _shot(page, name: str) -> None:
-    page.wait_for_timeout(1500)  # let charts and maps finish drawing
-    page.screenshot(path=ARTIFACTS / f"dashboard-{name}.png", full_page=True)
+    """The page at desktop width, then at a phone's (390 px), full length."""
+    size = page.viewport_size
+    # Streamlit scrolls inside its own container, so a tall viewport, not full_page, shows the whole page.
+    for suffix, viewport in (("", {"width": 1280, "height": 2400}), ("-phone", {"width": 390, "height": 3200})):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(2500)  # let charts and maps finish drawing at this width
+        page.screenshot(path=ARTIFACTS / f"dashboard-{name}{suffix}.png")
+    page.set_viewport_size(size)
+    page.wait_for_timeout(1000)
 
 
 def _open(page, title: str) -> None:
@@ -98,69 +124,93 @@ def _open(page, title: str) -> None:
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
 
 
-def test_first_run_demo_and_every_page(server, page):
+def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, page, requests_seen):
     url, log = server
     one_time = re.search(r"one-time password\s+(\S+)", _wait_for(log, "one-time password")).group(1)
 
     page.goto(url)
-    page.get_by_role("textbox", name="Username").wait_for()
+    page.get_by_role("textbox", name="Usuario").wait_for()
     _shot(page, "sign-in")
-    page.get_by_role("textbox", name="Username").fill("admin")
-    page.get_by_role("textbox", name="Password").fill(one_time)
+    page.get_by_role("textbox", name="Usuario").fill("admin")
+    page.get_by_role("textbox", name="Contraseña").fill(one_time)
     with _fetching_the_session_cookie(page):
-        page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Choose a new password").wait_for()
-    page.get_by_role("textbox", name="New password", exact=True).fill(NEW_PASSWORD)
-    page.get_by_role("textbox", name="New password again").fill(NEW_PASSWORD)
+        page.get_by_role("button", name="Ingresar").click()
+    page.get_by_text("Elija una contraseña nueva").wait_for()
+    page.get_by_role("textbox", name="Contraseña nueva", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="Repita la contraseña nueva").fill(NEW_PASSWORD)
     with _fetching_the_session_cookie(page):  # a new password ends every session: a new cookie comes
-        page.get_by_role("button", name="Change password").click()
+        page.get_by_role("button", name="Cambiar contraseña").click()
 
-    page.get_by_role("button", name="Load the demo round").click()
-    page.get_by_text("Synthetic data — demo round").first.wait_for(timeout=600_000)
+    page.get_by_role("button", name="Cargar la ronda de demostración").click()
+    page.get_by_text("Datos sintéticos — ronda de demostración").first.wait_for(timeout=600_000)
 
-    _open(page, "Estimates")
-    page.get_by_text("Synthetic data — demo round").first.wait_for()
+    _open(page, "Estimaciones")
     page.locator("[data-testid='stDataFrame']").first.wait_for()
+    before = _overall_estimate(page)
     _shot(page, "estimates")
-    page.get_by_role("tab", name="Chart").click()
+    page.get_by_role("tab", name="Gráfico").click()
     page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
     _shot(page, "estimates-chart")
-    page.get_by_role("tab", name="Map").click()
-    page.locator("[data-testid='stDeckGlJsonChart']").first.wait_for()
+    page.get_by_role("tab", name="Mapa").click()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    page.get_by_text("INEI").first.wait_for()
     _shot(page, "estimates-map")
-    page.get_by_role("tab", name="Rounds").click()
-    page.get_by_text("change = B − A").first.wait_for()
-    page.locator("[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg").first.wait_for()
+    page.get_by_role("tab", name="Rondas").click()
+    page.get_by_text("cambio = B − A").first.wait_for()
+    page.locator(
+        "[data-testid='stVegaLiteChart']:visible canvas, [data-testid='stVegaLiteChart']:visible svg"
+    ).first.wait_for()
     assert page.locator("[data-testid='stException'], [data-testid='stAlertContentError']").count() == 0
-    page.set_viewport_size({"width": 1280, "height": 2400})  # the table and the chart below the round pickers
     _shot(page, "estimates-rounds")
-    page.set_viewport_size({"width": 1280, "height": 900})
 
-    for title, drawn in (("Field monitoring", "Per neighbourhood"), ("Downloads", "Tidy table (CSV)"),
-                         ("Volunteers & forms", "Add a volunteer"), ("Import", "Exported from"),
-                         ("Account", "Dashboard accounts")):
+    for title, drawn in (
+        ("Seguimiento de campo", "Por barrio"),
+        ("Revisión", "Alertas"),
+        ("Descargas", "Tabla ordenada (CSV)"),
+        ("Voluntarios y formularios", "Agregar un voluntario"),
+        ("Importar", "Exportado desde"),
+        ("Cuenta", "Cuentas del panel"),
+    ):
         _open(page, title)
         page.get_by_text(drawn).first.wait_for()
-        page.get_by_text("Synthetic data — demo round").first.wait_for()
+        page.get_by_text("Datos sintéticos — ronda de demostración").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0, title
         _shot(page, title.split()[0].lower())
-        if title == "Downloads":
+        if title == "Descargas":
             _check_downloads(page)
+    _open(page, "Seguimiento de campo")
+    page.get_by_role("tab", name="Mapa").click()
+    page.get_by_text("Color según").wait_for()
+    page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for()
+    _shot(page, "field-map")
 
-    _open(page, "Field monitoring")
-    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the sidebar folds away, columns stack
-    page.get_by_text("Synthetic data — demo round").first.wait_for()
-    _shot(page, "field-monitoring-phone")
+    # A bulk review: two rows ticked in the queue's table, then every flagged submission rejected at once.
+    _open(page, "Revisión")
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.wait_for()
+    box = grid.bounding_box()
+    for row in (0, 1):  # the row-selection column is the first 35 px; rows are 35 px under a 35 px header
+        page.mouse.click(box["x"] + 17, box["y"] + 35 + 35 * row + 17)
+    page.get_by_role("button", name="Aplicar a los envíos marcados (2)").wait_for()
+    page.get_by_text("Aplicar a todos los envíos de la tabla").click()
+    page.get_by_text("Rechazar", exact=True).first.click()
+    page.get_by_role("textbox", name="Comentario (obligatorio para rechazar o marcar con problemas)").first.fill(
+        "prueba del navegador"
+    )
+    page.get_by_role("button", name="Aplicar a los envíos marcados (2)").click()
+    page.get_by_text("envíos marcados «Rechazar»").wait_for(timeout=120_000)
+    _open(page, "Estimaciones")
+    playwright_api.expect(page.get_by_text(before)).to_have_count(0, timeout=120_000)  # the estimates moved
 
-    # Another coordinator rejects a submission (here straight into the server's store): the open page follows.
-    rejected = page.locator("[data-testid='stMetric']").filter(has_text="Rejected").locator("[data-testid='stMetricValue']")
-    playwright_api.expect(rejected).to_have_text("0")
-    store = Store.open(f"sqlite:///{log.parent / 'sdg16.db'}")
-    try:
-        store.set_review_state(store.submissions_frame(SHIPPED_FORM_ID)["instance_id"].iloc[0], "rejected", "browser test")
-    finally:
-        store.close()
-    playwright_api.expect(rejected).to_have_text("1", timeout=120_000)  # without a reload
+    outside = [u for u in requests_seen if not u.startswith((url, url.replace("http", "ws", 1), "data:", "blob:"))]
+    assert requests_seen and outside == [], outside
+
+
+def _overall_estimate(page) -> str:
+    """The reading note's all-areas figure with its n, e.g. "Todas las zonas encuestadas: 33.5% (30.2%–36.6%, n =
+    1,931)": rejected submissions leave it (n falls even where the share stays the same to one decimal)."""
+    text = page.get_by_text("Todas las zonas encuestadas:").first.inner_text()
+    return re.search(r"Todas las zonas encuestadas: [\d.]+% \([\d.]+%–[\d.]+%, n = [\d,]+\)", text).group(0)
 
 
 def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser):
@@ -175,10 +225,10 @@ def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser
     context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(url)
-    page.get_by_role("textbox", name="Username").fill("reload_tester")
-    page.get_by_role("textbox", name="Password").fill(NEW_PASSWORD)
+    page.get_by_role("textbox", name="Usuario").fill("reload_tester")
+    page.get_by_role("textbox", name="Contraseña").fill(NEW_PASSWORD)
     with _fetching_the_session_cookie(page):
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Ingresar").click()
     cookie = _session_cookie(context)
     assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/")
     assert not cookie["secure"] and cookie["expires"] == -1  # plain http here; ends with the browser
@@ -192,15 +242,15 @@ def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser
     _shot(second_tab, "second-tab-signed-in")
 
     with page.expect_event("load"):  # the page sends the browser through the sign-out route, back to a new page
-        page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("textbox", name="Username").wait_for()
+        page.get_by_role("button", name="Cerrar sesión").click()
+    page.get_by_role("textbox", name="Usuario").wait_for()
     assert _session_cookie(context) is None
     page.reload()
-    page.get_by_role("textbox", name="Username").wait_for()
+    page.get_by_role("textbox", name="Usuario").wait_for()
     second_tab.reload()  # it had the same cookie, whose session ended on the server
-    second_tab.get_by_role("textbox", name="Username").wait_for()
+    second_tab.get_by_role("textbox", name="Usuario").wait_for()
     for tab in (page, second_tab):
-        assert tab.get_by_text("Signed in as").count() == 0
+        assert tab.get_by_text("Sesión de").count() == 0
     context.close()
 
 
@@ -208,8 +258,10 @@ def test_a_reload_or_a_second_tab_stays_signed_in_until_sign_out(server, browser
 def _fetching_the_session_cookie(page):
     """Wrap the click that signs in: wait until the page has sent the browser through the cookie route and the
     dashboard has loaded anew (anything done on the page before that would be done on the page being left)."""
-    with page.expect_event("load", timeout=120_000), \
-            page.expect_response(lambda response: SIGN_IN_PATH in response.url) as ticket_response:
+    with (
+        page.expect_event("load", timeout=120_000),
+        page.expect_response(lambda response: SIGN_IN_PATH in response.url) as ticket_response,
+    ):
         yield
     assert ticket_response.value.status == 303, ticket_response.value.url
 
@@ -220,15 +272,17 @@ def _session_cookie(context) -> dict | None:
 
 def _wait_signed_in(page) -> None:
     """The signed-in sidebar is drawn and the sign-in form is gone (the page has finished its run)."""
-    page.get_by_text("Signed in as reload_tester (researcher)").wait_for()
+    page.get_by_text("Sesión de reload_tester (investigación)").wait_for()
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
-    assert page.get_by_role("textbox", name="Username").count() == 0
+    assert page.get_by_role("textbox", name="Usuario").count() == 0
 
 
 def _check_downloads(page) -> None:
     """The files are made when clicked (Streamlit runs the callable then): the bytes must really arrive."""
-    for label, start in (("Tidy table (CSV)", b"indicator,series,name,by,area,group,estimate"),
-                         ("Methods note (Markdown)", b"# Methods note")):
+    for label, start in (
+        ("Tabla ordenada (CSV)", b"indicator,series,name,by,area,group,estimate"),
+        ("Nota metodológica (Markdown)", "# Nota metodológica".encode()),
+    ):
         with page.expect_download(timeout=120_000) as download:
             page.get_by_role("button", name=label).click()
         assert Path(download.value.path()).read_bytes().startswith(start), label

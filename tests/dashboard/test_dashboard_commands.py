@@ -15,7 +15,11 @@ def test_user_add_prints_a_one_time_password_that_signs_in(data_dir):
 
 def test_user_add_with_typed_password_list_and_remove(data_dir):
     runner = CliRunner()
-    result = runner.invoke(app, ["user", "add", "rosa", "--role", "researcher", "--set-password"], input="a long password\na long password\n")
+    result = runner.invoke(
+        app,
+        ["user", "add", "rosa", "--role", "researcher", "--set-password"],
+        input="a long password\na long password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "rosa\tresearcher" in runner.invoke(app, ["user", "list"]).output
     assert runner.invoke(app, ["user", "remove", "rosa"]).exit_code == 0
@@ -31,7 +35,11 @@ def test_user_disable_and_enable(data_dir):
     from dashboard.data import accounts
 
     runner = CliRunner()
-    runner.invoke(app, ["user", "add", "rosa", "--role", "researcher", "--set-password"], input="a long password\na long password\n")
+    runner.invoke(
+        app,
+        ["user", "add", "rosa", "--role", "researcher", "--set-password"],
+        input="a long password\na long password\n",
+    )
     disabled = runner.invoke(app, ["user", "disable", "rosa"])
     assert disabled.exit_code == 0 and "desactivada" in disabled.output
     assert "rosa\tresearcher  (desactivada / disabled)" in runner.invoke(app, ["user", "list"]).output

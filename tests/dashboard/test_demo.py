@@ -62,7 +62,15 @@ def xform(built):
             selects[control.get("ref").rsplit("/", 1)[-1]] = (control.tag == f"{XF}select", list_id)
     binds = {bind.get("nodeset").rsplit("/", 1)[-1]: bind.attrib for bind in model.iter(f"{XF}bind")}
     conditional = {bind.get("nodeset") for bind in model.iter(f"{XF}bind") if bind.get("relevant")}
-    return {"root": primary, "root_path": root_path, "paths": paths, "lists": lists, "selects": selects, "binds": binds, "conditional": conditional}
+    return {
+        "root": primary,
+        "root_path": root_path,
+        "paths": paths,
+        "lists": lists,
+        "selects": selects,
+        "binds": binds,
+        "conditional": conditional,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +93,25 @@ def round_2000(built):
     """A full-size round generated in memory (no store), parsed by the store's own submission parser."""
     media = {file.name: file.path.read_bytes() for file in built.media}
     form = read_xform(built.xform_bytes, media)
-    areas = demo.read_areas(media["neighbourhoods.csv"], pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"), random.Random(demo.DEMO_SEED))
+    areas = demo.read_areas(
+        media["neighbourhoods.csv"],
+        pd.read_csv(DATA_DIR / "population_trujillo_2017.csv"),
+        random.Random(demo.DEMO_SEED),
+    )
     outdated = dataclasses.replace(form, version="2026010101")
     submissions = list(demo.generate_submissions(form, 2000, areas=areas, outdated=outdated))
     rows = []
     for submission in submissions:
         parsed = parse_submission(submission.xml)
-        rows.append(parsed.fields | {"instance_id": parsed.instance_id, "form_version": parsed.form_version, "volunteer": submission.volunteer, "resend": submission.resend})
+        rows.append(
+            parsed.fields
+            | {
+                "instance_id": parsed.instance_id,
+                "form_version": parsed.form_version,
+                "volunteer": submission.volunteer,
+                "resend": submission.resend,
+            }
+        )
     frame = pd.DataFrame(rows)
     return submissions, frame
 
@@ -101,7 +121,9 @@ def sent(round_2000):
     """The element names each submission of the round holds (the parser reads a field left out and a field sent
     empty alike, as no answer, so the frame cannot tell them apart)."""
     submissions, frame = round_2000
-    return pd.Series([{element.tag for element in ElementTree.fromstring(s.xml).iter()} for s in submissions], index=frame.index)
+    return pd.Series(
+        [{element.tag for element in ElementTree.fromstring(s.xml).iter()} for s in submissions], index=frame.index
+    )
 
 
 def adults(frame):
@@ -132,9 +154,13 @@ def test_submissions_are_the_relevant_part_of_the_compiled_forms_instance(loaded
                 walk(child, f"{path}/{child.tag}")
 
         walk(root, "/" + root.tag)
-        assert paths <= xform["paths"], f"{instance_id}: elements the form's instance does not have: {paths - xform['paths']}"
+        assert paths <= xform["paths"], (
+            f"{instance_id}: elements the form's instance does not have: {paths - xform['paths']}"
+        )
         left_out = xform["paths"] - paths
-        unexplained = {path for path in left_out if path not in xform["conditional"] and path.rsplit("/", 1)[0] not in left_out}
+        unexplained = {
+            path for path in left_out if path not in xform["conditional"] and path.rsplit("/", 1)[0] not in left_out
+        }
         assert not unexplained, f"{instance_id}: left out though always relevant: {unexplained}"
         skipped += bool(left_out)
         assert root.findtext("meta/instanceID") == instance_id and instance_id.startswith("uuid:")
@@ -164,7 +190,11 @@ def test_metadata_is_what_collect_fills(round_2000):
     assert (frame["username"] == frame["volunteer"]).all()
     assert frame["instanceName"].notna().all()
     audit = list(csv.reader(io.StringIO(submissions[0].attachments[0].content.decode())))
-    assert audit[0] == ["event", "node", "start", "end"] and audit[1][0] == "form start" and audit[-1][0] == "form finalize"
+    assert (
+        audit[0] == ["event", "node", "start", "end"]
+        and audit[1][0] == "form start"
+        and audit[-1][0] == "form finalize"
+    )
     assert [row[1] for row in audit if row[0] == "question"][:1] != []
 
 
@@ -181,13 +211,24 @@ def test_metadata_is_what_collect_fills(round_2000):
         ("sex", lambda f: (f["consent"] == "yes") & (pd.to_numeric(f["age"]) >= 18)),
         ("assault_hit_12m", lambda f: f["privacy_check"].isin(["alone", "others_left"])),
         ("reported_robbery", lambda f: f["robbery_force_12m"] == "yes"),
-        ("reported_sexual", lambda f: f[["sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"]].eq("yes").any(axis=1)),
+        (
+            "reported_sexual",
+            lambda f: f[["sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"]].eq("yes").any(axis=1),
+        ),
         ("reported_to_robbery", lambda f: f["reported_robbery"] == "yes"),
         ("would_feel_safe_after_dark", lambda f: f["feels_safe_after_dark"] == "never_alone_after_dark"),
         ("bribe_paid_12m", lambda f: f["contact_official_12m"] == "yes"),
         ("health_satisfaction", lambda f: f["used_health_12m"] == "yes"),
         ("discrim_residence", lambda f: f["discrimination_12m"] == "yes"),
-        ("dispute_no_mechanism_reason", lambda f: f["dispute_mechanisms_self"].fillna("").str.split().apply(lambda v: "none" in v or v == ["family_friends"])),
+        (
+            "dispute_no_mechanism_reason",
+            lambda f: (
+                f["dispute_mechanisms_self"]
+                .fillna("")
+                .str.split()
+                .apply(lambda v: "none" in v or v == ["family_friends"])
+            ),
+        ),
         ("used_cem", lambda f: (f["knows_cem"] == "yes") & f["privacy_check"].isin(["alone", "others_left"])),
     ],
 )
@@ -276,7 +317,9 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
     assert 0 < far.sum() < 0.05 * len(located)
     resends = [s for s in submissions if s.resend]
     assert len(resends) == 1 and any(s.xml == resends[0].xml for s in submissions if not s.resend)
-    answer_columns = [c for c in frame.columns if c not in ("start", "end", "today", "instance_id", "instanceName", "resend")]
+    answer_columns = [
+        c for c in frame.columns if c not in ("start", "end", "today", "instance_id", "instanceName", "resend")
+    ]
     twins = adults(frame[~frame["resend"]]).duplicated(subset=answer_columns, keep=False)
     assert twins.sum() == 2  # the interview saved twice, under two instanceIDs
 
@@ -286,10 +329,26 @@ def test_every_visit_is_a_submission_with_its_disposition(round_2000):
     dwellings where nobody was home or the selected person was away."""
     _, frame = round_2000
     stored = frame[~frame["resend"]]
-    assert set(stored["contact_result"]) == {"contact", "noncontact", "refused_door", "vacant", "not_dwelling", "no_access"}
+    assert set(stored["contact_result"]) == {
+        "contact",
+        "noncontact",
+        "refused_door",
+        "vacant",
+        "not_dwelling",
+        "no_access",
+    }
     counts = stored["disposition"].value_counts()
-    assert set(counts.index) == {"complete", "refused", "refused_door", "noncontact", "respondent_away", "unknown_eligibility",
-                                 "not_eligible", "vacant", "not_dwelling"}
+    assert set(counts.index) == {
+        "complete",
+        "refused",
+        "refused_door",
+        "noncontact",
+        "respondent_away",
+        "unknown_eligibility",
+        "not_eligible",
+        "vacant",
+        "not_dwelling",
+    }
     assert (stored["disposition"] == "complete").sum() == len(adults(stored))
     final = fieldwork.final_dispositions(stored.drop_duplicates(["block", "dwelling_number", "visit_number"]))
     rates = fieldwork.response_rates(final).iloc[0]
@@ -314,7 +373,9 @@ def test_the_round_walks_the_sample_plan(round_2000):
     assert visited <= listed
     assert stored.groupby("block")["volunteer"].nunique().max() == 1
     assert set(stored["neighbourhood"]) == set(plan["neighbourhood"])
-    assert (stored["prob_block"].astype(float) == plan.loc[stored["block"], "prob_block"].astype(float).to_numpy()).all()
+    assert (
+        stored["prob_block"].astype(float) == plan.loc[stored["block"], "prob_block"].astype(float).to_numpy()
+    ).all()
     assert (stored["psu"] == stored["block"]).all()
     once = stored.drop_duplicates(["block", "dwelling_number", "visit_number"])  # but the interview saved twice
     visits = once.assign(n=pd.to_numeric(once["visit_number"])).sort_values("n", kind="stable")
@@ -348,13 +409,18 @@ def test_the_loaded_round_is_estimated_as_a_probability_sample(loaded, built):
     assert result.sample.probability and result.sample.note == nonresponse.PROBABILITY
     data = result.analysis_data
     recorded = frame.loc[result.eligible]
-    base = (pd.to_numeric(recorded["block_dwellings"]) / (pd.to_numeric(recorded["prob_block"]) *
-            pd.to_numeric(recorded["block_take"])) * pd.to_numeric(recorded["eligible_adults"])).to_numpy()
+    base = (
+        pd.to_numeric(recorded["block_dwellings"])
+        / (pd.to_numeric(recorded["prob_block"]) * pd.to_numeric(recorded["block_take"]))
+        * pd.to_numeric(recorded["eligible_adults"])
+    ).to_numpy()
     factor = pd.Series(data["design_weight"].to_numpy() / base, index=recorded["block"].to_numpy())
     assert factor.min() >= 1 - 1e-9 and factor.round(9).groupby(level=0).nunique().max() == 1
     assert len(result.sample.classes) and len(data) == (frame["disposition"] == "complete").sum() - 1  # the twin
-    twin = frame[frame.duplicated(subset=["block", "dwelling_number", "visit_number"], keep="last")
-                 & frame["disposition"].eq("complete")]["instance_id"]
+    twin = frame[
+        frame.duplicated(subset=["block", "dwelling_number", "visit_number"], keep="last")
+        & frame["disposition"].eq("complete")
+    ]["instance_id"]
     assert len(twin) == 1 and any(twin.iloc[0] in w for w in result.warnings)
     safe = result.estimates[(result.estimates["indicator"] == "16.1.4") & (result.estimates["by"] == "overall")]
     assert len(safe) == 1 and 0 < safe["estimate"].iloc[0] < 1 and safe["n"].iloc[0] == len(data)
@@ -464,6 +530,8 @@ def test_the_benchmark_ingest_stores_the_same_round_without_http(tmp_path, loade
     assert calls[-1] == (summary.posted, summary.posted)
     http_store = loaded[0]
     ingested = store.submission_index(built.form_id)["instance_id"]
-    assert sorted(ingested) == sorted(http_store.submission_index(built.form_id)["instance_id"])  # same seed, same round
+    assert sorted(ingested) == sorted(
+        http_store.submission_index(built.form_id)["instance_id"]
+    )  # same seed, same round
     assert demo.ingest_demo(store, LOADED).created == 0
     store.close()

@@ -76,7 +76,9 @@ def test_estimate_files(demo_data):
     assert len(tidy) == len(result.estimates) and {"estimate", "ci_low", "ci_high", "flag"} <= set(tidy.columns)
     sheets = pd.read_excel(io.BytesIO(downloads._table_file(result, ".xlsx")), sheet_name=None)
     assert {"estimates", "metadata", "weighting"} <= set(sheets)
-    assert "YES: generated demo round" in sheets["metadata"]["value"].astype(str).tolist()
+    assert "SÍ: ronda de demostración generada" in sheets["metadata"]["value"].astype(str).tolist()  # Spanish first
+    english = pd.read_excel(io.BytesIO(downloads._table_file(result, ".xlsx", language="en")), sheet_name="metadata")
+    assert "YES: generated demo round" in english["value"].astype(str).tolist()
     assert tidy["sample"].str.startswith("muestra no probabilística").all()  # the demo round records no sample
     sdmx = pd.read_csv(io.BytesIO(downloads._table_file(result, ".csv", sdmx=True)))
     assert set(sdmx["SERIES"]) >= {"VC_SNS_WALN_DRK", "IU_COR_BRIB"} and (sdmx["UNIT_MEASURE"] == "PT").all()
@@ -105,5 +107,6 @@ def test_codebook_and_methods_note(demo_data):
     codebook = pd.read_csv(io.BytesIO(downloads._codebook()))
     assert "feels_safe_after_dark" in set(codebook["field"])
     note = downloads.note(data.estimates())
-    assert "SYNTHETIC DATA" in note and "## Weighting" in note and "DEFAULT MARGINS" in note
+    assert "DATOS SINTÉTICOS" in note and "## Ponderación" in note and "DEFAULT MARGINS" in note
+    assert "## Weighting" in downloads.note(data.estimates(), "en")
     assert "| 16.5.1 | IU_COR_BRIB |" in note

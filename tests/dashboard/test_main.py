@@ -1,4 +1,5 @@
 import pytest
+from streamlit.navigation.page import calc_hash
 
 
 def test_signed_out_visitor_sees_only_the_sign_in_form(users, signed_out_app, password):
@@ -11,7 +12,7 @@ def test_signed_out_visitor_sees_only_the_sign_in_form(users, signed_out_app, pa
     assert "Wrong username or password." in [e.value for e in at.error]
     at.text_input[1].input(password)
     at.button[0].click().run()
-    assert "Signed in as **the_researcher** (researcher)" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as **the\\_researcher** (researcher)" in [c.value for c in at.sidebar.caption]
 
 
 def test_one_time_password_must_be_changed_first(data_dir, capsys, signed_out_app):
@@ -95,8 +96,12 @@ def test_the_demo_is_offered_on_an_empty_store_and_loads_in_one_click(users, app
     assert not [b for b in researcher.button if b.label == "Load the demo round"]
 
 
-@pytest.mark.parametrize(("role", "page"), [("coordinator", "monitoring"), ("researcher", "estimates"), ("researcher", "downloads")])
-def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_when_ready(first_start, app_as, role, page, monkeypatch):
+@pytest.mark.parametrize(
+    ("role", "page"), [("coordinator", "monitoring"), ("researcher", "estimates"), ("researcher", "downloads")]
+)
+def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_when_ready(
+    first_start, app_as, role, page, monkeypatch
+):
     from analysis import pipeline
     from dashboard import data
 
@@ -108,3 +113,13 @@ def test_on_a_first_start_pages_draw_at_once_with_a_progress_bar_and_fill_in_whe
     data.refresh()  # what the warmer does
     at.run()
     assert not at.exception and not at.get("progress") and (at.dataframe or at.get("download_button"))
+
+
+def test_a_researcher_following_a_coordinators_link_reads_that_it_is_not_for_their_role(app_as):
+    at = app_as("researcher", language="es")
+    at._page_hash = calc_hash("monitoring")  # what the browser asks for at /monitoring (st.Page hashes url_path)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Seguimiento de campo"
+    assert at.warning[0].value.startswith("Esta página no es para su rol (investigación)")
+    assert not at.dataframe and not at.tabs  # nothing of the page itself

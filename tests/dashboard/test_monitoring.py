@@ -1,5 +1,7 @@
 """Field monitoring page, on the demo round (AppTest)."""
 
+import json
+
 import pandas as pd
 
 from analysis import fieldwork
@@ -8,7 +10,11 @@ from forms.build import DATA_DIR
 
 
 def _texts(at) -> str:
-    return " ".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "success", "error", "subheader") for e in getattr(at, kind))
+    return " ".join(
+        str(e.value)
+        for kind in ("markdown", "caption", "info", "warning", "success", "error", "subheader")
+        for e in getattr(at, kind)
+    )
 
 
 def test_progress_per_neighbourhood_and_volunteer_with_targets(demo_data, app_as):
@@ -28,7 +34,11 @@ def test_progress_per_neighbourhood_and_volunteer_with_targets(demo_data, app_as
 def test_edited_targets_are_stored(demo_data, app_as):
     at = app_as("coordinator", "monitoring")
     row = list(at.data_editor(key="targets_neighbourhood").value["neighbourhood"]).index("trujillo")
-    at.session_state["targets_neighbourhood"] = {"edited_rows": {row: {"target": 7}}, "added_rows": [], "deleted_rows": []}
+    at.session_state["targets_neighbourhood"] = {
+        "edited_rows": {row: {"target": 7}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.button(key="save_targets_neighbourhood").click().run()
     assert not at.exception
     stored = data.targets().get("neighbourhood", [])
@@ -37,41 +47,14 @@ def test_edited_targets_are_stored(demo_data, app_as):
     assert row["target"] == 7 and row["progress"] == 1.0
 
 
-def test_quality_flags_find_the_demo_speeder_and_duplicate(demo_data, app_as):
+def test_quality_flags_find_the_demo_speeder_and_say_what_each_flag_means(demo_data, app_as):
     at = app_as("coordinator", "monitoring", "Quality flags")
     assert "Volunteers against the team" in _texts(at)
     summary = next(d.value for d in at.dataframe if "flags" in d.value.columns)
-    assert summary["flags"].str.contains("speeder").any()
-    shown = next(d.value for d in at.dataframe if "issues" in d.value.columns)
-    assert shown["issues"].str.contains("speeder").any()
-    assert shown["issues"].str.contains("duplicate respondent").any()
-
-
-def test_review_rejects_with_comment_and_the_estimates_frame_drops_it(demo_data, app_as):
-    at = app_as("coordinator", "monitoring", "Review")
-    instance = at.selectbox(key="review_instance").value
-    at.radio[0].set_value("rejected")
-    at.text_area[0].input("same household as another interview")
-    at.form_submit_button[0].click().run()
-    assert not at.exception
-    assert f"{instance} marked rejected." in _texts(at)
-    history = data.store().review_history(instance)
-    assert history[["review_state", "comment", "reviewer"]].values.tolist() == [
-        ["rejected", "same household as another interview", "the_coordinator"]]
-    assert instance not in set(data.submissions()["instance_id"])
-    assert instance in set(data.submissions(include_rejected=True)["instance_id"])
-
-
-def test_a_review_shows_at_once_and_the_page_says_its_figures_are_being_updated(busy_warmer, app_as):
-    at = app_as("coordinator", "monitoring", "Review")
-    assert "being added" not in _texts(at)
-    instance = at.selectbox(key="review_instance").value
-    at.radio[0].set_value("rejected")
-    at.form_submit_button[0].click().run()
-    assert not at.exception
-    assert "Showing the data as of" in _texts(at) and "1 review decision since then are being added" in _texts(at)
-    assert "now **rejected**" in _texts(at)  # the decision itself, read from the store, not from the snapshot
-    assert instance in set(data.submissions()["instance_id"])  # the figures wait for the warmer
+    assert summary["flags"].str.contains("too fast").any()
+    counts = next(d.value for d in at.dataframe if "why" in d.value.columns).set_index("check")
+    assert counts.loc["too fast", "why"] == "a completed interview under 8 minutes"
+    assert 0 < counts.loc["too fast", "submissions"] < 0.1 * len(data.submissions(include_rejected=True))
 
 
 def test_map_shows_the_gps_points(demo_data, app_as):
@@ -82,8 +65,13 @@ def test_map_shows_the_gps_points(demo_data, app_as):
 def test_response_rates_tab_needs_visit_records(demo_data, app_as, monkeypatch):
     """A round without the visit section (questionnaire v1, an import) is told why there are no rates."""
     shown = data.submissions
-    monkeypatch.setattr(data, "submissions", lambda include_rejected=False: shown(include_rejected).drop(
-        columns=["block", "dwelling_number", "visit_number", "disposition"]))
+    monkeypatch.setattr(
+        data,
+        "submissions",
+        lambda include_rejected=False: shown(include_rejected).drop(
+            columns=["block", "dwelling_number", "visit_number", "disposition"]
+        ),
+    )
     at = app_as("coordinator", "monitoring", "Response rates")
     assert not at.exception
     assert "no visit records" in _texts(at)
@@ -106,3 +94,13 @@ def test_response_rates_per_volunteer_from_visit_records(demo_data, app_as):
     assert 0.6 <= whole["RR1"] <= 0.75
     planned = pd.read_csv(DATA_DIR / "blocks.csv")["take"].sum()
     assert f"{len(final):,} dwellings visited of {planned:,} planned; RR1 {whole['RR1']:.0%}" in _texts(at)
+
+
+def test_the_field_map_is_coloured_by_volunteer_or_flag_over_the_inei_districts(demo_data, app_as):
+    at = app_as("coordinator", "monitoring", "Map")
+    chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert "El Porvenir" in json.dumps(chart)
+    assert chart["layer"][1]["encoding"]["color"]["field"] == "volunteer"
+    assert "mapbox" not in json.dumps(chart) and "tile" not in json.dumps(chart)
+    at.segmented_control(key="monitoring_map_colour").set_value("flag").run()
+    assert json.loads(at.get("vega_lite_chart")[0].proto.spec)["layer"][1]["encoding"]["color"]["field"] == "flag"

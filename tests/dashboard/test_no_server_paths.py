@@ -23,7 +23,9 @@ def test_an_uncaught_error_does_not_show_its_message_or_traceback(data_dir, app_
     assert SECRET not in str(shown.proto) and not shown.proto.stack_trace
 
 
-@pytest.mark.parametrize(("name", "content"), [("export.xlsx", b"not a zip"), ("export.csv", None)], ids=["not-xlsx", "unreadable"])
+@pytest.mark.parametrize(
+    ("name", "content"), [("export.xlsx", b"not a zip"), ("export.csv", None)], ids=["not-xlsx", "unreadable"]
+)
 def test_an_unreadable_upload_names_the_file_not_its_folder(data_dir, tmp_path, name, content):
     path = tmp_path / "upload-folder" / name
     path.parent.mkdir()

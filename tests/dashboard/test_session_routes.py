@@ -23,8 +23,9 @@ def accounts(tmp_path):
 
 
 def client(accounts, base_url="http://testserver") -> TestClient:
-    return TestClient(Starlette(routes=session_routes.routes(accounts.store)), base_url=base_url,
-                      follow_redirects=False)
+    return TestClient(
+        Starlette(routes=session_routes.routes(accounts.store)), base_url=base_url, follow_redirects=False
+    )
 
 
 def cookie_attributes(response) -> dict[str, str]:

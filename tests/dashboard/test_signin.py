@@ -23,8 +23,11 @@ ENDED = "Your session has ended (it expired, or was signed out elsewhere); pleas
 
 def sent_to(at: AppTest) -> list[str]:
     """The addresses the page sends the browser to (the scripts of its st.html elements)."""
-    return [json.loads(match) for element in at.get("html")
-            for match in re.findall(r"window\.location\.replace\((.*?)\)", element.proto.body)]
+    return [
+        json.loads(match)
+        for element in at.get("html")
+        for match in re.findall(r"window\.location\.replace\((.*?)\)", element.proto.body)
+    ]
 
 
 def follow(url: str) -> str:
@@ -62,7 +65,7 @@ def test_signing_in_signs_the_tab_in_and_sends_the_browser_for_its_cookie(users,
     at.text_input[0].input("the_researcher")
     at.text_input[1].input(password)
     button(at, "Sign in").click().run()
-    assert signed_in_as(at) == ["Signed in as **the_researcher** (researcher)"]
+    assert signed_in_as(at) == ["Signed in as **the\\_researcher** (researcher)"]
     [url] = sent_to(at)
     assert url.startswith(f"{SIGN_IN_PATH}?ticket=")
     token = follow(url)
@@ -82,7 +85,7 @@ def test_a_wrong_password_gets_no_ticket(users, signed_out_app):
 def test_a_server_kept_session_signs_the_tab_in(browser_session, users):
     at, token = browser_session("the_coordinator")
     assert not at.exception
-    assert signed_in_as(at) == ["Signed in as **the_coordinator** (coordinator)"]
+    assert signed_in_as(at) == ["Signed in as **the\\_coordinator** (coordinator)"]
     assert at.session_state["session"].key == session_key(token)
 
 
@@ -118,15 +121,16 @@ def test_sign_out_ends_the_session_and_sends_the_browser_to_clear_the_cookie(bro
     assert [t.label for t in at.text_input] == ["Username", "Password"] and at.info.len == 0
 
 
-def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(browser_session, users):
+def test_a_new_password_ends_the_other_sessions_and_signs_this_tab_in_afresh(browser_session, users, password):
     at, token = browser_session("the_coordinator")
     elsewhere = users.redeem_ticket(users.issue_ticket("the_coordinator"))
     at.switch_page("views/account.py").run()
+    next(t for t in at.text_input if t.label == "Current password").input(password)
     next(t for t in at.text_input if t.label == "New password").input("a brand new password")
     next(t for t in at.text_input if t.label == "New password again").input("a brand new password")
     button(at, "Change password").click().run()
     assert users.session(session_key(token)) is None and users.session(session_key(elsewhere)) is None
-    assert signed_in_as(at) == ["Signed in as **the_coordinator** (coordinator)"]
+    assert signed_in_as(at) == ["Signed in as **the\\_coordinator** (coordinator)"]
     [url] = sent_to(at)
     assert users.session(session_key(follow(url))).user.username == "the_coordinator"
     assert users.verify("the_coordinator", "a brand new password")

@@ -17,8 +17,12 @@ from dashboard.snapshot import Snapshot
 
 @pytest.fixture
 def taken(demo_data) -> Snapshot:
-    return Snapshot(data.store().version(), data.store().submissions_frame(data.FORM_ID, include_rejected=True),
-                    data.plan(), data.neighbourhoods())
+    return Snapshot(
+        data.store().version(),
+        data.store().submissions_frame(data.FORM_ID, include_rejected=True),
+        data.plan(),
+        data.neighbourhoods(),
+    )
 
 
 def test_each_part_is_computed_once_even_when_asked_at_the_same_time(taken, monkeypatch):
@@ -39,8 +43,12 @@ def test_rejected_submissions_leave_the_estimates_but_not_the_field_checks(demo_
     store = data.store()
     rejected = store.submissions_frame(data.FORM_ID)["instance_id"].iloc[5]
     store.set_review_state(rejected, "rejected", "test")
-    taken = Snapshot(store.version(), store.submissions_frame(data.FORM_ID, include_rejected=True), data.plan(),
-                     data.neighbourhoods())
+    taken = Snapshot(
+        store.version(),
+        store.submissions_frame(data.FORM_ID, include_rejected=True),
+        data.plan(),
+        data.neighbourhoods(),
+    )
     every, current = taken.submissions(include_rejected=True), taken.submissions()
     assert len(current) == len(every) - 1 and rejected not in set(current["instance_id"])
     assert rejected in set(taken.quality_checks()["instance_id"]) and len(taken.gps_points()) == len(every)
@@ -48,7 +56,9 @@ def test_rejected_submissions_leave_the_estimates_but_not_the_field_checks(demo_
     assert taken.estimates().analysis_data.shape[0] <= len(current)
 
 
-def test_a_saved_snapshot_comes_back_with_its_results_but_not_for_another_store_code_or_plan(taken, tmp_path, monkeypatch):
+def test_a_saved_snapshot_comes_back_with_its_results_but_not_for_another_store_code_or_plan(
+    taken, tmp_path, monkeypatch
+):
     path = tmp_path / "snapshot.zip"
     taken.warm()
     taken.warm_rounds()
@@ -77,7 +87,9 @@ def test_the_saved_snapshot_is_parquet_and_json_never_a_pickle_and_private(taken
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         json.loads(archive.read(snapshot.MANIFEST))
-    assert set(names) - {snapshot.MANIFEST} and all(name.endswith(".parquet") for name in names if name != snapshot.MANIFEST)
+    assert set(names) - {snapshot.MANIFEST} and all(
+        name.endswith(".parquet") for name in names if name != snapshot.MANIFEST
+    )
     back = Snapshot.load(path, "store-a", data.plan(), data.neighbourhoods())
     saved, loaded = taken.estimates(), back.estimates()
     for name in ("diagnostics", "recode_log", "analysis_data"):

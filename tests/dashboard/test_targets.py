@@ -3,7 +3,7 @@ import pytest
 
 from collect.database import make_engine
 from collect.store import Store
-from dashboard.targets import Targets, TargetError
+from dashboard.targets import TargetError, Targets
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
-from pyxform.xls2json_backends import md_table_to_workbook
 from pyxform.xls2json import parse_file_to_json
+from pyxform.xls2json_backends import md_table_to_workbook
 
 from forms.build import FORMS_DIR, BuiltForm, build_form
 
@@ -101,11 +101,24 @@ def javarosa(built, tmp_path_factory):
 
     def fill(scenarios: dict[str, list[tuple[str, str]]]) -> dict[str, Filled]:
         script = tmp_path_factory.mktemp("scenarios") / "scenarios.txt"
-        blocks = [f"# {name}\n" + "".join(f"{k}={v}\n" for k, v in answers) + "---\n" for name, answers in scenarios.items()]
+        blocks = [
+            f"# {name}\n" + "".join(f"{k}={v}\n" for k, v in answers) + "---\n" for name, answers in scenarios.items()
+        ]
         script.write_text("".join(blocks), encoding="utf-8")
         run = subprocess.run(
-            ["java", "-cp", f"{ODK_VALIDATE_PATH}:{classes}", "FormFiller", str(built.xform_path), str(media_dir), str(script)],
-            capture_output=True, text=True, encoding="utf-8", check=True,
+            [
+                "java",
+                "-cp",
+                f"{ODK_VALIDATE_PATH}:{classes}",
+                "FormFiller",
+                str(built.xform_path),
+                str(media_dir),
+                str(script),
+            ],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=True,
         )
         return _parse_filler_output(run.stdout)
 

@@ -69,7 +69,9 @@ def test_a_changed_media_file_is_rebuilt(small_form, tmp_path):
     out = tmp_path / "out"
     first = build_form(small_form, out, validate=False)
     csv = small_form.parent / "neighbourhoods.csv"
-    csv.write_text(csv.read_text(encoding="utf-8") + "nuevo,Nuevo,el_porvenir,El Porvenir,0,-8.0,-79.0\n", encoding="utf-8")
+    csv.write_text(
+        csv.read_text(encoding="utf-8") + "nuevo,Nuevo,el_porvenir,El Porvenir,0,-8.0,-79.0\n", encoding="utf-8"
+    )
     second = build_form(small_form, out, validate=False)
     assert second.media[0].md5 != first.media[0].md5
     assert second.media[0].path.read_bytes() == csv.read_bytes()
@@ -85,7 +87,10 @@ def test_a_changed_xlsx_is_rebuilt(small_form, tmp_path, xlsform_from_md):
 def test_a_media_file_no_longer_referenced_is_removed(small_form, tmp_path, xlsform_from_md):
     out = tmp_path / "out"
     [media] = build_form(small_form, out, validate=False).media
-    xlsform_from_md(SMALL_FORM.replace("select_one_from_file neighbourhoods.csv", "text").replace("district=${district}", ""), "small")
+    xlsform_from_md(
+        SMALL_FORM.replace("select_one_from_file neighbourhoods.csv", "text").replace("district=${district}", ""),
+        "small",
+    )
     assert build_form(small_form, out, validate=False).media == ()
     assert not media.path.exists()
 

@@ -8,17 +8,38 @@ from forms.codebook import codebook_frame, write_codebook
 # The survey-based SDG 16 indicators of the reference table, with fields each must list.
 INDICATOR_FIELDS = {
     "16.1.4": {"feels_safe_after_dark", "would_feel_safe_after_dark"},
-    "16.1.3": {"assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m", "robbery_force_12m", "threat_12m",
-               "harassment_12m", "sexual_touching_12m", "sexual_forced_12m", "sexual_incapacitated_12m"},
+    "16.1.3": {
+        "assault_hit_12m",
+        "assault_weapon_12m",
+        "assault_threat_weapon_12m",
+        "robbery_force_12m",
+        "threat_12m",
+        "harassment_12m",
+        "sexual_touching_12m",
+        "sexual_forced_12m",
+        "sexual_incapacitated_12m",
+    },
     "16.3.1": {"reported_physical", "reported_to_physical", "reported_sexual", "reported_robbery"},
-    "16.3.3": {"dispute_types_2y", "dispute_2y", "dispute_recent_type", "dispute_mechanisms_self",
-               "dispute_no_mechanism_reason"},
+    "16.3.3": {
+        "dispute_types_2y",
+        "dispute_2y",
+        "dispute_recent_type",
+        "dispute_mechanisms_self",
+        "dispute_no_mechanism_reason",
+    },
     "16.5.1": {"contact_police_12m", "contact_official_12m", "bribe_asked_12m", "bribe_paid_12m"},
-    "16.6.2": {"used_health_12m", "health_access", "health_equality", "health_satisfaction", "school_primary_teaching",
-               "gov_services_satisfaction"},
+    "16.6.2": {
+        "used_health_12m",
+        "health_access",
+        "health_equality",
+        "health_satisfaction",
+        "school_primary_teaching",
+        "gov_services_satisfaction",
+    },
     "16.7.2": {"say_in_government", "influence_on_politics"},
     "16.b.1": {"discrimination_5y", "discrimination_12m", "discrim_disability", "discrim_migration"},
 }
+
 
 @pytest.fixture(scope="module")
 def codebook(questionnaire) -> pd.DataFrame:
@@ -37,7 +58,9 @@ def test_each_indicator_lists_its_fields(codebook, indicator):
 
 
 def test_questions_are_given_in_both_languages(codebook):
-    questions = codebook[~codebook["type"].isin(["start", "end", "today", "deviceid", "username", "audit", "calculate"])]
+    questions = codebook[
+        ~codebook["type"].isin(["start", "end", "today", "deviceid", "username", "audit", "calculate"])
+    ]
     assert (questions["label_es"] != "").all() and (questions["label_en"] != "").all()
     assert (questions["label_es"] != questions["label_en"]).all()
 
@@ -47,8 +70,10 @@ def test_row_shows_type_choices_and_relevance_in_context(codebook):
     assert row["type"] == "select_multiple authorities"
     assert row["choices"].startswith("police = Policía Nacional (comisaría) / National Police (police station); ")
     assert row["relevant"] == "${reported_robbery} = 'yes'"
-    assert row["relevant_in_context"] == ("(${consent} = 'yes' and ${age} >= 18) and (${privacy_check} = 'alone' or "
-                                          "${privacy_check} = 'others_left') and (${reported_robbery} = 'yes')")
+    assert row["relevant_in_context"] == (
+        "(${consent} = 'yes' and ${age} >= 18) and (${privacy_check} = 'alone' or "
+        "${privacy_check} = 'others_left') and (${reported_robbery} = 'yes')"
+    )
     assert row["analysis_role"] == "competent authority (sets declared in the plan)"
 
 
@@ -72,4 +97,3 @@ def test_calculations_are_described(codebook):
     calc = codebook.set_index("field")["calculation"]
     assert calc["psu"] == "${block}" and calc["household_adults"] == "${eligible_adults}"
     assert "'complete'" in calc["disposition"] and calc["sex"] == ""
-

@@ -18,27 +18,101 @@ YNDR = ["yes", "no", "dont_know", "refused"]
 DKRF = ["dont_know", "refused"]
 SAFE = ["very_safe", "safe", "unsafe", "very_unsafe", "never_alone_after_dark", "dont_know", "refused"]
 WG = ["no_difficulty", "some_difficulty", "a_lot_of_difficulty", "cannot_do_at_all", "dont_know", "refused"]
-AUTHORITIES = ["police", "prosecutor", "judiciary", "justice_of_peace", "ombudsman", "cem", "linea_100", "serenazgo",
-               "demuna", "community_leader", "family_friends", "other", "dont_know", "refused"]
+AUTHORITIES = [
+    "police",
+    "prosecutor",
+    "judiciary",
+    "justice_of_peace",
+    "ombudsman",
+    "cem",
+    "linea_100",
+    "serenazgo",
+    "demuna",
+    "community_leader",
+    "family_friends",
+    "other",
+    "dont_know",
+    "refused",
+]
 AGREE4 = ["strongly_agree", "agree", "disagree", "strongly_disagree", "dont_know", "not_applicable", "refused"]
 SATISFACTION4 = ["very_satisfied", "satisfied", "dissatisfied", "very_dissatisfied", "dont_know", "refused"]
 SAY5 = ["not_at_all", "very_little", "some", "a_lot", "a_great_deal", "dont_know", "refused"]
 TRUST4 = ["a_lot", "some", "little", "none_at_all", "dont_know", "refused"]
-GROUNDS = ["sex", "age", "disability", "ethnicity", "migration", "socioeconomic", "residence", "religion", "marital",
-           "sexual_orientation", "political", "other"]
-MECHANISMS = ["police", "court", "prosecutor", "lawyer", "conciliation", "ombudsman", "government_office",
-              "municipality", "justice_of_peace", "community_leader", "religious_leader", "family_friends", "other",
-              "none", "refused"]
-DISPUTE_TYPES = ["land_housing", "neighbours", "family", "money_debts", "employment", "consumer", "utilities",
-                 "government", "injury_accident", "other", "none", "dont_know", "refused"]
-REASONS = ["not_needed", "resolved_directly", "didnt_know", "too_expensive", "too_far", "no_trust", "fear", "other",
-           "dont_know", "refused"]
+GROUNDS = [
+    "sex",
+    "age",
+    "disability",
+    "ethnicity",
+    "migration",
+    "socioeconomic",
+    "residence",
+    "religion",
+    "marital",
+    "sexual_orientation",
+    "political",
+    "other",
+]
+MECHANISMS = [
+    "police",
+    "court",
+    "prosecutor",
+    "lawyer",
+    "conciliation",
+    "ombudsman",
+    "government_office",
+    "municipality",
+    "justice_of_peace",
+    "community_leader",
+    "religious_leader",
+    "family_friends",
+    "other",
+    "none",
+    "refused",
+]
+DISPUTE_TYPES = [
+    "land_housing",
+    "neighbours",
+    "family",
+    "money_debts",
+    "employment",
+    "consumer",
+    "utilities",
+    "government",
+    "injury_accident",
+    "other",
+    "none",
+    "dont_know",
+    "refused",
+]
+REASONS = [
+    "not_needed",
+    "resolved_directly",
+    "didnt_know",
+    "too_expensive",
+    "too_far",
+    "no_trust",
+    "fear",
+    "other",
+    "dont_know",
+    "refused",
+]
 REPORTED = ["physical", "psychological", "sexual", "robbery"]
-VICTIMISATION = ["assault_hit_12m", "assault_weapon_12m", "assault_threat_weapon_12m", "robbery_force_12m",
-                 "snatch_theft_12m", "extortion_12m", "threat_12m", "harassment_12m", "sexual_touching_12m",
-                 "sexual_forced_12m", "sexual_incapacitated_12m"]
-CONTACTS = [f"contact_{k}_12m" for k in ["police", "justice", "municipality", "registry", "health", "education", "tax",
-                                         "other"]]
+VICTIMISATION = [
+    "assault_hit_12m",
+    "assault_weapon_12m",
+    "assault_threat_weapon_12m",
+    "robbery_force_12m",
+    "snatch_theft_12m",
+    "extortion_12m",
+    "threat_12m",
+    "harassment_12m",
+    "sexual_touching_12m",
+    "sexual_forced_12m",
+    "sexual_incapacitated_12m",
+]
+CONTACTS = [
+    f"contact_{k}_12m" for k in ["police", "justice", "municipality", "registry", "health", "education", "tax", "other"]
+]
 ATTRIBUTES = {
     "health": ["access", "affordability", "quality", "equality", "courtesy"],
     "school_primary": ["access", "affordability", "quality", "equality", "teaching"],
@@ -47,9 +121,19 @@ ATTRIBUTES = {
 }
 SERVICES = list(ATTRIBUTES)
 CONTACT_RESULTS = ["contact", "noncontact", "refused_door", "vacant", "not_dwelling", "no_access"]
-DISPOSITIONS = {"complete": "1.1", "partial": "1.2", "refused": "2.11", "refused_door": "2.111", "noncontact": "2.20",
-                "respondent_away": "2.25", "other_nonresponse": "2.30", "unknown_eligibility": "3.10",
-                "not_eligible": "4.70", "vacant": "4.60", "not_dwelling": "4.50"}
+DISPOSITIONS = {
+    "complete": "1.1",
+    "partial": "1.2",
+    "refused": "2.11",
+    "refused_door": "2.111",
+    "noncontact": "2.20",
+    "respondent_away": "2.25",
+    "other_nonresponse": "2.30",
+    "unknown_eligibility": "3.10",
+    "not_eligible": "4.70",
+    "vacant": "4.60",
+    "not_dwelling": "4.50",
+}
 
 with open(DATA_DIR / "population_trujillo_2017.csv", encoding="utf-8") as f:
     DISTRICTS = [row["district"] for row in csv.DictReader(f)]
@@ -63,28 +147,75 @@ ONE, MANY, CALC = "select one", "select all that apply", "calculate"
 # a select). Stable v1 names that v2 computes (psu, household_adults, education, contact_official_12m, dispute_2y)
 # are calculates with the v1 values, so v1 and v2 submissions share the analysis columns.
 CONTRACT = {
-    "start": ("start", None), "end": ("end", None), "today": ("today", None), "deviceid": ("deviceid", None),
-    "username": ("username", None), "audit": ("audit", None),
-    "district": (ONE, DISTRICTS), "block": (ONE, None), "psu": (CALC, None), "prob_block": (CALC, None),
-    "block_take": (CALC, None), "block_dwellings": (CALC, None), "dwelling_number": ("integer", None),
-    "visit_number": ("integer", None), "contact_result": (ONE, CONTACT_RESULTS), "eligible_adults": ("integer", None),
-    "household_adults": (CALC, None), "selected_name_initials": ("text", None), "selected_available": (ONE, YN),
-    "consent": (ONE, YN), "age": ("integer", None), "disposition": (CALC, None),
-    "gps": ("geopoint", None), "sex": (ONE, ["female", "male"]), "education": (CALC, None),
-    "education_level": (ONE, ["no_schooling", "preschool", "primary_incomplete", "primary_complete",
-                              "secondary_incomplete", "secondary_complete", "special_basic",
-                              "tertiary_nonuniv_incomplete", "tertiary_nonuniv_complete", "university_incomplete",
-                              "university_complete", "postgraduate", "refused"]),
-    "ethnicity": (ONE, ["quechua", "aimara", "amazonian_indigenous", "other_indigenous", "afroperuvian", "white",
-                        "mestizo", "other", *DKRF]),
-    "mother_tongue": (ONE, ["spanish", "quechua", "aimara", "other_native", "portuguese", "other_foreign",
-                            "sign_language", *DKRF]),
+    "start": ("start", None),
+    "end": ("end", None),
+    "today": ("today", None),
+    "deviceid": ("deviceid", None),
+    "username": ("username", None),
+    "audit": ("audit", None),
+    "district": (ONE, DISTRICTS),
+    "block": (ONE, None),
+    "psu": (CALC, None),
+    "prob_block": (CALC, None),
+    "block_take": (CALC, None),
+    "block_dwellings": (CALC, None),
+    "dwelling_number": ("integer", None),
+    "visit_number": ("integer", None),
+    "contact_result": (ONE, CONTACT_RESULTS),
+    "eligible_adults": ("integer", None),
+    "household_adults": (CALC, None),
+    "selected_name_initials": ("text", None),
+    "selected_available": (ONE, YN),
+    "consent": (ONE, YN),
+    "age": ("integer", None),
+    "disposition": (CALC, None),
+    "gps": ("geopoint", None),
+    "sex": (ONE, ["female", "male"]),
+    "education": (CALC, None),
+    "education_level": (
+        ONE,
+        [
+            "no_schooling",
+            "preschool",
+            "primary_incomplete",
+            "primary_complete",
+            "secondary_incomplete",
+            "secondary_complete",
+            "special_basic",
+            "tertiary_nonuniv_incomplete",
+            "tertiary_nonuniv_complete",
+            "university_incomplete",
+            "university_complete",
+            "postgraduate",
+            "refused",
+        ],
+    ),
+    "ethnicity": (
+        ONE,
+        [
+            "quechua",
+            "aimara",
+            "amazonian_indigenous",
+            "other_indigenous",
+            "afroperuvian",
+            "white",
+            "mestizo",
+            "other",
+            *DKRF,
+        ],
+    ),
+    "mother_tongue": (
+        ONE,
+        ["spanish", "quechua", "aimara", "other_native", "portuguese", "other_foreign", "sign_language", *DKRF],
+    ),
     "nationality": (ONE, ["peruvian", "venezuelan", "colombian", "ecuadorian", "other", "refused"]),
     "years_in_peru": ("integer", None),
     "employment_status": (ONE, ["employed", "unemployed", "student", "home_care", "retired", "unable", "other", *DKRF]),
     "income_sufficiency": (ONE, ["save", "just_enough", "difficulties", "great_difficulties", *DKRF]),
-    "household_assets": (MANY, ["refrigerator", "washing_machine", "computer", "internet", "car", "motorcycle", "none",
-                                "refused"]),
+    "household_assets": (
+        MANY,
+        ["refrigerator", "washing_machine", "computer", "internet", "car", "motorcycle", "none", "refused"],
+    ),
     **{f"wg_{d}": (ONE, WG) for d in ["seeing", "hearing", "walking", "remembering", "selfcare", "communicating"]},
     "years_in_neighbourhood": ("integer", None),
     "feels_safe_after_dark": (ONE, SAFE),
@@ -95,20 +226,41 @@ CONTRACT = {
     **{f"reported_{v}": (ONE, YNDR) for v in REPORTED},
     **{f"reported_to_{v}": (MANY, AUTHORITIES) for v in REPORTED},
     **{name: (ONE, YNDR) for name in CONTACTS},
-    "contact_official_12m": (CALC, None), "bribe_asked_12m": (ONE, YNDR), "bribe_paid_12m": (ONE, YNDR),
+    "contact_official_12m": (CALC, None),
+    "bribe_asked_12m": (ONE, YNDR),
+    "bribe_paid_12m": (ONE, YNDR),
     **{f"used_{s}_12m": (ONE, YNDR) for s in SERVICES},
     **{f"{s}_{a}": (ONE, AGREE4) for s in SERVICES for a in ATTRIBUTES[s]},
     **{f"{s}_satisfaction": (ONE, SATISFACTION4) for s in SERVICES},
-    "say_in_government": (ONE, SAY5), "influence_on_politics": (ONE, SAY5),
-    "discrimination_5y": (ONE, YNDR), "discrimination_12m": (ONE, YNDR),
+    "say_in_government": (ONE, SAY5),
+    "influence_on_politics": (ONE, SAY5),
+    "discrimination_5y": (ONE, YNDR),
+    "discrimination_12m": (ONE, YNDR),
     **{f"discrim_{g}": (ONE, YNDR) for g in GROUNDS},
-    "dispute_types_2y": (MANY, DISPUTE_TYPES), "dispute_2y": (CALC, None), "dispute_recent_type": (ONE, DISPUTE_TYPES),
-    "dispute_mechanisms_self": (MANY, MECHANISMS), "dispute_no_mechanism_reason": (ONE, REASONS),
-    "main_problems": (MANY, ["robbery", "extortion", "gangs", "drugs", "violence_women", "youth_violence", "other", "none"]),
+    "dispute_types_2y": (MANY, DISPUTE_TYPES),
+    "dispute_2y": (CALC, None),
+    "dispute_recent_type": (ONE, DISPUTE_TYPES),
+    "dispute_mechanisms_self": (MANY, MECHANISMS),
+    "dispute_no_mechanism_reason": (ONE, REASONS),
+    "main_problems": (
+        MANY,
+        ["robbery", "extortion", "gangs", "drugs", "violence_women", "youth_violence", "other", "none"],
+    ),
     "safety_change_12m": (ONE, ["safer", "same", "less_safe", "dont_know", "refused"]),
-    "trust_police": (ONE, TRUST4), "trust_serenazgo": (ONE, TRUST4), "trust_neighbourhood_committee": (ONE, TRUST4),
-    **{name: (ONE, YNDR) for name in ["knows_linea100", "used_linea100", "knows_cem", "used_cem",
-                                      "knows_barrio_seguro", "expects_victim_12m"]},
+    "trust_police": (ONE, TRUST4),
+    "trust_serenazgo": (ONE, TRUST4),
+    "trust_neighbourhood_committee": (ONE, TRUST4),
+    **{
+        name: (ONE, YNDR)
+        for name in [
+            "knows_linea100",
+            "used_linea100",
+            "knows_cem",
+            "used_cem",
+            "knows_barrio_seguro",
+            "expects_victim_12m",
+        ]
+    },
 }
 
 
@@ -172,8 +324,18 @@ def test_reference_periods_are_anchored_to_the_interview_date(fields):
 
 def test_consent_names_what_an_ethics_board_asks_for(fields):
     text = fields["consent"]["label"][ES]
-    for part in ("proyecto", "25 minutos", "violencia sexual", "discriminación", "funcionarios", "confidenciales",
-                 "GPS", "no responder cualquier pregunta", "terminar cuando quiera", "coordinación"):
+    for part in (
+        "proyecto",
+        "25 minutos",
+        "violencia sexual",
+        "discriminación",
+        "funcionarios",
+        "confidenciales",
+        "GPS",
+        "no responder cualquier pregunta",
+        "terminar cuando quiera",
+        "coordinación",
+    ):
         assert part in text, part
     assert "anónim" not in text and "dirección" not in text  # never promised while a GPS point is taken
 
@@ -189,9 +351,14 @@ def test_no_text_names_the_help_services_before_awareness_is_asked(survey):
 
     walk(survey)
     first_awareness = next(i for i, e in enumerate(order) if e["name"] == "knows_linea100")
-    before = [e["name"] for e in order[:first_awareness]
-              for text in (e.get("label"), e.get("hint")) if isinstance(text, dict)
-              for value in text.values() if re.search(r"L[ií]nea 100|CEM|Emergencia Mujer", value)]
+    before = [
+        e["name"]
+        for e in order[:first_awareness]
+        for text in (e.get("label"), e.get("hint"))
+        if isinstance(text, dict)
+        for value in text.values()
+        if re.search(r"L[ií]nea 100|CEM|Emergencia Mujer", value)
+    ]
     assert before == []
 
 
@@ -207,7 +374,11 @@ def test_metadata_is_preloaded(xform):
         for b in xform.iterfind(".//x:bind", NS)
     }
     assert {name: preloads.get(name) for name in ["start", "end", "today", "deviceid", "username", "instanceID"]} == {
-        "start": "timestamp", "end": "timestamp", "today": "date", "deviceid": "property", "username": "property",
+        "start": "timestamp",
+        "end": "timestamp",
+        "today": "date",
+        "deviceid": "property",
+        "username": "property",
         "instanceID": "uid",
     }
     assert xform.find(".//x:instance/*/x:meta/x:audit", NS) is not None
@@ -256,8 +427,15 @@ def test_every_label_hint_and_message_goes_through_the_translations(xform):
 
 
 def test_sensitive_questions_offer_dont_know_and_refused(fields):
-    not_sensitive = {"consent", "district", "sex", "violence_mode", "contact_result", "selected_available",
-                     "privacy_check"}  # asked of or recorded by the volunteer
+    not_sensitive = {
+        "consent",
+        "district",
+        "sex",
+        "violence_mode",
+        "contact_result",
+        "selected_available",
+        "privacy_check",
+    }  # asked of or recorded by the volunteer
     for name, element in fields.items():
         if element["type"] == ONE and element.get("choices") and name not in not_sensitive:
             choices = {c["name"] for c in element["choices"]}
@@ -273,8 +451,12 @@ INTERVIEW = "${consent} = 'yes' and ${age} >= 18"
 PRIVATE = "${privacy_check} = 'alone' or ${privacy_check} = 'others_left'"
 ASSAULT = "${assault_hit_12m} = 'yes' or ${assault_weapon_12m} = 'yes' or ${assault_threat_weapon_12m} = 'yes'"
 SEXUAL = "${sexual_touching_12m} = 'yes' or ${sexual_forced_12m} = 'yes' or ${sexual_incapacitated_12m} = 'yes'"
-REPORT_GATES = {"physical": ASSAULT, "robbery": "${robbery_force_12m} = 'yes'", "sexual": SEXUAL,
-                "psychological": "${threat_12m} = 'yes' or ${harassment_12m} = 'yes'"}
+REPORT_GATES = {
+    "physical": ASSAULT,
+    "robbery": "${robbery_force_12m} = 'yes'",
+    "sexual": SEXUAL,
+    "psychological": "${threat_12m} = 'yes' or ${harassment_12m} = 'yes'",
+}
 SKIP_LOGIC = {
     "eligible_adults": [CONTACT],
     "no_adults_note": [CONTACT, "${eligible_adults} = 0"],
@@ -285,7 +467,10 @@ SKIP_LOGIC = {
     "consent": [SELECTED, "${age} >= 18"],
     "consent_declined_note": [SELECTED, "${consent} = 'no'"],
     "sex": [INTERVIEW],
-    "years_in_peru": [INTERVIEW, "${nationality} != '' and ${nationality} != 'peruvian' and ${nationality} != 'refused'"],
+    "years_in_peru": [
+        INTERVIEW,
+        "${nationality} != '' and ${nationality} != 'peruvian' and ${nationality} != 'refused'",
+    ],
     "feels_safe_after_dark": [INTERVIEW],
     "would_feel_safe_after_dark": [INTERVIEW, "${feels_safe_after_dark} = 'never_alone_after_dark'"],
     "expects_victim_12m": [INTERVIEW],
@@ -301,7 +486,11 @@ SKIP_LOGIC = {
     "bribe_asked_12m": [INTERVIEW, "${contact_official_12m} = 'yes'"],
     "bribe_paid_12m": [INTERVIEW, "${contact_official_12m} = 'yes'"],
     **{f"used_{s}_12m": [INTERVIEW] for s in SERVICES},
-    **{f"{s}_{a}": [INTERVIEW, f"${{used_{s}_12m}} = 'yes'"] for s in SERVICES for a in ATTRIBUTES[s] + ["satisfaction"]},
+    **{
+        f"{s}_{a}": [INTERVIEW, f"${{used_{s}_12m}} = 'yes'"]
+        for s in SERVICES
+        for a in ATTRIBUTES[s] + ["satisfaction"]
+    },
     "say_in_government": [INTERVIEW],
     "discrimination_5y": [INTERVIEW],
     "discrimination_12m": [INTERVIEW, "${discrimination_5y} = 'yes'"],
@@ -309,9 +498,14 @@ SKIP_LOGIC = {
     "dispute_types_2y": [INTERVIEW],
     "dispute_recent_type": [INTERVIEW, "${dispute_2y} = 'yes'"],
     "dispute_mechanisms_self": [INTERVIEW, "${dispute_2y} = 'yes'"],
-    "dispute_no_mechanism_reason": [INTERVIEW, ("selected(${dispute_mechanisms_self}, 'none') or "
-                                                "(selected(${dispute_mechanisms_self}, 'family_friends') and "
-                                                "count-selected(${dispute_mechanisms_self}) = 1)")],
+    "dispute_no_mechanism_reason": [
+        INTERVIEW,
+        (
+            "selected(${dispute_mechanisms_self}, 'none') or "
+            "(selected(${dispute_mechanisms_self}, 'family_friends') and "
+            "count-selected(${dispute_mechanisms_self}) = 1)"
+        ),
+    ],
     "visit_end_note": ["not(${consent} = 'yes' and ${age} >= 18)"],
 }
 
@@ -321,7 +515,13 @@ def _relevance_chains(xform) -> dict[str, list[str]]:
     relevant = {b.get("nodeset"): b.get("relevant") for b in xform.iterfind(".//x:bind", NS)}
 
     def readable(expr: str) -> str:
-        return re.sub(r"\s+", " ", re.sub(r"/data(?:/\w+)*/(\w+)", r"${\1}", expr)).strip().replace("( ", "(").replace(" ,", ",").replace(" )", ")")
+        return (
+            re.sub(r"\s+", " ", re.sub(r"/data(?:/\w+)*/(\w+)", r"${\1}", expr))
+            .strip()
+            .replace("( ", "(")
+            .replace(" ,", ",")
+            .replace(" )", ")")
+        )
 
     chains = {}
     for path in relevant:
@@ -338,26 +538,63 @@ def test_skip_logic_in_the_compiled_binds(xform, name):
 
 # --- filled in javarosa ---------------------------------------------------------------------------------------
 
-PLACE = [("district", "la_esperanza"), ("neighbourhood", "wichanzao"), ("block", "W-004"), ("dwelling_number", "6"),
-         ("visit_number", "1")]
+PLACE = [
+    ("district", "la_esperanza"),
+    ("neighbourhood", "wichanzao"),
+    ("block", "WIC-0004"),
+    ("dwelling_number", "6"),
+    ("visit_number", "1"),
+]
 SELECTED_ADULT = PLACE + [("contact_result", "contact"), ("eligible_adults", "2"), ("selected_available", "yes")]
 ADULT_30 = SELECTED_ADULT + [("age", "30"), ("consent", "yes"), ("sex", "female")]
-NOTHING_HAPPENED = [(name, "no") for name in VICTIMISATION + CONTACTS] + [
-    ("feels_safe_after_dark", "safe"), ("privacy_check", "alone"), ("discrimination_5y", "no"),
-    ("dispute_types_2y", "none"), ("knows_linea100", "no"), ("knows_cem", "no"),
-] + [(f"used_{s}_12m", "no") for s in SERVICES]
-COMPLETE = ADULT_30 + NOTHING_HAPPENED + [
-    ("education_level", "secondary_complete"), ("ethnicity", "mestizo"), ("mother_tongue", "spanish"),
-    ("nationality", "peruvian"), ("employment_status", "employed"), ("income_sufficiency", "just_enough"),
-    ("household_assets", "refrigerator internet"),
-    *[(f"wg_{d}", "no_difficulty") for d in ["seeing", "hearing", "walking", "remembering", "selfcare", "communicating"]],
-    ("years_in_neighbourhood", "12"), ("feels_safe_daytime", "safe"), ("violence_mode", "self"),
-    ("say_in_government", "very_little"), ("influence_on_politics", "dont_know"), ("main_problems", "robbery extortion"),
-    ("safety_change_12m", "less_safe"), ("trust_police", "little"), ("trust_serenazgo", "some"),
-    ("trust_neighbourhood_committee", "a_lot"), ("knows_barrio_seguro", "no"), ("expects_victim_12m", "yes"),
-]
-VISITS = {"noncontact": "noncontact", "refused_door": "refused_door", "vacant": "vacant",
-          "not_dwelling": "not_dwelling", "no_access": "unknown_eligibility"}
+NOTHING_HAPPENED = (
+    [(name, "no") for name in VICTIMISATION + CONTACTS]
+    + [
+        ("feels_safe_after_dark", "safe"),
+        ("privacy_check", "alone"),
+        ("discrimination_5y", "no"),
+        ("dispute_types_2y", "none"),
+        ("knows_linea100", "no"),
+        ("knows_cem", "no"),
+    ]
+    + [(f"used_{s}_12m", "no") for s in SERVICES]
+)
+COMPLETE = (
+    ADULT_30
+    + NOTHING_HAPPENED
+    + [
+        ("education_level", "secondary_complete"),
+        ("ethnicity", "mestizo"),
+        ("mother_tongue", "spanish"),
+        ("nationality", "peruvian"),
+        ("employment_status", "employed"),
+        ("income_sufficiency", "just_enough"),
+        ("household_assets", "refrigerator internet"),
+        *[
+            (f"wg_{d}", "no_difficulty")
+            for d in ["seeing", "hearing", "walking", "remembering", "selfcare", "communicating"]
+        ],
+        ("years_in_neighbourhood", "12"),
+        ("feels_safe_daytime", "safe"),
+        ("violence_mode", "self"),
+        ("say_in_government", "very_little"),
+        ("influence_on_politics", "dont_know"),
+        ("main_problems", "robbery extortion"),
+        ("safety_change_12m", "less_safe"),
+        ("trust_police", "little"),
+        ("trust_serenazgo", "some"),
+        ("trust_neighbourhood_committee", "a_lot"),
+        ("knows_barrio_seguro", "no"),
+        ("expects_victim_12m", "yes"),
+    ]
+)
+VISITS = {
+    "noncontact": "noncontact",
+    "refused_door": "refused_door",
+    "vacant": "vacant",
+    "not_dwelling": "not_dwelling",
+    "no_access": "unknown_eligibility",
+}
 SCENARIOS = {
     "complete": COMPLETE,
     **{f"visit {result}": PLACE + [("contact_result", result)] for result in VISITS},
@@ -367,37 +604,78 @@ SCENARIOS = {
     "minor": SELECTED_ADULT + [("age", "16")],
     "nothing happened": ADULT_30 + NOTHING_HAPPENED,
     "privacy not possible": COMPLETE + [("privacy_check", "others_present")],
-    "events": ADULT_30 + [
-        ("feels_safe_after_dark", "never_alone_after_dark"), ("nationality", "venezuelan"), ("privacy_check", "alone"),
-        ("assault_hit_12m", "no"), ("assault_weapon_12m", "yes"), ("threat_12m", "dont_know"),
-        ("sexual_touching_12m", "refused"), ("robbery_force_12m", "yes"), ("snatch_theft_12m", "yes"),
-        ("reported_physical", "no"), ("reported_robbery", "yes"), ("reported_to_robbery", "refused"),
+    "events": ADULT_30
+    + [
+        ("feels_safe_after_dark", "never_alone_after_dark"),
+        ("nationality", "venezuelan"),
+        ("privacy_check", "alone"),
+        ("assault_hit_12m", "no"),
+        ("assault_weapon_12m", "yes"),
+        ("threat_12m", "dont_know"),
+        ("sexual_touching_12m", "refused"),
+        ("robbery_force_12m", "yes"),
+        ("snatch_theft_12m", "yes"),
+        ("reported_physical", "no"),
+        ("reported_robbery", "yes"),
+        ("reported_to_robbery", "refused"),
         ("contact_police_12m", "yes"),
-        ("used_health_12m", "yes"), ("used_school_primary_12m", "no"), ("used_school_secondary_12m", "dont_know"),
+        ("used_health_12m", "yes"),
+        ("used_school_primary_12m", "no"),
+        ("used_school_secondary_12m", "dont_know"),
         ("used_gov_services_12m", "refused"),
-        ("discrimination_5y", "yes"), ("discrimination_12m", "yes"),
-        ("dispute_types_2y", "neighbours family"), ("dispute_mechanisms_self", "none"),
-        ("knows_linea100", "yes"), ("knows_cem", "dont_know"),
+        ("discrimination_5y", "yes"),
+        ("discrimination_12m", "yes"),
+        ("dispute_types_2y", "neighbours family"),
+        ("dispute_mechanisms_self", "none"),
+        ("knows_linea100", "yes"),
+        ("knows_cem", "dont_know"),
     ],
     "reported, whom left blank": COMPLETE + [("assault_hit_12m", "yes"), ("reported_physical", "yes")],
-    "discriminated earlier, mechanism used": ADULT_30 + [
-        ("contact_police_12m", "dont_know"), ("contact_health_12m", "no"), ("discrimination_5y", "yes"),
-        ("discrimination_12m", "no"), ("dispute_types_2y", "money_debts"), ("dispute_mechanisms_self", "police community_leader"),
+    "discriminated earlier, mechanism used": ADULT_30
+    + [
+        ("contact_police_12m", "dont_know"),
+        ("contact_health_12m", "no"),
+        ("discrimination_5y", "yes"),
+        ("discrimination_12m", "no"),
+        ("dispute_types_2y", "money_debts"),
+        ("dispute_mechanisms_self", "police community_leader"),
     ],
-    "constraints": PLACE[:3] + [
-        ("dwelling_number", "0"), ("dwelling_number", "7"), ("visit_number", "5"), ("visit_number", "2"),
-        ("contact_result", "contact"), ("eligible_adults", "31"), ("eligible_adults", "2"), ("selected_available", "yes"),
-        ("age", "-1"), ("age", "121"), ("age", "40"), ("consent", "yes"),
-        ("years_in_neighbourhood", "41"), ("years_in_neighbourhood", "-1"), ("years_in_neighbourhood", "40"),
-        ("household_assets", "none car"), ("household_assets", "car"), ("privacy_check", "alone"),
-        ("assault_hit_12m", "yes"), ("reported_physical", "yes"), ("reported_to_physical", "refused police"),
+    "constraints": PLACE[:3]
+    + [
+        ("dwelling_number", "0"),
+        ("dwelling_number", "7"),
+        ("visit_number", "5"),
+        ("visit_number", "2"),
+        ("contact_result", "contact"),
+        ("eligible_adults", "31"),
+        ("eligible_adults", "2"),
+        ("selected_available", "yes"),
+        ("age", "-1"),
+        ("age", "121"),
+        ("age", "40"),
+        ("consent", "yes"),
+        ("years_in_neighbourhood", "41"),
+        ("years_in_neighbourhood", "-1"),
+        ("years_in_neighbourhood", "40"),
+        ("household_assets", "none car"),
+        ("household_assets", "car"),
+        ("privacy_check", "alone"),
+        ("assault_hit_12m", "yes"),
+        ("reported_physical", "yes"),
+        ("reported_to_physical", "refused police"),
         ("reported_to_physical", "police cem"),
-        ("dispute_types_2y", "none neighbours"), ("dispute_types_2y", "neighbours"),
-        ("dispute_mechanisms_self", "none police"), ("dispute_mechanisms_self", "police court"),
-        ("main_problems", "none robbery"), ("main_problems", "robbery extortion"),
+        ("dispute_types_2y", "none neighbours"),
+        ("dispute_types_2y", "neighbours"),
+        ("dispute_mechanisms_self", "none police"),
+        ("dispute_mechanisms_self", "police court"),
+        ("main_problems", "none robbery"),
+        ("main_problems", "robbery extortion"),
     ],
     **{f"district {d}": [("district", d)] for d in DISTRICTS},
-    **{f"neighbourhood {n['name']}": [("district", n["district"]), ("neighbourhood", n["name"])] for n in NEIGHBOURHOODS},
+    **{
+        f"neighbourhood {n['name']}": [("district", n["district"]), ("neighbourhood", n["name"])]
+        for n in NEIGHBOURHOODS
+    },
 }
 
 
@@ -429,7 +707,9 @@ def test_no_adult_and_selected_person_away_end_the_visit(filled):
 def test_consent_refused_after_eligibility_ends_the_form(filled):
     result = filled["declined"]
     asked = result.asked
-    assert asked.index("eligible_adults") < asked.index("selected_available") < asked.index("age") < asked.index("consent")
+    assert (
+        asked.index("eligible_adults") < asked.index("selected_available") < asked.index("age") < asked.index("consent")
+    )
     assert asked[-2:] == ["consent_declined_note", "visit_end_note"]
     assert "sex" not in asked and "gps" not in asked  # no location without consent
     assert result.finalized  # a refusal is sent too: it counts towards the response rate
@@ -450,16 +730,50 @@ def test_a_complete_interview_can_be_finalised(filled):
     submission = ET.fromstring(result.instance.encode("utf-8"))
     assert (submission.get("id"), submission.get("version")) == ("sdg16_perception", "2026120401")
     values = _values(result)
-    block = next(b for b in BLOCKS if b["name"] == "W-004")
-    assert {name: values[name] for name in ["neighbourhood", "psu", "prob_block", "block_take", "block_dwellings",
-                                            "household_adults", "education", "contact_official_12m", "dispute_2y",
-                                            "disposition", "expects_victim_12m"]} == {
-        "neighbourhood": "wichanzao", "psu": "W-004", "prob_block": block["prob_block"], "block_take": block["take"],
-        "block_dwellings": block["dwellings"], "household_adults": "2", "education": "secondary",
-        "contact_official_12m": "no", "dispute_2y": "no", "disposition": "complete", "expects_victim_12m": "yes",
+    block = next(b for b in BLOCKS if b["name"] == "WIC-0004")
+    assert {
+        name: values[name]
+        for name in [
+            "neighbourhood",
+            "psu",
+            "prob_block",
+            "block_take",
+            "block_dwellings",
+            "household_adults",
+            "education",
+            "contact_official_12m",
+            "dispute_2y",
+            "disposition",
+            "expects_victim_12m",
+        ]
+    } == {
+        "neighbourhood": "wichanzao",
+        "psu": "WIC-0004",
+        "prob_block": block["prob_block"],
+        "block_take": block["take"],
+        "block_dwellings": block["dwellings"],
+        "household_adults": "2",
+        "education": "secondary",
+        "contact_official_12m": "no",
+        "dispute_2y": "no",
+        "disposition": "complete",
+        "expects_victim_12m": "yes",
     }
     today = datetime.strptime(values["today"], "%Y-%m-%d")
-    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "setiembre", "octubre", "noviembre", "diciembre"]
+    months = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "setiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ]
     assert (values["ref_month_es"], values["ref_year_1"]) == (months[today.month - 1], str(today.year - 1))
     assert re.fullmatch(r"wichanzao \d{4}-\d\d-\d\d \d\d:\d\d", values["instanceName"])
     assert values["instanceID"].startswith("uuid:")
@@ -486,16 +800,27 @@ def test_privacy_check_skips_the_module_and_records_why(filled):
 def test_awareness_and_expectation_come_before_victimisation(filled):
     asked = filled["complete"].asked
     first_victim = asked.index("assault_hit_12m")
-    assert max(asked.index(n) for n in ("knows_linea100", "knows_cem", "expects_victim_12m")) < asked.index("privacy_check")
+    assert max(asked.index(n) for n in ("knows_linea100", "knows_cem", "expects_victim_12m")) < asked.index(
+        "privacy_check"
+    )
     assert asked.index("privacy_check") < asked.index("violence_handover") < first_victim
     assert asked.index("help_info") > asked.index("violence_handback")
 
 
 def test_follow_ups_are_skipped_when_nothing_happened(filled):
     asked = set(filled["nothing happened"].asked)
-    skipped = {"would_feel_safe_after_dark", "bribe_asked_12m", "bribe_paid_12m", "discrimination_12m",
-               "dispute_recent_type", "dispute_mechanisms_self", "dispute_no_mechanism_reason", "used_linea100",
-               "used_cem", "years_in_peru"}
+    skipped = {
+        "would_feel_safe_after_dark",
+        "bribe_asked_12m",
+        "bribe_paid_12m",
+        "discrimination_12m",
+        "dispute_recent_type",
+        "dispute_mechanisms_self",
+        "dispute_no_mechanism_reason",
+        "used_linea100",
+        "used_cem",
+        "years_in_peru",
+    }
     skipped |= {f"reported_{v}" for v in REPORTED} | {f"reported_to_{v}" for v in REPORTED}
     skipped |= {f"discrim_{g}" for g in GROUNDS}
     skipped |= {f"{s}_{a}" for s in SERVICES for a in ATTRIBUTES[s] + ["satisfaction"]}
@@ -505,14 +830,24 @@ def test_follow_ups_are_skipped_when_nothing_happened(filled):
 
 def test_reporting_is_asked_only_of_victims_of_that_type(filled):
     asked = filled["events"].asked
-    assert [a for a in asked if a.startswith("reported_")] == ["reported_physical", "reported_robbery",
-                                                              "reported_to_robbery"]
+    assert [a for a in asked if a.startswith("reported_")] == [
+        "reported_physical",
+        "reported_robbery",
+        "reported_to_robbery",
+    ]
 
 
 def test_follow_ups_are_asked_when_they_apply(filled):
     asked = filled["events"].asked
-    expected = {"would_feel_safe_after_dark", "bribe_asked_12m", "bribe_paid_12m", "discrimination_12m",
-                "dispute_recent_type", "dispute_no_mechanism_reason", "years_in_peru"}
+    expected = {
+        "would_feel_safe_after_dark",
+        "bribe_asked_12m",
+        "bribe_paid_12m",
+        "discrimination_12m",
+        "dispute_recent_type",
+        "dispute_no_mechanism_reason",
+        "years_in_peru",
+    }
     expected |= {f"discrim_{g}" for g in GROUNDS} | {f"health_{a}" for a in ATTRIBUTES["health"] + ["satisfaction"]}
     assert expected <= set(asked)
     other_services = {f"{s}_{a}" for s in SERVICES[1:] for a in ATTRIBUTES[s] + ["satisfaction"]}
@@ -546,17 +881,28 @@ def test_violence_module_is_handed_over_and_back(filled):
 def test_constraints_reject_impossible_answers(filled):
     result = filled["constraints"]
     expected = {
-        ("dwelling_number", "0"): "CONSTRAINT", ("dwelling_number", "7"): "OK",
-        ("visit_number", "5"): "CONSTRAINT", ("visit_number", "2"): "OK",
-        ("eligible_adults", "31"): "CONSTRAINT", ("eligible_adults", "2"): "OK",
-        ("age", "-1"): "CONSTRAINT", ("age", "121"): "CONSTRAINT", ("age", "40"): "OK",
-        ("years_in_neighbourhood", "41"): "CONSTRAINT", ("years_in_neighbourhood", "-1"): "CONSTRAINT",
+        ("dwelling_number", "0"): "CONSTRAINT",
+        ("dwelling_number", "7"): "OK",
+        ("visit_number", "5"): "CONSTRAINT",
+        ("visit_number", "2"): "OK",
+        ("eligible_adults", "31"): "CONSTRAINT",
+        ("eligible_adults", "2"): "OK",
+        ("age", "-1"): "CONSTRAINT",
+        ("age", "121"): "CONSTRAINT",
+        ("age", "40"): "OK",
+        ("years_in_neighbourhood", "41"): "CONSTRAINT",
+        ("years_in_neighbourhood", "-1"): "CONSTRAINT",
         ("years_in_neighbourhood", "40"): "OK",
-        ("household_assets", "none car"): "CONSTRAINT", ("household_assets", "car"): "OK",
-        ("reported_to_physical", "refused police"): "CONSTRAINT", ("reported_to_physical", "police cem"): "OK",
-        ("dispute_types_2y", "none neighbours"): "CONSTRAINT", ("dispute_types_2y", "neighbours"): "OK",
-        ("dispute_mechanisms_self", "none police"): "CONSTRAINT", ("dispute_mechanisms_self", "police court"): "OK",
-        ("main_problems", "none robbery"): "CONSTRAINT", ("main_problems", "robbery extortion"): "OK",
+        ("household_assets", "none car"): "CONSTRAINT",
+        ("household_assets", "car"): "OK",
+        ("reported_to_physical", "refused police"): "CONSTRAINT",
+        ("reported_to_physical", "police cem"): "OK",
+        ("dispute_types_2y", "none neighbours"): "CONSTRAINT",
+        ("dispute_types_2y", "neighbours"): "OK",
+        ("dispute_mechanisms_self", "none police"): "CONSTRAINT",
+        ("dispute_mechanisms_self", "police court"): "OK",
+        ("main_problems", "none robbery"): "CONSTRAINT",
+        ("main_problems", "robbery extortion"): "OK",
     }
     assert {key: result.verdict(*key) for key in expected} == expected
 

@@ -16,9 +16,19 @@ pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) i
 
 def _convert(source, target_format, out_dir):
     subprocess.run(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{out_dir}/profile", "--convert-to", target_format,
-         str(source), "--outdir", str(out_dir)],
-        check=True, capture_output=True, timeout=180,
+        [
+            SOFFICE,
+            "--headless",
+            f"-env:UserInstallation=file://{out_dir}/profile",
+            "--convert-to",
+            target_format,
+            str(source),
+            "--outdir",
+            str(out_dir),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     return out_dir / f"{source.stem}.{target_format}"
 

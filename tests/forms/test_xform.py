@@ -51,13 +51,19 @@ def small_metadata():
 def test_fill_honours_relevance_and_fills_unknown_required_questions(small_form):
     refused = fill(small_form, {"ok": "no", "age": "40"}, small_metadata(), random.Random(1)).values
     assert refused["/data/ok"] == "no" and refused["/data/start"].startswith("2026-11-03T09:00")
-    assert "/data/main" not in refused and "/data/main/age" not in refused  # not relevant: not part of the instance sent
+    assert (
+        "/data/main" not in refused and "/data/main/age" not in refused
+    )  # not relevant: not part of the instance sent
     answers = {"ok": "yes", "age": "40", "d": "el_porvenir", "n": "alto_trujillo"}
     filled = fill(small_form, answers, small_metadata(), random.Random(1)).values
     assert filled["/data/main/extra"] != ""  # required, unknown to the model: a generic answer
     assert 50 <= int(filled["/data/main/people"]) < 60  # ... that meets the question's constraint
     root = ElementTree.fromstring(instance_xml(small_form, filled))
-    assert root.get("id") == "small" and root.findtext("main/n") == "alto_trujillo" and root.findtext("meta/instanceID") == "uuid:1"
+    assert (
+        root.get("id") == "small"
+        and root.findtext("main/n") == "alto_trujillo"
+        and root.findtext("meta/instanceID") == "uuid:1"
+    )
 
 
 SKIP_FORM = """
@@ -90,7 +96,10 @@ ROOT = """<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openro
     "answers, body",
     [
         ({"ok": "no", "remark": None, "n": "3", "t": "x", "k": "4"}, "<ok>no</ok><remark /><bye /><kept></kept>"),
-        ({"ok": "yes", "remark": "a & b", "n": "3", "t": "x", "k": "4"}, "<ok>yes</ok><remark>a &amp; b</remark><n>3</n><outer><inner><t>x</t></inner></outer><kept><k>4</k></kept>"),
+        (
+            {"ok": "yes", "remark": "a & b", "n": "3", "t": "x", "k": "4"},
+            "<ok>yes</ok><remark>a &amp; b</remark><n>3</n><outer><inner><t>x</t></inner></outer><kept><k>4</k></kept>",
+        ),
     ],
 )
 def test_the_submission_leaves_out_non_relevant_fields_and_groups_as_collect_does(answers, body):
@@ -105,7 +114,10 @@ def test_the_submission_leaves_out_non_relevant_fields_and_groups_as_collect_doe
     "answers, message",
     [
         ({"ok": "yes", "age": "12", "d": "moche", "n": "moche"}, r"age = '12' breaks its constraint"),
-        ({"ok": "yes", "age": "40", "d": "moche", "n": "alto_trujillo"}, r"n: alto_trujillo is not among its choices here \(moche\)"),
+        (
+            {"ok": "yes", "age": "40", "d": "moche", "n": "alto_trujillo"},
+            r"n: alto_trujillo is not among its choices here \(moche\)",
+        ),
         ({"ok": "maybe"}, r"ok: maybe is not among its choices"),
         ({"ok": "yes", "age": None}, r"age is required and relevant"),
     ],
@@ -117,7 +129,9 @@ def test_fill_refuses_answers_the_form_would_refuse(small_form, answers, message
 
 # A form as the collection server sees it: a group, a select_multiple, a photo, device metadata, a note (shared
 # with tests/collect, whose server reads its fields through forms.xform).
-TINY_FORM = (Path(__file__).parent / "tiny_form.md").read_text(encoding="utf-8").format(version="2026112801", extra_rows="")
+TINY_FORM = (
+    (Path(__file__).parent / "tiny_form.md").read_text(encoding="utf-8").format(version="2026112801", extra_rows="")
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +146,11 @@ def test_fields_with_groups_types_choices_and_notes(tiny_fields):
     assert fields["psu"].groups == ("household",) and fields["age"].type == "int"
     assert fields["main_problems"].multiple and fields["main_problems"].choices == {"robbery", "gangs"}
     assert fields["thanks"].note and not fields["deviceid"].note and not fields["psu"].note
-    assert fields["main_problems"].spellings() == ["household/main_problems", "household-main_problems", "main_problems"]
+    assert fields["main_problems"].spellings() == [
+        "household/main_problems",
+        "household-main_problems",
+        "main_problems",
+    ]
 
 
 def test_values_the_form_could_not_have_produced(tiny_fields):
@@ -191,43 +209,97 @@ def test_what_is_not_an_xform_is_named(xml, message):
 
 # --- the shipped questionnaire filled here and in javarosa, with the same answers ------------------------------
 
-PLACE = {"district": "la_esperanza", "neighbourhood": "wichanzao", "block": "W-004", "dwelling_number": "6",
-         "visit_number": "1"}
-ADULT = {**PLACE, "contact_result": "contact", "eligible_adults": "2", "selected_available": "yes", "age": "30",
-         "consent": "yes", "privacy_check": "alone"}
+PLACE = {
+    "district": "la_esperanza",
+    "neighbourhood": "wichanzao",
+    "block": "WIC-0004",
+    "dwelling_number": "6",
+    "visit_number": "1",
+}
+ADULT = {
+    **PLACE,
+    "contact_result": "contact",
+    "eligible_adults": "2",
+    "selected_available": "yes",
+    "age": "30",
+    "consent": "yes",
+    "privacy_check": "alone",
+}
 # Named answers; every other relevant question gets a generic answer from `fill`, which javarosa is then given too.
 ANSWER_SETS = {
     "nobody home": {**PLACE, "contact_result": "noncontact"},
-    "no consent": {**PLACE, "contact_result": "contact", "eligible_adults": "1", "selected_available": "yes",
-                   "age": "44", "consent": "no"},
+    "no consent": {
+        **PLACE,
+        "contact_result": "contact",
+        "eligible_adults": "1",
+        "selected_available": "yes",
+        "age": "44",
+        "consent": "no",
+    },
     "selected person away": {**PLACE, "contact_result": "contact", "eligible_adults": "3", "selected_available": "no"},
     "victim, contact with officials": {
-        **ADULT, "assault_hit_12m": "yes", "robbery_force_12m": "yes", "sexual_touching_12m": "refused",
-        "reported_physical": "yes", "reported_to_physical": "police serenazgo", "reported_robbery": "no",
-        "feels_safe_after_dark": "never_alone_after_dark", "contact_police_12m": "yes", "bribe_asked_12m": "no",
-        "dispute_types_2y": "neighbours family", "dispute_mechanisms_self": "none", "used_health_12m": "yes",
+        **ADULT,
+        "assault_hit_12m": "yes",
+        "robbery_force_12m": "yes",
+        "sexual_touching_12m": "refused",
+        "reported_physical": "yes",
+        "reported_to_physical": "police serenazgo",
+        "reported_robbery": "no",
+        "feels_safe_after_dark": "never_alone_after_dark",
+        "contact_police_12m": "yes",
+        "bribe_asked_12m": "no",
+        "dispute_types_2y": "neighbours family",
+        "dispute_mechanisms_self": "none",
+        "used_health_12m": "yes",
         "nationality": "venezuelan",
     },
     "privacy not possible, no contact": {
-        **ADULT, "privacy_check": "others_present", "feels_safe_after_dark": "safe",
-        **{f"contact_{k}_12m": "no" for k in ["police", "justice", "municipality", "registry", "health", "education",
-                                               "tax", "other"]},
-        "discrimination_5y": "yes", "discrimination_12m": "yes", "dispute_types_2y": "none",
-        "knows_linea100": "yes", "knows_cem": "no",
+        **ADULT,
+        "privacy_check": "others_present",
+        "feels_safe_after_dark": "safe",
+        **{
+            f"contact_{k}_12m": "no"
+            for k in ["police", "justice", "municipality", "registry", "health", "education", "tax", "other"]
+        },
+        "discrimination_5y": "yes",
+        "discrimination_12m": "yes",
+        "dispute_types_2y": "none",
+        "knows_linea100": "yes",
+        "knows_cem": "no",
     },
 }
 # What the phone fills itself (times, device, identity) and what is computed from the interview date (javarosa's
 # today is the day the test runs).
-PHONE_FILLED = {"start", "end", "today", "deviceid", "username", "instanceID", "instanceName", "audit", "ref_month_num",
-                "ref_month_es", "ref_month_en", "ref_year_1", "ref_year_2", "ref_year_5"}
+PHONE_FILLED = {
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "instanceID",
+    "instanceName",
+    "audit",
+    "ref_month_num",
+    "ref_month_es",
+    "ref_month_en",
+    "ref_year_1",
+    "ref_year_2",
+    "ref_year_5",
+}
 
 
 @pytest.fixture(scope="module")
 def side_by_side(built, javarosa):
     """Each answer set filled by `fill` and, with the values `fill` chose, by javarosa: (form, ours, javarosa's)."""
     form = read_xform(built.xform_bytes, {media.path.name: media.path.read_bytes() for media in built.media})
-    ours = {name: fill(form, answers, small_metadata(), random.Random(seed)) for seed, (name, answers) in enumerate(ANSWER_SETS.items())}
-    given = {name: [(node.name, filled.values[node.path]) for node in filled.shown if filled.values[node.path]] for name, filled in ours.items()}
+    ours = {
+        name: fill(form, answers, small_metadata(), random.Random(seed))
+        for seed, (name, answers) in enumerate(ANSWER_SETS.items())
+    }
+    given = {
+        name: [(node.name, filled.values[node.path]) for node in filled.shown if filled.values[node.path]]
+        for name, filled in ours.items()
+    }
     return form, ours, javarosa(given)
 
 
@@ -235,7 +307,9 @@ def side_by_side(built, javarosa):
 def test_fill_asks_what_javarosa_asks(side_by_side, name):
     _, ours, theirs = side_by_side
     assert [node.name for node in ours[name].shown] == theirs[name].asked
-    assert theirs[name].finalized and {verdict for answers in theirs[name].verdicts.values() for _, verdict in answers} == {"OK"}
+    assert theirs[name].finalized and {
+        verdict for answers in theirs[name].verdicts.values() for _, verdict in answers
+    } == {"OK"}
 
 
 @pytest.mark.parametrize("name", ANSWER_SETS)

@@ -16,7 +16,11 @@ from forms.xpath import XPathError, compile_xpath, evaluate
         ("not(selected(., 'none') and count-selected(.) > 1)", {"/d/m": "police none"}, False),
         ("regex(., '^[A-Z0-9][A-Z0-9-]{0,11}$')", {"/d/m": "Z01-B02"}, True),
         (". >= 0 and . <= /d/age", {"/d/m": "7", "/d/age": "6"}, False),
-        ("concat( /d/c , ' ', format-date-time( /d/t , '%Y-%m-%d %H:%M'))", {"/d/c": "x", "/d/t": "2026-11-03T09:14:11.561-05:00"}, "x 2026-11-03 09:14"),
+        (
+            "concat( /d/c , ' ', format-date-time( /d/t , '%Y-%m-%d %H:%M'))",
+            {"/d/c": "x", "/d/t": "2026-11-03T09:14:11.561-05:00"},
+            "x 2026-11-03 09:14",
+        ),
         ("(1 + 2) * 3 - 4 div 2", {}, 7.0),
     ],
 )

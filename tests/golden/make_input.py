@@ -97,8 +97,10 @@ def composite_answers(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataF
     n = len(frame)
     young = (frame["age_group"] == "18_29").to_numpy()
     out = frame.copy()
-    for name, p in (("say_in_government", [0.25, 0.25, 0.2, 0.1, 0.06, 0.1, 0.04]),
-                    ("influence_on_politics", [0.3, 0.25, 0.18, 0.08, 0.05, 0.1, 0.04])):
+    for name, p in (
+        ("say_in_government", [0.25, 0.25, 0.2, 0.1, 0.06, 0.1, 0.04]),
+        ("influence_on_politics", [0.3, 0.25, 0.18, 0.08, 0.05, 0.1, 0.04]),
+    ):
         out[name] = rng.choice(SAY, n, p=p)
     out.loc[young & (rng.random(n) < 0.3), "say_in_government"] = "some"  # related to a raking margin
     users = rng.random(n) < 0.55

@@ -17,8 +17,9 @@ from analysis.sampling import SampleSpec, plan_sample, read_frame
 def main() -> None:
     blocks = frame()
     dwellings, people = population(blocks)
-    plan = plan_sample(read_frame(blocks), SampleSpec(per_block=6, response_rate=0.6, seed=11),
-                       sizes={"a": 60, "b": 60, "c": 60})
+    plan = plan_sample(
+        read_frame(blocks), SampleSpec(per_block=6, response_rate=0.6, seed=11), sizes={"a": 60, "b": 60, "c": 60}
+    )
     field_round(plan, dwellings, people, seed=12).to_csv(HERE / "nonresponse_input.csv", index=False)
     blocks.to_csv(HERE / "nonresponse_frame.csv", index=False)
     sex, age = margins(people)

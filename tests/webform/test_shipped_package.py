@@ -37,7 +37,9 @@ def path_without_node(folder: Path) -> str:
 
 
 def test_the_page_renders_from_the_package_without_node(tmp_path, context):
-    checkout = Path(shutil.copytree(REPO, tmp_path / "checkout", ignore=shutil.ignore_patterns(*LEFT_OUT), symlinks=True))
+    checkout = Path(
+        shutil.copytree(REPO, tmp_path / "checkout", ignore=shutil.ignore_patterns(*LEFT_OUT), symlinks=True)
+    )
     assert not (checkout / "webform").exists() and (checkout / "collect" / "webform_dist" / "index.html").is_file()
     data = tmp_path / "data"
     data.mkdir()

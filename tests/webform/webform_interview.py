@@ -80,7 +80,8 @@ class WebForm:
             refused = self.page.locator("form.or .invalid-required, form.or .invalid-constraint")
             names = [refused.nth(i).locator("[name]").first.get_attribute("name") for i in range(refused.count())]
             raise AssertionError(f"{status.inner_text()} {names}")
-        expect(self.page.locator('form.or input[name$="/consent"]:checked')).to_have_count(0, timeout=ENGINE_MS)
+        # the next interview starts on an empty form
+        expect(self.page.locator('form.or input[name$="/district"]:checked')).to_have_count(0, timeout=ENGINE_MS)
 
     def waiting(self) -> int:
         return int(self.page.locator("#outbox-count").inner_text())
@@ -94,6 +95,7 @@ class XForm:
     choices: dict[str, tuple[str, frozenset[str]]]  # field name → ("select" | "select1", allowed choice names)
     translations: dict[str, dict[str, str]]  # language → itext id → text
     engine_filled: frozenset[str]  # paths the engine fills itself: preloads (start, deviceid…) and calculations
+    calculations: frozenset[str]  # paths of the form's calculations, but the meta block's (instanceName: the start)
 
     @classmethod
     def parse(cls, xform: bytes, media: dict[str, bytes]) -> "XForm":
@@ -112,9 +114,14 @@ class XForm:
         for control in html.find(f"{H}body").iter():
             if local(control.tag) in ("select", "select1"):
                 nodeset = control.find(f"{XF}itemset").get("nodeset")
-                choices[control.get("ref").rsplit("/", 1)[-1]] = (local(control.tag), lists[ITEMSET.match(nodeset).group(1)])
+                choices[control.get("ref").rsplit("/", 1)[-1]] = (
+                    local(control.tag),
+                    lists[ITEMSET.match(nodeset).group(1)],
+                )
         translations = {
-            translation.get("lang"): {text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation}
+            translation.get("lang"): {
+                text.get("id"): "".join(text.find(f"{XF}value").itertext()).strip() for text in translation
+            }
             for translation in model.find(f"{XF}itext")
         }
         engine_filled = frozenset(
@@ -122,7 +129,12 @@ class XForm:
             for bind in model.findall(f"{XF}bind")
             if bind.get("calculate") is not None or any(local(name) == "preload" for name in bind.attrib)
         )
-        return cls(next(iter(instances[0])), choices, translations, engine_filled)
+        calculations = frozenset(
+            bind.get("nodeset")
+            for bind in model.findall(f"{XF}bind")
+            if bind.get("calculate") is not None and "/meta/" not in bind.get("nodeset")
+        )
+        return cls(next(iter(instances[0])), choices, translations, engine_filled, calculations)
 
     def problems(self, record_xml: bytes) -> list[str]:
         """Why a record does not fit this form: root and ids, nodes the primary instance lacks, values outside
@@ -145,6 +157,11 @@ class XForm:
                 found += [f"{path}={value!r} is not a choice of {name}" for value in values if value not in allowed]
         return found
 
+    def calculated(self, record_xml: bytes) -> dict[str, str]:
+        """What the form computes from the answers (block probabilities, disposition, reference periods…), by path;
+        a calculation the record leaves out (non-relevant) is left out here too."""
+        paths = _paths(ElementTree.fromstring(record_xml))
+        return {path: paths[path].text or "" for path in sorted(self.calculations) if path in paths}
 
     def answers(self, record_xml: bytes) -> dict[str, str | frozenset[str]]:
         """The record's answers by path: non-empty values the respondent gave (multiple choices as a set), without

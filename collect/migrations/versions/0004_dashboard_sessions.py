@@ -21,8 +21,9 @@ def upgrade() -> None:
     op.create_table(
         "dashboard_sessions",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("signed_in_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
     )
@@ -30,8 +31,9 @@ def upgrade() -> None:
     op.create_table(
         "dashboard_sign_in_tickets",
         sa.Column("ticket_hash", sa.String(64), primary_key=True),
-        sa.Column("username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "username", sa.String(64), sa.ForeignKey("dashboard_users.username", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_dashboard_sign_in_tickets_username", "dashboard_sign_in_tickets", ["username"])
