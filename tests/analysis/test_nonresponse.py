@@ -62,7 +62,7 @@ def test_visit_records_enter_the_adjustment_then_leave_the_base(visits, result):
     completes = (visits["disposition"] == "complete").sum()
     assert len(result.analysis_data) == completes < len(visits)
     assert result.estimates.loc[result.estimates["by"] == "overall", "n"].iloc[0] == completes
-    note = methods_note(load_plan(GOLDEN / "nonresponse_plan.toml"), result)
+    note = methods_note(load_plan(GOLDEN / "nonresponse_plan.toml"), result, language="en")  # Spanish is the default
     assert "1 / (P(block) · P(dwelling | block) · P(person | dwelling))" in note
     assert "non-response adjusted within weighting classes (psu → neighbourhood" in note
 
