@@ -279,11 +279,13 @@ def _merge_within(unit: pd.Series, classes: dict, group: pd.Series, spec: Nonres
 @dataclass(frozen=True)
 class SampleWeights:
     """What the pipeline used as design weights: a probability sample or not (the note every output carries), the
-    non-response classes with their factors (None without a recorded sample) and the warnings."""
+    non-response classes with their factors (None without a recorded sample), the warnings, and `eligible`: the
+    respondents kept (None: all that recode kept)."""
 
     probability: bool
     classes: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
+    eligible: np.ndarray | None = None
 
     @property
     def note(self) -> str:
@@ -294,34 +296,66 @@ def design_weights(plan, responses: pd.DataFrame, data: pd.DataFrame, eligible: 
     """The recoded respondents with the plan's design weight column, and how it was made.
 
     `weight_from = "probabilities"` with a recorded sample: the adjusted weights above, for the respondents recode
-    kept (a kept row that is not the final interview of its dwelling is an error naming it). Without a recorded
-    sample (an imported Kobo export, a convenience sample) the pipeline still runs, on calibration only: the weight
-    column as recoded, else the eligible adults, else 1 — and says "non-probability sample" everywhere.
+    kept. A kept interview that is not the final visit of its dwelling (an interview saved twice, a dwelling
+    interviewed again) has no probability of its own: it leaves the estimates with a warning naming it (reject it
+    in review), so one duplicate never blocks the round. Without a recorded sample (an imported Kobo export, a
+    convenience sample, questionnaire v1) the pipeline still runs, on calibration only: the weight column as
+    recoded, else the eligible adults, else 1 — and says "non-probability sample" everywhere. A store holding both
+    (v1 interviews beside v2 visit records) is analysed the same way, as one non-probability sample, with a warning
+    counting the respondents without recorded probabilities: a weight from probabilities for some respondents and
+    from nothing for others would not estimate anything; filter the v1 rows out to get the probability weights.
     """
     design, selection = plan.design, plan.selection
     if design.weight_from != "probabilities":
         return data, SampleWeights(probability=False)
+    rows = responses.index[eligible]
     if not has_recorded_sample(responses, selection, design.psu):
-        fallback = data
-        if design.weight not in data.columns:
-            adults = data[selection.eligible_adults] if selection.eligible_adults in data.columns else 1.0
-            count = pd.to_numeric(pd.Series(adults, index=data.index), errors="coerce")
-            fallback = data.assign(**{design.weight: count.where(count >= 1).fillna(1.0)})
-        return fallback, SampleWeights(
-            probability=False,
-            warnings=[
-                "the responses record no sample (block, prob_block, dispositions): weighted by calibration only, as a "
-                "non-probability sample"
+        return _calibration_only(
+            data,
+            selection,
+            design.weight,
+            [
+                (
+                    "the responses record no sample (block, prob_block, dispositions): weighted by calibration only, as a "
+                    "non-probability sample"
+                )
+            ],
+        )
+    unrecorded = int(pd.to_numeric(responses.loc[rows, selection.prob_block], errors="coerce").isna().sum())
+    if unrecorded:
+        return _calibration_only(
+            data,
+            selection,
+            design.weight,
+            [
+                (
+                    f"{unrecorded} respondent(s) have no recorded selection probability (questionnaire v1 or typed PSU) beside "
+                    "the visit records: the whole round is weighted by calibration only, as a non-probability sample; "
+                    "analyse the v2 rows alone for probability weights"
+                )
             ],
         )
     adjusted = adjusted_weights(responses, selection, plan.nonresponse, design.psu)
-    rows = responses.index[eligible]
     weights = adjusted.weights.reindex(rows).to_numpy()
-    if np.isnan(weights).any():
-        lost = rows[np.isnan(weights)]
-        ids = responses.loc[lost, "instance_id"] if "instance_id" in responses.columns else pd.Series(lost)
-        raise AnalysisError(
-            f"{len(lost)} entrevistado(s) sin peso de diseño / eligible respondent(s) have no probability weight: not "
-            f"the final complete visit of their dwelling, or in a class left out (e.g. {', '.join(map(str, ids[:3]))})"
+    lost = np.isnan(weights)
+    warnings = list(adjusted.warnings)
+    if lost.any():
+        ids = responses.loc[rows[lost], "instance_id"] if "instance_id" in responses.columns else pd.Series(rows[lost])
+        warnings.append(
+            f"{lost.sum()} entrevistado(s) sin peso de diseño, fuera de las estimaciones / respondent(s) without a "
+            f"probability weight left out of the estimates: not the final visit of their dwelling (a duplicate to "
+            f"reject in review) or in a class left out (e.g. {', '.join(map(str, ids[:3]))})"
         )
-    return data.assign(**{design.weight: weights}), SampleWeights(True, adjusted.classes, adjusted.warnings)
+    kept = eligible.copy()
+    kept[np.flatnonzero(eligible)[lost]] = False
+    data = data.loc[~lost].reset_index(drop=True).assign(**{design.weight: weights[~lost]})
+    return data, SampleWeights(True, adjusted.classes, warnings, kept)
+
+
+def _calibration_only(data: pd.DataFrame, selection: SelectionSpec, weight: str, warnings: list[str]):
+    """The fallback design weight: the recoded weight column, else the eligible adults, else 1."""
+    if weight not in data.columns:
+        adults = data[selection.eligible_adults] if selection.eligible_adults in data.columns else 1.0
+        count = pd.to_numeric(pd.Series(adults, index=data.index), errors="coerce")
+        data = data.assign(**{weight: count.where(count >= 1).fillna(1.0)})
+    return data, SampleWeights(probability=False, warnings=warnings)

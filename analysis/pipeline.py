@@ -102,13 +102,14 @@ def run(plan: Plan, responses: pd.DataFrame, choices: pd.DataFrame | None = None
     """Apply the plan to the submissions frame (strings, as the store gives them)."""
     recoded = recode(_with_form_fields(plan, responses), plan.recode, columns=plan.required_columns())
     data, sample = design_weights(plan, responses, recoded.data, recoded.eligible)
+    eligible = recoded.eligible if sample.eligible is None else sample.eligible
     if choices is None and plan.form is not None:
         choices = pd.concat([read_form_choices(plan.form), derived_choices()], ignore_index=True)
     warnings = sample.warnings + check_against_data(plan, data, choices)
-    eligible, set_aside = recoded.eligible, _NONE_ASIDE
+    set_aside = _NONE_ASIDE
     aside, reasons = outside_margins(plan, data)
     if aside.any():
-        eligible, set_aside, note = _set_aside(responses, recoded.eligible, aside, reasons)
+        eligible, set_aside, note = _set_aside(responses, eligible, aside, reasons)
         data = data[~aside].reset_index(drop=True)
         warnings.append(note)
         if data.empty:

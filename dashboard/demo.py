@@ -14,9 +14,14 @@ the road. So this module does not write rows into the store. It
    violence module now and then;
    every visit to a selected dwelling is a submission, as the questionnaire asks: nobody home (visited again up
    to three times), household refusals at the door, vacant dwellings and businesses, unreachable dwellings, no
-   adult at home, the selected person away (visited again) — so the round has AAPOR dispositions to count;
-3. plays a field round: volunteers (real accounts with tokens, obviously fake names) working clusters of blocks
-   over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
+   adult at home, the selected person away (visited again), the selected person declining — so the round has
+   AAPOR dispositions to count, and response rates like a Peruvian face-to-face survey's (RR1 about 0.68);
+3. plays a field round on the sample: the blocks of the form's `blocks.csv` media (data/blocks.csv, the plan of
+   the synthetic frame), each worked by one volunteer, who visits exactly its `dwelling_numbers` (`_walk`), so the
+   analysis weights the round from the recorded probabilities. The round's `size` counts visits (submissions):
+   the neighbourhoods are taken in turn, so a short round still reaches each; the whole sample is about 5,000
+   visits, and a larger (benchmark) round walks it again. Volunteers (real accounts with tokens, obviously fake
+   names) work over three weeks, one of them a speeder, one with many don't-knows, one whose phone has an outdated form
    version, one with an unreliable GPS; a few GPS points outside their neighbourhood; one byte-identical resend
    and one interview saved twice under two instanceIDs (the duplicate a coordinator must catch);
 4. posts each submission through the OpenRosa route (`collect.openrosa.routes`: HEAD then multipart POST, 201
@@ -78,6 +83,16 @@ class DemoError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Block:
+    """A selected block of blocks.csv: its code, the dwellings the plan selected in it (`dwelling_numbers`) and
+    the volunteer assigned to it (empty: the round assigns one)."""
+
+    name: str
+    dwellings: tuple[int, ...]
+    volunteer: str = ""
+
+
+@dataclass(frozen=True)
 class Area:
     """A neighbourhood of data/neighbourhoods.csv with the demo's latent level of insecurity (1 = city average)."""
 
@@ -87,7 +102,7 @@ class Area:
     lon: float
     population: float
     risk: float
-    blocks: tuple[str, ...] = ()  # the selected blocks of blocks.csv in this neighbourhood
+    blocks: tuple[Block, ...] = ()  # the selected blocks of blocks.csv in this neighbourhood
 
     @property
     def programme(self) -> bool:
@@ -154,8 +169,11 @@ def read_areas(
     """
     frame = pd.read_csv(io.BytesIO(neighbourhoods))
     frame = frame.merge(populations[["district", "population_2017"]], on="district", how="left")
-    selected = pd.read_csv(io.BytesIO(blocks or (DATA_DIR / "blocks.csv").read_bytes()), dtype=str)
-    by_area = selected.groupby("neighbourhood")["name"].apply(tuple).to_dict()
+    selected = pd.read_csv(io.BytesIO(blocks or (DATA_DIR / "blocks.csv").read_bytes()), dtype=str).fillna("")
+    by_area: dict[str, tuple[Block, ...]] = {}
+    for row in selected.itertuples(index=False):
+        block = Block(row.name, tuple(int(n) for n in row.dwelling_numbers.split()), row.volunteer)
+        by_area[row.neighbourhood] = (*by_area.get(row.neighbourhood, ()), block)
     base = {"victor_larco_herrera": 0.7, "simbal": 0.55, "poroto": 0.55, "trujillo": 1.0}
     return [
         Area(
@@ -286,13 +304,11 @@ def _answers(
         "visit_number": str(slot.visit),
         "gps": gps,
     }
-    answers["contact_result"] = "contact" if slot.outcome in ("interview", "no_adults", "away") else slot.outcome
+    answers["contact_result"] = "contact" if slot.outcome in CONTACT else slot.outcome
     if answers["contact_result"] != "contact":
         return answers
-    answers["eligible_adults"] = (
-        "0" if slot.outcome == "no_adults" else ask.one({"1": 12, "2": 35, "3": 25, "4": 16, "5": 8, "6": 4})
-    )
-    if slot.outcome == "no_adults":
+    answers["eligible_adults"] = str(slot.adults)
+    if slot.adults == 0:
         return answers
     answers["selected_name_initials"] = "".join(rng.choices("ABCDEFGHIJLMNOPRSTVY", k=2)) if ask.chance(0.4) else None
     answers["selected_available"] = "no" if slot.outcome == "away" else "yes"
@@ -301,7 +317,7 @@ def _answers(
     if ask.chance(0.015):
         answers["age"] = str(rng.randint(15, 17))  # screened out: the form ends for under-18s
         return answers
-    answers["consent"] = "no" if ask.chance(0.02) else "yes"
+    answers["consent"] = "no" if slot.outcome == "refused" else "yes"
     person = _respondent(ask, area, answers)
     if answers["consent"] == "no":
         return answers
@@ -680,60 +696,96 @@ class DemoSubmission:
 
 @dataclass(frozen=True)
 class _Slot:
-    """One visit to make: the area, the block (PSU), the dwelling and visit number, and what the visit finds
-    (`interview`, `no_adults`, `away`, or a contact result other than contact: `noncontact`, `refused_door`, ...)."""
+    """One visit to make: the area, the block (PSU), the dwelling and visit number, the household's adults (0:
+    none) and what the visit finds: `interview`, `refused` (the selected person declines consent), `away` (the
+    selected person is not there), or a contact result other than contact (`noncontact`, `refused_door`,
+    `vacant`, `not_dwelling`, `no_access`)."""
 
     area: Area
     block: str
     dwelling: int = 1
     visit: int = 1
     outcome: str = "interview"
+    adults: int = 2
+    volunteer: int = 0  # index in the team
 
 
-_OUTCOMES = {
-    "interview": 0.72,
-    "noncontact": 0.1,
-    "away": 0.06,
-    "refused_door": 0.045,
-    "vacant": 0.035,
-    "not_dwelling": 0.015,
-    "no_access": 0.008,
-    "no_adults": 0.01,
-}
-REVISITED = ("noncontact", "away")  # visited again, up to the third visit
+CONTACT = ("interview", "refused", "away")
+# What a listed dwelling is (Peruvian urban listings: a few percent vacant, shops and workshops, rare unsafe access).
+_DWELLING = {"household": 0.915, "vacant": 0.05, "not_dwelling": 0.02, "no_access": 0.015}
+# Adults 18+ in a household (ENAHO-like: mostly 2–3, about 1 % with none: only minors at home).
+_ADULTS = {0: 1, 1: 13, 2: 35, 3: 24, 4: 15, 5: 7, 6: 4, 7: 1}
+MAX_VISITS = 3  # nobody home (or the selected person away) is final after the third visit
 
 
-def _allocate(areas: list[Area], size: int, rng: random.Random | None = None) -> list[_Slot]:
-    """`size` visits: per neighbourhood ∝ √population, programme neighbourhoods ×1.5, at least 2 %; about 12
-    dwellings per block, each visited until it yields an outcome (nobody home and selected person away are
-    visited again, up to three times), every visit its own submission.
+def _walk(areas: list[Area], size: int, team: int, rng: random.Random) -> list[_Slot]:
+    """The round's first `size` visits, walking the plan: the blocks of blocks.csv, taken one neighbourhood after
+    another in turn (so a short round still reaches every neighbourhood), each block worked whole by its volunteer
+    (the named one, else the next of the team in turn): a first visit to each of its selected dwellings, then
+    second and third visits to those where nobody was found or the selected person was away.
 
-    A square-root allocation is the usual compromise between precise neighbourhood estimates (equal sizes) and
-    precise city estimates (proportional sizes); it also gives the weights something to correct.
+    Per block, the chance of finding someone home is drawn once (some blocks are out at work all day): the
+    non-response the block classes correct. At the door a household may refuse (7 %); a selected adult refuses
+    consent more often when there are many adults (a stranger chose them) and the young are found away more.
+    With these rates about 70 % of the eligible dwellings end in an interview (RR1 about 0.65–0.7, the
+    response rates of Peruvian face-to-face surveys). A round larger than the sample walks it again (benchmark
+    sizes only: the dwellings then have more than one interview, which the analysis reports).
     """
-    rng = rng or random.Random(DEMO_SEED)
-    shares = [math.sqrt(area.population) * (1.5 if area.programme else 1.0) for area in areas]
-    floor = 0.02 * sum(shares)
-    shares = [max(share, floor) for share in shares]
-    exact = [size * share / sum(shares) for share in shares]
-    counts = [int(value) for value in exact]
-    for index in sorted(range(len(areas)), key=lambda i: exact[i] - counts[i], reverse=True)[: size - sum(counts)]:
-        counts[index] += 1
-    slots = []
-    for area, count in zip(areas, counts):
-        blocks = area.blocks or (f"{area.name[:3].upper()}-001",)
-        visits: list[_Slot] = []
-        dwelling = 0
-        while len(visits) < count:
-            dwelling += 1
-            block = blocks[(dwelling - 1) // 12 % len(blocks)]
-            for visit in (1, 2, 3):
-                outcome = rng.choices(list(_OUTCOMES), list(_OUTCOMES.values()))[0]
-                visits.append(_Slot(area, block, (dwelling - 1) % 12 * 3 + 2, visit, outcome))
-                if outcome not in REVISITED or len(visits) == count:
-                    break
-        slots += visits
+    owners_named: dict[str, int] = {}  # a volunteer named in blocks.csv → the demo volunteer playing them
+    queues = [list(area.blocks) for area in areas if area.blocks]
+    owners = [area for area in areas if area.blocks]
+    order = [
+        (owners[k], queue[i])
+        for i in range(max(map(len, queues), default=0))
+        for k, queue in enumerate(queues)
+        if i < len(queue)
+    ]
+    if not order:
+        raise DemoError("blocks.csv lists no block in the form's neighbourhoods: the demo round has nothing to visit")
+    slots: list[_Slot] = []
+    for turn in range(size):
+        area, block = order[turn % len(order)]
+        worker = owners_named.setdefault(block.volunteer, len(owners_named) % team) if block.volunteer else turn % team
+        slots += _block_visits(area, block, worker, rng)
+        if len(slots) >= size:
+            return slots[:size]
     return slots
+
+
+def _block_visits(area: Area, block: Block, volunteer: int, rng: random.Random) -> list[_Slot]:
+    """Every visit a volunteer makes to one block's selected dwellings, in the order made (see `_walk`)."""
+    home = rng.betavariate(4, 2.5)  # this block's chance of finding someone home at a visit
+    open_, visits = [], []
+    for number in block.dwellings:
+        kind = rng.choices(list(_DWELLING), list(_DWELLING.values()))[0]
+        adults = rng.choices(list(_ADULTS), list(_ADULTS.values()))[0] if kind == "household" else 0
+        slot = _Slot(area, block.name, number, 1, kind, adults, volunteer)
+        open_.append(slot)
+    for visit in range(1, MAX_VISITS + 1):
+        again = []
+        for slot in open_:
+            slot = _Slot(slot.area, slot.block, slot.dwelling, visit, _outcome(rng, slot, home), slot.adults, volunteer)
+            visits.append(slot)
+            if slot.outcome in ("noncontact", "away"):
+                again.append(slot)
+        open_ = again
+    return visits
+
+
+def _outcome(rng: random.Random, slot: _Slot, home: float) -> str:
+    """What one visit to a dwelling finds (`slot.outcome` holds the dwelling's kind on the first visit, the
+    previous visit's outcome after)."""
+    if slot.outcome in ("vacant", "not_dwelling", "no_access"):
+        return slot.outcome
+    if rng.random() > home:
+        return "noncontact"
+    if slot.outcome != "away" and rng.random() < 0.08:
+        return "refused_door"
+    if slot.adults == 0:
+        return "interview"  # someone opened: the count of adults (0) ends the visit as not eligible
+    if rng.random() < (0.12 if slot.outcome != "away" else 0.4):
+        return "away"
+    return "refused" if rng.random() < 0.06 + 0.015 * slot.adults else "interview"
 
 
 def _working_days() -> list[date]:
@@ -804,12 +856,12 @@ def generate_submissions(
     """
     rng = random.Random(seed)
     team = demo_volunteers(max(12, round(size / 170)))
-    slots = _allocate(areas, size, random.Random(seed))
+    slots = _walk(areas, size, len(team), random.Random(seed))
     devices = {
         member.name: "collect:" + "".join(rng.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=16)) for member in team
     }
     for index, member in enumerate(team):
-        own = slots[index * len(slots) // len(team) : (index + 1) * len(slots) // len(team)]
+        own = [slot for slot in slots if slot.volunteer == index]
         version_form = outdated if member.outdated_form and outdated is not None else form
         resend, twin = index % 12 == 2, index % 12 == 4
         for number, (slot, (start, end, rushed)) in enumerate(zip(own, _schedule(rng, len(own), member.speeder_share))):

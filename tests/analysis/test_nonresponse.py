@@ -62,7 +62,7 @@ def test_visit_records_enter_the_adjustment_then_leave_the_base(visits, result):
     completes = (visits["disposition"] == "complete").sum()
     assert len(result.analysis_data) == completes < len(visits)
     assert result.estimates.loc[result.estimates["by"] == "overall", "n"].iloc[0] == completes
-    note = methods_note(load_plan(GOLDEN / "nonresponse_plan.toml"), result)
+    note = methods_note(load_plan(GOLDEN / "nonresponse_plan.toml"), result, language="en")  # Spanish is the default
     assert "1 / (P(block) · P(dwelling | block) · P(person | dwelling))" in note
     assert "non-response adjusted within weighting classes (psu → neighbourhood" in note
 
@@ -104,15 +104,17 @@ def test_adjustment_by_hand():
     assert "kept although thin" in strict.warnings[0]
 
 
-def test_bad_probabilities_and_orphans_are_named(plan, visits):
+def test_bad_probabilities_are_named_and_orphans_left_out_by_name(plan, visits):
     bad = small_round().assign(prob_block=lambda f: f["prob_block"].where(f["psu"] == "X", "1.5"))
     with pytest.raises(AnalysisError, match=r"without valid recorded probabilities.*Y/1"):
         nonresponse.adjusted_weights(bad, SelectionSpec(), NonresponseSpec(), "psu")
     extra = visits.iloc[[0]].assign(
         instance_id="uuid:orphan", disposition=np.nan, consent="yes", age="30", sex="female", victim="no"
     )
-    with pytest.raises(AnalysisError, match="uuid:orphan"):
-        run(plan, pd.concat([visits, extra], ignore_index=True))
+    result = run(plan, pd.concat([visits, extra], ignore_index=True))  # one bad submission blocks nobody
+    assert any("uuid:orphan" in w and "left out" in w for w in result.warnings)
+    assert "uuid:orphan" not in set(result.microdata["instance_id"])
+    assert len(result.analysis_data) == len(run(plan, visits).analysis_data)
 
 
 def test_without_a_recorded_sample_calibration_only_and_said_so(plan, visits):

@@ -388,7 +388,7 @@ def test_plan_mistake_is_reported_before_any_computation():
 def test_non_numeric_user_weights_are_named():
     plan = dataclasses.replace(
         PLAN,
-        design=dataclasses.replace(PLAN.design, weight="my_weight"),
+        design=dataclasses.replace(PLAN.design, weight="my_weight", weight_from="column"),
         weights=WeightsSpec(method="none"),
         margins=(),
     )

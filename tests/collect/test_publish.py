@@ -4,7 +4,7 @@ import pytest
 
 from collect.publish import publish_shipped_forms
 from collect.store import Store
-from forms.build import build_all
+from forms.build import DATA_DIR, build_all
 
 
 def test_shipped_forms_are_published_with_xlsform_and_media_idempotently(engine):
@@ -18,8 +18,10 @@ def test_shipped_forms_are_published_with_xlsform_and_media_idempotently(engine)
     assert store.form_xml("sdg16_perception") == source.xform_bytes
     assert form.xform_md5 == hashlib.md5(source.xform_bytes).hexdigest()
     assert store.form_xlsform("sdg16_perception") == source.xlsx_bytes
-    assert [m.filename for m in form.media] == ["neighbourhoods.csv"]
-    assert store.media_file("sdg16_perception", None, "neighbourhoods.csv") == (source.media[0].path).read_bytes()
+    assert sorted(m.filename for m in form.media) == ["blocks.csv", "neighbourhoods.csv"]  # v2: the sampled blocks
+    for file in source.media:
+        assert store.media_file("sdg16_perception", None, file.name) == file.path.read_bytes()
+    assert store.media_file("sdg16_perception", None, "blocks.csv") == (DATA_DIR / "blocks.csv").read_bytes()
 
 
 def test_without_java_the_server_still_publishes_with_a_warning(engine, monkeypatch, caplog):
@@ -34,7 +36,6 @@ def _blocks(seed: int) -> bytes:
     import pandas as pd
 
     from analysis.sampling import SampleSpec, plan_files, plan_sample, read_frame
-    from forms.build import DATA_DIR
 
     frame = read_frame(
         pd.read_csv(DATA_DIR / "frame_trujillo_synthetic.csv"), pd.read_csv(DATA_DIR / "neighbourhoods.csv")

@@ -15,6 +15,8 @@ from xml.etree import ElementTree
 import pandas as pd
 import pytest
 
+from analysis import fieldwork, nonresponse, pipeline
+from analysis.plan import DEFAULT_PLAN, load_plan
 from collect.publish import publish_built
 from collect.store import Store
 from collect.submission import parse_submission
@@ -274,7 +276,8 @@ def test_the_round_has_the_designed_imbalance_and_correlations(round_2000):
     _, frame = round_2000
     stored = frame[~frame["resend"]]
     assert len(stored) == 2001  # 2000 visits + the interview saved twice
-    assert 15 <= (stored["consent"] == "no").sum() <= 60
+    asked = stored["consent"].notna()
+    assert 0.05 <= (stored.loc[asked, "consent"] == "no").mean() <= 0.2  # the selected person declines
     assert 10 <= (pd.to_numeric(stored["age"]) < 18).sum() <= 50
     people = adults(stored)
     assert (people["sex"] == "female").mean() > 0.55  # census 18+: about 0.51
@@ -293,7 +296,8 @@ def test_the_round_has_the_designed_imbalance_and_correlations(round_2000):
 def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighbourhoods):
     submissions, frame = round_2000
     minutes = (pd.to_datetime(frame["end"]) - pd.to_datetime(frame["start"])).dt.total_seconds() / 60
-    by_volunteer = frame.assign(minutes=minutes).groupby("volunteer")
+    interviewed = frame.index.isin(adults(frame).index)  # visits without an interview end in a minute or three
+    by_volunteer = frame.assign(minutes=minutes)[interviewed].groupby("volunteer")
     median = by_volunteer["minutes"].median()
     assert median.min() < 0.7 * median.median()  # the speeder
     battery = frame[[f"health_{a}" for a in ("access", "affordability", "quality", "equality", "courtesy")]].dropna()
@@ -345,13 +349,41 @@ def test_every_visit_is_a_submission_with_its_disposition(round_2000):
         "vacant",
         "not_dwelling",
     }
-    assert 0.6 < counts["complete"] / len(stored) < 0.8
     assert (stored["disposition"] == "complete").sum() == len(adults(stored))
+    final = fieldwork.final_dispositions(stored.drop_duplicates(["block", "dwelling_number", "visit_number"]))
+    rates = fieldwork.response_rates(final).iloc[0]
+    assert 0.6 <= rates["RR1"] <= 0.75 and rates["U"] > 0 and rates["NE"] > 0  # a Peruvian face-to-face round
     revisits = stored[pd.to_numeric(stored["visit_number"]) > 1]
     assert len(revisits) and revisits.duplicated(subset=["block", "dwelling_number"], keep=False).sum() < len(stored)
+    assert pd.to_numeric(stored["visit_number"]).max() == fieldwork.MAX_VISITS
     interviews = stored[stored["disposition"] == "complete"]
     assert interviews["privacy_check"].isin(["others_present", "respondent_declined"]).any()
     assert interviews.loc[interviews["privacy_check"] == "others_present", "assault_hit_12m"].isna().all()
+
+
+def test_the_round_walks_the_sample_plan(round_2000):
+    """Volunteers visit the dwellings blocks.csv selected, each block worked by one volunteer, the neighbourhoods in
+    turn (a round shorter than the sample still reaches every one); revisits only where nobody was found, with the
+    visit number counting up, and the block's recorded probabilities travel with every visit."""
+    _, frame = round_2000
+    stored = frame[~frame["resend"]]
+    plan = pd.read_csv(DATA_DIR / "blocks.csv", dtype=str).set_index("name")
+    listed = {(block, int(n)) for block, numbers in plan["dwelling_numbers"].items() for n in numbers.split()}
+    visited = set(zip(stored["block"], stored["dwelling_number"].astype(int)))
+    assert visited <= listed
+    assert stored.groupby("block")["volunteer"].nunique().max() == 1
+    assert set(stored["neighbourhood"]) == set(plan["neighbourhood"])
+    assert (
+        stored["prob_block"].astype(float) == plan.loc[stored["block"], "prob_block"].astype(float).to_numpy()
+    ).all()
+    assert (stored["psu"] == stored["block"]).all()
+    once = stored.drop_duplicates(["block", "dwelling_number", "visit_number"])  # but the interview saved twice
+    visits = once.assign(n=pd.to_numeric(once["visit_number"])).sort_values("n", kind="stable")
+    for _, dwelling in visits.groupby(["block", "dwelling_number"]):
+        assert dwelling["n"].tolist() == list(range(1, len(dwelling) + 1))
+        assert dwelling["disposition"].iloc[:-1].isin(fieldwork.NO_CONTACT_YET).all()
+    adults_ = pd.to_numeric(adults(stored)["eligible_adults"])
+    assert adults_.min() >= 1 and 2.2 < adults_.mean() < 3.2
 
 
 def test_same_seed_same_bytes_other_seed_other_data():
@@ -363,6 +395,41 @@ def test_same_seed_same_bytes_other_seed_other_data():
 
 
 # --- through the OpenRosa route ----------------------------------------------------------------------------------
+
+
+def test_the_loaded_round_is_estimated_as_a_probability_sample(loaded, built):
+    """The default plan on the stored demo round: design weights from the recorded probabilities (dwellings /
+    (prob_block · take) × eligible adults, then one non-response factor ≥ 1 per class of blocks), the interview
+    saved twice left out by name, estimates with the probability statement; the same round without its recorded
+    probabilities (as questionnaire v1 gives it), alone or beside v2 rows, is calibration only and says so."""
+    store, _, _ = loaded
+    frame = store.submissions_frame(built.form_id)
+    plan = load_plan(DEFAULT_PLAN)
+    result = pipeline.run(plan, frame)
+    assert result.sample.probability and result.sample.note == nonresponse.PROBABILITY
+    data = result.analysis_data
+    recorded = frame.loc[result.eligible]
+    base = (
+        pd.to_numeric(recorded["block_dwellings"])
+        / (pd.to_numeric(recorded["prob_block"]) * pd.to_numeric(recorded["block_take"]))
+        * pd.to_numeric(recorded["eligible_adults"])
+    ).to_numpy()
+    factor = pd.Series(data["design_weight"].to_numpy() / base, index=recorded["block"].to_numpy())
+    assert factor.min() >= 1 - 1e-9 and factor.round(9).groupby(level=0).nunique().max() == 1
+    assert len(result.sample.classes) and len(data) == (frame["disposition"] == "complete").sum() - 1  # the twin
+    twin = frame[
+        frame.duplicated(subset=["block", "dwelling_number", "visit_number"], keep="last")
+        & frame["disposition"].eq("complete")
+    ]["instance_id"]
+    assert len(twin) == 1 and any(twin.iloc[0] in w for w in result.warnings)
+    safe = result.estimates[(result.estimates["indicator"] == "16.1.4") & (result.estimates["by"] == "overall")]
+    assert len(safe) == 1 and 0 < safe["estimate"].iloc[0] < 1 and safe["n"].iloc[0] == len(data)
+
+    v1 = pipeline.run(plan, frame.drop(columns=["prob_block"]))
+    assert not v1.sample.probability and v1.sample.note == nonresponse.NON_PROBABILITY
+    mixed = frame.assign(prob_block=frame["prob_block"].where(frame.index % 2 == 0))
+    both = pipeline.run(plan, mixed)
+    assert not both.sample.probability and any("no recorded selection probability" in w for w in both.warnings)
 
 
 def test_the_load_goes_through_the_openrosa_route_and_reports_progress(loaded, built):

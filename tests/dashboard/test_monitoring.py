@@ -4,7 +4,9 @@ import json
 
 import pandas as pd
 
+from analysis import fieldwork
 from dashboard import data
+from forms.build import DATA_DIR
 
 
 def _texts(at) -> str:
@@ -60,36 +62,38 @@ def test_map_shows_the_gps_points(demo_data, app_as):
     assert any("have a GPS point" in c.value for c in at.caption)
 
 
-def test_response_rates_tab_needs_visit_records(demo_data, app_as):
+def test_response_rates_tab_needs_visit_records(demo_data, app_as, monkeypatch):
+    """A round without the visit section (questionnaire v1, an import) is told why there are no rates."""
+    shown = data.submissions
+    monkeypatch.setattr(
+        data,
+        "submissions",
+        lambda include_rejected=False: shown(include_rejected).drop(
+            columns=["block", "dwelling_number", "visit_number", "disposition"]
+        ),
+    )
     at = app_as("coordinator", "monitoring", "Response rates")
     assert not at.exception
     assert "no visit records" in _texts(at)
 
 
-def test_response_rates_per_volunteer_from_visit_records(demo_data, app_as, monkeypatch):
-    """The demo round (v1 form) given a visit section: every 4th dwelling refused, the rest completed."""
-    shown = data.submissions
-
-    def with_visits(include_rejected=False):
-        frame = shown(include_rejected)
-        k = pd.Series(range(len(frame)), index=frame.index)
-        return frame.assign(
-            block=frame["psu"],
-            dwelling_number=(k + 1).astype(str),
-            visit_number="1",
-            disposition=k.mod(4).map(lambda r: "refused" if r == 0 else "complete"),
-        )
-
-    monkeypatch.setattr(data, "submissions", with_visits)
+def test_response_rates_per_volunteer_from_visit_records(demo_data, app_as):
+    """The demo round's own visit records (every visit a submission, revisits included): one row per volunteer,
+    the dwellings visited and completed as analysis.fieldwork counts them from the stored submissions, against
+    the 3,120 dwellings blocks.csv plans, and realistic rates."""
     at = app_as("coordinator", "monitoring", "Response rates")
     assert not at.exception
     table = at.dataframe[0].value
-    frame = with_visits(include_rejected=True)
+    frame = data.submissions(include_rejected=True)
+    final = fieldwork.final_dispositions(frame)
     assert set(table["volunteer"]) == set(frame["volunteer"])
-    visited = frame[frame["review_state"] != "rejected"]
-    assert table["visited"].sum() == len(visited)
-    assert table["I"].sum() == (visited["disposition"] == "complete").sum()
-    assert "RR1" in _texts(at)
+    assert table["visited"].sum() == len(final) and len(final) < len(frame)  # revisits are not new dwellings
+    assert table["I"].sum() == (final["disposition"] == "complete").sum()
+    assert (table["RR1"].between(0.3, 1)).all()
+    whole = fieldwork.response_rates(final).iloc[0]
+    assert 0.6 <= whole["RR1"] <= 0.75
+    planned = pd.read_csv(DATA_DIR / "blocks.csv")["take"].sum()
+    assert f"{len(final):,} dwellings visited of {planned:,} planned; RR1 {whole['RR1']:.0%}" in _texts(at)
 
 
 def test_the_field_map_is_coloured_by_volunteer_or_flag_over_the_inei_districts(demo_data, app_as):
