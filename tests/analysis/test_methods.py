@@ -35,7 +35,7 @@ def test_note_puts_the_plan_and_the_run_into_words(result):
         assert f"| {indicator.id} | {indicator.series} | {indicator.name} |" in note
         assert f"| {indicator.comparability} | {indicator.comparability_note} |" in note
     assert "**local** (a local measure: never report it as the SDG series)" in note
-    assert "Respondents: people who consented (`consent` = yes) and aged 18+ (`age`), one per household." in note
+    assert "Respondents: adults aged 18+ who consented (`consent`), one per household." in note
     assert "SYNTHETIC" not in note
 
 
