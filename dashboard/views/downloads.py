@@ -19,7 +19,7 @@ from analysis.methods import methods_note
 from analysis.pipeline import Result
 from analysis.recode import derived_choices
 from collect.access_log import record_full_download
-from dashboard import data, demo, freshness, i18n, signin
+from dashboard import data, demo, freshness, i18n, safe, signin
 from dashboard.i18n import N_, _
 from forms.choices import read_form_choices, read_form_fields
 from forms.codebook import codebook_frame
@@ -114,7 +114,8 @@ def _synthetic() -> bool:
 
 
 def note(result: Result, language: str = i18n.DEFAULT) -> str:
-    return methods_note(data.plan(), result, synthetic=_synthetic(), language=language)
+    written = methods_note(data.plan(), result, synthetic=_synthetic(), language=language)
+    return safe.for_role(written, signin.current_user().role)
 
 
 def _written(write, suffix: str) -> bytes:

@@ -460,7 +460,8 @@ def _weighting(result) -> None:
     st.dataframe(result.diagnostics, hide_index=True)
     if result.warnings:  # analysis words them (in English): shown as data under a translated heading
         st.warning(_("The weighting left {n} notes:").format(n=len(result.warnings)))
-        st.dataframe(pd.DataFrame({_("note"): result.warnings}), hide_index=True)
+        role = signin.current_user().role
+        st.dataframe(pd.DataFrame({_("note"): [safe.for_role(w, role) for w in result.warnings]}), hide_index=True)
     st.subheader(_("Population margins: source and assumptions"))
     st.dataframe(
         pd.DataFrame(

@@ -143,7 +143,7 @@ def test_a_tab_signed_in_by_the_form_that_never_fetched_its_cookie_ends_too(user
     at.text_input[0].input("the_coordinator")
     at.text_input[1].input(password)
     button(at, "Sign in").click().run()
-    assert signed_in_as(at) == ["Signed in as **the_coordinator** (coordinator)"]
+    assert signed_in_as(at) == ["Signed in as **the\\_coordinator** (coordinator)"]
     if ending == "password changed":
         users.set_password("the_coordinator", "changed by an admin")
     elif ending == "account removed":
