@@ -54,6 +54,7 @@ import sqlalchemy as sa
 from pyxform.xls2xform import convert
 from starlette.applications import Starlette
 
+from analysis.recode import GROUNDS
 from collect import tables
 from collect.openrosa import routes
 from collect.publish import publish_shipped_forms
@@ -568,20 +569,7 @@ def _voice_discrimination_disputes(ask: _Asker, person: _Person, answers: dict) 
             "other": 0.03,
         }
     ).split()
-    for ground in (
-        "sex",
-        "age",
-        "disability",
-        "ethnicity",
-        "migration",
-        "socioeconomic",
-        "residence",
-        "religion",
-        "marital",
-        "sexual_orientation",
-        "political",
-        "other",
-    ):
+    for ground in GROUNDS:  # the form's yes/no per ground, as the analysis reads them
         answers[f"discrim_{ground}"] = ask.answer("yes" if ground in grounds else "no")
     answers["discrimination_grounds_other"] = ask.rng.choice(("por su forma de vestir", "por su peso", "por su acento"))
     types = ask.many(
