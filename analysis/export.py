@@ -231,11 +231,11 @@ def full_microdata(
 
 def choice_columns(name: str, values: list[str], taken: frozenset[str] = frozenset()) -> dict[str, str]:
     """0/1 column names for a select_multiple: `name_choice`, or `name_1`… where a choice name would make one
-    longer than Stata's and SPSS's 32 characters, not a valid variable name, or the name of another field in
+    longer than 31 characters (what Stata 115 and SPSS both take), not a valid variable name, or the name of another field in
     `taken` (`main_problems_other` is the form's free-text "other" question)."""
     readable = {v: f"{name}_{v}" for v in values}
     if all(
-        len(c) <= 32 and c.replace("_", "a").isalnum() and c.isascii() and c not in taken for c in readable.values()
+        len(c) <= 31 and c.replace("_", "a").isalnum() and c.isascii() and c not in taken for c in readable.values()
     ):
         return readable
     return {v: f"{name}_{i}" for i, v in enumerate(values, start=1)}
@@ -316,13 +316,15 @@ def write_microdata(
     if suffix not in (".dta", ".sav"):
         raise AnalysisError(f"cannot write microdata to '{path.name}': use .csv, .dta or .sav")
     coded, value_labels = _coded(frame, choices)
-    too_long = [c for c in coded.columns if len(c) > 32 or (suffix == ".dta" and c in value_labels and len(c) > 31)]
+    too_long = [c for c in coded.columns if len(c) > (31 if suffix == ".dta" else 64)]
     if too_long:
         raise AnalysisError(
-            f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata/SPSS allow 32 "
-            "characters, Stata 31 for a labelled variable); rename them or export CSV"
+            f"variable name(s) too long for {suffix}: {', '.join(too_long)} (Stata 115 takes 31 characters, SPSS "
+            "64); rename them or export CSV"
         )
-    column_labels = variable_labels(coded, fields, choices)
+    # Stata 115 keeps 80 bytes of a variable label, SPSS 256: longer ones (bilingual question texts) are cut.
+    size = 80 if suffix == ".dta" else 256
+    column_labels = {name: _fit(label, size) for name, label in variable_labels(coded, fields, choices).items()}
     if suffix == ".sav":
         pyreadstat.write_sav(
             coded,

@@ -79,7 +79,7 @@ def test_estimate_files(demo_data):
     assert "SÍ: ronda de demostración generada" in sheets["metadata"]["value"].astype(str).tolist()  # Spanish first
     english = pd.read_excel(io.BytesIO(downloads._table_file(result, ".xlsx", language="en")), sheet_name="metadata")
     assert "YES: generated demo round" in english["value"].astype(str).tolist()
-    assert tidy["sample"].str.startswith("muestra no probabilística").all()  # the demo round records no sample
+    assert tidy["sample"].str.startswith("muestra probabilística").all()  # the demo round walks the sample plan
     sdmx = pd.read_csv(io.BytesIO(downloads._table_file(result, ".csv", sdmx=True)))
     assert set(sdmx["SERIES"]) >= {"VC_SNS_WALN_DRK", "IU_COR_BRIB"} and (sdmx["UNIT_MEASURE"] == "PT").all()
 

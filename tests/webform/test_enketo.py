@@ -304,13 +304,13 @@ def test_whole_interviews_both_skip_paths_arrive_as_entered(
     server, xform, places, volunteer, webform, javarosa, artifacts
 ):
     name, _ = volunteer
-    choose_place(webform, places, "trujillo", "trujillo", "T-042")
-    victim_place = choose_place(webform, places, "el_porvenir", "alto_trujillo", "AT-101")  # the volunteer corrects it
+    choose_place(webform, places, "trujillo", "trujillo", "TRU-0116")
+    victim_place = choose_place(webform, places, "el_porvenir", "alto_trujillo", "AT-0019")  # the volunteer corrects it
     webform.answer_all(VICTIM_WHO_REPORTED)
     webform.page.screenshot(path=str(artifacts / "webform-filled.png"), full_page=True)
     webform.finish()
 
-    non_victim_place = choose_place(webform, places, "la_esperanza", "wichanzao", "W-004")
+    non_victim_place = choose_place(webform, places, "la_esperanza", "wichanzao", "WIC-0004")
     webform.answer_all(NON_VICTIM)
     for skipped in NON_VICTIM_SKIPS:
         webform.expect_shown(skipped, False)
@@ -324,9 +324,9 @@ def test_whole_interviews_both_skip_paths_arrive_as_entered(
     assert_stored_as_entered(victim, victim_answers, VICTIM_SKIPS)
     assert_stored_as_entered(non_victim, non_victim_answers, NON_VICTIM_SKIPS)
     _, blocks = places
-    block = blocks.set_index("name").loc["AT-101"]
+    block = blocks.set_index("name").loc["AT-0019"]
     assert (victim["psu"], victim["prob_block"], victim["block_take"], victim["block_dwellings"]) == (
-        "AT-101",
+        "AT-0019",
         block["prob_block"],
         block["take"],
         block["dwellings"],
@@ -348,7 +348,7 @@ def test_a_visit_without_an_interview_arrives_with_its_disposition(server, xform
     response rate can count it."""
     name, _ = volunteer
     answers = {
-        **choose_place(webform, places, "florencia_de_mora", "fm_parte_alta", "FPA-063"),
+        **choose_place(webform, places, "florencia_de_mora", "fm_parte_alta", "FPA-0011"),
         "dwelling_number": "11",
         "visit_number": "1",
         "contact_result": "noncontact",
@@ -362,14 +362,14 @@ def test_a_visit_without_an_interview_arrives_with_its_disposition(server, xform
     records = stored_records(server, name, 1)
     assert len(records) == 1
     record = records.iloc[0]
-    assert (record["contact_result"], record["disposition"], record["psu"]) == ("noncontact", "noncontact", "FPA-063")
+    assert (record["contact_result"], record["disposition"], record["psu"]) == ("noncontact", "noncontact", "FPA-0011")
     assert pd.isna(record.get("eligible_adults")) and pd.isna(record.get("consent"))
     assert_same_record_as_javarosa(server, xform, javarosa, record, answers)
 
 
 def test_skip_logic_as_the_engine_evaluates_it(server, places, volunteer, webform):
     name, _ = volunteer
-    choose_place(webform, places, "moche", "moche", "M-082")
+    choose_place(webform, places, "moche", "moche", "MOC-0007")
     webform.answer_all({"dwelling_number": "3", "visit_number": "1"})
     for result in NOT_REACHED:  # no one to interview: the visit ends
         webform.answer("contact_result", result)
@@ -428,7 +428,7 @@ def test_skip_logic_as_the_engine_evaluates_it(server, places, volunteer, webfor
         webform.expect_shown(question, False)
     webform.finish()
 
-    choose_place(webform, places, "moche", "moche", "M-095")
+    choose_place(webform, places, "moche", "moche", "MOC-0024")
     webform.answer_all({**SELECTED, "age": "52", "consent": "no"})  # no consent: a closing note, nothing else
     webform.expect_shown("consent_declined_note")
     webform.expect_shown("sex", False)
@@ -455,10 +455,10 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, place
     context.set_offline(True)
     webform.page.reload()  # the service worker serves page, bundle, form, neighbourhood and block lists
     webform.wait_ready()
-    choose_place(webform, places, "huanchaco", "huanchaco", "H-052")
+    choose_place(webform, places, "huanchaco", "huanchaco", "HUA-0002")
     webform.answer_all({**SELECTED, "age": "40", "consent": "no"})
     webform.finish()
-    choose_place(webform, places, "laredo", "laredo", "L-213")
+    choose_place(webform, places, "laredo", "laredo", "LAR-0014")
     webform.answer_all({**SELECTED, "age": "17"})
     webform.finish()
     assert webform.waiting() == 2
@@ -474,7 +474,7 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, place
         "document.getElementById('outbox-count').textContent === '0'", timeout=STORE_WAIT_SECONDS * 1000
     )
     records = stored_records(server, name, 2)
-    assert sorted(zip(records["block"], records["disposition"])) == [("H-052", "refused"), ("L-213", "not_eligible")]
+    assert sorted(zip(records["block"], records["disposition"])) == [("HUA-0002", "refused"), ("LAR-0014", "not_eligible")]
     delivered = [request for request in posts[sent_while_offline:] if request.failure is None]
     assert [request.response().status for request in delivered] == [201, 201]
     for request in delivered:  # as Enketo Express posts: multipart with xml_submission_file (else the server says 400)
@@ -487,14 +487,14 @@ def test_an_unfinished_interview_survives_a_reload(server, places, volunteer, we
     """Phones reload pages and kill background tabs: the answers given so far come back, and the interview
     finished afterwards is one record."""
     name, _ = volunteer
-    choose_place(webform, places, "la_esperanza", "jerusalen", "J-142")
+    choose_place(webform, places, "la_esperanza", "jerusalen", "JER-0012")
     webform.answer_all({**SELECTED, "age": "45", "consent": "yes", "sex": "female"})
     webform.page.reload()
     webform.wait_ready()
     expect(webform.page.locator("#status")).to_have_attribute("data-ui", "restored")
     chosen = {
         "neighbourhood": "jerusalen",
-        "block": "J-142",
+        "block": "JER-0012",
         "contact_result": "contact",
         "consent": "yes",
         "sex": "female",
@@ -509,7 +509,7 @@ def test_an_unfinished_interview_survives_a_reload(server, places, volunteer, we
     records = stored_records(server, name, 1)
     assert len(records) == 1
     assert (records.loc[0, "block"], records.loc[0, "age"], records.loc[0, "disposition"]) == (
-        "J-142",
+        "JER-0012",
         "17",
         "not_eligible",
     )
@@ -520,7 +520,7 @@ def test_an_unfinished_interview_survives_a_reload(server, places, volunteer, we
 
 def test_a_discarded_interview_is_gone(server, places, volunteer, webform):
     name, _ = volunteer
-    choose_place(webform, places, "salaverry", "salaverry", "S-079")
+    choose_place(webform, places, "salaverry", "salaverry", "SAL-0007")
     webform.answer("contact_result", "contact")
     webform.page.once("dialog", lambda dialog: dialog.accept())
     webform.page.click("#discard-form")
@@ -536,7 +536,7 @@ def test_a_refused_upload_is_explained_and_the_record_kept(server, places, volun
     """A revoked link: the server's own message reaches the volunteer, and the interview waits on the phone."""
     name, _ = volunteer
     revoke_volunteer(server.store, name)
-    choose_place(webform, places, "simbal", "simbal", "S-100")
+    choose_place(webform, places, "simbal", "simbal", "SIM-0001")
     webform.answer_all({"dwelling_number": "4", "visit_number": "1", "contact_result": "vacant"})
     webform.finish()
     status = webform.page.locator("#status")
@@ -635,7 +635,7 @@ def test_the_web_form_asks_no_host_but_the_server(server, places, context, volun
     webform = WebForm(context.new_page())
     webform.open(url)
     assert webform.page.evaluate("typeof XSLTProcessor") == "undefined"
-    choose_place(webform, places, "victor_larco_herrera", "victor_larco_herrera", "VLH-061")
+    choose_place(webform, places, "victor_larco_herrera", "victor_larco_herrera", "VLH-0006")
     webform.answer_all({**SELECTED, "age": "30", "consent": "yes"})
     webform.page.select_option("#form-languages", "en")
     webform.page.select_option("#form-languages", "es")
