@@ -173,8 +173,9 @@ def test_microdata_format_and_name_errors(result, tmp_path):
     with pytest.raises(AnalysisError, match="use .csv, .dta or .sav"):
         export.write_microdata(frame, tmp_path / "m.parquet")
     long = frame.assign(a_variable_name_longer_than_32_chars=1.0)
-    with pytest.raises(AnalysisError, match="too long for .sav: a_variable_name_longer_than_32_chars"):
-        export.write_microdata(long, tmp_path / "m.sav")
+    with pytest.raises(AnalysisError, match="too long for .dta: a_variable_name_longer_than_32_chars"):
+        export.write_microdata(long, tmp_path / "m.dta")
+    export.write_microdata(long, tmp_path / "m.sav")  # SPSS takes 64 characters
 
 
 # ---- the command line ------------------------------------------------------------------------------------

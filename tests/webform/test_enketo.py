@@ -474,7 +474,10 @@ def test_offline_interviews_survive_reload_and_arrive_exactly_once(server, place
         "document.getElementById('outbox-count').textContent === '0'", timeout=STORE_WAIT_SECONDS * 1000
     )
     records = stored_records(server, name, 2)
-    assert sorted(zip(records["block"], records["disposition"])) == [("HUA-0002", "refused"), ("LAR-0014", "not_eligible")]
+    assert sorted(zip(records["block"], records["disposition"])) == [
+        ("HUA-0002", "refused"),
+        ("LAR-0014", "not_eligible"),
+    ]
     delivered = [request for request in posts[sent_while_offline:] if request.failure is None]
     assert [request.response().status for request in delivered] == [201, 201]
     for request in delivered:  # as Enketo Express posts: multipart with xml_submission_file (else the server says 400)
