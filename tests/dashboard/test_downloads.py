@@ -1,11 +1,10 @@
-import pytest
-
 """Downloads page on the demo round: each file is what it says, and microdata carry no direct identifiers."""
 
 import io
 
 import pandas as pd
 import pyreadstat
+import pytest
 
 from dashboard import data
 from dashboard.views import downloads

@@ -1,6 +1,6 @@
-import pytest
-
 """The review queue (AppTest, demo round): filters, nothing ticked, bulk decisions, next/previous, the answers."""
+
+import pytest
 
 from dashboard import data
 
