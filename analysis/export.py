@@ -65,6 +65,7 @@ IDENTIFYING_COLUMNS = {
     "end",
     "received_at",
 }
+STATA_NAME_BYTES = 32  # Stata 115: variable and label-set names
 STATA_VERSION = 12  # format 115: R's foreign::read.dta reads Stata ≤ 12 files, Stata 13+ files it cannot
 DERIVED_LABELS = {
     "respondent_id": "Número de encuestado (sin relación con el ID de envío) / respondent number",
@@ -316,6 +317,8 @@ def write_microdata(
     if suffix not in (".dta", ".sav"):
         raise AnalysisError(f"cannot write microdata to '{path.name}': use .csv, .dta or .sav")
     coded, value_labels = _coded(frame, choices)
+    if suffix == ".dta":
+        coded, value_labels = _stata_label_sets(coded, frame, value_labels)
     too_long = [c for c in coded.columns if len(c) > (31 if suffix == ".dta" else 64)]
     if too_long:
         raise AnalysisError(
@@ -343,6 +346,24 @@ def write_microdata(
             file_label=_fit(file_label, 80),
         )
     return path
+
+
+def _stata_label_sets(coded: pd.DataFrame, frame: pd.DataFrame, value_labels: dict) -> tuple[pd.DataFrame, dict]:
+    """pyreadstat names the label set of the k-th labelled variable `name` + `k`, and Stata 115 takes 32 bytes for
+    that name: a variable whose set name would be longer (a 30-character name past the 99th labelled variable) keeps
+    its choice names as text in the .dta, so the file is still written and nothing is lost (Stata's `encode` makes
+    codes of them). Which variables keep text depends on the order, as pyreadstat counts in column order."""
+    kept, count = {}, 0
+    coded = coded.copy()
+    for column in coded.columns:
+        if column not in value_labels:
+            continue
+        if len(column.encode("utf-8")) + len(str(count)) > STATA_NAME_BYTES:
+            coded[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+            continue
+        kept[column] = value_labels[column]
+        count += 1
+    return coded, kept
 
 
 def _coded(frame: pd.DataFrame, choices: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:

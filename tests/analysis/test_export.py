@@ -178,6 +178,23 @@ def test_microdata_format_and_name_errors(result, tmp_path):
     export.write_microdata(long, tmp_path / "m.sav")  # SPSS takes 64 characters
 
 
+def test_stata_file_with_more_labelled_variables_than_label_set_names_fit(tmp_path):
+    """pyreadstat names the k-th label set `name` + `k` and Stata 115 takes 32 bytes: past the 99th labelled variable
+    a 30-character name keeps its choice names as text, and the file is written (it was refused before)."""
+    names = [f"v{i:03d}_" + "x" * 25 for i in range(120)]  # 30 characters each
+    frame = pd.DataFrame({name: ["yes", "no", None] for name in names})
+    choices = pd.DataFrame(
+        [(name, value, label) for name in names for value, label in (("yes", "Sí / yes"), ("no", "No"))],
+        columns=["variable", "value", "label"],
+    )
+    path = export.write_microdata(frame, tmp_path / "m.dta", choices)
+    back, meta = pyreadstat.read_dta(str(path), encoding="utf-8")  # text is UTF-8, as Stata 14+ reads it
+    coded = [name for name in names if name in meta.variable_value_labels]
+    assert coded == names[:100]  # label sets 0 … 99 fit
+    assert back[names[0]].tolist()[:2] == [1, 2] and back[names[119]].tolist() == ["yes", "no", ""]
+    assert meta.variable_value_labels[names[99]] == {1: "Sí / yes", 2: "No"}
+
+
 # ---- the command line ------------------------------------------------------------------------------------
 
 

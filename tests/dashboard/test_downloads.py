@@ -85,10 +85,6 @@ def test_estimate_files(demo_data):
     assert set(sdmx["SERIES"]) >= {"VC_SNS_WALN_DRK", "IU_COR_BRIB"} and (sdmx["UNIT_MEASURE"] == "PT").all()
 
 
-@pytest.mark.xfail(
-    reason="Stata 115 export of the v2 microdata: pyreadstat says a name is too long (open, see the closing note)",
-    strict=False,
-)
 def test_microdata_are_weighted_labelled_and_carry_no_identifiers(demo_data, tmp_path):
     result = data.estimates()
     csv = pd.read_csv(io.BytesIO(downloads._microdata_file(result, ".csv")), dtype=str)
