@@ -28,3 +28,13 @@ def chromium_launch() -> dict:
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """One Playwright driver for the whole run: its sync API allows one per thread, so the web-form and dashboard
+    browser fixtures both launch from this one (each closes its own browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver

@@ -80,12 +80,11 @@ def server(tmp_path_factory, chromium_launch):
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_launch):
-    """One Chromium for the module (Playwright's sync API allows one running instance per thread)."""
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**chromium_launch)
-        yield browser
-        browser.close()
+def browser(playwright_driver, chromium_launch):
+    """One Chromium for the module."""
+    browser = playwright_driver.chromium.launch(**chromium_launch)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +123,6 @@ def _open(page, title: str) -> None:
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
 
 
-@pytest.mark.xfail(
-    reason="integration regression after merging the sample-walking demo (see the closing note); to mend next session",
-    strict=False,
-)
 def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, page, requests_seen):
     url, log = server
     one_time = re.search(r"one-time password\s+(\S+)", _wait_for(log, "one-time password")).group(1)

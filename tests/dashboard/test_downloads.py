@@ -4,7 +4,6 @@ import io
 
 import pandas as pd
 import pyreadstat
-import pytest
 
 from dashboard import data
 from dashboard.views import downloads

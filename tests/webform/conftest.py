@@ -46,14 +46,12 @@ WITHOUT_XSLT = "--disable-blink-features=XSLT"
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_launch):
+def browser(playwright_driver, chromium_launch):
     """Debian's Chromium with XSLT turned off, as next year's browsers will ship."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**{**chromium_launch, "args": [*chromium_launch["args"], WITHOUT_XSLT]})
-        yield browser
-        browser.close()
+    args = [*chromium_launch["args"], WITHOUT_XSLT]
+    browser = playwright_driver.chromium.launch(**{**chromium_launch, "args": args})
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
