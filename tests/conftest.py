@@ -30,10 +30,10 @@ def chromium_launch() -> dict:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
-    """One Playwright driver for the whole run: its sync API allows one per thread, so the web-form and dashboard
-    browser fixtures both launch from this one (each closes its own browser)."""
+    """One Playwright driver per module, shared by its browser fixtures: the sync API allows one per thread, and its
+    event loop must be gone before a later module calls asyncio.run (so not one for the whole run)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:

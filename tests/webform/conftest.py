@@ -45,7 +45,7 @@ def volunteer(server, request):
 WITHOUT_XSLT = "--disable-blink-features=XSLT"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver, chromium_launch):
     """Debian's Chromium with XSLT turned off, as next year's browsers will ship."""
     args = [*chromium_launch["args"], WITHOUT_XSLT]
