@@ -24,7 +24,9 @@ from forms.build import (
 )
 
 BLOCKS = "blocks.csv"  # the round's selected blocks (analysis.sampling), the form's select_one_from_file list
-BLOCK_COLUMNS = (
+# What the form and the volunteers' assignments read of it (analysis.sampling.BLOCK_COLUMNS writes these and the
+# dwelling numbers and certainty flags, which stay with the sample plan; collect does not import analysis).
+FORM_BLOCK_COLUMNS = (
     "name",
     "label",
     "neighbourhood",
@@ -89,7 +91,7 @@ def _check_blocks(blocks: bytes) -> None:
     except UnicodeDecodeError:
         raise SamplePlanError("blocks.csv debe estar en UTF-8 / must be UTF-8") from None
     header = set(rows[0]) if rows else set()
-    missing = [c for c in BLOCK_COLUMNS if c not in header]
+    missing = [c for c in FORM_BLOCK_COLUMNS if c not in header]
     if not rows or missing:
         raise SamplePlanError(
             f"blocks.csv sin bloques o sin columnas / has no blocks or lacks columns "
