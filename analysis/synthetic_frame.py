@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-FRAME_FILE = DATA / "frame_trujillo_synthetic.csv"
+from analysis.paths import DATA
+
 PERSONS_PER_DWELLING = 3.8
 MEAN_BLOCK, MIN_BLOCK, MAX_BLOCK = 40, 5, 150
 SEED = 2017

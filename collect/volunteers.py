@@ -29,12 +29,12 @@ import qrcode
 import sqlalchemy as sa
 
 from collect import tables
+from collect.constants import DEFAULT_PROJECT
 from collect.errors import Conflict, NotFound
 from collect.private import write_private
 from collect.store import Store, findable, utc
 
 DIGEST_REALM = "sdg16"
-DEFAULT_PROJECT = "sdg16"
 PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -39,9 +39,9 @@ from argon2 import PasswordHasher
 from collect import accounts as stored
 from collect.errors import Conflict, NotFound
 from collect.store import Store
+from dashboard.constants import ROLES
 from dashboard.passwords import hash_password, verify_password
 
-ROLES = ("admin", "coordinator", "researcher")
 MIN_PASSWORD_LENGTH = 10
 IDLE_TIMEOUT = timedelta(minutes=30)
 MAX_SESSION = timedelta(hours=12)

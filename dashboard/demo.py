@@ -60,10 +60,10 @@ from collect.openrosa import routes
 from collect.publish import publish_shipped_forms
 from collect.store import Attachment, Store
 from collect.volunteers import DEFAULT_PROJECT, add_volunteer, list_volunteers, reissue_token
+from dashboard.constants import DEMO_SEED
 from forms.build import DATA_DIR, FORMS_DIR, BuiltForm, build_form
 from forms.xform import Metadata, XForm, audit_log, fill, instance_xml, read_xform
 
-DEMO_SEED = 16_2030
 FORM_XLSX = FORMS_DIR / "sdg16_perception.xlsx"
 DEMO_SETTING = "demo_round"
 DEMO_SUFFIX = " (demo)"

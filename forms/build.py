@@ -39,13 +39,8 @@ from pyxform.errors import PyXFormError
 from pyxform.validators.odk_validate import ODKValidateError
 from pyxform.xls2xform import convert
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FORMS_DIR = REPO_ROOT / "forms"
-# In the checkout, data/ and _build/ sit beside the packages; an installed wheel carries data/ as sdg16/data
-# (setup.py) and builds into ./_build/forms of the working folder, never into site-packages.
-IN_CHECKOUT = (REPO_ROOT / "data").is_dir()
-DATA_DIR = REPO_ROOT / "data" if IN_CHECKOUT else REPO_ROOT / "sdg16" / "data"
-BUILD_DIR = (REPO_ROOT if IN_CHECKOUT else Path()) / "_build" / "forms"
+from forms.paths import BUILD_DIR, DATA_DIR, FORMS_DIR
+
 # The questionnaire this project ships; the default analysis plan and the dashboard are written for it.
 SHIPPED_FORM_ID = "sdg16_perception"
 

@@ -22,9 +22,8 @@ from pathlib import Path
 
 from pyxform.xls2json import parse_file_to_json
 
-from forms.build import FORMS_DIR
+from forms.paths import RELEASES
 
-RELEASES = FORMS_DIR / "releases.csv"
 COLUMNS = ("form_id", "version", "content_sha256", "released_at")
 
 

@@ -2,33 +2,27 @@
 
 Registered in sdg16/cli.py with `app.add_typer(collect_commands.app)` (no name), so the commands read at the top
 level. Every command works on the configured store (`SDG16_DATABASE_URL`, else the SQLite file in
-`SDG16_DATA_DIR`).
+`SDG16_DATA_DIR`). The store, the importers and rich are imported inside the commands, so that `--help` starts at
+once (benchmarks/cli_startup.py).
 """
+
+from __future__ import annotations
 
 import os
 import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from collect.database import data_dir
+from collect.constants import DEFAULT_PROJECT
 from collect.errors import CollectError
-from collect.store import Store
-from collect.volunteers import (
-    DEFAULT_PROJECT,
-    NewVolunteer,
-    add_volunteer,
-    collect_settings,
-    list_volunteers,
-    reissue_token,
-    revoke_volunteer,
-    write_settings_qr,
-)
-from collect.webform import webform_url
-from forms.build import SHIPPED_FORM_ID
+
+if TYPE_CHECKING:
+    from collect.store import Store
+    from collect.volunteers import NewVolunteer
 
 app = typer.Typer()
 volunteer_app = typer.Typer(
@@ -44,6 +38,8 @@ STREAMLIT_PORT = 8501
 
 
 def _store() -> Store:
+    from collect.store import Store
+
     return Store.open()
 
 
@@ -51,7 +47,7 @@ def _store_with_forms() -> Store:
     """The store with the shipped forms published, so that an import can map onto them before any server ran."""
     from collect.publish import publish_shipped_forms
 
-    store = Store.open()
+    store = _store()
     publish_shipped_forms(store)
     return store
 
@@ -76,6 +72,11 @@ def default_public_url() -> str:
 
 def _print_access(created: NewVolunteer, base: str) -> None:
     """The server URL with the token (shown only now), the QR code for Collect, the Digest login."""
+    from collect.database import data_dir
+    from collect.volunteers import collect_settings, write_settings_qr
+    from collect.webform import webform_url
+    from forms.build import SHIPPED_FORM_ID
+
     name, project = created.volunteer.name, created.volunteer.project
     url = created.server_url(base)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "volunteer"
@@ -105,6 +106,8 @@ def volunteer_add(
     ),
 ) -> None:
     """Create a volunteer: prints their server URL (with token) and writes their ODK Collect QR code."""
+    from collect.volunteers import add_volunteer
+
     try:
         created = add_volunteer(_store(), name, project)
     except (CollectError, ValueError) as error:
@@ -121,6 +124,8 @@ def volunteer_reissue(
     ),
 ) -> None:
     """Give a volunteer a new token (and reactivate a revoked one); the old token stops working at once."""
+    from collect.volunteers import reissue_token
+
     try:
         created = reissue_token(_store(), name)
     except CollectError as error:
@@ -132,6 +137,8 @@ def volunteer_reissue(
 @volunteer_app.command("list")
 def volunteer_list() -> None:
     """List volunteers with their project, creation date and whether they are revoked."""
+    from collect.volunteers import list_volunteers
+
     for volunteer in list_volunteers(_store()):
         state = "active" if volunteer.active else f"revoked {volunteer.revoked_at:%Y-%m-%d %H:%M} UTC"
         typer.echo(f"{volunteer.name}\t{volunteer.project}\tadded {volunteer.created_at:%Y-%m-%d}\t{state}")
@@ -140,6 +147,8 @@ def volunteer_list() -> None:
 @volunteer_app.command("revoke")
 def volunteer_revoke(name: str) -> None:
     """Revoke a volunteer's token at once; what they already sent stays stored."""
+    from collect.volunteers import revoke_volunteer
+
     try:
         revoke_volunteer(_store(), name)
     except CollectError as error:
@@ -159,6 +168,8 @@ def status() -> None:
 
 
 def _with_progress(run: Callable[[Callable[[int, int], None]], object], label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False) as bar:
         task = bar.add_task(label, total=None)
         return run(lambda done, total: bar.update(task, completed=done, total=total))

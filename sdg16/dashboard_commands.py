@@ -2,17 +2,23 @@
 admin); `sdg16 app` starts the app (`streamlit run app.py`, also from an installed wheel).
 
 Registered in sdg16/cli.py with `app.add_typer(dashboard_commands.app)`: without a name, Typer adds this app's
-groups at the top level, so the commands read `sdg16 user add …`.
+groups at the top level, so the commands read `sdg16 user add …`. The store and the accounts are imported inside
+the commands, so that `--help` starts at once (benchmarks/cli_startup.py).
 """
+
+from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from collect.store import Store
-from dashboard.auth import ROLES, Accounts, AuthError
+from dashboard.constants import ROLES
+
+if TYPE_CHECKING:
+    from dashboard.auth import Accounts
 
 app = typer.Typer()
 user_app = typer.Typer(help="Dashboard accounts (roles: admin, coordinator, researcher).", no_args_is_help=True)
@@ -20,6 +26,9 @@ app.add_typer(user_app, name="user")
 
 
 def _accounts() -> Accounts:
+    from collect.store import Store
+    from dashboard.auth import Accounts
+
     return Accounts(Store.open())
 
 
@@ -32,6 +41,8 @@ def user_add(
     ),
 ) -> None:
     """Add a dashboard account; prints a one-time password to be changed at first sign-in."""
+    from dashboard.auth import AuthError
+
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if set_password else None
     try:
         one_time = _accounts().add(username or role, role, password)
@@ -54,6 +65,8 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """Disable a dashboard account: it cannot sign in, and every session it has ends at once."""
+    from dashboard.auth import AuthError
+
     try:
         _accounts().disable(username)
     except AuthError as error:
@@ -66,6 +79,8 @@ def user_disable(username: str) -> None:
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """Let a disabled dashboard account sign in again."""
+    from dashboard.auth import AuthError
+
     try:
         _accounts().enable(username)
     except AuthError as error:
@@ -76,6 +91,8 @@ def user_enable(username: str) -> None:
 @user_app.command("remove")
 def user_remove(username: str) -> None:
     """Remove a dashboard account (never the last admin)."""
+    from dashboard.auth import AuthError
+
     try:
         _accounts().remove(username)
     except AuthError as error:

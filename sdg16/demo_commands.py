@@ -1,16 +1,13 @@
 """`sdg16 demo`: load the synthetic demo round into the configured store, as the app's first-run button does;
 `sdg16 demo remove`: delete it (submissions, demo volunteers and their tokens), as the admin's button does.
 
-Registered in sdg16/cli.py with `app.add_typer(demo_commands.app, name="demo")`.
+Registered in sdg16/cli.py with `app.add_typer(demo_commands.app, name="demo")`. The store, the demo and rich are
+imported inside the commands, so that `--help` starts at once (benchmarks/cli_startup.py).
 """
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from collect.store import Store
-from dashboard.demo import DEMO_SEED, DemoError, demo_round, load_demo, remove_demo
-from forms.xform import XFormError
-from forms.xpath import XPathError
+from dashboard.constants import DEMO_SEED
 
 app = typer.Typer(
     invoke_without_command=True,
@@ -37,15 +34,14 @@ def demo(
     OpenRosa route by demo volunteers (names ending in "(demo)")."""
     if ctx.invoked_subcommand is not None:
         return
+    from collect.store import Store
+    from dashboard.demo import DemoError
+    from forms.xform import XFormError
+    from forms.xpath import XPathError
+
     store = Store.open()
     try:
-        with Progress(
-            TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-        ) as bar:
-            task = bar.add_task("demo", total=None)
-            summary = load_demo(
-                store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed
-            )
+        summary = _load_with_progress(store, size, seed)
     except (DemoError, XFormError, XPathError) as error:  # the form the store serves cannot be read or filled
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -59,9 +55,24 @@ def demo(
         typer.echo("No phone on an outdated form version: the store already had the current form and no older one.")
 
 
+def _load_with_progress(store, size: int, seed: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from dashboard.demo import load_demo
+
+    with Progress(
+        TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    ) as bar:
+        task = bar.add_task("demo", total=None)
+        return load_demo(store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed)
+
+
 @app.command("remove")
 def remove() -> None:
     """Delete the demo round: its submissions, the demo volunteers and their tokens (real data stay)."""
+    from collect.store import Store
+    from dashboard.demo import demo_round, remove_demo
+
     store = Store.open()
     try:
         loaded = demo_round(store) is not None

@@ -1,13 +1,14 @@
-"""`sdg16 forms ...`: build the questionnaires and write their codebooks from the command line."""
+"""`sdg16 forms ...`: build the questionnaires and write their codebooks from the command line.
+
+pyxform and the modules using it are imported inside the commands, so that `--help` starts at once
+(benchmarks/cli_startup.py).
+"""
 
 from pathlib import Path
 
 import typer
-from pyxform.errors import PyXFormError
 
-from forms.build import BUILD_DIR, FORMS_DIR, FormBuildError, build_all, xlsform_paths
-from forms.codebook import write_codebook
-from forms.releases import RELEASES, ReleaseError, check_release, form_content, record_release
+from forms.paths import BUILD_DIR, FORMS_DIR, RELEASES
 
 app = typer.Typer(help="XLSForm questionnaires: compile, validate, document.", no_args_is_help=True)
 
@@ -28,6 +29,9 @@ def build(
     Exits with status 1 and pyxform's message (naming the sheet and row) when a form is broken, or when a form
     changed under a version that was already released (see `sdg16 forms release`).
     """
+    from forms.build import FormBuildError, build_all, xlsform_paths
+    from forms.releases import ReleaseError, check_release, form_content
+
     try:
         built = build_all(forms_dir, out, validate=validate)
         for xlsx in xlsform_paths(forms_dir):
@@ -49,6 +53,11 @@ def build(
 @app.command()
 def codebook(forms_dir: Path = FORMS_DIR_OPTION, out: Path = OUT_OPTION) -> None:
     """Write each form's codebook as CSV and Markdown: fields, questions (es/en), choices, relevance, indicators."""
+    from pyxform.errors import PyXFormError
+
+    from forms.build import xlsform_paths
+    from forms.codebook import write_codebook
+
     paths = xlsform_paths(forms_dir)
     if not paths:
         typer.echo(f"error: no XLSForm (*.xlsx) in {forms_dir}", err=True)
@@ -68,6 +77,9 @@ def release(forms_dir: Path = FORMS_DIR_OPTION, out: Path = OUT_OPTION, releases
 
     From then on the build refuses a spreadsheet that changes under that version: bump `version` first.
     """
+    from forms.build import FormBuildError, build_all, xlsform_paths
+    from forms.releases import ReleaseError, form_content, record_release
+
     try:
         build_all(forms_dir, out, validate=True)
         for xlsx in xlsform_paths(forms_dir):

@@ -4,22 +4,29 @@ The computation is `analysis.sampling` (pure); this file reads the CSVs and writ
 
 Registered in sdg16/cli.py:
     app.add_typer(sample_commands.app, name="sample")
+
+pandas, scipy and the modules using them are imported inside the commands, so that `--help` starts at once
+(benchmarks/cli_startup.py).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 
-from analysis import sampling, synthetic_frame
 from analysis.errors import AnalysisError
+from analysis.paths import DATA, FRAME_FILE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analysis import sampling
 
 app = typer.Typer(
     help="Muestra probabilística / probability sample: frame → blocks → assignments.", no_args_is_help=True
 )
-DATA = synthetic_frame.DATA
 SHIPPED_PLAN = {"moe": 0.12, "p": 0.5, "deff": 1.5, "response_rate": 0.7, "per_block": 8, "seed": 2026}
 
 
@@ -40,6 +47,8 @@ def plan(
     neighbourhoods: Path = typer.Option(DATA / "neighbourhoods.csv", help="The form's neighbourhood list."),
 ) -> None:
     """Plan a round: sizes, PPS draw of blocks, dwellings per block, volunteers' lists, monitoring targets."""
+    from analysis import sampling
+
     spec = sampling.SampleSpec(moe=moe, p=p, deff=deff, response_rate=response_rate, per_block=per_block, seed=seed)
     try:
         drawn = sampling.plan_sample(
@@ -61,7 +70,7 @@ def plan(
 
 @app.command("synthetic-frame")
 def synthetic(
-    out: Path = typer.Option(synthetic_frame.FRAME_FILE, "--out", help="Where to write the frame."),
+    out: Path = typer.Option(FRAME_FILE, "--out", help="Where to write the frame."),
     blocks: Path = typer.Option(
         DATA / "blocks.csv", "--blocks", help="Where to write its seeded plan (the form's blocks.csv media file)."
     ),
@@ -73,6 +82,10 @@ def synthetic(
 
 def write_synthetic(frame_path: Path, blocks_path: Path, data: Path = DATA) -> list[Path]:
     """The shipped synthetic frame and `blocks.csv` = `sdg16 sample plan` of it with SHIPPED_PLAN (a test checks)."""
+    import pandas as pd
+
+    from analysis import sampling, synthetic_frame
+
     frame = synthetic_frame.synthetic_frame_from(data)
     frame_path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(frame_path, index=False, lineterminator="\n")
@@ -82,6 +95,8 @@ def write_synthetic(frame_path: Path, blocks_path: Path, data: Path = DATA) -> l
 
 
 def shipped_plan(frame: pd.DataFrame, neighbourhoods: pd.DataFrame) -> sampling.SamplePlan:
+    from analysis import sampling
+
     return sampling.plan_sample(sampling.read_frame(frame, neighbourhoods), sampling.SampleSpec(**SHIPPED_PLAN))
 
 
@@ -96,6 +111,8 @@ def write_files(files: dict[str, bytes], out: Path) -> list[Path]:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.is_file():
         _fail(f"no existe el archivo / file not found: {path}")
     if path.suffix.lower() == ".xlsx":

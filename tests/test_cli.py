@@ -41,6 +41,25 @@ def test_help_lists_every_command_without_importing_them():
         assert name in done.stdout
 
 
+HEAVY = ("pandas", "sqlalchemy", "pyxform", "scipy", "numpy", "streamlit", "pyarrow")
+
+
+@pytest.mark.parametrize("module", sorted({module for module, _, _ in COMMANDS.values()}))
+def test_a_command_module_imports_no_heavy_package(module):
+    """`sdg16 <command> --help` imports the command's module: its heavy imports wait until the command runs."""
+    code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_command_runs_through_the_lazy_group():
     result = CliRunner().invoke(app, ["margins", "--help"])
     assert result.exit_code == 0 and "default" in result.output

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import AnalysisError
+from analysis.paths import FRAME_FILE
 from analysis.sampling import (
     SampleSpec,
     plan_files,
@@ -19,7 +20,6 @@ from analysis.sampling import (
     read_frame,
     read_sizes,
 )
-from analysis.synthetic_frame import FRAME_FILE
 from collect.errors import CollectError
 from collect.publish import publish_sample
 from dashboard import data, signin
