@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, demo
 from dashboard.i18n import _
 
-DEMO_RESPONDENTS = 2000
+DEMO_VISITS = 2000
 
 
 def banner(role: str) -> None:
@@ -19,8 +19,8 @@ def banner(role: str) -> None:
     elif (demo_round := demo.demo_round(data.store())) is not None:
         st.warning(
             _(
-                "**Synthetic data — demo round.** The store holds a generated round of {n:,} interviews (volunteers "
-                "marked “(demo)”) made to show how the app works; it describes no real person and no real "
+                "**Synthetic data — demo round.** The store holds a generated round of {n:,} visits to sampled "
+                "dwellings (volunteers marked “(demo)”) made to show how the app works; it describes no real person and no real "
                 "neighbourhood."
             ).format(n=demo_round.size),
             icon=":material/science:",
@@ -64,6 +64,6 @@ def _offer_demo(role: str) -> None:
     )
     if st.button(_("Load the demo round"), type="primary", icon=":material/science:"):
         bar = st.progress(0.0, text=_("Generating and sending demo submissions…"))
-        demo.load_demo(data.store(), DEMO_RESPONDENTS, progress=lambda done, total: bar.progress(done / total))
+        demo.load_demo(data.store(), DEMO_VISITS, progress=lambda done, total: bar.progress(done / total))
         data.changed()
         st.rerun()

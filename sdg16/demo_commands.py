@@ -24,7 +24,8 @@ def demo(
         "--size",
         "-n",
         min=1,
-        help="Respondents to simulate (the round adds one resend and one interview saved twice).",
+        help="Visits to sampled dwellings to simulate, one submission each (the round adds one resend and one "
+        "interview saved twice).",
     ),
     seed: int = typer.Option(
         DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."

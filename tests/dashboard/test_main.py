@@ -86,7 +86,7 @@ def test_a_researcher_never_sees_personal_data(demo_data, app_as, page):
 def test_the_demo_is_offered_on_an_empty_store_and_loads_in_one_click(users, app_as, monkeypatch):
     from dashboard import first_run
 
-    monkeypatch.setattr(first_run, "DEMO_RESPONDENTS", 60)
+    monkeypatch.setattr(first_run, "DEMO_VISITS", 60)
     at = app_as("coordinator")
     assert any("The store is empty" in i.value for i in at.info)
     next(b for b in at.button if b.label == "Load the demo round").click().run()
