@@ -144,9 +144,10 @@ def estimate_many(
     frames: list[pd.DataFrame] = [pd.DataFrame()] * len(breakdowns)
     for extra, indices in users.items():
         partition = finest if len(extra) == len(finest_columns) else finest.coarsen([codes[c] for c in extra])
-        for i in indices:
+        pairings = {i: _Part.pairing(cells, partition, breakdowns[i].codes) for i in indices}
+        for i in sorted(indices, key=lambda i: pairings[i].key):  # equal pairings in a row (`_Partition.summed`)
             frames[i] = _estimate_breakdown(
-                design, cells, partition, calibration, breakdowns[i], layout, ci, level, replicates
+                design, cells, partition, calibration, breakdowns[i], pairings[i], layout, ci, level, replicates
             )
         del partition
     table = pd.concat(frames, ignore_index=True)
@@ -332,16 +333,21 @@ class _Partition:
     cell_group: np.ndarray  # its cell group
     sums: list[np.ndarray | None]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (Σ y only for raked
     #                                designs: R's raking sweeps use unweighted cell means)
-    pair_sums: dict = field(default_factory=dict)  # sums of these parts per pairing (`_Pairs.key`), see `summed`
+    pair_sums: dict = field(default_factory=dict)  # kind → (`_Pairs.key`, sums of these parts), see `summed`
 
     def summed(self, key: tuple, compute):
         """Sums of parts into pairs, computed once per pairing: breakdowns within an area the PSUs and cells
         determine pair the parts as the breakdown of the variable alone does (PSU × neighbourhood × sex is PSU ×
         sex), so half of the 10 default breakdowns reuse another's sums (hand-written cache: at 1M rows, ~100
-        per PSU, the sparse products took 1.8 s in 152 calls, 1.1 s in 113 with it; cProfile, 2026-11-30)."""
-        if key not in self.pair_sums:
-            self.pair_sums[key] = compute()
-        return self.pair_sums[key]
+        per PSU, the sparse products took 1.8 s in 152 calls, 1.1 s in 113 with it; cProfile, 2026-11-30).
+        Only the last pairing of each kind (key but its last item) is kept, and `estimate_many` takes breakdowns
+        of equal pairings one after the other: with ~12 respondents per PSU each PSU pairing's sums are nearly
+        rows × indicators × 3, and keeping all of them held gigabytes at 1M rows."""
+        kind, pairing = key[:-1], key[-1]
+        if kind not in self.pair_sums or self.pair_sums[kind][0] != pairing:
+            self.pair_sums.pop(kind, None)  # freed before the next sums are made
+            self.pair_sums[kind] = (pairing, compute())
+        return self.pair_sums[kind][1]
 
     @classmethod
     def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> _Partition:
@@ -508,11 +514,13 @@ def _projection(program: list[int], denominators: list[np.ndarray], cross) -> sp
     return sparse.vstack([coefficients[s] for s in range(len(sizes))], format="csr")
 
 
-def _estimate_breakdown(design, cells, partition, calibration, breakdown, layout: _Layout, ci, level, replicates):
+def _estimate_breakdown(
+    design, cells, partition, calibration, breakdown, psu_pairs, layout: _Layout, ci, level, replicates
+):
     n_groups, n_ys = len(breakdown.groups), len(layout.names)  # the partition also holds y² (columns n_ys…)
     if n_groups == 0:
         return pd.DataFrame(columns=["indicator", *COLUMNS])
-    part = _Part.collapse(cells, partition, calibration, breakdown.codes)
+    part = _Part.collapse(cells, partition, calibration, breakdown.codes, psu_pairs)
     to_groups = _aggregator(part.psu_pairs.groups, n_groups)
     population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -606,14 +614,20 @@ class _Part:
     psu_sw: np.ndarray
     psu_nb: np.ndarray
 
+    @staticmethod
+    def pairing(cells: _CellGroups, partition: _Partition, codes) -> _Pairs:
+        """The (PSU, group) pairs of a breakdown's parts (rows: its codes), which decide what it can share."""
+        group = codes[partition.first]
+        inside = np.flatnonzero(group >= 0)
+        return _Pairs.of(cells.psu[partition.cell_group[inside]], group[inside], inside)
+
     @classmethod
-    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes) -> _Part:
+    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes, psu_pairs) -> _Part:
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
         everyone = len(inside) == len(group)
         group, cell_group = group[inside], partition.cell_group[inside]
         sums = [block if block is None or everyone else block[inside] for block in partition.sums]
-        psu_pairs = _Pairs.of(cells.psu[cell_group], group, inside)
         swy, sw, _, nb = sums
         return cls(
             group,
