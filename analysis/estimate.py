@@ -144,9 +144,10 @@ def estimate_many(
     frames: list[pd.DataFrame] = [pd.DataFrame()] * len(breakdowns)
     for extra, indices in users.items():
         partition = finest if len(extra) == len(finest_columns) else finest.coarsen([codes[c] for c in extra])
-        for i in indices:
+        pairings = {i: _Part.pairing(cells, partition, breakdowns[i].codes) for i in indices}
+        for i in sorted(indices, key=lambda i: pairings[i].key):  # equal pairings in a row (`_Partition.summed`)
             frames[i] = _estimate_breakdown(
-                design, cells, partition, calibration, breakdowns[i], layout, ci, level, replicates
+                design, cells, partition, calibration, breakdowns[i], pairings[i], layout, ci, level, replicates
             )
         del partition
     table = pd.concat(frames, ignore_index=True)
@@ -332,16 +333,21 @@ class _Partition:
     cell_group: np.ndarray  # its cell group
     sums: list[np.ndarray | None]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (Σ y only for raked
     #                                designs: R's raking sweeps use unweighted cell means)
-    pair_sums: dict = field(default_factory=dict)  # sums of these parts per pairing (`_Pairs.key`), see `summed`
+    pair_sums: dict = field(default_factory=dict)  # kind → (`_Pairs.key`, sums of these parts), see `summed`
 
     def summed(self, key: tuple, compute):
         """Sums of parts into pairs, computed once per pairing: breakdowns within an area the PSUs and cells
         determine pair the parts as the breakdown of the variable alone does (PSU × neighbourhood × sex is PSU ×
         sex), so half of the 10 default breakdowns reuse another's sums (hand-written cache: at 1M rows, ~100
-        per PSU, the sparse products took 1.8 s in 152 calls, 1.1 s in 113 with it; cProfile, 2026-11-30)."""
-        if key not in self.pair_sums:
-            self.pair_sums[key] = compute()
-        return self.pair_sums[key]
+        per PSU, the sparse products took 1.8 s in 152 calls, 1.1 s in 113 with it; cProfile, 2026-11-30).
+        Only the last pairing of each kind (key but its last item) is kept, and `estimate_many` takes breakdowns
+        of equal pairings one after the other: with ~12 respondents per PSU each PSU pairing's sums are nearly
+        rows × indicators × 3, and keeping all of them held gigabytes at 1M rows."""
+        kind, pairing = key[:-1], key[-1]
+        if kind not in self.pair_sums or self.pair_sums[kind][0] != pairing:
+            self.pair_sums.pop(kind, None)  # freed before the next sums are made
+            self.pair_sums[kind] = (pairing, compute())
+        return self.pair_sums[kind][1]
 
     @classmethod
     def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> _Partition:
@@ -366,11 +372,17 @@ class _Partition:
         return cls(first=first, cell_group=cells.ids[first], sums=sums)
 
     def coarsen(self, columns: list[np.ndarray]) -> _Partition:
-        """The partition into cell groups × fewer breakdown columns (row codes), summed from this finer one.
+        """The partition into cell groups × fewer breakdown columns (row codes), summed from this finer one, or this
+        one itself when that would not halve the parts: the sums are constant within its parts too, and summing
+        costs a pass per block over these parts, which pays only if the later passes (about seven per breakdown)
+        get much shorter. With ~12 respondents per PSU the coarser parts were 0.74–0.98 as many (at ~100 per PSU
+        0.40–0.92; 100k rows, 2026-12-05).
 
         Parts are numbered by their first row, as `build` numbers them."""
         ids = _group_ids([self.cell_group] + [codes[self.first] + 1 for codes in columns])
         first = _first_rows(ids)
+        if 2 * len(first) > len(self.first):
+            return self
         merge = _aggregator(ids, len(first))
         sums = [None if block is None else merge @ block for block in self.sums]
         return _Partition(self.first[first], self.cell_group[first], sums)
@@ -401,23 +413,25 @@ class _Calibration:
     """The domain-independent parts of R's calibration residualisation, on cell groups.
 
     The residual after the projections is x = z − Σ_s psw_s·a_s[cell_s], so each projection only needs, per
-    step s: its cell denominators `denominators[s]`, the cross sums `cross[s][t][c, c'] = Σ psw_t·φ_s` over rows
-    in cell c of s and c' of t (φ_s = 1/psw_s for a raking margin, oldw_s/psw_s for a post-stratification), the
-    per-group factor `phi[s]` turning domain sums into Σ z·φ_s, and `psu_sums[s][u, c] = Σ psw_s` to return to PSU
-    totals. `program` is the order of projections: each post-stratification once, each raking 10 sweeps.
+    step s: its cell denominators, the cross sums `Σ psw_t·φ_s` over rows in cell c of s and c' of t (φ_s =
+    1/psw_s for a raking margin, oldw_s/psw_s for a post-stratification), the per-group factor `phi[s]` turning
+    domain sums into Σ z·φ_s, and `Σ psw_s` per PSU and cell to return to PSU totals. The projections (each
+    post-stratification once, each raking 10 sweeps, in R's order) are linear in the domain sums and do not
+    depend on the domain, so they are applied once, here, to the identity: `psu_correction` maps the domain sums
+    of all steps (stacked) straight to the corrections of the PSU totals (applying the 20 sweeps to every
+    breakdown's sums took 1.8 s of 8.5 s at 100k rows, ~12 per PSU: 456 sparse subtractions, cProfile 2026-12-05).
     """
 
-    program: list[int]
     raking: list[bool]
     sizes: list[int]
-    denominators: list[np.ndarray]
-    cross: list[list[sparse.csr_matrix]]
     phi: list[np.ndarray]
-    psu_sums: list[sparse.csr_matrix]
+    psu_correction: sparse.csr_matrix | None  # PSUs × stacked cells of all steps (None: not calibrated)
 
     @classmethod
     def build(cls, design: Design, groups: _CellGroups) -> _Calibration:
         steps = _flat_steps(design)
+        if not steps:
+            return cls([], [], [], None)
         program, index = [], 0
         for item in design.calibration:
             if isinstance(item, Raking):
@@ -446,36 +460,67 @@ class _Calibration:
                     for t in range(len(steps))
                 ]
             )
-        psu_sums = [
-            sparse.csr_matrix((psw[s], (groups.psu, groups.cells[s])), shape=(design.n_psu, sizes[s]))
-            for s in range(len(steps))
-        ]
-        return cls(program, raking, sizes, denominators, cross, phi, psu_sums)
+        psu_sums = sparse.hstack(
+            [
+                sparse.csr_matrix((psw[s], (groups.psu, groups.cells[s])), shape=(design.n_psu, sizes[s]))
+                for s in range(len(steps))
+            ],
+            format="csr",
+        )
+        projection = _projection(program, denominators, cross)
+        return cls(raking, sizes, phi, sparse.csr_matrix(psu_sums @ projection))
 
-    def residual_psu_totals(self, psu_totals, domain_sums_by_step):
-        """Apply the projections (in R's order) and return PSU totals of the residualised influence.
+    def residual_psu_totals(self, psu_totals: _Totals, domain_sums: list[_Totals], n_groups: int) -> _Totals:
+        """PSU totals of the residualised influence, T_u − Σ_c correction[u, c]·D_c, from the (cell, group) sums
+        D of every step (in step order); pairs in (cell, group) order, as `_Pairs` numbers them.
 
-        Everything stays sparse: a domain inside one neighbourhood, raked on neighbourhood × sex and
-        neighbourhood × age, only ever touches the cells and PSUs of that neighbourhood."""
-        coefficients: dict[int, sparse.csr_matrix] = {}
-        for s in self.program:
-            correction = domain_sums_by_step[s]
-            for t, coefficient in coefficients.items():
-                correction = correction - self.cross[s][t] @ coefficient
-            step = sparse.diags(1 / self.denominators[s]) @ correction
-            coefficients[s] = coefficients[s] + step if s in coefficients else step
-        # all steps' corrections in one product and one subtraction: subtracting PSUs × domains matrices took
-        # 4.8 s of a 1M run with ~12 respondents per PSU, one per step (cProfile, 2026-11-30)
-        steps = list(coefficients)
-        psu_sums = sparse.hstack([self.psu_sums[s] for s in steps], format="csr")
-        return sparse.csr_matrix(psu_totals - psu_sums @ sparse.vstack([coefficients[s] for s in steps], format="csr"))
+        Sparse where it matters: a domain inside one neighbourhood, raked on neighbourhood × sex and
+        neighbourhood × age, only touches the cells and PSUs of that neighbourhood. The (PSU, group) pairs the
+        correction reaches are found without the indicators (each correction entry fanned out to its cell's
+        groups), then corrected by one sparse × dense product."""
+        offsets = np.cumsum([0, *self.sizes])
+        cells = np.concatenate([offset + d.rows for offset, d in zip(offsets, domain_sums)])
+        groups = np.concatenate([d.groups for d in domain_sums])
+        starts = np.concatenate([[0], np.cumsum(np.bincount(cells, minlength=offsets[-1]))])  # pairs of each cell
+        correction = self.psu_correction
+        fan = starts[correction.indices + 1] - starts[correction.indices]
+        source = np.repeat(starts[correction.indices] - np.cumsum(fan) + fan, fan) + np.arange(fan.sum())
+        psu = np.repeat(np.repeat(np.arange(correction.shape[0]), np.diff(correction.indptr)), fan)
+        own = psu_totals.rows.astype(np.int64) * n_groups + psu_totals.groups
+        reached = psu.astype(np.int64) * n_groups + groups[source]
+        support, index = np.unique(np.concatenate([own, reached]), return_inverse=True)
+        sums = np.concatenate([d.values for d in domain_sums])
+        values = np.zeros((len(support), sums.shape[1]))
+        values[index[: len(own)]] = psu_totals.values
+        weights = np.repeat(correction.data, fan)
+        values -= sparse.csr_matrix((weights, (index[len(own) :], source)), shape=(len(support), len(sums))) @ sums
+        return _Totals(support // n_groups, support % n_groups, values)
 
 
-def _estimate_breakdown(design, cells, partition, calibration, breakdown, layout: _Layout, ci, level, replicates):
+def _projection(program: list[int], denominators: list[np.ndarray], cross) -> sparse.csr_matrix:
+    """R's projections in `program` order, applied to the identity: stacked domain sums of all steps → stacked
+    coefficients a_s (a correction of step s is its domain sums less the cross sums × the coefficients so far,
+    over the cell denominators)."""
+    sizes = [len(d) for d in denominators]
+    offsets = np.cumsum([0, *sizes])
+    identity = sparse.identity(offsets[-1], format="csr")
+    coefficients: dict[int, sparse.csr_matrix] = {}
+    for s in program:
+        correction = identity[offsets[s] : offsets[s + 1]]
+        for t, coefficient in coefficients.items():
+            correction = correction - cross[s][t] @ coefficient
+        step = sparse.diags(1 / denominators[s]) @ correction
+        coefficients[s] = coefficients[s] + step if s in coefficients else step
+    return sparse.vstack([coefficients[s] for s in range(len(sizes))], format="csr")
+
+
+def _estimate_breakdown(
+    design, cells, partition, calibration, breakdown, psu_pairs, layout: _Layout, ci, level, replicates
+):
     n_groups, n_ys = len(breakdown.groups), len(layout.names)  # the partition also holds y² (columns n_ys…)
     if n_groups == 0:
         return pd.DataFrame(columns=["indicator", *COLUMNS])
-    part = _Part.collapse(cells, partition, calibration, breakdown.codes)
+    part = _Part.collapse(cells, partition, calibration, breakdown.codes, psu_pairs)
     to_groups = _aggregator(part.psu_pairs.groups, n_groups)
     population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -569,14 +614,20 @@ class _Part:
     psu_sw: np.ndarray
     psu_nb: np.ndarray
 
+    @staticmethod
+    def pairing(cells: _CellGroups, partition: _Partition, codes) -> _Pairs:
+        """The (PSU, group) pairs of a breakdown's parts (rows: its codes), which decide what it can share."""
+        group = codes[partition.first]
+        inside = np.flatnonzero(group >= 0)
+        return _Pairs.of(cells.psu[partition.cell_group[inside]], group[inside], inside)
+
     @classmethod
-    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes) -> _Part:
+    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes, psu_pairs) -> _Part:
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
         everyone = len(inside) == len(group)
         group, cell_group = group[inside], partition.cell_group[inside]
         sums = [block if block is None or everyone else block[inside] for block in partition.sums]
-        psu_pairs = _Pairs.of(cells.psu[cell_group], group, inside)
         swy, sw, _, nb = sums
         return cls(
             group,
@@ -607,32 +658,30 @@ class _Part:
 
 
 def _variance(design, calibration, part: _Part, n_groups, p, population, layout: _Layout) -> np.ndarray:
-    """Variances for every output column and group; columns of the working matrices are (group, column) pairs.
+    """Variances for every output column and group.
 
     The influence of a domain mean is z_i = w_i(y_i − p)/W, of a domain total z_i = w_i·y_i, of an average of
     shares the average of its components' z; each is summed per (PSU, group) and per (cell, group) — as
     Σw·y − p·Σw, so the sums are taken once for all groups — residualised on the calibration and reduced to R's
-    stratified variance, all as sparse matrices."""
+    stratified variance. Sums are kept as `_Totals`: a dense row of indicators per (PSU or cell, group) pair."""
     total = layout.kinds == "total"
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(total, 1.0, np.where(population > 0, 1 / population, 0.0))
     mean = np.where(total, 0.0, np.nan_to_num(p))
-    averaging = None
-    if layout.components:  # pair values × this = every column's influence, averages from their components
-        averaging = np.eye(len(layout.names))
+
+    def influence(pairs: _Pairs, total_y, total_1) -> _Totals:
+        values = mean[pairs.groups]  # Σw·y − p·Σw, over W, in place: the pairs are nearly as many as the rows
+        values *= total_1[:, : len(layout.names)]
+        np.subtract(total_y[:, : len(layout.names)], values, out=values)
+        values *= scale[pairs.groups]
+        # an average's influence: its components' mean, column by column (as a product with an averaging matrix,
+        # pairs × 62 × 62, it took 0.3 s of the engine's 2.5 s at 100k rows, ~12 per PSU; cProfile 2026-12-05)
         for j, parts in layout.components.items():
-            averaging[:, j] = 0.0
-            averaging[parts, j] = 1 / len(parts)
+            values[:, j] = values[:, parts].sum(axis=1) / len(parts)
+        return _Totals(pairs.rows, pairs.groups, values)
 
-    def influence(pairs: _Pairs, total_y, total_1, n_rows):
-        g = pairs.groups
-        values = (total_y[:, : len(layout.names)] - mean[g] * total_1[:, : len(layout.names)]) * scale[g]
-        if averaging is not None:
-            values = values @ averaging
-        return pairs.sums_matrix(values, n_rows, n_groups)
-
-    psu_totals = influence(part.psu_pairs, part.psu_swy, part.psu_sw, design.n_psu)
-    if calibration.program:
+    psu_totals = influence(part.psu_pairs, part.psu_swy, part.psu_sw)
+    if calibration.sizes:
         swy, sw, ny, nb = part.sums
         domain_sums = []
         for s, (pairs, phi, raking) in enumerate(zip(part.cell_pairs, part.phi, calibration.raking)):
@@ -642,13 +691,25 @@ def _variance(design, calibration, part: _Part, n_groups, p, population, layout:
                 weighted.data = phi[weighted.indices]
                 return [weighted @ block for block in ((ny, nb) if raking else (swy, sw))]
 
-            total_y, total_1 = part.partition.summed(("cells", s, pairs.key), phi_sums)
-            domain_sums.append(influence(pairs, total_y, total_1, calibration.sizes[s]))
-        psu_totals = calibration.residual_psu_totals(psu_totals, domain_sums)
+            domain_sums.append(influence(pairs, *part.partition.summed(("cells", s, pairs.key), phi_sums)))
+        psu_totals = calibration.residual_psu_totals(psu_totals, domain_sums, n_groups)
     present = None
     if not design.calibrated and (design.lonely_psu == "average" or design.adjust_domain_lonely):
         present = part.psus_per_stratum(design, n_groups, len(layout.names))
-    return _stratified_variance(design, psu_totals, present).reshape(n_groups, len(layout.names))
+    return _stratified_variance(design, psu_totals, n_groups, present).reshape(n_groups, len(layout.names))
+
+
+@dataclass
+class _Totals:
+    """Influence sums per (PSU or cell, group) pair: `rows` and `groups` per pair, `values` pairs × indicators.
+
+    Dense rows instead of a sparse PSUs × (group, indicator) matrix: with ~12 respondents per PSU the pairs are
+    nearly as many as the rows, and scipy's sparse subtraction and products on such matrices took 1.6 s of 7.2 s
+    at 100k rows (cProfile, 2026-12-05)."""
+
+    rows: np.ndarray
+    groups: np.ndarray
+    values: np.ndarray
 
 
 def _replicate_variance(part: _Part, n_groups: int, layout: _Layout, replicates) -> np.ndarray:
@@ -684,9 +745,10 @@ def _first_rows(ids: np.ndarray) -> np.ndarray:
     return np.flatnonzero(ids > np.concatenate([[-1], np.maximum.accumulate(ids)[:-1]]))
 
 
-def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix, present=None) -> np.ndarray:
+def _stratified_variance(design: Design, totals: _Totals, n_groups: int, present=None) -> np.ndarray:
     """R's `onestage()`: per stratum, f_h·n_h/(n_h−1)·Σ(T_u − mean_h)² over all its PSUs (those without domain
-    members count with T_u = 0; f_h = 1 − n_h/N_h with an fpc, else 1), summed over strata.
+    members count with T_u = 0; f_h = 1 − n_h/N_h with an fpc, else 1), summed over strata; columns are
+    (group, indicator) pairs.
 
     Lonely PSUs (n_h = 1): "adjust" adds f_h·T_u² (its total is already a deviation from the overall mean),
     "certainty"/"remove" add nothing, "average" leaves the stratum out and scales the sum by strata / strata
@@ -694,23 +756,23 @@ def _stratified_variance(design: Design, psu_totals: sparse.csr_matrix, present=
     drops the rows outside the domain) makes the strata without members count for nothing, also in "average",
     and, with `adjust_domain_lonely`, treats a domain in one PSU of its stratum by the lonely rule ("adjust":
     f_h·n_h/(n_h−1)·T_u² uncentred; "average": left out), as R's `survey.adjust.domain.lonely`.
-    Centred exactly from the sparse entries (no sum-of-squares cancellation):
-    Σ(T − m)² = Σ_nonzero (T − m)² + (n_h − nonzero)·m²."""
-    n_strata, width = len(design.stratum_labels), psu_totals.shape[1]
+    Centred exactly from the (PSU, group) pairs held (no sum-of-squares cancellation):
+    Σ(T − m)² = Σ_held (T − m)² + (n_h − held)·m²."""
+    n_strata, n_ys = len(design.stratum_labels), totals.values.shape[1]
     n_h = design.psu_per_stratum.astype(float)
-    means = np.asarray((_aggregator(design.psu_stratum, n_strata) @ psu_totals).todense()) / n_h[:, None]
+    key = design.psu_stratum[totals.rows].astype(np.int64) * n_groups + totals.groups  # (stratum, group)
+    to_keys = _aggregator(key, n_strata * n_groups)
+    means = (to_keys @ totals.values).reshape(n_strata, n_groups * n_ys) / n_h[:, None]
     lonely = np.broadcast_to((n_h == 1)[:, None], means.shape)
     domain_lonely = np.zeros(means.shape, bool)
     if present is not None and design.adjust_domain_lonely:
         domain_lonely = (present == 1) & (n_h[:, None] > 1)
     if design.lonely_psu == "adjust":
         means = np.where(lonely | domain_lonely, 0.0, means)
-    psu_totals = sparse.csr_matrix(psu_totals)
-    cell = np.repeat(design.psu_stratum.astype(np.int64) * width, np.diff(psu_totals.indptr)) + psu_totals.indices
-    deviations = psu_totals.data - means.ravel()[cell]
-    squares = np.bincount(cell, weights=deviations * deviations, minlength=n_strata * width)
-    nonzero = np.bincount(cell, minlength=n_strata * width)
-    centred = squares.reshape(n_strata, width) + (n_h[:, None] - nonzero.reshape(n_strata, width)) * means**2
+    deviations = totals.values - means.reshape(n_strata * n_groups, n_ys)[key]
+    squares = (to_keys @ (deviations * deviations)).reshape(n_strata, n_groups * n_ys)
+    held = np.repeat(np.bincount(key, minlength=n_strata * n_groups).reshape(n_strata, n_groups), n_ys, axis=1)
+    centred = squares + (n_h[:, None] - held) * means**2
     f = np.ones(n_strata) if design.sampling_fraction is None else 1 - design.sampling_fraction
     f = np.where(f < 1e-7, 0.0, f)  # a census stratum contributes nothing (R: all f < 1e-7)
     with np.errstate(divide="ignore", invalid="ignore"):
