@@ -649,7 +649,9 @@ def test_the_web_form_asks_no_host_but_the_server(server, places, context, volun
     gps.locator('input[name="long"]').press("Tab")
     webform.answer("age", "17")  # a short interview from here on
     webform.finish()
-    assert len(stored_records(server, name, 1)) == 1
+    assert len(stored_records(server, name, 1)) == 1, (  # what the page says, when it did not arrive
+        f"outbox {webform.waiting()}, status {webform.page.locator('#status').inner_text()!r}, elsewhere {elsewhere}"
+    )
     webform.page.reload()
     webform.wait_ready()
 
