@@ -191,13 +191,17 @@ def test_first_run_demo_and_every_page_in_spanish_with_a_bulk_review(server, pag
     for row in (0, 1):  # the row-selection column is the first 35 px; rows are 35 px under a 35 px header
         page.mouse.click(box["x"] + 17, box["y"] + 35 + 35 * row + 17)
     page.get_by_role("button", name="Aplicar a los envíos marcados (2)").wait_for()
-    page.get_by_text("Aplicar a todos los envíos de la tabla").click()
+    everything = page.locator("[data-testid='stCheckbox']").filter(has_text="Aplicar a todos los envíos de la tabla")
+    everything.click()
+    playwright_api.expect(everything.locator("input")).to_be_checked()  # not lost to a rerun of the ticking
     page.get_by_text("Rechazar", exact=True).first.click()
     page.get_by_role("textbox", name="Comentario (obligatorio para rechazar o marcar con problemas)").first.fill(
         "prueba del navegador"
     )
     page.get_by_role("button", name="Aplicar a los envíos marcados (2)").click()
-    page.get_by_text("envíos marcados «Rechazar»").wait_for(timeout=120_000)
+    done = page.get_by_text(re.compile(r"^[\d,]+ envíos marcados «Rechazar»"))
+    done.wait_for(timeout=120_000)
+    assert int(done.inner_text().split()[0].replace(",", "")) > 2, done.inner_text()  # every flagged one
     _open(page, "Estimaciones")
     playwright_api.expect(page.get_by_text(before)).to_have_count(0, timeout=120_000)  # the estimates moved
 
