@@ -192,7 +192,8 @@ def microdata_for_export(
         identifying |= set(fields.loc[fields["type"].isin(IDENTIFYING_TYPES), "name"])
     identifying -= set(keep)
     frame = frame.drop(columns=[c for c in frame.columns if c in identifying])
-    frame.insert(0, "respondent_id", np.arange(1, len(frame) + 1))
+    numbers = pd.DataFrame({"respondent_id": np.arange(1, len(frame) + 1)}, index=frame.index)
+    frame = pd.concat([numbers, frame], axis=1)  # one copy, where insert() warns on a frame of many blocks
     if "volunteer" in frame.columns:
         codes, _ = pd.factorize(frame["volunteer"], sort=True)
         frame["volunteer"] = np.where(codes >= 0, [f"V{c + 1:03d}" for c in codes], None)

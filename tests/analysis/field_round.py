@@ -7,7 +7,7 @@ sex and age. The round visits the plan's listed dwellings up to three times: con
 non-response the block classes correct), a household may refuse at the door, a few dwellings cannot be reached,
 one adult is selected at random (as the next-birthday rule does), and men refuse more than women (what calibration
 to the sex margin corrects). Some volunteers stop before the end of their block. Every visit is a submission row
-with the questionnaire v2 field names (CONTRACT_FIELDWORK.md), every value a string as the store gives them.
+with the questionnaire v2 field names (docs/DESIGN.md, Fieldwork), every value a string as the store gives them.
 """
 
 from __future__ import annotations

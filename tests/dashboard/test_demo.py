@@ -325,7 +325,7 @@ def test_the_round_gives_the_quality_checks_something_to_find(round_2000, neighb
 
 
 def test_every_visit_is_a_submission_with_its_disposition(round_2000):
-    """Non-interviews are sent too (CONTRACT_FIELDWORK.md): the round has every contact result, and revisits of
+    """Non-interviews are sent too (docs/DESIGN.md, Fieldwork): the round has every contact result, and revisits of
     dwellings where nobody was home or the selected person was away."""
     _, frame = round_2000
     stored = frame[~frame["resend"]]

@@ -293,7 +293,7 @@ def test_neighbourhood_and_block_cascade_from_the_shared_csvs(fields, built):
 
 
 def test_the_recorded_probabilities_travel_with_the_submission(fields):
-    """CONTRACT_FIELDWORK.md: the block's probability, take and size are looked up in blocks.csv by the form."""
+    """docs/DESIGN.md, Fieldwork: the block's probability, take and size are looked up in blocks.csv by the form."""
     for name, column in (("prob_block", "prob_block"), ("block_take", "take"), ("block_dwellings", "dwellings")):
         assert fields[name]["bind"]["calculate"] == f"instance('blocks')/root/item[name=${{block}}]/{column}"
     assert fields["psu"]["bind"]["calculate"] == "${block}"
