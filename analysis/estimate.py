@@ -37,7 +37,7 @@ from analysis.intervals import beta_ci, boundary_ci, logit_ci, t_ci, wilson_ci
 
 CI_METHODS = ("logit", "beta", "wilson")
 RAKING_SWEEPS = 10  # R's svyrecvar residualises a raked design with 10 sweeps over the margins
-HEAP_BLOCK = 2**25  # bytes: glibc's largest heap allocation (larger ones are fresh mappings), see _column_chunks
+HEAP_BLOCK = 2**25  # bytes: glibc's largest heap allocation (larger ones are fresh mappings), see _chunks
 COLUMNS = ["by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff", "n", "population", "df"]
 
 BySpec = str | tuple[str, str]
@@ -377,7 +377,7 @@ class _Partition:
         each part's row is read once): a product per breakdown read the parts × indicators block again each time,
         24 times at 1M rows (~12 per PSU, 1.8 s, cProfile 2026-12-05). Each pair still adds its parts in part
         order, so the sums are the same numbers as one product per breakdown. Σ y per part is only needed here, and
-        is summed from the rows (`values`) a few columns at a time (`_column_chunks`) instead of kept as a fourth
+        is summed from the rows (`values`) a few columns at a time (`_chunks`) instead of kept as a fourth
         parts × indicators block (0.48 GB at 1M rows, ~12 per PSU); for 0/1 answers these are counts, the same
         numbers whichever way they are added."""
         for s, raking in enumerate(calibration.raking):
@@ -400,7 +400,7 @@ class _Partition:
     def _sum_y(self, stacked: sparse.csc_matrix, values: np.ndarray) -> np.ndarray:
         """`stacked` @ (Σ y per part), without the parts × indicators block of Σ y."""
         summed = np.empty((stacked.shape[0], values.shape[1]))
-        for columns in _column_chunks(len(self.first), values.shape[1]):
+        for columns in _chunks(values.shape[1], 8 * len(self.first)):
             per_part = [np.bincount(self.row_parts, weights=y, minlength=len(self.first)) for y in values[:, columns].T]
             summed[:, columns] = stacked @ np.stack(per_part, axis=1)
         return summed
@@ -548,8 +548,8 @@ class _Calibration:
         values[index[: len(own)]] = psu_totals.values
         weights = np.repeat(correction.data, fan)
         correction = sparse.csr_matrix((weights, (index[len(own) :], source)), shape=(len(support), len(sums)))
-        for columns in _column_chunks(len(support), sums.shape[1]):  # no support × indicators temporary
-            values[:, columns] -= correction @ sums[:, columns]
+        for rows in _chunks(len(support), 8 * sums.shape[1]):  # no support × indicators temporary
+            values[rows] -= correction[rows] @ sums
         return _Totals(support // n_groups, support % n_groups, values)
 
 
@@ -729,10 +729,14 @@ def _variance(design, calibration, part: _Part, n_groups, p, population, layout:
     mean = np.where(total, 0.0, np.nan_to_num(p))
 
     def influence(pairs: _Pairs, total_y, total_1) -> _Totals:
-        values = mean[pairs.groups]  # Σw·y − p·Σw, over W, in place: the pairs are nearly as many as the rows
-        values *= total_1[:, : len(layout.names)]
-        np.subtract(total_y[:, : len(layout.names)], values, out=values)
-        values *= scale[pairs.groups]
+        n_ys = len(layout.names)
+        values = np.empty((len(pairs.groups), n_ys))  # the pairs are nearly as many as the rows
+        for rows in _chunks(len(values), 8 * n_ys):  # Σw·y − p·Σw, over W, written in place a few rows at a time
+            groups, chunk = pairs.groups[rows], values[rows]
+            np.take(mean, groups, axis=0, out=chunk)
+            chunk *= total_1[rows, :n_ys]
+            np.subtract(total_y[rows, :n_ys], chunk, out=chunk)
+            chunk *= scale[groups]
         # an average's influence: its components' mean, column by column (as a product with an averaging matrix,
         # pairs × 62 × 62, it took 0.3 s of the engine's 2.5 s at 100k rows, ~12 per PSU; cProfile 2026-12-05)
         for j, parts in layout.components.items():
@@ -786,13 +790,14 @@ def _replicate_variance(part: _Part, n_groups: int, layout: _Layout, replicates)
     return replicates.variance(thetas)
 
 
-def _column_chunks(n_rows: int, n_columns: int) -> list[slice]:
-    """Slices of the columns such that n_rows × a slice of float64 stays under `HEAP_BLOCK`: temporaries of that
+def _chunks(n: int, item_bytes: int) -> list[slice]:
+    """Slices of n rows (or columns) of `item_bytes` each, every slice under `HEAP_BLOCK`: temporaries of that
     size come from glibc's heap and reuse its pages, larger ones are fresh mappings. On this VM faulting in fresh
     memory costs ~2.8 s of system time per GB, re-used memory ~0.07 s (numpy, 2026-12-05), and the (PSU, group)
-    temporaries of one breakdown at 1M rows (~12 per PSU) were 0.25 GB each."""
-    width = max(1, HEAP_BLOCK // (8 * max(n_rows, 1)))
-    return [slice(j, j + width) for j in range(0, n_columns, width)]
+    temporaries of one breakdown at 1M rows (~12 per PSU) were 0.25 GB each. Work is chunked only where each
+    row (column) of the result is computed on its own, so the numbers are those of one whole-array pass."""
+    step = max(1, HEAP_BLOCK // max(item_bytes, 1))
+    return [slice(j, j + step) for j in range(0, n, step)]
 
 
 def _aggregator(codes: np.ndarray, size: int) -> sparse.csr_matrix:
@@ -833,7 +838,7 @@ def _stratified_variance(design: Design, totals: _Totals, n_groups: int, present
         means = np.where(lonely | domain_lonely, 0.0, means)
     centres = means.reshape(n_strata * n_groups, n_ys)
     squares = np.empty_like(centres)
-    for columns in _column_chunks(len(key), n_ys):  # no pairs × indicators temporaries
+    for columns in _chunks(n_ys, 8 * len(key)):  # no pairs × indicators temporaries
         deviations = totals.values[:, columns] - centres[key, columns]
         squares[:, columns] = to_keys @ np.square(deviations, out=deviations)
     squares = squares.reshape(n_strata, n_groups * n_ys)
