@@ -255,7 +255,7 @@ def _indicator_matrix(design: Design, layout: _Layout, domain: str | None):
     Column-major: filled and read one column at a time. When every column is a share (or an average of shares,
     whose values are never read) the values are booleans: `_Partition.build` multiplies and sums them into the
     same float64 sums, and float64 values were 0.63 GB of fresh memory at 1M rows (~12 per PSU), ~2 s of system
-    time faulting it in on this VM (2026-12-05)."""
+    time faulting it in on this VM (2026-12-04 night)."""
     data = design.data
     binary = bool(np.isin(layout.kinds, ["share", "average"]).all())
     values = np.zeros((design.n, layout.width), dtype=bool if binary else float, order="F")
@@ -376,7 +376,7 @@ class _Partition:
 
         One sparse product per block and step for all the breakdowns (their pairs stacked, in CSC form so that
         each part's row is read once): a product per breakdown read the parts × indicators block again each time,
-        16 more passes at 1M rows, ~12 per PSU (~1.2 s, cProfile 2026-12-05). Each pair still adds its parts in
+        16 more passes at 1M rows, ~12 per PSU (~1.2 s, cProfile 2026-12-04 night). Each pair still adds its parts in
         part order, so the sums are the same numbers as one product per breakdown. Σ y per part is only needed
         here, and is summed from the rows (`values`) a few columns at a time (`_chunks`) instead of kept as a
         fourth parts × indicators block (0.48 GB at 1M rows, ~12 per PSU): the same bincounts `build` made for the
@@ -676,7 +676,7 @@ class _Part:
         (cell, group) pairs per calibration step. Pairings with equal keys (the same parts in the same pairs, e.g.
         sex and neighbourhood × sex) share one merge matrix and parts array (`merges`, by key): each is as long
         as the parts, the default plan's breakdowns of one partition held 24 of them, and sharing took 0.18 GB
-        off the engine's peak at 1M rows, ~12 per PSU (2026-12-05)."""
+        off the engine's peak at 1M rows, ~12 per PSU (2026-12-04 night)."""
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
         group, cell_group = group[inside], partition.cell_group[inside]
@@ -796,7 +796,7 @@ def _replicate_variance(part: _Part, n_groups: int, layout: _Layout, replicates)
 def _chunks(n: int, item_bytes: int) -> list[slice]:
     """Slices of n rows (or columns) of `item_bytes` each, every slice under `HEAP_BLOCK`: temporaries of that
     size come from glibc's heap and reuse its pages, larger ones are fresh mappings. On this VM faulting in fresh
-    memory costs ~2.8 s of system time per GB, re-used memory ~0.07 s (numpy, 2026-12-05), and the (PSU, group)
+    memory costs ~2.8 s of system time per GB, re-used memory ~0.07 s (numpy, 2026-12-04 night), and the (PSU, group)
     temporaries of one breakdown at 1M rows (~12 per PSU) were 0.25 GB each. Work is chunked only where each
     row (column) of the result is computed on its own, so the numbers are those of one whole-array pass."""
     step = max(1, HEAP_BLOCK // max(item_bytes, 1))
