@@ -37,6 +37,7 @@ from analysis.intervals import beta_ci, boundary_ci, logit_ci, t_ci, wilson_ci
 
 CI_METHODS = ("logit", "beta", "wilson")
 RAKING_SWEEPS = 10  # R's svyrecvar residualises a raked design with 10 sweeps over the margins
+HEAP_BLOCK = 2**25  # bytes: glibc's largest heap allocation (larger ones are fresh mappings), see _chunks
 COLUMNS = ["by", "area", "group", "estimate", "se", "ci_low", "ci_high", "deff", "n", "population", "df"]
 
 BySpec = str | tuple[str, str]
@@ -144,10 +145,21 @@ def estimate_many(
     frames: list[pd.DataFrame] = [pd.DataFrame()] * len(breakdowns)
     for extra, indices in users.items():
         partition = finest if len(extra) == len(finest_columns) else finest.coarsen([codes[c] for c in extra])
-        pairings = {i: _Part.pairing(cells, partition, breakdowns[i].codes) for i in indices}
-        for i in sorted(indices, key=lambda i: pairings[i].key):  # equal pairings in a row (`_Partition.summed`)
+        merges: dict[bytes, tuple] = {}  # see `_Part.pairings`
+        pairings = {i: _Part.pairings(cells, partition, breakdowns[i].codes, merges) for i in indices}
+        partition.sum_cells(calibration, [cell_pairs for _, cell_pairs in pairings.values()], values)
+        del merges
+        for i in sorted(indices, key=lambda i: pairings[i][0].key):  # equal pairings in a row (`_Partition.summed`)
             frames[i] = _estimate_breakdown(
-                design, cells, partition, calibration, breakdowns[i], pairings[i], layout, ci, level, replicates
+                design,
+                partition,
+                breakdowns[i],
+                pairings[i],
+                calibration,
+                layout,
+                ci,
+                level,
+                replicates,
             )
         del partition
     table = pd.concat(frames, ignore_index=True)
@@ -238,9 +250,15 @@ def breakdown_of(data: pd.DataFrame, spec: BySpec | None) -> Breakdown:
 
 def _indicator_matrix(design: Design, layout: _Layout, domain: str | None):
     """y values (0 outside the base) and the base mask, in `_Layout` order; anything but 0/1/NaN in a share
-    (a score: outside [0, 1]; a mean or total: not a finite number) is an error naming the column."""
+    (a score: outside [0, 1]; a mean or total: not a finite number) is an error naming the column.
+
+    Column-major: filled and read one column at a time. When every column is a share (or an average of shares,
+    whose values are never read) the values are booleans: `_Partition.build` multiplies and sums them into the
+    same float64 sums, and float64 values were 0.63 GB of fresh memory at 1M rows (~12 per PSU), ~2 s of system
+    time faulting it in on this VM (2026-12-04 night)."""
     data = design.data
-    values = np.zeros((design.n, layout.width), order="F")  # column-major: filled and read one column at a time
+    binary = bool(np.isin(layout.kinds, ["share", "average"]).all())
+    values = np.zeros((design.n, layout.width), dtype=bool if binary else float, order="F")
     base = np.zeros((design.n, layout.width), dtype=bool, order="F")
     keep = np.ones(design.n, dtype=bool)
     if domain is not None:
@@ -331,9 +349,10 @@ class _Partition:
 
     first: np.ndarray  # first row of each part
     cell_group: np.ndarray  # its cell group
-    sums: list[np.ndarray | None]  # parts × indicators: Σ w·y, Σ w, Σ y, Σ 1 over the base (Σ y only for raked
-    #                                designs: R's raking sweeps use unweighted cell means)
+    row_parts: np.ndarray  # the part of each row
+    sums: list[np.ndarray]  # parts × indicators: Σ w·y, Σ w and Σ 1 over the base (Σ y: `sum_cells`)
     pair_sums: dict = field(default_factory=dict)  # kind → (`_Pairs.key`, sums of these parts), see `summed`
+    cell_sums: dict = field(default_factory=dict)  # (step, `_Pairs.key`) → the two sums of `sum_cells`
 
     def summed(self, key: tuple, compute):
         """Sums of parts into pairs, computed once per pairing: breakdowns within an area the PSUs and cells
@@ -349,6 +368,45 @@ class _Partition:
             self.pair_sums[kind] = (pairing, compute())
         return self.pair_sums[kind][1]
 
+    def sum_cells(self, calibration: _Calibration, pairings: list[list[_Pairs]], values: np.ndarray) -> None:
+        """The domain sums per (cell, group) pair that the calibration residuals need, for every breakdown of this
+        partition (`pairings`: each one's pairs per calibration step), into `cell_sums`: Σ φ_s·y and Σ φ_s over the
+        base for a raking margin (its sweeps use unweighted cell means), Σ φ_s·w·y and Σ φ_s·w for a
+        post-stratification, with φ_s the cell group's ratio (`_Calibration.phi`).
+
+        One sparse product per block and step for all the breakdowns (their pairs stacked, in CSC form so that
+        each part's row is read once): a product per breakdown read the parts × indicators block again each time,
+        16 more passes at 1M rows, ~12 per PSU (~1.2 s, cProfile 2026-12-04 night). Each pair still adds its parts in
+        part order, so the sums are the same numbers as one product per breakdown. Σ y per part is only needed
+        here, and is summed from the rows (`values`) a few columns at a time (`_chunks`) instead of kept as a
+        fourth parts × indicators block (0.48 GB at 1M rows, ~12 per PSU): the same bincounts `build` made for the
+        finest partition; for a coarser one 0/1 answers give the same counts, a score's sums may differ in the
+        last bit (rows added in row order rather than part by part)."""
+        for s, raking in enumerate(calibration.raking):
+            distinct = list({pairs[s].key: pairs[s] for pairs in pairings}.values())
+            merges = [pairs.merge.tocoo() for pairs in distinct]
+            offsets = np.cumsum([0, *(merge.shape[0] for merge in merges)])
+            parts = np.concatenate([pairs.parts[merge.col] for pairs, merge in zip(distinct, merges)])
+            rows = np.concatenate([offset + merge.row for offset, merge in zip(offsets, merges)])
+            stacked = sparse.csc_matrix(
+                (calibration.phi[s][self.cell_group[parts]], (rows, parts)), shape=(offsets[-1], len(self.first))
+            )
+            summed = (
+                [self._sum_y(stacked, values), stacked @ self.sums[2]]
+                if raking
+                else [stacked @ self.sums[0], stacked @ self.sums[1]]
+            )
+            for pairs, start, stop in zip(distinct, offsets, offsets[1:]):
+                self.cell_sums[(s, pairs.key)] = [sums[start:stop] for sums in summed]
+
+    def _sum_y(self, stacked: sparse.csc_matrix, values: np.ndarray) -> np.ndarray:
+        """`stacked` @ (Σ y per part), without the parts × indicators block of Σ y."""
+        summed = np.empty((stacked.shape[0], values.shape[1]))
+        for columns in _chunks(values.shape[1], 8 * len(self.first)):
+            per_part = [np.bincount(self.row_parts, weights=y, minlength=len(self.first)) for y in values[:, columns].T]
+            summed[:, columns] = stacked @ np.stack(per_part, axis=1)
+        return summed
+
     @classmethod
     def build(cls, design: Design, cells: _CellGroups, values, base, columns: list[np.ndarray]) -> _Partition:
         ids = cells.ids
@@ -356,11 +414,8 @@ class _Partition:
             ids = _group_ids([ids] + [codes + 1 for codes in columns])
         first = _first_rows(ids)
         w, n_ys = design.weights, values.shape[1]
-        sums: list[np.ndarray | None] = []
-        for k, (matrix, scale) in enumerate(((values, w), (base, w), (values, None), (base, None))):
-            if k == 2 and not any(step.raking for step in _flat_steps(design)):
-                sums.append(None)
-                continue
+        sums = []
+        for matrix, scale in ((values, w), (base, w), (base, None)):
             # parts × indicators in C order (scipy's sparse products copy anything else), filled column by column:
             # no transposed copy (at 100k rows, ~12 per PSU, the parts are nearly as many as the rows and the copy
             # was a third of the engine's time, cProfile 2026-12-04)
@@ -369,7 +424,7 @@ class _Partition:
                 column = matrix[:, j] if scale is None else matrix[:, j] * scale
                 block[:, j] = np.bincount(ids, weights=column, minlength=len(first))
             sums.append(block)
-        return cls(first=first, cell_group=cells.ids[first], sums=sums)
+        return cls(first=first, cell_group=cells.ids[first], row_parts=ids, sums=sums)
 
     def coarsen(self, columns: list[np.ndarray]) -> _Partition:
         """The partition into cell groups × fewer breakdown columns (row codes), summed from this finer one, or this
@@ -384,8 +439,9 @@ class _Partition:
         if 2 * len(first) > len(self.first):
             return self
         merge = _aggregator(ids, len(first))
-        sums = [None if block is None else merge @ block for block in self.sums]
-        return _Partition(self.first[first], self.cell_group[first], sums)
+        return _Partition(
+            self.first[first], self.cell_group[first], ids[self.row_parts], [merge @ b for b in self.sums]
+        )
 
 
 def _flat_steps(design: Design) -> list[CalibrationStep]:
@@ -493,7 +549,9 @@ class _Calibration:
         values = np.zeros((len(support), sums.shape[1]))
         values[index[: len(own)]] = psu_totals.values
         weights = np.repeat(correction.data, fan)
-        values -= sparse.csr_matrix((weights, (index[len(own) :], source)), shape=(len(support), len(sums))) @ sums
+        correction = sparse.csr_matrix((weights, (index[len(own) :], source)), shape=(len(support), len(sums)))
+        for rows in _chunks(len(support), 8 * sums.shape[1]):  # no support × indicators temporary
+            values[rows] -= correction[rows] @ sums
         return _Totals(support // n_groups, support % n_groups, values)
 
 
@@ -514,13 +572,11 @@ def _projection(program: list[int], denominators: list[np.ndarray], cross) -> sp
     return sparse.vstack([coefficients[s] for s in range(len(sizes))], format="csr")
 
 
-def _estimate_breakdown(
-    design, cells, partition, calibration, breakdown, psu_pairs, layout: _Layout, ci, level, replicates
-):
+def _estimate_breakdown(design, partition, breakdown, pairings, calibration, layout: _Layout, ci, level, replicates):
     n_groups, n_ys = len(breakdown.groups), len(layout.names)  # the partition also holds y² (columns n_ys…)
     if n_groups == 0:
         return pd.DataFrame(columns=["indicator", *COLUMNS])
-    part = _Part.collapse(cells, partition, calibration, breakdown.codes, psu_pairs)
+    part = _Part.collapse(partition, breakdown.codes, *pairings)
     to_groups = _aggregator(part.psu_pairs.groups, n_groups)
     population, n, successes = to_groups @ part.psu_sw, to_groups @ part.psu_nb, to_groups @ part.psu_swy
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -573,6 +629,7 @@ class _Pairs:
     merge: sparse.csr_matrix
     rows: np.ndarray
     groups: np.ndarray
+    parts: np.ndarray  # the parts `merge` sums (its columns)
     key: bytes  # which parts go into which pair (equal keys: equal sums, whatever the groups' labels)
 
     @classmethod
@@ -583,7 +640,7 @@ class _Pairs:
         ids, pairs = pd.factorize(rows.astype(np.int64) * radix + groups, sort=True)
         key = hashlib.blake2b(parts.tobytes())
         key.update(ids.tobytes())
-        return cls(_aggregator(ids, len(pairs)), pairs // radix, pairs % radix, key.digest())
+        return cls(_aggregator(ids, len(pairs)), pairs // radix, pairs % radix, parts, key.digest())
 
     def sums_matrix(self, pair_values: np.ndarray, n_rows: int, n_groups: int) -> sparse.csr_matrix:
         """Values per pair (pairs × indicators) laid out as rows × (group, indicator) columns.
@@ -605,7 +662,6 @@ class _Part:
 
     group: np.ndarray
     rows: np.ndarray  # a row of each part (its first)
-    phi: list[np.ndarray]
     sums: list[np.ndarray]
     partition: _Partition
     psu_pairs: _Pairs
@@ -615,28 +671,34 @@ class _Part:
     psu_nb: np.ndarray
 
     @staticmethod
-    def pairing(cells: _CellGroups, partition: _Partition, codes) -> _Pairs:
-        """The (PSU, group) pairs of a breakdown's parts (rows: its codes), which decide what it can share."""
+    def pairings(cells: _CellGroups, partition: _Partition, codes, merges: dict) -> tuple[_Pairs, list[_Pairs]]:
+        """The (PSU, group) pairs of a breakdown's parts (rows: its codes), which decide what it can share, and its
+        (cell, group) pairs per calibration step. Pairings with equal keys (the same parts in the same pairs, e.g.
+        sex and neighbourhood × sex) share one merge matrix and parts array (`merges`, by key): each is as long
+        as the parts, the default plan's breakdowns of one partition held 24 of them, and sharing took 0.18 GB
+        off the engine's peak at 1M rows, ~12 per PSU (2026-12-04 night)."""
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
-        return _Pairs.of(cells.psu[partition.cell_group[inside]], group[inside], inside)
+        group, cell_group = group[inside], partition.cell_group[inside]
+        pairs = [_Pairs.of(rows[cell_group], group, inside) for rows in [cells.psu, *cells.cells]]
+        for p in pairs:
+            p.merge, p.parts = merges.setdefault(p.key, (p.merge, p.parts))
+        return pairs[0], pairs[1:]
 
     @classmethod
-    def collapse(cls, cells: _CellGroups, partition: _Partition, calibration: _Calibration, codes, psu_pairs) -> _Part:
+    def collapse(cls, partition: _Partition, codes, psu_pairs, cell_pairs) -> _Part:
         group = codes[partition.first]
         inside = np.flatnonzero(group >= 0)
         everyone = len(inside) == len(group)
-        group, cell_group = group[inside], partition.cell_group[inside]
-        sums = [block if block is None or everyone else block[inside] for block in partition.sums]
-        swy, sw, _, nb = sums
+        sums = [block if everyone else block[inside] for block in partition.sums]
+        swy, sw, nb = sums
         return cls(
-            group,
+            group[inside],
             partition.first[inside],
-            [phi[cell_group] for phi in calibration.phi],
             sums,
             partition,
             psu_pairs,
-            [_Pairs.of(c[cell_group], group, inside) for c in cells.cells],
+            cell_pairs,
             *partition.summed(("psu", psu_pairs.key), lambda: [psu_pairs.merge @ block for block in (swy, sw, nb)]),
         )
 
@@ -670,10 +732,14 @@ def _variance(design, calibration, part: _Part, n_groups, p, population, layout:
     mean = np.where(total, 0.0, np.nan_to_num(p))
 
     def influence(pairs: _Pairs, total_y, total_1) -> _Totals:
-        values = mean[pairs.groups]  # Σw·y − p·Σw, over W, in place: the pairs are nearly as many as the rows
-        values *= total_1[:, : len(layout.names)]
-        np.subtract(total_y[:, : len(layout.names)], values, out=values)
-        values *= scale[pairs.groups]
+        n_ys = len(layout.names)
+        values = np.empty((len(pairs.groups), n_ys))  # the pairs are nearly as many as the rows
+        for rows in _chunks(len(values), 8 * n_ys):  # Σw·y − p·Σw, over W, written in place a few rows at a time
+            groups, chunk = pairs.groups[rows], values[rows]
+            np.take(mean, groups, axis=0, out=chunk)
+            chunk *= total_1[rows, :n_ys]
+            np.subtract(total_y[rows, :n_ys], chunk, out=chunk)
+            chunk *= scale[groups]
         # an average's influence: its components' mean, column by column (as a product with an averaging matrix,
         # pairs × 62 × 62, it took 0.3 s of the engine's 2.5 s at 100k rows, ~12 per PSU; cProfile 2026-12-05)
         for j, parts in layout.components.items():
@@ -682,16 +748,10 @@ def _variance(design, calibration, part: _Part, n_groups, p, population, layout:
 
     psu_totals = influence(part.psu_pairs, part.psu_swy, part.psu_sw)
     if calibration.sizes:
-        swy, sw, ny, nb = part.sums
-        domain_sums = []
-        for s, (pairs, phi, raking) in enumerate(zip(part.cell_pairs, part.phi, calibration.raking)):
-            # raking margins: Σ z/psw = Σ (w/psw)(y−p)/W ; post-strata: Σ z·oldw/psw = Σ (oldw/psw)·w(y−p)/W
-            def phi_sums(pairs=pairs, phi=phi, raking=raking):
-                weighted = pairs.merge.copy()  # one entry per part: its φ_s (no parts × indicators temporaries)
-                weighted.data = phi[weighted.indices]
-                return [weighted @ block for block in ((ny, nb) if raking else (swy, sw))]
-
-            domain_sums.append(influence(pairs, *part.partition.summed(("cells", s, pairs.key), phi_sums)))
+        # raking margins: Σ z/psw = Σ (w/psw)(y−p)/W ; post-strata: Σ z·oldw/psw = Σ (oldw/psw)·w(y−p)/W
+        domain_sums = [
+            influence(pairs, *part.partition.cell_sums[(s, pairs.key)]) for s, pairs in enumerate(part.cell_pairs)
+        ]
         psu_totals = calibration.residual_psu_totals(psu_totals, domain_sums, n_groups)
     present = None
     if not design.calibrated and (design.lonely_psu == "average" or design.adjust_domain_lonely):
@@ -733,6 +793,16 @@ def _replicate_variance(part: _Part, n_groups: int, layout: _Layout, replicates)
     return replicates.variance(thetas)
 
 
+def _chunks(n: int, item_bytes: int) -> list[slice]:
+    """Slices of n rows (or columns) of `item_bytes` each, every slice under `HEAP_BLOCK`: temporaries of that
+    size come from glibc's heap and reuse its pages, larger ones are fresh mappings. On this VM faulting in fresh
+    memory costs ~2.8 s of system time per GB, re-used memory ~0.07 s (numpy, 2026-12-04 night), and the (PSU, group)
+    temporaries of one breakdown at 1M rows (~12 per PSU) were 0.25 GB each. Work is chunked only where each
+    row (column) of the result is computed on its own, so the numbers are those of one whole-array pass."""
+    step = max(1, HEAP_BLOCK // max(item_bytes, 1))
+    return [slice(j, j + step) for j in range(0, n, step)]
+
+
 def _aggregator(codes: np.ndarray, size: int) -> sparse.csr_matrix:
     """Sparse 0/1 matrix summing rows with the same code: one product sums every column at once."""
     return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(size, len(codes)))
@@ -769,8 +839,12 @@ def _stratified_variance(design: Design, totals: _Totals, n_groups: int, present
         domain_lonely = (present == 1) & (n_h[:, None] > 1)
     if design.lonely_psu == "adjust":
         means = np.where(lonely | domain_lonely, 0.0, means)
-    deviations = totals.values - means.reshape(n_strata * n_groups, n_ys)[key]
-    squares = (to_keys @ (deviations * deviations)).reshape(n_strata, n_groups * n_ys)
+    centres = means.reshape(n_strata * n_groups, n_ys)
+    squares = np.empty_like(centres)
+    for columns in _chunks(n_ys, 8 * len(key)):  # no pairs × indicators temporaries
+        deviations = totals.values[:, columns] - centres[key, columns]
+        squares[:, columns] = to_keys @ np.square(deviations, out=deviations)
+    squares = squares.reshape(n_strata, n_groups * n_ys)
     held = np.repeat(np.bincount(key, minlength=n_strata * n_groups).reshape(n_strata, n_groups), n_ys, axis=1)
     centred = squares + (n_h[:, None] - held) * means**2
     f = np.ones(n_strata) if design.sampling_fraction is None else 1 - design.sampling_fraction

@@ -111,7 +111,7 @@ def peer_work(n: int):
         )
     )
     work = data[columns].astype({c: object for c in columns if c != "design_weight"})
-    work = work.assign(y=ys[f"__y__{TIMED}"].to_numpy())
+    work = work.assign(y=ys[f"__y__{TIMED}"].to_numpy(dtype=float))
     indicator = PLAN.indicator(TIMED)
     specs = pipeline._breakdown_specs(PLAN, indicator)
     mine = result.estimates[result.estimates["indicator"] == TIMED]
