@@ -28,15 +28,7 @@ def test_help_lists_every_command_without_importing_them():
         "heavy = [m for m in ('pandas', 'scipy', 'sqlalchemy', 'pyxform', 'analysis.pipeline') if m in sys.modules]; "
         "print(result.output); assert not heavy, heavy"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-    )
-    assert done.returncode == 0, done.stderr
+    done = _fresh_python(code, COLUMNS="200")
     for name in COMMANDS:
         assert name in done.stdout
 
@@ -48,16 +40,21 @@ HEAVY = ("pandas", "sqlalchemy", "pyxform", "scipy", "numpy", "streamlit", "pyar
 def test_a_command_module_imports_no_heavy_package(module):
     """`sdg16 <command> --help` imports the command's module: its heavy imports wait until the command runs."""
     code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    assert _fresh_python(code).stdout.strip() == "[]"
+
+
+def _fresh_python(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """`code` run in a new interpreter on this checkout (nothing imported before it); fails the test if it fails."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **environment},
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    return done
 
 
 def test_a_command_runs_through_the_lazy_group():
