@@ -20,14 +20,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.paths import DATA  # neighbourhoods.csv, population_trujillo_2017.csv
 from analysis.plan import DEFAULT_PLAN, Plan
 
 AGE_GROUPS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
-# neighbourhoods.csv and population_trujillo_2017.csv: data/ of the checkout, or sdg16/data in an installed wheel
-DATA = next(
-    (d for d in (Path(__file__).resolve().parents[1] / p for p in ("data", "sdg16/data")) if d.is_dir()),
-    Path(__file__).resolve().parents[1] / "data",
-)
 DEFAULT_FILES = tuple(DEFAULT_PLAN.parent / name for name in ("margins_sex.csv", "margins_age.csv"))
 
 

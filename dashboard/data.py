@@ -29,7 +29,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis import pipeline
 from analysis.errors import AnalysisError
-from analysis.margins import DATA, margin_assumption
+from analysis.margins import margin_assumption
+from analysis.paths import DATA
 from analysis.plan import DEFAULT_PLAN, Plan, load_plan
 from collect.database import data_dir
 from collect.errors import NotFound

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.margins import DATA  # the project's data/ folder, named once
+from analysis.paths import DATA  # the project's data/ folder, named once
 
 DISTRICTS_FILE = DATA / "trujillo_districts_inei2023.geojson"
 ATTRIBUTION = "Límites distritales: INEI (IDE-INEI, 2023), CC BY 4.0"

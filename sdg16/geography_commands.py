@@ -17,7 +17,7 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     data/neighbourhoods.csv) in the data folder: the Estimates map draws them instead of points."""
     import pandas as pd
 
-    from analysis.margins import DATA
+    from analysis.paths import DATA
     from collect.database import data_dir
     from dashboard.geography import GeographyError, import_boundaries
 
