@@ -69,7 +69,8 @@ def test_fast_equals_reference(seed, calibration, lonely, domain_lonely, with_fp
     if calibration == "poststratify":
         design = poststratify(design, sex)
     elif calibration == "rake":
-        design = rake(design, [sex, age], epsilon=1e-13)
+        # tiny strata with empty sex × age cells converge slowly (seed 5163: 1.2e-10 left after 100 iterations)
+        design = rake(design, [sex, age], epsilon=1e-13, maxit=1000)
     table = estimate_many(design, ["share"], means=["x"], totals=["x_total"], by=["group", ("stratum", "group")])
     statistic = {"share": "mean", "x": "mean", "x_total": "total"}
     for row in table.itertuples():
