@@ -431,7 +431,7 @@ class _Partition:
         one itself when that would not halve the parts: the sums are constant within its parts too, and summing
         costs a pass per block over these parts, which pays only if the later passes (about seven per breakdown)
         get much shorter. With ~12 respondents per PSU the coarser parts were 0.74–0.98 as many (at ~100 per PSU
-        0.40–0.92; 100k rows, 2026-12-05).
+        0.40–0.92; 100k rows, 2026-12-04).
 
         Parts are numbered by their first row, as `build` numbers them."""
         ids = _group_ids([self.cell_group] + [codes[self.first] + 1 for codes in columns])
@@ -475,7 +475,7 @@ class _Calibration:
     post-stratification once, each raking 10 sweeps, in R's order) are linear in the domain sums and do not
     depend on the domain, so they are applied once, here, to the identity: `psu_correction` maps the domain sums
     of all steps (stacked) straight to the corrections of the PSU totals (applying the 20 sweeps to every
-    breakdown's sums took 1.8 s of 8.5 s at 100k rows, ~12 per PSU: 456 sparse subtractions, cProfile 2026-12-05).
+    breakdown's sums took 1.8 s of 8.5 s at 100k rows, ~12 per PSU: 456 sparse subtractions, cProfile 2026-12-04).
     """
 
     raking: list[bool]
@@ -687,13 +687,12 @@ class _Part:
 
     @classmethod
     def collapse(cls, partition: _Partition, codes, psu_pairs, cell_pairs) -> _Part:
-        group = codes[partition.first]
-        inside = np.flatnonzero(group >= 0)
-        everyone = len(inside) == len(group)
+        inside = psu_pairs.parts  # the parts in the breakdown's groups (`pairings`)
+        everyone = len(inside) == len(partition.first)
         sums = [block if everyone else block[inside] for block in partition.sums]
         swy, sw, nb = sums
         return cls(
-            group[inside],
+            codes[partition.first[inside]],
             partition.first[inside],
             sums,
             partition,
@@ -741,7 +740,7 @@ def _variance(design, calibration, part: _Part, n_groups, p, population, layout:
             np.subtract(total_y[rows, :n_ys], chunk, out=chunk)
             chunk *= scale[groups]
         # an average's influence: its components' mean, column by column (as a product with an averaging matrix,
-        # pairs × 62 × 62, it took 0.3 s of the engine's 2.5 s at 100k rows, ~12 per PSU; cProfile 2026-12-05)
+        # pairs × 62 × 62, it took 0.3 s of the engine's 2.5 s at 100k rows, ~12 per PSU; cProfile 2026-12-04)
         for j, parts in layout.components.items():
             values[:, j] = values[:, parts].sum(axis=1) / len(parts)
         return _Totals(pairs.rows, pairs.groups, values)
@@ -765,7 +764,7 @@ class _Totals:
 
     Dense rows instead of a sparse PSUs × (group, indicator) matrix: with ~12 respondents per PSU the pairs are
     nearly as many as the rows, and scipy's sparse subtraction and products on such matrices took 1.6 s of 7.2 s
-    at 100k rows (cProfile, 2026-12-05)."""
+    at 100k rows (cProfile, 2026-12-04)."""
 
     rows: np.ndarray
     groups: np.ndarray
