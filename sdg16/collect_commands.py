@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ import typer
 
 from collect.constants import DEFAULT_PROJECT
 from collect.errors import CollectError
+from sdg16.progress import with_progress
 
 if TYPE_CHECKING:
     from collect.store import Store
@@ -167,14 +167,6 @@ def status() -> None:
     typer.echo(frame.to_string(index=False))
 
 
-def _with_progress(run: Callable[[Callable[[int, int], None]], object], label: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False) as bar:
-        task = bar.add_task(label, total=None)
-        return run(lambda done, total: bar.update(task, completed=done, total=total))
-
-
 def _report(summary) -> None:
     typer.echo(
         f"Importadas {summary.added} submissions nuevas; {summary.unchanged} ya estaban guardadas con los mismos valores; {summary.reviews} revisiones tomadas. / "
@@ -219,7 +211,7 @@ def import_file_command(
 
     versions = _kobo_versions(kobo_version)
     try:
-        result = _with_progress(
+        result = with_progress(
             lambda progress: import_file(
                 _store_with_forms(), path, form, version, progress=progress, kobo_versions=versions
             ),
@@ -249,7 +241,7 @@ def import_kobo_command(
 
     versions = _kobo_versions(kobo_version)
     try:
-        summary = _with_progress(
+        summary = with_progress(
             lambda progress: import_kobo(
                 _store_with_forms(),
                 server,
@@ -285,7 +277,7 @@ def import_central_command(
 
     try:
         with Client(config_path=config) as client:
-            summary = _with_progress(
+            summary = with_progress(
                 lambda progress: import_central(
                     _store_with_forms(),
                     client,

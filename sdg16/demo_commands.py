@@ -8,6 +8,7 @@ imported inside the commands, so that `--help` starts at once (benchmarks/cli_st
 import typer
 
 from dashboard.constants import DEMO_SEED
+from sdg16.progress import with_progress
 
 app = typer.Typer(
     invoke_without_command=True,
@@ -36,13 +37,15 @@ def demo(
     if ctx.invoked_subcommand is not None:
         return
     from collect.store import Store
-    from dashboard.demo import DemoError
+    from dashboard.demo import DemoError, load_demo
     from forms.xform import XFormError
     from forms.xpath import XPathError
 
     store = Store.open()
     try:
-        summary = _load_with_progress(store, size, seed)
+        summary = with_progress(
+            lambda progress: load_demo(store, size, progress, seed=seed), "Sending demo submissions"
+        )
     except (DemoError, XFormError, XPathError) as error:  # the form the store serves cannot be read or filled
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -54,18 +57,6 @@ def demo(
     )
     if summary.round.outdated_version is None:
         typer.echo("No phone on an outdated form version: the store already had the current form and no older one.")
-
-
-def _load_with_progress(store, size: int, seed: int):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from dashboard.demo import load_demo
-
-    with Progress(
-        TextColumn("Sending demo submissions"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
-    ) as bar:
-        task = bar.add_task("demo", total=None)
-        return load_demo(store, size, lambda done, total: bar.update(task, completed=done, total=total), seed=seed)
 
 
 @app.command("remove")
