@@ -20,8 +20,8 @@ def banner(role: str) -> None:
         st.warning(
             _(
                 "**Synthetic data — demo round.** The store holds a generated round of {n:,} visits to sampled "
-                "dwellings (volunteers marked “(demo)”) made to show how the app works; it describes no real person and no real "
-                "neighbourhood."
+                "dwellings (volunteers marked “(demo)”) made to show how the app works; it describes no real "
+                "person and no real neighbourhood."
             ).format(n=demo_round.size),
             icon=":material/science:",
         )
