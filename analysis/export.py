@@ -353,9 +353,9 @@ def _stata_label_sets(coded: pd.DataFrame, frame: pd.DataFrame, value_labels: di
     """pyreadstat names the label set of the k-th labelled variable `name` + `k`, and Stata 115 takes 32 bytes for
     that name: a variable whose set name would be longer (a 30-character name past the 99th labelled variable) keeps
     its choice names as text in the .dta, so the file is still written and nothing is lost (Stata's `encode` makes
-    codes of them). Which variables keep text depends on the order, as pyreadstat counts in column order."""
+    codes of them). Which variables keep text depends on the order, as pyreadstat counts in column order.
+    `coded` is `_coded`'s own copy, changed in place."""
     kept, count = {}, 0
-    coded = coded.copy()
     for column in coded.columns:
         if column not in value_labels:
             continue
