@@ -25,8 +25,9 @@ def demo(
         "--size",
         "-n",
         min=1,
-        help="Visits to sampled dwellings to simulate, one submission each (the round adds one resend and one "
-        "interview saved twice).",
+        help="Visitas a viviendas de la muestra, un envío cada una (más un reenvío y una entrevista guardada dos "
+        "veces) / visits to sampled dwellings to simulate, one submission each (plus one resend and one interview "
+        "saved twice).",
     ),
     seed: int = typer.Option(
         DEMO_SEED, help="Random seed: the same seed gives the same submissions, so loading again adds nothing."
