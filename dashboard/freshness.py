@@ -58,7 +58,7 @@ def notice(slot) -> None:
         return
     stale = data.stale_by()
     if stale is not None:
-        _, now = stale
+        now = stale[1]  # (not `_, now`: `_` is gettext here)
         slot.caption(
             ":material/update: "
             + _(

@@ -51,6 +51,16 @@ def test_while_the_warmer_computes_pages_show_the_last_ready_snapshot_and_say_so
     assert rejected not in set(data.submissions()["instance_id"])
 
 
+def test_a_page_says_it_shows_an_older_snapshot_while_the_next_is_computed(busy_warmer, app_as):
+    """The notice above the page while the warmer works (it once crashed the page: a tuple unpacked into `_`,
+    gettext's name, in dashboard/freshness.py)."""
+    reject_one()
+    for language, words in (("es", "Datos a las"), ("en", "Showing the data as of")):
+        at = app_as("coordinator", "estimates", language=language)
+        assert not at.exception
+        assert any(words in caption.value for caption in at.caption), [c.value for c in at.caption]
+
+
 def test_the_warmer_follows_every_change_of_the_store(demo_data):
     data.keep_warm(every_seconds=0.05)
     assert data.keep_warm() is data.keep_warm()  # one warmer per process
